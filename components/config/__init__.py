@@ -1,0 +1,196 @@
+"""The one validated config model of a stack, and the only code that reads stack config.
+
+A stack file (`stacks/Pulumi.<stack>.yaml`) holds `aws:region` and one structured key per
+section under the `transparency-center:` namespace. `load_config` turns the raw Pulumi
+config map into a `CenterConfig` or raises `ConfigError`, whose lines name the full key,
+the bad value and what is allowed, before any resource is declared.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any, Mapping
+
+from pydantic import ValidationError, field_validator
+
+from ..layout import LayoutError, NetworkPlan, plan_network
+from .access import AccessConfig
+from .audit import AuditConfig
+from .base import PROJECT, REGION, Environment, StrictModel
+from .build import BuildConfig
+from .data import DataStoresConfig
+from .network import NetworkConfig
+from .reviewers import ReviewersConfig
+from .signing import SigningConfig
+
+__all__ = [
+    "AccessConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig",
+    "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig", "load_config",
+    "load_from_pulumi", "section_keys",
+]
+
+OTHER_NAMESPACE_KEYS = {"aws:region"}
+ENVIRONMENTS = ("dev", "staging", "prod")
+"""Keys outside the project namespace that a stack may set; the explicit providers read the region."""
+
+
+class ConfigError(ValueError):
+    """A stack config that must not be deployed. `problems` are (key, message) pairs."""
+
+    def __init__(self, stack: str, problems: list[tuple[str, str]]):
+        self.stack = stack
+        self.problems = problems
+        lines = "\n".join(f"  {key}: {message}" for key, message in problems)
+        super().__init__(f"stack {stack!r} has invalid config (nothing was declared):\n{lines}")
+
+
+class CenterConfig(StrictModel):
+    """Everything a stack says about the center, validated as a whole."""
+
+    stack: str
+    environment: Environment
+    region: str
+    access: AccessConfig
+    network: NetworkConfig
+    build: BuildConfig
+    signing: SigningConfig = SigningConfig()
+    data_stores: DataStoresConfig
+    audit: AuditConfig = AuditConfig()
+    reviewers: ReviewersConfig = ReviewersConfig()
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, region: str) -> str:
+        if region != REGION:
+            raise ValueError(
+                f"must be {REGION!r} (Zurich): customer data, builds and signing keys stay in "
+                "Switzerland (data residency)"
+            )
+        return region
+
+    def network_plan(self) -> NetworkPlan:
+        return plan_network(
+            supernet=self.network.supernet,
+            az_ids=self.network.availability_zones,
+            reviewer_cidrs={org.name: org.cidr for org in self.reviewers.organizations},
+            pinned_core_cidrs=self.network.zone_cidrs,
+            zone_prefix=self.network.zone_prefix_length,
+        )
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+
+def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
+    """Rules that span sections; each problem names the key to change."""
+    problems: list[tuple[str, str]] = []
+    if config.is_prod:
+        for org in config.reviewers.organizations:
+            if org.cidr is None:
+                problems.append((f"{PROJECT}:reviewers.organizations[{org.name}].cidr",
+                                 "prod pins every reviewer CIDR, so that adding an organization never moves another one's subnets"))
+        hsm = config.signing.cloudhsm
+        if hsm is not None and hsm.hsms < len(config.network.availability_zones):
+            problems.append((f"{PROJECT}:signing.cloudhsm.hsms",
+                             f"prod puts an HSM in every availability zone: {hsm.hsms} HSMs for "
+                             f"{len(config.network.availability_zones)} zones"))
+    try:
+        config.network_plan()
+    except LayoutError as error:
+        problems.append((f"{PROJECT}:{error.key}", error.message))
+    supernet = ipaddress.IPv4Network(config.network.supernet)
+    for org in config.reviewers.organizations:
+        if org.client_vpn is not None and ipaddress.IPv4Network(org.client_vpn.client_cidr).overlaps(supernet):
+            problems.append((f"{PROJECT}:reviewers.organizations[{org.name}].clientVpn.clientCidr",
+                             f"{org.client_vpn.client_cidr} overlaps the VPC {supernet}"))
+    return problems
+
+
+SECTION_FIELDS = {
+    name: (field.alias or name) for name, field in CenterConfig.model_fields.items() if name not in {"stack", "region"}
+}
+
+
+def section_keys() -> list[str]:
+    """Every key the kit reads, as written in a stack file."""
+    return sorted(["aws:region", *(f"{PROJECT}:{alias}" for alias in SECTION_FIELDS.values())])
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON text; plain values as strings."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _key_path(loc: tuple, data: Mapping[str, Any]) -> str:
+    """Turn a pydantic error location into the key as a stack file spells it."""
+    if not loc:
+        return f"{PROJECT}:*"
+    head, *rest = loc
+    if head == "region":
+        return "aws:region"
+    path = f"{PROJECT}:{head}"
+    node: Any = data.get(head)
+    for part in rest:
+        if isinstance(part, int):
+            name = node[part].get("name") if isinstance(node, list) and part < len(node) and isinstance(node[part], dict) else None
+            path += f"[{name}]" if name else f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+        else:
+            path += f".{part}"
+            node = node.get(part) if isinstance(node, dict) else None
+    return path
+
+
+def load_config(raw: Mapping[str, Any], stack: str) -> CenterConfig:
+    """Validate a stack's raw Pulumi config map (`namespace:key` -> value)."""
+    problems: list[tuple[str, str]] = []
+    data: dict[str, Any] = {"stack": stack}
+    allowed = set(SECTION_FIELDS.values())
+    for key in sorted(raw):
+        namespace, _, name = key.partition(":")
+        if key in OTHER_NAMESPACE_KEYS:
+            data["region"] = _decode(raw[key])
+        elif namespace == PROJECT and name in allowed:
+            data[name] = _decode(raw[key])
+        else:
+            problems.append((key, f"unknown key; the kit reads only {section_keys()}"))
+    if problems:
+        raise ConfigError(stack, problems)
+    environment = data.get("environment")
+    if environment not in ENVIRONMENTS:
+        # The environment decides which rules apply; nothing else can be judged without it.
+        raise ConfigError(stack, [(f"{PROJECT}:environment",
+                                   f"must be one of {list(ENVIRONMENTS)} (got {environment!r})")])
+    try:
+        config = CenterConfig.model_validate(data, context={"environment": environment})
+    except ValidationError as error:
+        for detail in error.errors(include_url=False):
+            message = detail["msg"].removeprefix("Value error, ")
+            if detail["type"] == "extra_forbidden":
+                message = "unknown key; remove it or check its spelling"
+            elif "input" in detail and detail["type"] not in ("missing",) and not isinstance(detail["input"], (dict, list)) \
+                    and repr(detail["input"]) not in message:
+                message = f"{message} (got {detail['input']!r})"
+            problems.append((_key_path(tuple(detail["loc"]), data), message))
+        raise ConfigError(stack, problems) from None
+    problems = cross_section_problems(config)
+    if problems:
+        raise ConfigError(stack, problems)
+    return config
+
+
+def load_from_pulumi() -> CenterConfig:
+    """Read the running stack's config from the Pulumi runtime (the CLI or the mock engine)."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw: dict[str, Any] = dict(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG.get())
+    return load_config(raw, pulumi.get_stack())

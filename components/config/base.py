@@ -1,0 +1,63 @@
+"""Shared pieces of the config model: strict camelCase models and allow-lists."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+from pydantic.alias_generators import to_camel
+
+PROJECT = "transparency-center"
+"""The Pulumi project name, and the namespace of every config key the kit reads."""
+
+REGION = "eu-central-2"
+"""The only region the center may use: customer data and signing stay in Switzerland."""
+
+AVAILABILITY_ZONE_IDS = ("euc2-az1", "euc2-az2", "euc2-az3")
+"""Zurich's availability zones by id; ids (unlike names) mean the same place in every account."""
+
+Environment = Literal["dev", "staging", "prod"]
+
+
+class StrictModel(BaseModel):
+    """Every stack config section: camelCase keys, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        strict=False,
+        validate_default=True,
+    )
+
+
+def environment_of(info: ValidationInfo) -> Environment:
+    """The stack's environment, handed to every section validator through the context."""
+    context = info.context or {}
+    return context.get("environment", "prod")
+
+
+def is_prod(info: ValidationInfo) -> bool:
+    return environment_of(info) == "prod"
+
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+
+
+def check_slug(value: str) -> str:
+    if not SLUG_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not a name of 3-32 lowercase letters, digits and dashes")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(check_slug)]
+"""A name that becomes part of resource names: lowercase, digits, dashes."""
+
+
+def unique_names(items: list, what: str) -> None:
+    names = [item.name for item in items]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{what} names must be unique; repeated: {repeated}")

@@ -1,0 +1,70 @@
+"""`transparency-center:build`: the build pools of the software assembly line."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+
+from .base import Slug, StrictModel, is_prod, unique_names
+
+AMI_ID = re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$")
+
+BUILD_INSTANCE_TYPES = (
+    "t3.medium", "t3.large",
+    "m6i.large", "m6i.xlarge", "m6i.2xlarge",
+    "c6i.large", "c6i.xlarge", "c6i.2xlarge", "c6i.4xlarge",
+    "r6i.large", "r6i.xlarge",
+)
+"""Nitro instance types offered in eu-central-2 that hosts of the center may use."""
+
+
+def check_instance_type(value: str) -> str:
+    if value not in BUILD_INSTANCE_TYPES:
+        raise ValueError(f"{value!r} is not an allowed instance type; allowed: {list(BUILD_INSTANCE_TYPES)}")
+    return value
+
+
+def check_ami(value: str) -> str:
+    if not AMI_ID.match(value):
+        raise ValueError(f"{value!r} is not an AMI id (ami- and 8 or 17 hex digits); pin an image, never 'latest'")
+    return value
+
+
+InstanceType = Annotated[str, AfterValidator(check_instance_type)]
+AmiId = Annotated[str, AfterValidator(check_ami)]
+BuildPurpose = Literal["products", "av-databases"]
+
+
+class BuildPoolConfig(StrictModel):
+    name: Slug
+    purpose: BuildPurpose
+    builders: int = Field(ge=1, le=8, description="Independent builders; their outputs must match before signing.")
+    instance_type: InstanceType = "c6i.xlarge"
+    root_volume_gib: int = Field(default=100, ge=20, le=2000)
+
+    @field_validator("builders")
+    @classmethod
+    def _two_in_prod(cls, value: int, info: ValidationInfo) -> int:
+        if is_prod(info) and value < 2:
+            raise ValueError(f"prod needs at least 2 independent builders per pool (reproducible builds are compared); got {value}")
+        return value
+
+
+class BuildConfig(StrictModel):
+    ami_id: AmiId = Field(description="The pinned builder image (Debian 12).")
+    pools: list[BuildPoolConfig] = Field(min_length=1)
+    source_date_epoch: int = Field(ge=315532800, description="SOURCE_DATE_EPOCH for reproducible builds.")
+    toolchain: dict[str, str] = Field(
+        default_factory=dict, description="Debian packages pinned to exact versions on every builder."
+    )
+
+    @field_validator("pools")
+    @classmethod
+    def _pools(cls, pools: list[BuildPoolConfig]) -> list[BuildPoolConfig]:
+        unique_names(pools, "build pool")
+        missing = sorted({"products", "av-databases"} - {pool.purpose for pool in pools})
+        if missing:
+            raise ValueError(f"the center builds products and AV databases; no pool has purpose {missing}")
+        return sorted(pools, key=lambda pool: pool.name)

@@ -1,0 +1,71 @@
+"""`transparency-center:dataStores`: one customer data store per customer region, all in Zurich."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from .base import REGION, StrictModel, is_prod
+
+CUSTOMER_REGIONS = ("europe", "north-america", "australia", "japan", "south-korea", "singapore")
+"""Where the customers are. Their data is stored in eu-central-2 whatever the customer region."""
+
+CustomerRegion = Literal["europe", "north-america", "australia", "japan", "south-korea", "singapore"]
+ObjectLockMode = Literal["GOVERNANCE", "COMPLIANCE"]
+
+
+class ObjectLockConfig(StrictModel):
+    mode: ObjectLockMode = "GOVERNANCE"
+    retention_days: int = Field(default=30, ge=1, le=36500)
+
+
+class LifecycleConfig(StrictModel):
+    noncurrent_version_expiration_days: int = Field(default=90, ge=1, le=3650)
+    transition_to_infrequent_access_days: int | None = Field(default=None, ge=30, le=3650)
+    abort_incomplete_multipart_upload_days: int = Field(default=7, ge=1, le=30)
+
+
+class DataStoresConfig(StrictModel):
+    customer_regions: list[CustomerRegion] = Field(min_length=1)
+    storage_region: str = Field(default=REGION, description="Where the stores live: always eu-central-2.")
+    object_lock: ObjectLockConfig = ObjectLockConfig()
+    lifecycle: LifecycleConfig = LifecycleConfig()
+    replication_regions: list[str] = Field(
+        default_factory=list, description="Never allowed; present so a request for replication is refused with a reason."
+    )
+    multi_region_keys: bool = Field(default=False, description="Never allowed (residency).")
+
+    @field_validator("customer_regions")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"{value} lists a customer region twice")
+        return sorted(value, key=CUSTOMER_REGIONS.index)
+
+    @field_validator("storage_region")
+    @classmethod
+    def _resident(cls, value: str) -> str:
+        if value != REGION:
+            raise ValueError(f"{value!r}: customer data of every region is stored in {REGION} (Zurich) only (data residency)")
+        return value
+
+    @field_validator("replication_regions")
+    @classmethod
+    def _no_replication(cls, value: list[str]) -> list[str]:
+        if value:
+            raise ValueError(f"{value}: replication copies customer data out of Zurich; it is never allowed (data residency)")
+        return value
+
+    @field_validator("multi_region_keys")
+    @classmethod
+    def _no_multi_region(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("multi-Region KMS keys replicate key material out of Zurich; never allowed (data residency)")
+        return value
+
+    @model_validator(mode="after")
+    def _prod_lock(self, info: ValidationInfo) -> "DataStoresConfig":
+        if is_prod(info) and self.object_lock.retention_days < 30:
+            raise ValueError(f"prod keeps customer objects locked at least 30 days; got objectLock.retentionDays={self.object_lock.retention_days}")
+        return self

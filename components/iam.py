@@ -1,0 +1,76 @@
+"""IAM roles whose permissions are added by intent (`grant_*` on keys and buckets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from . import policies
+from .layout import resource_name
+
+
+@dataclass(frozen=True)
+class RoleArgs:
+    role_name: str
+    """The IAM name; deterministic, so key policies can name the role before it exists."""
+    description: str
+    trust_policy: dict[str, Any]
+    managed_policy_arns: Sequence[str] = ()
+    permissions_boundary: pulumi.Input[str] | None = None
+    instance_profile: bool = False
+    max_session_seconds: int = 3600
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class Role(pulumi.ComponentResource):
+    """A role with no permissions until something grants it some; every grant is one
+    inline policy named after what it allows, a child of this component."""
+
+    def __init__(self, name: str, args: RoleArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("transparency-center:iam:Role", name, None, opts)
+        self._name = name
+        self.role_name = args.role_name
+        self.role = aws.iam.Role(
+            resource_name(name, "role"),
+            name=args.role_name,
+            description=args.description,
+            assume_role_policy=pulumi.Output.json_dumps(args.trust_policy),
+            permissions_boundary=args.permissions_boundary,
+            max_session_duration=args.max_session_seconds,
+            tags=args.tags or None,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn: pulumi.Output[str] = self.role.arn
+        for index, policy_arn in enumerate(sorted(args.managed_policy_arns)):
+            aws.iam.RolePolicyAttachment(
+                resource_name(name, "managed", str(index)),
+                role=self.role.name,
+                policy_arn=policy_arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.instance_profile: aws.iam.InstanceProfile | None = None
+        if args.instance_profile:
+            self.instance_profile = aws.iam.InstanceProfile(
+                resource_name(name, "profile"),
+                name=args.role_name,
+                role=self.role.name,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self._grants: set[str] = set()
+        self.register_outputs({"arn": self.arn, "roleName": args.role_name})
+
+    def add_policy(self, policy_name: str, statements: Sequence[dict[str, Any]]) -> aws.iam.RolePolicy:
+        """Attach one inline policy. Called by `grant_*` methods; names must be unique per role."""
+        if policy_name in self._grants:
+            raise ValueError(f"role {self._name} already has a policy named {policy_name!r}")
+        self._grants.add(policy_name)
+        return aws.iam.RolePolicy(
+            resource_name(self._name, policy_name),
+            role=self.role.name,
+            name=policy_name,
+            policy=pulumi.Output.json_dumps(policies.document(*statements)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

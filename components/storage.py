@@ -1,0 +1,170 @@
+"""S3 buckets with every control on by default, and grants by intent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from . import policies
+from .iam import Role
+from .kms import EncryptionKey
+from .layout import resource_name
+from .teardown import Statefulness, Teardown
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    mode: Literal["GOVERNANCE", "COMPLIANCE"]
+    retention_days: int
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    noncurrent_version_expiration_days: int = 90
+    transition_to_infrequent_access_days: int | None = None
+    abort_incomplete_multipart_upload_days: int = 7
+    expiration_days: int | None = None
+
+
+@dataclass(frozen=True)
+class SecureBucketArgs:
+    bucket_name: str
+    """The global bucket name (layout.bucket_name): deterministic, no random suffix."""
+    key: EncryptionKey
+    """The bucket's customer managed key; objects are SSE-KMS with an S3 bucket key."""
+    teardown: Teardown
+    statefulness: Statefulness = "stateful"
+    access_log_bucket: "SecureBucket | None" = None
+    """Where S3 server access logs go. Only the access-log bucket itself has none (S3.9)."""
+    object_lock: ObjectLock | None = None
+    lifecycle: Lifecycle = Lifecycle()
+    vpc_endpoint_ids: Sequence[pulumi.Input[str]] = ()
+    """When set, people and roles read and write objects only through these endpoints."""
+    writer_arns: Sequence[pulumi.Input[str]] = ()
+    """When set, only these principals may put objects."""
+    extra_statements: Sequence[dict[str, Any]] = ()
+    """Bucket policy statements for AWS services that deliver logs here."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class SecureBucket(pulumi.ComponentResource):
+    """A private, versioned, KMS-encrypted bucket: all public access blocked, ACLs disabled,
+    TLS only, server access logging, optional Object Lock and endpoint-only access."""
+
+    def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("transparency-center:storage:SecureBucket", name, None, opts)
+        self._name = name
+        self.key = args.key
+        child = pulumi.ResourceOptions(parent=self)
+        keep = pulumi.ResourceOptions.merge(child, args.teardown.options(args.statefulness))
+
+        self.bucket = aws.s3.Bucket(
+            resource_name(name, "bucket"),
+            bucket=args.bucket_name,
+            force_destroy=args.teardown.force_destroy(args.statefulness),
+            object_lock_enabled=args.object_lock is not None,
+            tags=args.tags or None,
+            opts=keep,
+        )
+        self.bucket_name = args.bucket_name
+        self.arn: pulumi.Output[str] = self.bucket.arn
+        self.id: pulumi.Output[str] = self.bucket.id
+
+        self.public_access_block = aws.s3.BucketPublicAccessBlock(
+            resource_name(name, "public-access-block"),
+            bucket=self.bucket.id,
+            block_public_acls=True, block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            resource_name(name, "ownership"),
+            bucket=self.bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        self.versioning = aws.s3.BucketVersioning(
+            resource_name(name, "versioning"),
+            bucket=self.bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            resource_name(name, "encryption"),
+            bucket=self.bucket.id,
+            rules=[{
+                "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": args.key.arn},
+                "bucket_key_enabled": True,
+            }],
+            opts=child,
+        )
+        if args.access_log_bucket is not None:
+            aws.s3.BucketLogging(
+                resource_name(name, "access-logging"),
+                bucket=self.bucket.id,
+                target_bucket=args.access_log_bucket.id,
+                target_prefix=f"{args.bucket_name}/",
+                opts=child,
+            )
+        if args.object_lock is not None:
+            aws.s3.BucketObjectLockConfiguration(
+                resource_name(name, "object-lock"),
+                bucket=self.bucket.id,
+                object_lock_enabled="Enabled",
+                rule={"default_retention": {"mode": args.object_lock.mode, "days": args.object_lock.retention_days}},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
+            )
+        aws.s3.BucketLifecycleConfiguration(
+            resource_name(name, "lifecycle"),
+            bucket=self.bucket.id,
+            rules=_lifecycle_rules(args.lifecycle),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
+        )
+        statements = [policies.deny_insecure_transport(self.arn)]
+        if args.vpc_endpoint_ids:
+            statements.append(policies.deny_outside_vpc_endpoints(self.arn, args.vpc_endpoint_ids))
+        if args.writer_arns:
+            statements.append(policies.deny_writes_except(self.arn, args.writer_arns))
+        statements.extend(args.extra_statements)
+        self.policy = aws.s3.BucketPolicy(
+            resource_name(name, "policy"),
+            bucket=self.bucket.id,
+            policy=pulumi.Output.json_dumps(policies.document(*statements)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
+        )
+        self.register_outputs({"arn": self.arn, "bucketName": args.bucket_name})
+
+    # --- grants: one inline policy on the grantee per grant ------------------------------
+
+    def grant_read(self, role: Role, prefix: str = "") -> aws.iam.RolePolicy:
+        """Read (and list) objects, optionally only under `prefix`; decrypt with the bucket key."""
+        list_conditions = {"StringLike": {"s3:prefix": [f"{prefix}*"]}} if prefix else None
+        return role.add_policy(f"read-{self._name}" + (f"-{prefix.strip('/')}" if prefix else ""), [
+            policies.statement("ListObjects", policies.S3_LIST_ACTIONS, [self.arn], conditions=list_conditions),
+            policies.statement("ReadObjects", policies.S3_READ_ACTIONS, [policies.objects_under(self.arn, prefix)]),
+            policies.statement("DecryptObjects", policies.KEY_DECRYPT_ACTIONS, [self.key.arn]),
+        ])
+
+    def grant_write(self, role: Role, prefix: str = "") -> aws.iam.RolePolicy:
+        """Put new objects (never delete), optionally only under `prefix`; encrypt with the bucket key."""
+        return role.add_policy(f"write-{self._name}" + (f"-{prefix.strip('/')}" if prefix else ""), [
+            policies.statement("WriteObjects", policies.S3_WRITE_ACTIONS, [policies.objects_under(self.arn, prefix)]),
+            policies.statement("EncryptObjects", ["kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey"], [self.key.arn]),
+        ])
+
+
+def _lifecycle_rules(lifecycle: Lifecycle) -> list[dict[str, Any]]:
+    rule: dict[str, Any] = {
+        "id": "retention",
+        "status": "Enabled",
+        "filter": {},
+        "noncurrent_version_expiration": {"noncurrent_days": lifecycle.noncurrent_version_expiration_days},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": lifecycle.abort_incomplete_multipart_upload_days},
+    }
+    if lifecycle.transition_to_infrequent_access_days is not None:
+        rule["transitions"] = [{"days": lifecycle.transition_to_infrequent_access_days, "storage_class": "STANDARD_IA"}]
+    if lifecycle.expiration_days is not None:
+        rule["expiration"] = {"days": lifecycle.expiration_days}
+    return [rule]

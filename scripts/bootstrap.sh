@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Set up this checkout on a fresh Debian/Ubuntu machine: a virtualenv in .venv with the
+# kit and tcenter, Graphviz for diagrams, and with --test everything the test suite
+# needs (debootstrap for the host tests, checkov in its own virtualenv).
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=false
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_tests=true ;;
+    -h|--help) echo "usage: scripts/bootstrap.sh [--test]"; exit 0 ;;
+    *) echo "bootstrap: unknown option $arg (use --test or nothing)" >&2; exit 2 ;;
+  esac
+done
+
+python=${PYTHON:-python3}
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+apt_packages=()
+command -v dot >/dev/null || apt_packages+=(graphviz)
+if $with_tests; then
+  command -v debootstrap >/dev/null || apt_packages+=(debootstrap)
+fi
+if ((${#apt_packages[@]})); then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    say "installing Debian packages: ${apt_packages[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+  else
+    echo "bootstrap: please install ${apt_packages[*]} (e.g. sudo apt-get install ${apt_packages[*]});" \
+         "without graphviz tcenter renders everything but the diagram" >&2
+  fi
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  say "creating .venv"
+  "$python" -m venv .venv
+fi
+extras=diagram
+$with_tests && extras=test
+say "installing the kit into .venv (extras: $extras)"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]"
+
+if $with_tests; then
+  if [[ ! -x .venv-checkov/bin/checkov ]]; then
+    say "installing checkov into .venv-checkov (its pins stay out of the kit's environment)"
+    "$python" -m venv .venv-checkov
+    .venv-checkov/bin/python -m pip install -q --disable-pip-version-check "checkov==3.3.*"
+  fi
+fi
+say "ready"

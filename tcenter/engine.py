@@ -1,0 +1,348 @@
+"""Run the Pulumi program on Pulumi's mock engine and record everything it declares.
+
+This is what `pulumi preview` would send to the engine, captured without the Pulumi CLI,
+without the AWS provider plugin and without credentials. The same runner serves the
+tests (tests/conftest.py) and the `tcenter` command.
+
+Values AWS computes at deploy time (ids, ARNs) are filled in deterministically from the
+declared names (see `StandInMocks`), so two runs of the same commit and config record
+byte-identical results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import runpy
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+S3_PREFIX_LIST_STAND_IN = ("3.5.136.0/22", "16.12.32.0/22", "52.95.139.0/24")
+"""Stand-in CIDRs for the S3 prefix list of eu-central-2, which AWS supplies at deploy time."""
+
+REGION = "eu-central-2"
+
+
+class EngineError(Exception):
+    """The program could not be run for this stack (missing stack, broken config, crash)."""
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    options: dict[str, Any]
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    id: str
+
+
+@dataclass
+class ProgramRun:
+    project: str
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def by_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str) -> RecordedResource:
+        matches = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources of type {type_} named {name}")
+        return matches[0]
+
+    def children_of(self, urn: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+
+def _stable_id(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _stable_uuid(*parts: str) -> str:
+    h = _stable_id(*parts, length=32)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+class StandInMocks:
+    """Mocks that answer like AWS would, deterministically: ids and ARNs from names."""
+
+    def __init__(self) -> None:
+        self.account_id = "000000000000"
+
+    # pulumi.runtime.Mocks interface ------------------------------------------------------
+    def call(self, args: Any) -> tuple[dict, list | None]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return ({"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:user/stand-in",
+                     "userId": "STANDIN", "id": self.account_id}, None)
+        if args.token == "aws:index/getRegion:getRegion":
+            return ({"name": REGION, "region": REGION, "id": REGION}, None)
+        if args.token == "aws:ec2/getPrefixList:getPrefixList":
+            return ({"cidrBlocks": list(S3_PREFIX_LIST_STAND_IN), "id": "pl-standin", "name": args.args.get("name", "")}, None)
+        return ({}, None)
+
+    def new_resource(self, args: Any) -> tuple[str, dict]:
+        inputs = dict(args.inputs)
+        typ, name = args.typ, args.name
+        if typ.startswith("pulumi:providers:aws"):
+            accounts = inputs.get("allowedAccountIds")
+            if isinstance(accounts, str):
+                accounts = json.loads(accounts)
+            if accounts:
+                self.account_id = accounts[0]
+            return (f"provider-{_stable_id(name, length=8)}", inputs)
+        if not getattr(args, "custom", True):
+            return (f"{name}", {})  # components have no state of their own
+        account = self.account_id
+        module = typ.split(":")[1].split("/")[0] if typ.count(":") >= 2 else ""
+        kind = typ.rsplit(":", 1)[-1]
+        short = "".join(c for c in kind if c.isupper()).lower() or kind[:3]
+        resource_id = f"{short}-{_stable_id(typ, name)}"
+        state = dict(inputs)
+        physical = inputs.get("name") or inputs.get("bucket")
+        if typ == "aws:s3/bucket:Bucket":
+            resource_id = physical
+            state["arn"] = f"arn:aws:s3:::{physical}"
+            state["bucket"] = physical
+        elif typ == "aws:kms/key:Key":
+            resource_id = _stable_uuid(typ, name)
+            state["keyId"] = resource_id
+            state["arn"] = f"arn:aws:kms:{REGION}:{account}:key/{resource_id}"
+        elif typ == "aws:kms/alias:Alias":
+            resource_id = physical
+            state["arn"] = f"arn:aws:kms:{REGION}:{account}:{physical}"
+        elif typ == "aws:iam/role:Role":
+            resource_id = physical or name
+            state["name"] = resource_id
+            state["arn"] = f"arn:aws:iam::{account}:role/{resource_id}"
+            state["uniqueId"] = f"AROA{_stable_id(typ, name, length=16).upper()}"
+        elif typ == "aws:iam/instanceProfile:InstanceProfile":
+            resource_id = physical or name
+            state["arn"] = f"arn:aws:iam::{account}:instance-profile/{resource_id}"
+        elif typ == "aws:iam/policy:Policy":
+            state["arn"] = f"arn:aws:iam::{account}:policy/{physical or name}"
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            resource_id = physical or name
+            state["arn"] = f"arn:aws:logs:{REGION}:{account}:log-group:{resource_id}"
+        elif typ == "aws:ec2/vpc:Vpc":
+            resource_id = f"vpc-{_stable_id(typ, name)}"
+            state["defaultNetworkAclId"] = f"acl-{_stable_id('default-acl', name)}"
+            state["defaultRouteTableId"] = f"rtb-{_stable_id('default-rtb', name)}"
+            state["defaultSecurityGroupId"] = f"sg-{_stable_id('default-sg', name)}"
+        elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            resource_id = f"vpce-{_stable_id(typ, name)}"
+            if inputs.get("vpcEndpointType") == "Gateway":
+                state["cidrBlocks"] = list(S3_PREFIX_LIST_STAND_IN)
+                state["prefixListId"] = f"pl-{_stable_id('s3', length=8)}"
+        elif typ == "aws:cloudtrail/trail:Trail":
+            state["arn"] = f"arn:aws:cloudtrail:{REGION}:{account}:trail/{physical or name}"
+        elif typ == "aws:cloudhsmv2/cluster:Cluster":
+            resource_id = f"cluster-{_stable_id(typ, name, length=11)}"
+            state["clusterId"] = resource_id
+            state["clusterState"] = "UNINITIALIZED"
+            state["securityGroupId"] = f"sg-{_stable_id('hsm-sg', name)}"
+            state["clusterCertificates"] = {"clusterCsr": "<fetched from AWS after the first HSM is created>"}
+        elif typ == "aws:dynamodb/table:Table":
+            resource_id = physical or name
+            state["arn"] = f"arn:aws:dynamodb:{REGION}:{account}:table/{resource_id}"
+        if "arn" not in state and module:
+            state["arn"] = f"arn:aws:{module}:{REGION}:{account}:{kind.lower()}/{resource_id}"
+        state.setdefault("id", resource_id)
+        return (resource_id, state)
+
+
+def _options_of(request: Any) -> dict[str, Any]:
+    return {
+        "protect": bool(request.protect),
+        "retainOnDelete": bool(request.retainOnDelete),
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        "ignoreChanges": sorted(request.ignoreChanges),
+        "replaceOnChanges": sorted(request.replaceOnChanges),
+        "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+        "deletedWith": request.deletedWith or "",
+    }
+
+
+def _provider_urn(reference: str) -> str:
+    """A provider reference is `urn::id`; the plan records the provider's URN."""
+    return reference.rsplit("::", 1)[0] if reference else ""
+
+
+def _make_monitor(mocks: StandInMocks, records: dict[str, RecordedResource], outputs: dict[str, dict]) -> Any:
+    from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime import rpc
+
+    lock = threading.Lock()
+
+    class RecordingMonitor(pulumi_mocks.MockMonitor):
+        """The SDK's mock monitor, keeping what it is told: parents, dependencies, options."""
+
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            # As the engine does: the parent's whole type chain, the root stack left out.
+            from pulumi.runtime.settings import get_project, get_stack
+
+            if parent and not parent.split("::")[2].endswith("pulumi:pulumi:Stack"):
+                type_ = parent.split("::")[2] + "$" + type_
+            return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
+
+        def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+            response = super().RegisterResource(request)
+            if request.type == "pulumi:pulumi:Stack":
+                return response
+            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            registration = self.resources[response.urn]
+            record = RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                provider=_provider_urn(request.provider),
+                dependencies=sorted(set(request.dependencies)),
+                property_dependencies={
+                    key: sorted(set(value.urns)) for key, value in sorted(request.propertyDependencies.items())
+                },
+                options=_options_of(request),
+                inputs=inputs,
+                outputs=dict(registration.state),
+                id=registration.id or "",
+            )
+            with lock:
+                if response.urn in records:
+                    raise EngineError(f"two resources share the URN {response.urn}")
+                records[response.urn] = record
+            return response
+
+        def RegisterResourceOutputs(self, request):  # noqa: N802
+            with lock:
+                outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+            return super().RegisterResourceOutputs(request)
+
+    return RecordingMonitor(mocks)
+
+
+def project_settings(project_dir: Path) -> dict[str, Any]:
+    path = project_dir / "Pulumi.yaml"
+    if not path.exists():
+        raise EngineError(f"{project_dir} is not a Pulumi project (no Pulumi.yaml)")
+    return yaml.safe_load(path.read_text())
+
+
+def stack_names(project_dir: Path = PROJECT_ROOT) -> list[str]:
+    settings = project_settings(project_dir)
+    folder = project_dir / settings.get("stackConfigDir", ".")
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
+
+
+def stack_config_path(stack: str, project_dir: Path = PROJECT_ROOT) -> Path:
+    settings = project_settings(project_dir)
+    path = project_dir / settings.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = ", ".join(stack_names(project_dir)) or "none"
+        raise EngineError(f"no stack {stack!r}: {path.relative_to(project_dir)} does not exist (stacks: {known})")
+    return path
+
+
+def to_pulumi_config(values: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Stack file values as the Pulumi CLI hands them to a program: objects as JSON text,
+    scalars as strings. Encrypted values (`secure:`) cannot be read here: they are
+    replaced by a marker and listed as secret keys."""
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in sorted(values.items()):
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[key] = "[secret]"
+            secret_keys.append(key)
+        elif isinstance(value, (dict, list)):
+            config[key] = json.dumps(value)
+        elif isinstance(value, bool):
+            config[key] = "true" if value else "false"
+        else:
+            config[key] = "" if value is None else str(value)
+    return config, secret_keys
+
+
+def load_stack_values(stack: str, project_dir: Path = PROJECT_ROOT) -> dict[str, Any]:
+    path = stack_config_path(stack, project_dir)
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise EngineError(f"{path.name} is not valid YAML: {error}") from None
+    values = document.get("config") or {}
+    if not isinstance(values, dict):
+        raise EngineError(f"{path.name}: 'config' must be a mapping of keys to values")
+    return values
+
+
+def run_program(
+    stack: str,
+    config_values: dict[str, Any] | None = None,
+    project_dir: Path = PROJECT_ROOT,
+) -> ProgramRun:
+    """Run `__main__.py` of `project_dir` for `stack` on the mock engine.
+
+    `config_values` overrides the stack file (tests pass broken configs this way). The
+    program's own exceptions (a ConfigError, say) propagate unchanged.
+    """
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+    from pulumi.runtime import settings as runtime_settings
+    from pulumi.runtime import stack as runtime_stack
+
+    project_dir = Path(project_dir).resolve()
+    project = project_settings(project_dir)["name"]
+    values = load_stack_values(stack, project_dir) if config_values is None else config_values
+    config, secret_keys = to_pulumi_config(values)
+
+    mocks = StandInMocks()
+    records: dict[str, RecordedResource] = {}
+    registered_outputs: dict[str, dict] = {}
+    monitor = _make_monitor(mocks, records, registered_outputs)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    previous_path = list(sys.path)
+    try:
+        runtime_settings.ROOT.set(None)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,
+                                 monitor=monitor, logger=logging.getLogger("tcenter.engine"))
+        # set_mocks makes a finished root stack of its own; the program runs in a fresh
+        # one, as under the CLI, so that its exports are registered as stack outputs.
+        runtime_settings.ROOT.set(None)
+        runtime_config.set_all_config(config, secret_keys)
+        if str(project_dir) not in sys.path:
+            sys.path.insert(0, str(project_dir))
+        main = project_dir / "__main__.py"
+        loop.run_until_complete(runtime_stack.run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__")))
+    except BaseException as error:
+        # Tell the caller what had been declared when it failed (a ConfigError: nothing).
+        error.declared_before_failure = sorted(records)  # type: ignore[attr-defined]
+        raise
+    finally:
+        sys.path[:] = previous_path
+        loop.close()
+        asyncio.set_event_loop(None)
+
+    stack_urn = f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
+    stack_outputs = registered_outputs.pop(stack_urn, {})
+    resources = sorted(records.values(), key=lambda r: r.urn)
+    return ProgramRun(project=project, stack=stack, resources=resources, outputs=stack_outputs,
+                      component_outputs=dict(sorted(registered_outputs.items())))

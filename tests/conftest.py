@@ -1,0 +1,48 @@
+"""The mock-engine harness every test uses.
+
+`declared(stack)` runs the real program (`__main__.py`) for a stack of `stacks/` on
+Pulumi's mock engine and returns every resource it declared, with parent, provider,
+dependencies, resource options, inputs and the stack outputs. Runs are cached per
+stack for the session; `declare_with(values)` runs an edited config.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any, Callable
+
+import pytest
+
+from tcenter.engine import ProgramRun, load_stack_values, run_program
+
+STACKS = ("dev", "staging", "zurich-prod")
+
+
+@functools.lru_cache(maxsize=None)
+def _declared(stack: str) -> ProgramRun:
+    return run_program(stack)
+
+
+@pytest.fixture(scope="session")
+def declared() -> Callable[[str], ProgramRun]:
+    return _declared
+
+
+@pytest.fixture(params=STACKS)
+def each_stack(request: pytest.FixtureRequest) -> ProgramRun:
+    """One run per stack: a test using it runs for dev, staging and zurich-prod."""
+    return _declared(request.param)
+
+
+@pytest.fixture
+def stack_values() -> Callable[[str], dict[str, Any]]:
+    """A deep copy of a stack file's config, to edit and feed to `declare_with`."""
+    return lambda stack: copy.deepcopy(load_stack_values(stack))
+
+
+@pytest.fixture
+def declare_with() -> Callable[..., ProgramRun]:
+    def run(values: dict[str, Any], stack: str = "dev") -> ProgramRun:
+        return run_program(stack, config_values=values)
+    return run
