@@ -55,6 +55,16 @@ class TransparencyCenter(pulumi.ComponentResource):
             opts=area("network"),
         )
 
+        # --- build zone: BuildFleet (source mirror, artifact bucket, builders) ---------------
+
+        # --- signing zone: SigningService (kms | cloudhsm), release bucket --------------------
+
+        # --- data zone: one RegionalDataStore per customer region ----------------------------
+
+        # --- reviewer zones: one ReviewerZone per organization -------------------------------
+
+        # --- audit trail: last, because it watches every bucket declared above ---------------
+
         self.exports = {
             "environment": config.environment,
             "region": REGION,
@@ -69,4 +79,5 @@ class TransparencyCenter(pulumi.ComponentResource):
             "auditArchiveBucket": self.audit_store.archive.bucket_name,
             "accessLogBucket": self.audit_store.access_logs.bucket_name,
         }
+        # --- exports of the zones above: self.exports.update({...}) in each zone's block -----
         self.register_outputs(self.exports)

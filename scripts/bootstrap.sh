@@ -47,7 +47,8 @@ if $with_tests; then
   if [[ ! -x .venv-checkov/bin/checkov ]]; then
     say "installing checkov into .venv-checkov (its pins stay out of the kit's environment)"
     "$python" -m venv .venv-checkov
-    .venv-checkov/bin/python -m pip install -q --disable-pip-version-check "checkov==3.3.*"
+    .venv-checkov/bin/python -m pip install -q --disable-pip-version-check "checkov==3.3.*" 2>&1 \
+      | grep -v "is ignored: it is neither a file nor a directory" || true
   fi
 fi
 say "ready"
