@@ -47,8 +47,10 @@ if $with_tests; then
   if [[ ! -x .venv-checkov/bin/checkov ]]; then
     say "installing checkov into .venv-checkov (its pins stay out of the kit's environment)"
     "$python" -m venv .venv-checkov
+    # pip's notes about local mirror folders that do not exist are noise, not errors
     .venv-checkov/bin/python -m pip install -q --disable-pip-version-check "checkov==3.3.*" 2>&1 \
-      | grep -v "is ignored: it is neither a file nor a directory" || true
+      | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+    [[ -x .venv-checkov/bin/checkov ]] || { echo "bootstrap: checkov did not install" >&2; exit 1; }
   fi
 fi
 say "ready"
