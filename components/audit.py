@@ -1,23 +1,28 @@
 """Audit: the log key, the access-log bucket and the locked archive every other zone
 writes its evidence to. Declared first, so that every later component can log here.
 
-`AuditLogStore` holds what must exist before anything logs; the trail that records the
-API calls of the whole center is declared last, once every bucket it watches exists.
+`AuditLogStore` holds what must exist before anything logs (including the destinations of
+SSM session logs); `AuditTrail`, the CloudTrail trail that records the API calls of the
+whole center, is declared last, once every bucket whose object access it records exists.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import pulumi
+import pulumi_aws as aws
 
 from . import policies
 from .config.audit import AuditConfig
 from .config.base import REGION
+from .iam import Role, RoleArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import bucket_name, resource_name
+from .sessions import DEFAULT_SESSION_DOCUMENT, session_preferences
 from .storage import Lifecycle, ObjectLock, SecureBucket, SecureBucketArgs
-from .teardown import Teardown
+from .teardown import KEY_DELETION_WINDOW_DAYS, Teardown
 
 
 def trail_name(stack: str) -> str:
@@ -26,6 +31,20 @@ def trail_name(stack: str) -> str:
 
 def trail_arn(account_id: str, stack: str) -> str:
     return f"arn:aws:cloudtrail:{REGION}:{account_id}:trail/{trail_name(stack)}"
+
+
+TRAIL_PREFIX = "cloudtrail"
+"""Where CloudTrail delivers log and digest files in the archive (no trailing slash: CloudTrail adds one)."""
+
+SESSION_LOG_PREFIX = "ssm-sessions/"
+OPERATOR_SESSION_FOLDER = "operators/"
+OPERATOR_IDLE_TIMEOUT_MINUTES = 20
+OPERATOR_MAX_SESSION_MINUTES = 120
+"""Where SSM Session Manager uploads session transcripts in the archive."""
+
+
+def log_group_name(stack: str, purpose: str) -> str:
+    return f"/transparency-center/{stack}/{purpose}"
 
 
 @dataclass(frozen=True)
@@ -38,8 +57,10 @@ class AuditLogStoreArgs:
 
 
 class AuditLogStore(pulumi.ComponentResource):
-    """The audit key (logs, CloudTrail and S3 access logs), the access-log bucket and the
-    audit archive with Object Lock (COMPLIANCE in prod: nobody can shorten it)."""
+    """The audit key (logs, CloudTrail and S3 access logs), the access-log bucket, the
+    audit archive with Object Lock (COMPLIANCE in prod: nobody can shorten it) and the
+    destinations of SSM session logs (`session_log_bucket` + `session_log_prefix`,
+    `session_log_group`)."""
 
     def __init__(self, name: str, args: AuditLogStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("transparency-center:audit:AuditLogStore", name, None, opts)
@@ -83,7 +104,8 @@ class AuditLogStore(pulumi.ComponentResource):
                 key=self.key,
                 teardown=args.teardown,
                 access_log_bucket=self.access_logs,
-                object_lock=ObjectLock(args.config.archive_lock_mode, args.config.archive_retention_days),
+                object_lock=ObjectLock(args.teardown.object_lock_mode(args.config.archive_lock_mode, archive=True),
+                                       args.config.archive_retention_days),
                 lifecycle=Lifecycle(noncurrent_version_expiration_days=args.config.archive_retention_days),
                 extra_statements=(
                     policies.statement(
@@ -92,7 +114,7 @@ class AuditLogStore(pulumi.ComponentResource):
                         conditions={"StringEquals": {"aws:SourceArn": trail_arn(account, args.stack)}},
                     ),
                     policies.statement(
-                        "CloudTrailWrite", ["s3:PutObject"], f"{archive_arn}/cloudtrail/AWSLogs/{account}/*",
+                        "CloudTrailWrite", ["s3:PutObject"], f"{archive_arn}/{TRAIL_PREFIX}/AWSLogs/{account}/*",
                         principals={"Service": "cloudtrail.amazonaws.com"},
                         conditions={"StringEquals": {
                             "aws:SourceArn": trail_arn(account, args.stack),
@@ -103,8 +125,132 @@ class AuditLogStore(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # SSM session logs: transcripts to the locked archive, streams to an encrypted log
+        # group. The reviewers' session preferences name both; the hosts' roles get
+        # `archive.grant_write(role, session_log_prefix)` and write to the group.
+        self.session_log_bucket = self.archive
+        self.session_log_prefix = SESSION_LOG_PREFIX
+        self.session_log_group = aws.cloudwatch.LogGroup(
+            resource_name(name, "session-logs"),
+            name=log_group_name(args.stack, "ssm-sessions"),
+            retention_in_days=args.config.log_retention_days,
+            kms_key_id=self.key.arn,
+            opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
+        )
+        self._operator_sessions(name, args)
         self.register_outputs({
             "keyArn": self.key.arn,
             "accessLogBucket": access_log_name,
             "archiveBucket": archive_name,
+            "sessionLogBucket": archive_name,
+            "sessionLogPrefix": SESSION_LOG_PREFIX,
+            "sessionLogGroup": self.session_log_group.name,
         })
+
+    def _operator_sessions(self, name: str, args: AuditLogStoreArgs) -> None:
+        """Operators' sessions on builders and signer hosts use the account's default Session
+        document: it logs like the reviewers' documents do, and encrypts the session stream
+        with a key of its own (direct KMS calls, which the audit key does not allow)."""
+        child = pulumi.ResourceOptions(parent=self)
+        self.operator_session_key = aws.kms.Key(
+            resource_name(name, "operator-session-key"),
+            description=f"transparency-center {args.stack}: encrypts operators' Session Manager sessions",
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            enable_key_rotation=True,
+            multi_region=False,
+            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
+            policy=pulumi.Output.json_dumps(policies.session_stream_key_policy(args.account_id, args.key_administrators)),
+            opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
+        )
+        self.operator_session_prefix = f"{SESSION_LOG_PREFIX}{OPERATOR_SESSION_FOLDER}"
+        self.operator_session_document = aws.ssm.Document(
+            resource_name(name, "operator-session-preferences"),
+            name=DEFAULT_SESSION_DOCUMENT,
+            document_type="Session",
+            document_format="JSON",
+            content=pulumi.Output.json_dumps(session_preferences(
+                description="Operator sessions on builders and signer hosts: logged to S3 and CloudWatch, KMS-encrypted",
+                bucket_name=self.archive.bucket_name,
+                prefix=self.operator_session_prefix,
+                log_group_name=self.session_log_group.name,
+                kms_key_id=self.operator_session_key.arn,
+                idle_timeout_minutes=OPERATOR_IDLE_TIMEOUT_MINUTES,
+                max_session_minutes=OPERATOR_MAX_SESSION_MINUTES,
+            )),
+            opts=child,
+        )
+
+    def grant_operator_session_logging(self, role: Role) -> aws.iam.RolePolicy:
+        """What the SSM agent of a host needs so that operators' sessions on it are logged
+        and encrypted: decrypt the session stream, write transcripts and log streams."""
+        return role.add_policy("operator-session-logging", [
+            policies.statement("DecryptSessionStream", ["kms:Decrypt"], [self.operator_session_key.arn]),
+            policies.statement("CheckTranscriptBucketEncryption", ["s3:GetEncryptionConfiguration"], [self.archive.arn]),
+            policies.statement("WriteTranscripts", ["s3:PutObject"],
+                               [policies.objects_under(self.archive.arn, self.operator_session_prefix)]),
+            policies.statement("EncryptTranscripts", ["kms:Encrypt", "kms:GenerateDataKey"], [self.key.arn]),
+            policies.statement("CheckLogGroupEncryption", ["logs:DescribeLogGroups"], "*"),
+            policies.statement("WriteSessionStreams", ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                               [self.session_log_group.arn, pulumi.Output.concat(self.session_log_group.arn, ":*")]),
+        ])
+
+
+@dataclass(frozen=True)
+class AuditTrailArgs:
+    stack: str
+    account_id: str
+    store: AuditLogStore
+    config: AuditConfig
+    teardown: Teardown
+    watched_bucket_arns: Sequence[pulumi.Input[str]] = ()
+    """Buckets whose object reads and writes are recorded (S3 data events): every customer
+    data store, the release and artifact buckets."""
+
+
+class AuditTrail(pulumi.ComponentResource):
+    """CloudTrail for the whole account: every region, global services, log file validation,
+    KMS-encrypted with the audit key, delivered to the archive (`cloudtrail/`) and to an
+    encrypted log group, with S3 data events for the watched buckets (CloudTrail.1/2/4/5)."""
+
+    def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("transparency-center:audit:AuditTrail", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        store = args.store
+        self.log_group = aws.cloudwatch.LogGroup(
+            resource_name(name, "logs"),
+            name=log_group_name(args.stack, "cloudtrail"),
+            retention_in_days=args.config.log_retention_days,
+            kms_key_id=store.key.arn,
+            opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
+        )
+        self.delivery_role = Role(
+            resource_name(name, "delivery"),
+            RoleArgs(
+                role_name=f"tc-{args.stack}-cloudtrail-logs",
+                description="CloudTrail delivers the trail's events to its CloudWatch log group",
+                trust_policy=policies.assume_role_by_service("cloudtrail.amazonaws.com", args.account_id),
+            ),
+            opts=child,
+        )
+        delivery = self.delivery_role.add_policy(
+            "deliver-to-log-group", [policies.cloudtrail_log_delivery_statement(self.log_group.arn)])
+        self.watched_bucket_arns = tuple(args.watched_bucket_arns)
+        self.trail = aws.cloudtrail.Trail(
+            resource_name(name, "trail"),
+            name=trail_name(args.stack),
+            s3_bucket_name=store.archive.id,
+            s3_key_prefix=TRAIL_PREFIX,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            kms_key_id=store.key.arn,
+            cloud_watch_logs_group_arn=pulumi.Output.concat(self.log_group.arn, ":*"),
+            cloud_watch_logs_role_arn=self.delivery_role.arn,
+            advanced_event_selectors=policies.s3_data_event_selectors(self.watched_bucket_arns),
+            # CloudTrail checks the bucket policy, the key policy and the role when the trail is created.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[store.archive.policy, delivery]),
+        )
+        self.arn: pulumi.Output[str] = self.trail.arn
+        self.register_outputs({"trailArn": self.arn, "logGroup": self.log_group.name})

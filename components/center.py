@@ -9,12 +9,37 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from .audit import AuditLogStore, AuditLogStoreArgs
+from .audit import AuditLogStore, AuditLogStoreArgs, AuditTrail, AuditTrailArgs
+from .audit import log_group_name as audit_log_group_name
+from .build import BuildFleet, BuildFleetArgs
 from .config import CenterConfig
 from .config.base import REGION
-from .layout import default_tags, resource_name
+from .data import RegionalDataStore, RegionalDataStoreArgs
+from .layout import default_tags, resource_name, reviewer_zone_name
 from .network import NetworkZones, NetworkZonesArgs
+from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
+from .signing import SigningService, SigningServiceArgs
 from .teardown import Teardown
+
+
+def localstack_settings(config: CenterConfig) -> dict:
+    """Provider settings for the `local` stack: every service at the LocalStack endpoint,
+    no credential, account or metadata checks, path-style S3. Empty for real stacks."""
+    if config.localstack is None:
+        return {}
+    from .config.localstack import LOCALSTACK_SERVICES
+
+    url = config.localstack.endpoint
+    return {
+        "endpoints": [{service: url for service in LOCALSTACK_SERVICES}],
+        "skip_credentials_validation": True,
+        "skip_requesting_account_id": True,
+        "skip_metadata_api_check": True,
+        "s3_use_path_style": True,
+        # LocalStack accepts any keys; fixed ones keep real AWS credentials away from the emulator.
+        "access_key": "test",
+        "secret_key": "test",
+    }
 
 
 class TransparencyCenter(pulumi.ComponentResource):
@@ -27,16 +52,22 @@ class TransparencyCenter(pulumi.ComponentResource):
         admins = tuple(config.access.key_administrators)
         plan = config.network_plan()
 
+        providers: dict[str, aws.Provider] = {}
+
         def provider(zone: str) -> aws.Provider:
             """One provider per area: region pinned, account pinned, the zone in default tags."""
-            return aws.Provider(
+            if zone in providers:
+                return providers[zone]
+            providers[zone] = aws.Provider(
                 resource_name(name, "aws", zone),
                 region=REGION,
                 sts_region=REGION,
                 allowed_account_ids=[account],
                 default_tags={"tags": default_tags(stack, zone)},
+                **localstack_settings(config),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            return providers[zone]
 
         def area(zone: str) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, providers={"aws": provider(zone)})
@@ -56,14 +87,127 @@ class TransparencyCenter(pulumi.ComponentResource):
         )
 
         # --- build zone: BuildFleet (source mirror, artifact bucket, builders) ---------------
+        self.build = BuildFleet(
+            resource_name(name, "build"),
+            BuildFleetArgs(stack=stack, account_id=account, key_administrators=admins, config=config.build,
+                           network=self.network, access_log_bucket=self.audit_store.access_logs, teardown=teardown),
+            opts=area("build"),
+        )
+        build_exports: dict[str, pulumi.Input] = {
+            "buildKeyArn": self.build.key.arn,
+            "sourceMirrorBucket": self.build.source_mirror.bucket_name,
+            "buildArtifactsBucket": self.build.artifacts.bucket_name,
+            "builderInstanceIds": self.build.instance_ids,
+            "builderAvailabilityZones": self.build.builder_azs,
+            "builderRoleArns": {pool: role.arn for pool, role in sorted(self.build.roles.items())},
+            "builderSecurityGroupId": self.build.security_group.id,
+        }
 
         # --- signing zone: SigningService (kms | cloudhsm), release bucket --------------------
+        self.signing = SigningService(
+            resource_name(name, "signing"),
+            SigningServiceArgs(stack=stack, account_id=account, key_administrators=admins, config=config.signing,
+                               teardown=teardown, plan=plan, network=self.network,
+                               access_log_bucket=self.audit_store.access_logs, build=self.build,
+                               ami_id=config.build.ami_id),
+            opts=area("signing"),
+        )
+        signing_exports: dict[str, pulumi.Input] = {
+            "signingBackend": self.signing.backend,
+            "releaseBucket": self.signing.release_bucket.bucket_name,
+            "signerRoleArns": {c: role.arn for c, role in sorted(self.signing.signers.items())},
+            "signerInstanceIds": {c: host.instance_ids for c, host in sorted(self.signing.signer_hosts.items())},
+        }
+        if self.signing.keys:  # public keys: `aws kms get-public-key --key-id <arn>`
+            signing_exports["signingKeyArns"] = {c: key.arn for c, key in sorted(self.signing.keys.items())}
+            signing_exports["signingKeyAliases"] = {c: key.alias_name for c, key in sorted(self.signing.keys.items())}
+        if self.signing.cluster is not None:
+            signing_exports.update({
+                "cloudHsmClusterId": self.signing.cluster.cluster_id,
+                "cloudHsmSecurityGroupId": self.signing.cluster.security_group_id,
+                "cloudHsmHsmIds": [hsm.hsm_id for hsm in self.signing.hsms],
+                "cloudHsmHsmAddresses": self.signing.hsm_addresses,
+                "cloudHsmInitialized": self.signing.initialized,
+            })
+
+        # Operators' sessions on builders and signer hosts are logged like reviewers' are.
+        for role in [*self.build.roles.values(), *self.signing.signers.values()]:
+            self.audit_store.grant_operator_session_logging(role)
 
         # --- data zone: one RegionalDataStore per customer region ----------------------------
+        data_area = area("data")
+        self.data_stores: dict[str, RegionalDataStore] = {
+            region: RegionalDataStore(
+                resource_name(name, "data", region),
+                RegionalDataStoreArgs(
+                    stack=stack, account_id=account, customer_region=region, key_administrators=admins,
+                    config=config.data_stores, teardown=teardown,
+                    access_log_bucket=self.audit_store.access_logs, s3_endpoint_id=self.network.s3_endpoint.id,
+                ),
+                opts=data_area,
+            )
+            for region in config.data_stores.customer_regions
+        }
 
         # --- reviewer zones: one ReviewerZone per organization -------------------------------
+        # Scopes map to what the zones above expose; a zone that exposes nothing for a scope
+        # simply grants nothing (extension point: add its ReviewMaterial here).
+        trail_log_group_arn = f"arn:aws:logs:{REGION}:{account}:log-group:{audit_log_group_name(stack, 'cloudtrail')}"
+        audit_log_group_arns = [trail_log_group_arn, self.network.flow_log_group.arn,
+                                self.audit_store.session_log_group.arn]
+        review_materials = [
+            ReviewMaterial("sources", "source-mirror", self.build.grant_read_sources),
+            ReviewMaterial("builds", "build-artifacts", self.build.grant_read_artifacts),
+            ReviewMaterial("signatures", "signed-releases", self.signing.grant_read_releases),
+            ReviewMaterial("signatures", "public-keys-and-verify", self.signing.grant_verify),
+            ReviewMaterial("audit-logs", "audit-archive", self.audit_store.archive.grant_read),
+            ReviewMaterial("audit-logs", "audit-log-groups",
+                           lambda role: grant_log_group_read(role, "audit-log-groups", audit_log_group_arns)),
+        ]
+        self.reviewer_zones: dict[str, ReviewerZone] = {}
+        for org in config.reviewers.organizations:
+            zone_name = reviewer_zone_name(org.name)
+            self.reviewer_zones[org.name] = ReviewerZone(
+                resource_name(name, zone_name),
+                ReviewerZoneArgs(
+                    stack=stack, account_id=account, key_administrators=admins, teardown=teardown,
+                    organization=org, session=config.reviewers.session, plan=plan, flows=self.network.flows,
+                    vpc_id=self.network.vpc_id, subnet_ids=self.network.subnet_ids[zone_name],
+                    s3_prefix_list_id=self.network.s3_endpoint.prefix_list_id,
+                    s3_cidrs=self.network.s3_endpoint.cidr_blocks,
+                    session_log_bucket=self.audit_store.session_log_bucket,
+                    session_log_prefix=self.audit_store.session_log_prefix,
+                    session_log_group=self.audit_store.session_log_group,
+                    materials=tuple(m for m in review_materials if m.scope in org.scopes),
+                    customer_data=tuple(self.data_stores.values()),
+                    workstation_ami_id=config.reviewers.workstation_ami_id or config.build.ami_id,
+                ),
+                opts=area(zone_name),
+            )
+        reviewer_exports: dict[str, pulumi.Input] = {
+            "reviewerRoleArns": {org: zone.role.arn for org, zone in self.reviewer_zones.items()},
+            "reviewerSecurityGroupIds": {org: zone.security_group.id for org, zone in self.reviewer_zones.items()},
+            "reviewerSessionDocuments": {org: zone.document_name for org, zone in self.reviewer_zones.items()},
+            "reviewerWorkstationIds": {org: zone.workstation_ids for org, zone in self.reviewer_zones.items()},
+            "reviewerReach": {org: [reach_as_dict(r) for r in zone.reach] for org, zone in self.reviewer_zones.items()},
+        }
 
         # --- audit trail: last, because it watches every bucket declared above ---------------
+        # S3 data events (who read or wrote which object) for every customer data store, the
+        # source mirror, build artifacts and releases; add any bucket reviewers must be able
+        # to account for.
+        self.trail_watched_bucket_arns: list[pulumi.Input[str]] = [
+            *(store.bucket_arn for store in self.data_stores.values()),
+            self.build.source_mirror.arn,
+            self.build.artifacts.arn,
+            self.signing.release_bucket.arn,
+        ]
+        self.audit_trail = AuditTrail(
+            resource_name(name, "audit-trail"),
+            AuditTrailArgs(stack=stack, account_id=account, store=self.audit_store, config=config.audit,
+                           teardown=teardown, watched_bucket_arns=tuple(self.trail_watched_bucket_arns)),
+            opts=area("audit"),
+        )
 
         self.exports = {
             "environment": config.environment,
@@ -80,4 +224,18 @@ class TransparencyCenter(pulumi.ComponentResource):
             "accessLogBucket": self.audit_store.access_logs.bucket_name,
         }
         # --- exports of the zones above: self.exports.update({...}) in each zone's block -----
+        self.exports.update(build_exports)  # build zone
+        self.exports.update(signing_exports)  # signing zone
+        self.exports.update(reviewer_exports)  # reviewer zones
+        self.exports.update({  # data zone and audit trail
+            "dataStoreBuckets": {region: store.bucket_name for region, store in self.data_stores.items()},
+            "dataStoreTables": {region: store.table_name for region, store in self.data_stores.items()},
+            "dataStoreKeyArns": {region: store.key_arn for region, store in self.data_stores.items()},
+            "trailArn": self.audit_trail.arn,
+            "trailLogGroup": self.audit_trail.log_group.name,
+            "sessionLogBucket": self.audit_store.session_log_bucket.bucket_name,
+            "sessionLogPrefix": self.audit_store.session_log_prefix,
+            "sessionLogGroup": self.audit_store.session_log_group.name,
+            "operatorSessionDocument": self.audit_store.operator_session_document.name,
+        })
         self.register_outputs(self.exports)

@@ -227,3 +227,251 @@ def s3_log_delivery_key_statement(account_id: str) -> dict[str, Any]:
         principals={"Service": "logging.s3.amazonaws.com"},
         conditions={"StringEquals": {"aws:SourceAccount": account_id}},
     )
+
+
+# --- signing keys (SigningService) ----------------------------------------------------
+
+SIGNING_KEY_ADMIN_ACTIONS = sorted({*KEY_ADMIN_ACTIONS} - {"kms:Create*"} | {"kms:CreateAlias"})
+"""Administering a signing key: as for other keys, but `kms:Create*` would include
+`kms:CreateGrant`, and a grant lets a principal sign without the key policy naming it."""
+
+
+def signing_key_policy(
+    account_id: str, administrators: Sequence[str], signer_role_arn: Any, kms_endpoint_id: Any,
+) -> dict[str, Any]:
+    """An asymmetric signing key: administrators administer; only the class's signer role
+    signs, only through the center's KMS interface endpoint; public key and Verify are
+    delegated to IAM of this account (granted to reviewers by `grant_verify`)."""
+    everyone_here = {"AWS": account_root(account_id)}
+    return document(
+        statement("KeyAdministration", SIGNING_KEY_ADMIN_ACTIONS, principals={"AWS": sorted(administrators)}),
+        statement(
+            "SignOnlyBySignerRoleThroughCenterEndpoint", KEY_SIGN_ACTIONS,
+            principals={"AWS": signer_role_arn},
+            conditions={"StringEquals": {"aws:SourceVpce": kms_endpoint_id}},
+        ),
+        statement(
+            "PublicKeyAndVerifyWhenGrantedByIam", KEY_VERIFY_ACTIONS, principals=everyone_here,
+            conditions={"StringEquals": {"kms:CallerAccount": account_id}},
+        ),
+        # Guards that still hold if someone later adds an Allow to this policy or to IAM.
+        statement(
+            "DenySignToAnyoneButSignerRole", KEY_SIGN_ACTIONS, effect="Deny", principals=everyone_here,
+            conditions={"ArnNotEquals": {"aws:PrincipalArn": signer_role_arn}},
+        ),
+        statement(
+            "DenySignOutsideCenterEndpoint", KEY_SIGN_ACTIONS, effect="Deny", principals=everyone_here,
+            conditions={"StringNotEquals": {"aws:SourceVpce": kms_endpoint_id}},
+        ),
+        statement("DenyGrants", ["kms:CreateGrant"], effect="Deny", principals=everyone_here),
+    )
+
+
+# --- DynamoDB (customer data store metadata tables) -----------------------------------
+
+DYNAMODB_READ_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
+DYNAMODB_WRITE_ACTIONS = ["dynamodb:PutItem"]
+"""Write-only: put new items; no update, delete or read."""
+
+
+def dynamodb_read_statements(table_arn: Any, key_arn: Any) -> list[dict[str, Any]]:
+    """Read a table's items; the table key decrypts them only through DynamoDB."""
+    return [
+        statement("ReadTableItems", DYNAMODB_READ_ACTIONS, [table_arn]),
+        statement("DecryptTableThroughDynamoDB", KEY_DECRYPT_ACTIONS, [key_arn],
+                  conditions={"StringEquals": {"kms:ViaService": service_endpoint("dynamodb")}}),
+    ]
+
+
+def dynamodb_write_statements(table_arn: Any, key_arn: Any) -> list[dict[str, Any]]:
+    """Put items without reading any back (no ReturnValues); the key is usable only through DynamoDB."""
+    return [
+        statement("PutTableItems", DYNAMODB_WRITE_ACTIONS, [table_arn],
+                  conditions={"StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}),
+        statement("EncryptTableThroughDynamoDB", KEY_ENCRYPT_DECRYPT_ACTIONS, [key_arn],
+                  conditions={"StringEquals": {"kms:ViaService": service_endpoint("dynamodb")}}),
+    ]
+
+
+# --- CloudTrail -----------------------------------------------------------------------
+
+def cloudtrail_log_delivery_statement(log_group_arn: Any) -> dict[str, Any]:
+    """CloudTrail's role may create streams in, and write to, the trail's log group only."""
+    from pulumi import Output
+
+    streams = Output.concat(log_group_arn, ":log-stream:*") if isinstance(log_group_arn, Output) \
+        else f"{log_group_arn}:log-stream:*"
+    return statement("DeliverTrailToLogGroup", ["logs:CreateLogStream", "logs:PutLogEvents"], [streams])
+
+
+def s3_data_event_selectors(bucket_arns: Sequence[Any]) -> list[dict[str, Any]]:
+    """Advanced event selectors: every management event, and object-level data events
+    (reads and writes) of the named buckets only."""
+    from pulumi import Output
+
+    prefixes = [Output.concat(arn, "/") if isinstance(arn, Output) else f"{arn}/" for arn in bucket_arns]
+    selectors: list[dict[str, Any]] = [{
+        "name": "All management events",
+        "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}],
+    }]
+    if prefixes:
+        selectors.append({
+            "name": "S3 object data events of the watched buckets",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                {"field": "resources.ARN", "starts_withs": prefixes},
+            ],
+        })
+    return selectors
+
+
+# --- reviewer roles (ReviewerZone) ----------------------------------------------------
+
+REVIEWER_READ_ONLY_ACTIONS = sorted({
+    *S3_READ_ACTIONS, *S3_LIST_ACTIONS, *KEY_DECRYPT_ACTIONS, *KEY_VERIFY_ACTIONS,
+    "logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:GetQueryResults",
+    "ssm:DescribeInstanceInformation", "ssm:DescribeSessions", "ssm:GetConnectionStatus",
+    "ec2:DescribeInstances",
+})
+"""What a reviewer role may read at most (its permission boundary). Session and query
+actions are bounded separately, to this account's instances, documents and log groups."""
+
+REVIEWER_DENIED_SIGNING_ACTIONS = ["kms:Sign", "kms:CreateGrant"]
+"""A reviewer never signs, nor hands itself a grant that would let it sign."""
+
+DATA_ZONE_TAG = {"aws:ResourceTag/zone": "data"}
+"""Every data-zone resource carries zone=data (its provider's default tags)."""
+
+
+def reviewer_trust_policy(principal_arns: Sequence[str], account_id: str) -> dict[str, Any]:
+    """Named roles of this account only (IAM Identity Center permission-set roles). No MFA
+    condition: assuming a role from a role session never carries aws:MultiFactorAuthPresent;
+    identity center enforces MFA when the reviewer signs in."""
+    return document(statement(
+        "TrustNamedReviewerRolesOfThisAccount", ["sts:AssumeRole", "sts:SetSourceIdentity"],
+        principals={"AWS": sorted(principal_arns)},
+        conditions={"StringEquals": {"aws:PrincipalAccount": account_id}},
+    ))
+
+
+def reviewer_deny_statements(customer_data_arns: Sequence[Any]) -> list[dict[str, Any]]:
+    """Explicit denies that no Allow (inline, managed or granted later) can override."""
+    statements = [
+        statement("DenySigning", REVIEWER_DENIED_SIGNING_ACTIONS, "*", effect="Deny"),
+        # Defence in depth for data-zone resources whose ARN is not listed below (KMS keys,
+        # tables and buckets support aws:ResourceTag; objects are covered by the ARNs).
+        statement("DenyDataZoneResources", ["*"], "*", effect="Deny",
+                  conditions={"StringEquals": dict(DATA_ZONE_TAG)}),
+    ]
+    if customer_data_arns:
+        statements.append(statement("DenyCustomerData", ["*"], list(customer_data_arns), effect="Deny"))
+    return statements
+
+
+def session_resources(account_id: str, session_document_name: str) -> dict[str, Any]:
+    """ARNs of Session Manager: this account's instances, one document, one's own sessions."""
+    return {
+        "instances": f"arn:aws:ec2:{REGION}:{account_id}:instance/*",
+        "document": f"arn:aws:ssm:{REGION}:{account_id}:document/{session_document_name}",
+        "own_sessions": f"arn:aws:ssm:{REGION}:{account_id}:session/${{aws:userid}}-*",
+        "log_groups": f"arn:aws:logs:{REGION}:{account_id}:log-group:*",
+    }
+
+
+def reviewer_boundary_policy(
+    customer_data_arns: Sequence[Any], session_key_alias: str, account_id: str, session_document_name: str,
+    extra_allows: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The permission boundary of a reviewer role: read-only actions; sessions only with its
+    own preferences document; a data key only from its own session key (by alias: the
+    boundary exists before the key); `extra_allows` (a workstation's SSM agent writing its
+    session log); and the denies."""
+    arns = session_resources(account_id, session_document_name)
+    return document(
+        statement("AllowAtMostReadOnlyReview", REVIEWER_READ_ONLY_ACTIONS, "*"),
+        statement("AllowLogQueriesInThisAccount", ["logs:StartQuery"], [arns["log_groups"]]),
+        statement("AllowSessionsWithOwnPreferencesOnly", ["ssm:StartSession"], [arns["instances"], arns["document"]],
+                  conditions={"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}}),
+        statement("AllowOwnSessionsOnly", ["ssm:ResumeSession", "ssm:TerminateSession"], [arns["own_sessions"]]),
+        statement("AllowSessionDataKeyOnly", ["kms:GenerateDataKey"], "*",
+                  conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": [session_key_alias]}}),
+        *extra_allows,
+        *reviewer_deny_statements(customer_data_arns),
+    )
+
+
+def session_agent_statements(account_id: str, session_log_objects_arn: Any, session_log_bucket_arn: Any,
+                             session_log_bucket_key_arn: Any, session_log_group_arn: Any,
+                             session_key_arn: Any) -> list[dict[str, Any]]:
+    """What the SSM agent of a host needs for logged, encrypted sessions, and nothing else."""
+    return [
+        *ssm_managed_instance_statements(),
+        statement("DecryptSessionData", ["kms:Decrypt"], [session_key_arn]),
+        statement("CheckSessionBucketEncryption", ["s3:GetEncryptionConfiguration"], [session_log_bucket_arn]),
+        statement("WriteSessionTranscripts", ["s3:PutObject"], [session_log_objects_arn]),
+        statement("EncryptSessionTranscripts", ["kms:Encrypt", "kms:GenerateDataKey"], [session_log_bucket_key_arn]),
+        statement("CheckSessionLogGroupEncryption", ["logs:DescribeLogGroups"],
+                  [session_resources(account_id, "")["log_groups"]]),
+        statement("WriteSessionStreams", ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                  [session_log_group_arn, _log_streams(session_log_group_arn)]),
+    ]
+
+
+def log_group_read_statements(log_group_arns: Sequence[Any]) -> list[dict[str, Any]]:
+    """Read the events of the named log groups (and their streams), and query them."""
+    resources: list[Any] = []
+    for arn in log_group_arns:
+        resources.extend([arn, _log_streams(arn)])
+    return [
+        statement("ReadLogGroups", ["logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents",
+                                    "logs:StartQuery"], resources),
+        # Logs Insights results are addressed by query id only (no resource-level permission).
+        statement("ReadLogQueryResults", ["logs:GetQueryResults"], "*"),
+    ]
+
+
+def _log_streams(arn: Any) -> Any:
+    from pulumi import Output
+
+    return Output.concat(arn, ":*") if isinstance(arn, Output) else f"{arn}:*"
+
+
+def session_key_statements(session_starter_arns: Sequence[Any], session_agent_arns: Sequence[Any]) -> list[dict[str, Any]]:
+    """Session Manager encryption: whoever starts a session makes a data key, the SSM agent
+    on the host decrypts it; both call KMS directly, not through another service."""
+    statements = [statement("SessionStartersMakeDataKeys", ["kms:GenerateDataKey"],
+                            principals={"AWS": list(session_starter_arns)})]
+    if session_agent_arns:
+        statements.append(statement("SessionAgentsDecrypt", ["kms:Decrypt"], principals={"AWS": list(session_agent_arns)}))
+    return statements
+
+
+# --- host instance roles ----------------------------------------------------------------
+
+SSM_SESSION_ACTIONS = [
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+]
+"""What the SSM agent needs to register and serve Session Manager sessions (the AWS managed
+AWSCloud9SSMInstanceProfile has exactly these). Left out of AmazonSSMManagedInstanceCore:
+ssm:GetParameter(s) (every parameter of the account), ec2messages:* (Run Command; the
+center has no ec2messages endpoint), State Manager, inventory and patch operations."""
+
+
+def ssm_managed_instance_statements() -> list[dict[str, Any]]:
+    """SSM Session Manager for a host: the actions support no resource-level scoping, so
+    Resource is "*"; session logging grants (bucket, key) come from whoever owns them."""
+    return [statement("SsmSessionManagerAgent", SSM_SESSION_ACTIONS, "*")]
+
+
+def session_stream_key_policy(account_id: str, administrators: Sequence[str]) -> dict[str, Any]:
+    """A key for Session Manager streams: whoever starts a session makes a data key and the
+    host's agent decrypts it, both calling KMS directly; IAM policies of this account decide who."""
+    return document(
+        key_admin_statement(administrators),
+        statement("SessionParticipantsThroughIam", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+                  principals={"AWS": account_root(account_id)},
+                  conditions={"StringEquals": {"kms:CallerAccount": account_id}}),
+    )

@@ -159,10 +159,21 @@ class StandInMocks:
             state["clusterId"] = resource_id
             state["clusterState"] = "UNINITIALIZED"
             state["securityGroupId"] = f"sg-{_stable_id('hsm-sg', name)}"
-            state["clusterCertificates"] = {"clusterCsr": "<fetched from AWS after the first HSM is created>"}
+            state["clusterCertificates"] = [{"clusterCsr": "<fetched from AWS after the first HSM is created>"}]
+        elif typ == "aws:cloudhsmv2/hsm:Hsm":
+            resource_id = f"hsm-{_stable_id(typ, name, length=11)}"
+            state["hsmId"] = resource_id
+            state["hsmState"] = "ACTIVE"
+            state["hsmEniId"] = f"eni-{_stable_id('hsm-eni', name)}"
         elif typ == "aws:dynamodb/table:Table":
             resource_id = physical or name
             state["arn"] = f"arn:aws:dynamodb:{REGION}:{account}:table/{resource_id}"
+        elif typ == "aws:ec2clientvpn/endpoint:Endpoint":
+            resource_id = f"cvpn-endpoint-{_stable_id(typ, name)}"
+            state["arn"] = f"arn:aws:ec2:{REGION}:{account}:client-vpn-endpoint/{resource_id}"
+            state["dnsName"] = f"*.{resource_id}.prod.clientvpn.{REGION}.amazonaws.com"
+        elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            state["latestVersion"] = 1
         if "arn" not in state and module:
             state["arn"] = f"arn:aws:{module}:{REGION}:{account}:{kind.lower()}/{resource_id}"
         state.setdefault("id", resource_id)

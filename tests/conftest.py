@@ -16,7 +16,8 @@ import pytest
 
 from tcenter.engine import ProgramRun, load_stack_values, run_program
 
-STACKS = ("dev", "staging", "zurich-prod")
+STACKS = ("dev", "local", "staging", "zurich-prod")
+"""Every stack file in stacks/; `local` is dev against a LocalStack emulator."""
 
 
 @functools.lru_cache(maxsize=None)
@@ -31,7 +32,7 @@ def declared() -> Callable[[str], ProgramRun]:
 
 @pytest.fixture(params=STACKS)
 def each_stack(request: pytest.FixtureRequest) -> ProgramRun:
-    """One run per stack: a test using it runs for dev, staging and zurich-prod."""
+    """One run per stack: a test using it runs for every stack of STACKS."""
     return _declared(request.param)
 
 

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
-from ..layout import LayoutError, NetworkPlan, plan_network
 from .access import AccessConfig
 from .audit import AuditConfig
-from .base import PROJECT, REGION, Environment, StrictModel
+from .base import PROJECT, REGION, Environment, StrictModel, is_prod
 from .build import BuildConfig
 from .data import DataStoresConfig
+from .localstack import LocalStackConfig
 from .network import NetworkConfig
-from .reviewers import ReviewersConfig
+from .reviewers import ReviewersConfig, reviewer_account_problems
 from .signing import SigningConfig
 
 __all__ = [
-    "AccessConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig",
+    "AccessConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig", "LocalStackConfig",
     "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig", "load_config",
     "load_from_pulumi", "section_keys",
 ]
+
+if TYPE_CHECKING:
+    from ..layout import NetworkPlan
 
 OTHER_NAMESPACE_KEYS = {"aws:region"}
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -54,10 +57,19 @@ class CenterConfig(StrictModel):
     access: AccessConfig
     network: NetworkConfig
     build: BuildConfig
-    signing: SigningConfig = SigningConfig()
+    signing: SigningConfig = Field(default_factory=dict)  # validated with the stack's environment
     data_stores: DataStoresConfig
-    audit: AuditConfig = AuditConfig()
-    reviewers: ReviewersConfig = ReviewersConfig()
+    audit: AuditConfig = Field(default_factory=dict)  # validated with the stack's environment
+    reviewers: ReviewersConfig = Field(default_factory=dict)  # validated with the stack's environment
+    localstack: LocalStackConfig | None = None
+    """Set only by the `local` stack: every provider talks to a LocalStack emulator."""
+
+    @field_validator("localstack")
+    @classmethod
+    def _localstack(cls, value: LocalStackConfig | None, info: ValidationInfo) -> LocalStackConfig | None:
+        if value is not None and is_prod(info):
+            raise ValueError("prod never talks to an emulator: remove the localstack section (it is for the local stack)")
+        return value
 
     @field_validator("region")
     @classmethod
@@ -69,7 +81,9 @@ class CenterConfig(StrictModel):
             )
         return region
 
-    def network_plan(self) -> NetworkPlan:
+    def network_plan(self) -> "NetworkPlan":
+        from ..layout import plan_network  # layout imports config.base; import it late
+
         return plan_network(
             supernet=self.network.supernet,
             az_ids=self.network.availability_zones,
@@ -96,10 +110,14 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
             problems.append((f"{PROJECT}:signing.cloudhsm.hsms",
                              f"prod puts an HSM in every availability zone: {hsm.hsms} HSMs for "
                              f"{len(config.network.availability_zones)} zones"))
+    from ..layout import LayoutError
+
     try:
         config.network_plan()
     except LayoutError as error:
         problems.append((f"{PROJECT}:{error.key}", error.message))
+    problems.extend((f"{PROJECT}:{key}", message)
+                    for key, message in reviewer_account_problems(config.reviewers, config.access.account_id))
     supernet = ipaddress.IPv4Network(config.network.supernet)
     for org in config.reviewers.organizations:
         if org.client_vpn is not None and ipaddress.IPv4Network(org.client_vpn.client_cidr).overlaps(supernet):

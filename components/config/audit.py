@@ -6,25 +6,45 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .base import StrictModel, is_prod
+from ..teardown import object_lock_problem
+from .base import StrictModel, environment_of, is_prod
 from .network import check_log_retention
+
+PROD_MIN_ARCHIVE_RETENTION_DAYS = 365
+"""prod keeps the audit archive (CloudTrail, session logs) locked at least a year."""
 
 
 class AuditConfig(StrictModel):
-    log_retention_days: int = 365
+    log_retention_days: int = Field(default=365, description="CloudTrail and session log groups.")
     archive_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "COMPLIANCE"
     archive_retention_days: int = Field(default=365, ge=1, le=36500)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lock_mode_default(cls, data: object, info: ValidationInfo) -> object:
+        """Left out, the archive's lock mode follows the teardown rule: COMPLIANCE in prod,
+        GOVERNANCE where the stack must stay destroyable."""
+        if isinstance(data, dict) and not {"archiveLockMode", "archive_lock_mode"} & set(data):
+            default = "COMPLIANCE" if is_prod(info) else "GOVERNANCE"
+            return {**data, "archiveLockMode": default}
+        return data
 
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int, info: ValidationInfo) -> int:
         return check_log_retention(value, info)
 
-    @model_validator(mode="after")
-    def _prod_archive(self, info: ValidationInfo) -> "AuditConfig":
-        if is_prod(info):
-            if self.archive_lock_mode != "COMPLIANCE":
-                raise ValueError("prod's audit archive uses Object Lock COMPLIANCE mode: nobody, root included, can shorten it")
-            if self.archive_retention_days < 365:
-                raise ValueError(f"prod keeps the audit archive at least 365 days; got archiveRetentionDays={self.archive_retention_days}")
-        return self
+    @field_validator("archive_lock_mode")
+    @classmethod
+    def _lock_mode(cls, value: str, info: ValidationInfo) -> str:
+        problem = object_lock_problem(environment_of(info), value, archive=True)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("archive_retention_days")
+    @classmethod
+    def _prod_archive_retention(cls, value: int, info: ValidationInfo) -> int:
+        if is_prod(info) and value < PROD_MIN_ARCHIVE_RETENTION_DAYS:
+            raise ValueError(f"prod keeps the audit archive at least {PROD_MIN_ARCHIVE_RETENTION_DAYS} days; got {value}")
+        return value

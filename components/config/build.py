@@ -32,6 +32,22 @@ def check_ami(value: str) -> str:
     return value
 
 
+DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+DEBIAN_VERSION = re.compile(r"^[0-9][A-Za-z0-9.+~:-]*$")
+UNIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,30}$")
+
+
+def check_toolchain(value: dict[str, str]) -> dict[str, str]:
+    """Pins are written into the provisioning script: only Debian package names and versions pass."""
+    for package, version in value.items():
+        if not DEBIAN_PACKAGE.match(package):
+            raise ValueError(f"{package!r} is not a Debian package name")
+        if not DEBIAN_VERSION.match(str(version)):
+            raise ValueError(f"{package}: {version!r} is not an exact Debian version (e.g. 12.2.0-14+deb12u1); "
+                             "pin every toolchain package, no ranges or wildcards")
+    return dict(sorted(value.items()))
+
+
 InstanceType = Annotated[str, AfterValidator(check_instance_type)]
 AmiId = Annotated[str, AfterValidator(check_ami)]
 BuildPurpose = Literal["products", "av-databases"]
@@ -56,9 +72,20 @@ class BuildConfig(StrictModel):
     ami_id: AmiId = Field(description="The pinned builder image (Debian 12).")
     pools: list[BuildPoolConfig] = Field(min_length=1)
     source_date_epoch: int = Field(ge=315532800, description="SOURCE_DATE_EPOCH for reproducible builds.")
-    toolchain: dict[str, str] = Field(
+    toolchain: Annotated[dict[str, str], AfterValidator(check_toolchain)] = Field(
         default_factory=dict, description="Debian packages pinned to exact versions on every builder."
     )
+    build_user: str = Field(default="build", description="The locked, sudo-less user the build agent runs as.")
+    artifact_noncurrent_days: int = Field(
+        default=365, ge=1, le=3650, description="How long overwritten artifact versions are kept."
+    )
+
+    @field_validator("build_user")
+    @classmethod
+    def _build_user(cls, value: str) -> str:
+        if not UNIX_USER.match(value) or value in {"root", "admin", "ssm-user"}:
+            raise ValueError(f"{value!r} is not a plain unprivileged Unix user name")
+        return value
 
     @field_validator("pools")
     @classmethod

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from .base import REGION, StrictModel, is_prod
+from ..teardown import object_lock_problem
+from .base import REGION, StrictModel, environment_of, is_prod
 
 CUSTOMER_REGIONS = ("europe", "north-america", "australia", "japan", "south-korea", "singapore")
 """Where the customers are. Their data is stored in eu-central-2 whatever the customer region."""
@@ -14,10 +15,31 @@ CUSTOMER_REGIONS = ("europe", "north-america", "australia", "japan", "south-kore
 CustomerRegion = Literal["europe", "north-america", "australia", "japan", "south-korea", "singapore"]
 ObjectLockMode = Literal["GOVERNANCE", "COMPLIANCE"]
 
+PROD_MIN_LOCK_DAYS = 30
+"""prod keeps every customer object locked (undeletable) at least this long."""
+
+DATA_CLASS = "customer-data"
+"""The data class tag of every store: reviewers' policies deny anything carrying it."""
+
 
 class ObjectLockConfig(StrictModel):
     mode: ObjectLockMode = "GOVERNANCE"
     retention_days: int = Field(default=30, ge=1, le=36500)
+
+    @field_validator("mode")
+    @classmethod
+    def _destroyable(cls, value: str, info: ValidationInfo) -> str:
+        problem = object_lock_problem(environment_of(info), value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("retention_days")
+    @classmethod
+    def _prod_minimum(cls, value: int, info: ValidationInfo) -> int:
+        if is_prod(info) and value < PROD_MIN_LOCK_DAYS:
+            raise ValueError(f"prod keeps customer objects locked at least {PROD_MIN_LOCK_DAYS} days; got {value}")
+        return value
 
 
 class LifecycleConfig(StrictModel):
@@ -63,9 +85,3 @@ class DataStoresConfig(StrictModel):
         if value:
             raise ValueError("multi-Region KMS keys replicate key material out of Zurich; never allowed (data residency)")
         return value
-
-    @model_validator(mode="after")
-    def _prod_lock(self, info: ValidationInfo) -> "DataStoresConfig":
-        if is_prod(info) and self.object_lock.retention_days < 30:
-            raise ValueError(f"prod keeps customer objects locked at least 30 days; got objectLock.retentionDays={self.object_lock.retention_days}")
-        return self

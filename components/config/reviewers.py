@@ -7,8 +7,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from .access import ROLE_ARN
 from .base import Slug, StrictModel, unique_names
-from .build import InstanceType
+from .build import AmiId, InstanceType
 from .network import parse_network
 
 ReviewScope = Literal["sources", "builds", "signatures", "audit-logs"]
@@ -17,12 +18,22 @@ REVIEW_SCOPES = ("sources", "builds", "signatures", "audit-logs")
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 ACM_ARN = re.compile(r"^arn:aws:acm:eu-central-2:\d{12}:certificate/[0-9a-f-]{36}$")
+IDENTITY_CENTER_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
+"""IAM Identity Center creates its permission-set roles under this path."""
+
+CLIENT_VPN_SESSION_HOURS = (8, 10, 12, 24)
+"""The only session timeouts Client VPN accepts."""
 
 
 class ClientVpnConfig(StrictModel):
+    """Mutual TLS only: the server certificate and the CA that issued the reviewers' client
+    certificates are both in ACM. Client VPN's availability in eu-central-2 is not verified
+    by the kit: it stays off unless an organization asks for it."""
+
     server_certificate_arn: str
     client_root_certificate_arn: str
-    client_cidr: str = Field(description="Addresses handed to VPN clients; must not overlap the VPC.")
+    client_cidr: str = Field(description="Addresses handed to VPN clients; /12 to /22, must not overlap the VPC.")
+    session_timeout_hours: Literal[8, 10, 12, 24] = 8
 
     @field_validator("server_certificate_arn", "client_root_certificate_arn")
     @classmethod
@@ -34,13 +45,23 @@ class ClientVpnConfig(StrictModel):
     @field_validator("client_cidr")
     @classmethod
     def _cidr(cls, value: str) -> str:
-        return str(parse_network(value))
+        network = parse_network(value)
+        if not 12 <= network.prefixlen <= 22:
+            raise ValueError(f"{value}: Client VPN needs a client CIDR of /12 to /22")
+        if not network.is_private:
+            raise ValueError(f"{value} is not a private range (RFC 1918)")
+        return str(network)
 
 
 class ReviewerOrgConfig(StrictModel):
     name: Slug
     contact: str
     scopes: list[ReviewScope] = Field(min_length=1)
+    trusted_principals: list[str] = Field(
+        min_length=1,
+        description="IAM role ARNs of this account that may assume the organization's reviewer role, "
+                    "normally its IAM Identity Center permission-set role (MFA enforced at sign-in).",
+    )
     cidr: str | None = Field(default=None, description="The zone's CIDR; allocated from the supernet when absent.")
     workstations: int = Field(default=0, ge=0, le=10)
     workstation_instance_type: InstanceType = "m6i.large"
@@ -53,6 +74,17 @@ class ReviewerOrgConfig(StrictModel):
             raise ValueError(f"{value!r} is not an email address")
         return value
 
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _known_scopes(cls, value: object) -> object:
+        # Said here rather than by the Literal so that the error names the one bad scope.
+        if isinstance(value, list):
+            unknown = [scope for scope in value if scope not in REVIEW_SCOPES]
+            if unknown:
+                raise ValueError(f"unknown scope {unknown}; a reviewer may read only {list(REVIEW_SCOPES)} "
+                                 "(customer data is never a scope)")
+        return value
+
     @field_validator("scopes")
     @classmethod
     def _scopes(cls, value: list[str]) -> list[str]:
@@ -60,23 +92,67 @@ class ReviewerOrgConfig(StrictModel):
             raise ValueError(f"{value} lists a scope twice")
         return sorted(value, key=REVIEW_SCOPES.index)
 
+    @field_validator("trusted_principals")
+    @classmethod
+    def _principals(cls, value: list[str]) -> list[str]:
+        for arn in value:
+            if not ROLE_ARN.match(arn):
+                raise ValueError(f"{arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<path/name>); "
+                                 "users, root and wildcards are never trusted")
+        if len(set(value)) != len(value):
+            raise ValueError("a trusted principal is listed twice")
+        return sorted(value)
+
     @field_validator("cidr")
     @classmethod
     def _zone_cidr(cls, value: str | None) -> str | None:
         return None if value is None else str(parse_network(value))
 
+    def principal_accounts(self) -> list[str]:
+        return sorted({ROLE_ARN.match(arn).group(1) for arn in self.trusted_principals})  # type: ignore[union-attr]
+
 
 class SessionConfig(StrictModel):
     idle_timeout_minutes: int = Field(default=20, ge=1, le=60)
     max_session_minutes: int = Field(default=240, ge=1, le=1440)
+    run_as_user: str = Field(default="reviewer", pattern=r"^[a-z_][a-z0-9_-]{0,31}$",
+                             description="The unprivileged OS user sessions run as on workstations (never root).")
+
+    @field_validator("run_as_user")
+    @classmethod
+    def _not_root(cls, value: str) -> str:
+        if value in ("root", "ssm-user"):
+            raise ValueError(f"{value!r}: reviewer sessions run as an unprivileged user created by the workstation template")
+        return value
 
 
 class ReviewersConfig(StrictModel):
     organizations: list[ReviewerOrgConfig] = Field(default_factory=list)
     session: SessionConfig = SessionConfig()
+    workstation_ami_id: AmiId | None = Field(default=None, description="Workstation image; the build image when absent.")
 
     @field_validator("organizations")
     @classmethod
     def _orgs(cls, value: list[ReviewerOrgConfig]) -> list[ReviewerOrgConfig]:
         unique_names(value, "reviewer organization")
+        owners: dict[str, str] = {}
+        for org in sorted(value, key=lambda org: org.name):
+            for arn in org.trusted_principals:
+                if arn in owners:
+                    raise ValueError(f"{arn} is trusted by both {owners[arn]} and {org.name}: each organization "
+                                     "signs in with its own roles, or one could read the other's material")
+                owners[arn] = org.name
         return sorted(value, key=lambda org: org.name)
+
+
+def reviewer_account_problems(reviewers: ReviewersConfig, account_id: str) -> list[tuple[str, str]]:
+    """Trusted principals must be roles of the stack's own account: reviewers sign in through
+    the center's identity center, never from an account the center does not control.
+    Returns (key relative to the project namespace, message) pairs for `cross_section_problems`."""
+    problems = []
+    for org in reviewers.organizations:
+        foreign = [account for account in org.principal_accounts() if account != account_id]
+        if foreign:
+            problems.append((f"reviewers.organizations[{org.name}].trustedPrincipals",
+                             f"roles of account(s) {foreign} are not in the stack's account {account_id}"))
+    return problems

@@ -1,0 +1,184 @@
+"""RegionalDataStore: the customer data of one customer region, stored in Zurich.
+
+Each store has its own customer managed key, an object bucket and a metadata table, and
+two roles: ingestion (write-only) and analysis (read-only), wired by the store's `grant_*`
+methods. Reviewers get nothing here; the reviewer zone denies the ARNs the store exposes.
+
+Residency: every resource goes through the data zone's provider, pinned to eu-central-2;
+the store declares no replication, no table replicas and no multi-Region key, and refuses
+a config that asks for any of them (the config model already has; this is the last guard).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from . import policies
+from .config.base import REGION
+from .config.data import DATA_CLASS, CustomerRegion, DataStoresConfig
+from .iam import Role, RoleArgs
+from .kms import EncryptionKey, EncryptionKeyArgs
+from .layout import bucket_name, resource_name
+from .storage import Lifecycle, ObjectLock, SecureBucket, SecureBucketArgs
+from .teardown import Teardown
+
+TABLE_HASH_KEY = "objectKey"
+TABLE_RANGE_KEY = "versionId"
+"""Metadata items describe one object version of the store's bucket."""
+
+
+def store_table_name(stack: str, customer_region: str) -> str:
+    return f"tc-{stack}-data-{customer_region}-metadata"
+
+
+def store_role_name(stack: str, customer_region: str, purpose: str) -> str:
+    return f"tc-{stack}-data-{customer_region}-{purpose}"
+
+
+@dataclass(frozen=True)
+class RegionalDataStoreArgs:
+    stack: str
+    account_id: str
+    customer_region: CustomerRegion
+    key_administrators: tuple[str, ...]
+    config: DataStoresConfig
+    teardown: Teardown
+    access_log_bucket: SecureBucket
+    """The audit access-log bucket (S3.9)."""
+    s3_endpoint_id: pulumi.Input[str]
+    """The center's S3 gateway endpoint: the only way in for people and roles."""
+
+
+def residency_problems(config: DataStoresConfig) -> list[str]:
+    """What in `config` would put customer data or key material outside Zurich."""
+    problems = []
+    if config.storage_region != REGION:
+        problems.append(f"storageRegion {config.storage_region!r} is not {REGION}")
+    if config.replication_regions:
+        problems.append(f"replicationRegions {config.replication_regions} would copy customer data out of {REGION}")
+    if config.multi_region_keys:
+        problems.append("multiRegionKeys would replicate key material out of Zurich")
+    return problems
+
+
+class RegionalDataStore(pulumi.ComponentResource):
+    def __init__(self, name: str, args: RegionalDataStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("transparency-center:data:RegionalDataStore", name, None, opts)
+        problems = residency_problems(args.config)
+        if problems:
+            raise ValueError(f"data store {args.customer_region}: refused (data residency): {'; '.join(problems)}")
+        self._name = name
+        self.customer_region = args.customer_region
+        child = pulumi.ResourceOptions(parent=self)
+        stack, account, region = args.stack, args.account_id, args.customer_region
+        tags = {"customer-region": region, "data-class": DATA_CLASS}
+
+        self.key = EncryptionKey(
+            resource_name(name, "key"),
+            EncryptionKeyArgs(
+                description=f"transparency-center {stack}: customer data of {region} (bucket and metadata table)",
+                alias=f"tc/{stack}/data-{region}",
+                account_id=account,
+                administrators=args.key_administrators,
+                via_services=("dynamodb", "s3"),
+                teardown=args.teardown,
+            ),
+            opts=child,
+        )
+        # Workers of the data zone run with these roles as instance profiles: their
+        # requests come through the center's S3 endpoint, as the bucket policy requires.
+        self.ingestion_role = Role(
+            resource_name(name, "ingest"),
+            RoleArgs(
+                role_name=store_role_name(stack, region, "ingest"),
+                description=f"Writes customer data of {region} into its store; cannot read or delete it",
+                trust_policy=policies.assume_role_by_service("ec2.amazonaws.com", account),
+                instance_profile=True,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self.analysis_role = Role(
+            resource_name(name, "analyze"),
+            RoleArgs(
+                role_name=store_role_name(stack, region, "analyze"),
+                description=f"Reads customer data of {region} for analysis; cannot write or delete it",
+                trust_policy=policies.assume_role_by_service("ec2.amazonaws.com", account),
+                instance_profile=True,
+                tags=tags,
+            ),
+            opts=child,
+        )
+
+        lock = args.config.object_lock
+        lifecycle = args.config.lifecycle
+        self.bucket_name = bucket_name(account, stack, "data", region)
+        self.bucket = SecureBucket(
+            resource_name(name, "objects"),
+            SecureBucketArgs(
+                bucket_name=self.bucket_name,
+                key=self.key,
+                teardown=args.teardown,
+                access_log_bucket=args.access_log_bucket,
+                object_lock=ObjectLock(args.teardown.object_lock_mode(lock.mode), lock.retention_days),
+                lifecycle=Lifecycle(
+                    noncurrent_version_expiration_days=lifecycle.noncurrent_version_expiration_days,
+                    transition_to_infrequent_access_days=lifecycle.transition_to_infrequent_access_days,
+                    abort_incomplete_multipart_upload_days=lifecycle.abort_incomplete_multipart_upload_days,
+                ),
+                vpc_endpoint_ids=(args.s3_endpoint_id,),
+                writer_arns=(self.ingestion_role.arn,),
+                tags=tags,
+            ),
+            opts=child,
+        )
+
+        self.table_name = store_table_name(stack, region)
+        self.table = aws.dynamodb.Table(
+            resource_name(name, "metadata"),
+            name=self.table_name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=TABLE_HASH_KEY,
+            range_key=TABLE_RANGE_KEY,
+            attributes=[{"name": TABLE_HASH_KEY, "type": "S"}, {"name": TABLE_RANGE_KEY, "type": "S"}],
+            point_in_time_recovery={"enabled": True},
+            server_side_encryption={"enabled": True, "kms_key_arn": self.key.arn},
+            deletion_protection_enabled=args.teardown.deletion_protection("stateful"),
+            tags=tags,
+            opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
+        )
+
+        self.bucket_arn: pulumi.Output[str] = self.bucket.arn
+        self.table_arn: pulumi.Output[str] = self.table.arn
+        self.key_arn: pulumi.Output[str] = self.key.arn
+
+        self.grant_ingest(self.ingestion_role)
+        self.grant_analyze(self.analysis_role)
+        self.register_outputs({
+            "customerRegion": region,
+            "bucketName": self.bucket_name,
+            "bucketArn": self.bucket_arn,
+            "tableName": self.table_name,
+            "tableArn": self.table_arn,
+            "keyArn": self.key_arn,
+            "ingestionRoleArn": self.ingestion_role.arn,
+            "analysisRoleArn": self.analysis_role.arn,
+        })
+
+    # --- grants ---------------------------------------------------------------------------
+
+    def grant_ingest(self, role: Role) -> None:
+        """Write-only: put objects and metadata items; nothing is read back or deleted.
+        Only roles named in the bucket policy's writers can actually put objects."""
+        self.bucket.grant_write(role)
+        role.add_policy(f"write-{self._name}-metadata",
+                        policies.dynamodb_write_statements(self.table_arn, self.key_arn))
+
+    def grant_analyze(self, role: Role) -> None:
+        """Read-only: get and list objects, read metadata items."""
+        self.bucket.grant_read(role)
+        role.add_policy(f"read-{self._name}-metadata",
+                        policies.dynamodb_read_statements(self.table_arn, self.key_arn))

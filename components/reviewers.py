@@ -1,0 +1,507 @@
+"""ReviewerZone: one isolated network zone per independent reviewer organization.
+
+The zone's subnets, route table and NACL are declared by NetworkZones (from
+`layout.zone_flows`). A ReviewerZone adds what belongs to the organization:
+
+- its security group, whose rules are generated from the same flows as the NACL (egress
+  HTTPS to the endpoints zone and the S3 prefix list; ingress only from its own Client VPN
+  endpoint, when it has one);
+- optional review workstations (HardenedHost, templates/workstation/);
+- the access path: SSM Session Manager with the organization's own session preferences
+  document (S3 and CloudWatch logging, both KMS-encrypted, idle timeout, maximum
+  duration), and an optional Client VPN endpoint with mutual TLS;
+- the reviewer role: read-only on the material the organization's scopes name (granted by
+  the caller through `ReviewMaterial.grant`), explicit denies on customer data and
+  kms:Sign, and a permission boundary so the role cannot be widened by accident.
+
+`reviewer_reach` exposes, as data, which zone a reviewer zone may reach on which ports.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from . import hosts, policies
+from .config.base import REGION
+from .config.reviewers import ReviewScope, ReviewerOrgConfig, SessionConfig
+from .iam import Role, RoleArgs
+from .kms import EncryptionKey, EncryptionKeyArgs
+from .layout import Flow, HTTPS, S3_GATEWAY, NetworkPlan, reviewer_zone_name, resource_name
+from .storage import SecureBucket
+from .sessions import session_preferences
+from .teardown import Teardown
+
+ORGANIZATION_TAG = "reviewer-organization"
+MIN_ROLE_SESSION_SECONDS, MAX_ROLE_SESSION_SECONDS = 3600, 43200
+"""IAM's limits on a role's maximum session duration."""
+
+
+@dataclass(frozen=True)
+class ReviewMaterial:
+    """Something a scope lets a reviewer read, and how to grant it (CDK-style intent).
+    center.py maps scopes to these from whatever the other zones expose."""
+
+    scope: ReviewScope
+    label: str
+    """Short and unique per organization, e.g. `source-mirror`; names nothing in AWS."""
+    grant: Callable[[Role], Any]
+    """Grants read-only access to the role (e.g. `bucket.grant_read`, `key.grant_verify`)."""
+
+
+class CustomerDataStore(Protocol):
+    """What a reviewer is denied: a customer data store's bucket, table and key
+    (components.data.RegionalDataStore has these)."""
+
+    bucket_arn: pulumi.Output[str]
+    table_arn: pulumi.Output[str]
+    key_arn: pulumi.Output[str]
+
+
+def denied_resources(stores: Sequence[CustomerDataStore]) -> list[pulumi.Input[str]]:
+    """Every ARN a reviewer is denied: buckets and their objects, tables and their
+    indexes and streams, keys."""
+    resources: list[pulumi.Input[str]] = []
+    for store in stores:
+        resources += [store.bucket_arn, pulumi.Output.concat(store.bucket_arn, "/*"),
+                      store.table_arn, pulumi.Output.concat(store.table_arn, "/*"), store.key_arn]
+    return resources
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One connection a reviewer zone may open (or accept), as shown to reviewers."""
+
+    source: str
+    destination: str
+    ports: tuple[int, int]
+    purpose: str
+
+
+def reviewer_reach(zone: str, flows: Sequence[Flow], client_vpn: bool) -> tuple[Reach, ...]:
+    """Every connection into or out of a reviewer zone: the network's flows that name it,
+    plus its own Client VPN endpoint to its workstations. Anything else is denied."""
+    reach = [Reach(f.source, f.destination, f.ports, f.purpose) for f in flows if zone in (f.source, f.destination)]
+    if client_vpn:
+        reach.append(Reach(f"{zone}:client-vpn", zone, (HTTPS, HTTPS), "reviewers' desktop tools to their workstations"))
+    return tuple(sorted(reach, key=lambda r: (r.source, r.destination, r.ports)))
+
+
+def reach_violations(zone: str, plan: NetworkPlan, reach: Sequence[Reach]) -> list[str]:
+    """Isolation rules of a reviewer zone: only endpoints, S3 and itself."""
+    allowed = {zone, f"{zone}:client-vpn", "endpoints", S3_GATEWAY}
+    problems = [f"{r.source} -> {r.destination} {r.ports}: {zone} may reach only the endpoints, S3 and its own workstations"
+                for r in reach if {r.source, r.destination} - allowed]
+    problems += [f"{r.source} -> {r.destination}: another reviewer zone" for r in reach
+                 if any(z.split(":")[0] != zone and z.startswith("reviewer-") for z in (r.source, r.destination))]
+    if not any(z.name == zone for z in plan.zones):
+        problems.append(f"{zone} is not a zone of the network plan")
+    return problems
+
+
+def role_name(stack: str, organization: str) -> str:
+    return f"tc-{stack}-reviewer-{organization}"
+
+
+def session_document_name(stack: str, organization: str) -> str:
+    return f"tc-{stack}-reviewer-{organization}-session"
+
+
+@dataclass(frozen=True)
+class ReviewerZoneArgs:
+    stack: str
+    account_id: str
+    key_administrators: Sequence[str]
+    teardown: Teardown
+    organization: ReviewerOrgConfig
+    session: SessionConfig
+    plan: NetworkPlan
+    flows: Sequence[Flow]
+    """`NetworkZones.flows`: the same data the zone's NACL is generated from."""
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    """The organization's subnets, one per availability zone (NetworkZones.subnet_ids[zone])."""
+    s3_prefix_list_id: pulumi.Input[str]
+    session_log_bucket: SecureBucket
+    """Session transcripts go to `<session_log_prefix><organization>/` of this bucket (SSE-KMS)."""
+    session_log_prefix: str
+    session_log_group: aws.cloudwatch.LogGroup
+    """KMS-encrypted; session streams and Client VPN connection logs go here."""
+    materials: Sequence[ReviewMaterial] = ()
+    customer_data: Sequence[CustomerDataStore] = ()
+    """Every customer data store: its bucket, objects, table and key are denied explicitly,
+    in the role's policies and in its boundary."""
+    s3_cidrs: pulumi.Input[Sequence[str]] = ()
+    """The S3 prefix list's CIDRs (NetworkZones.s3_endpoint.cidr_blocks): the workstations'
+    firewall allows HTTPS to them."""
+    workstation_ami_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class ReviewerZone(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ReviewerZoneArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("transparency-center:reviewers:ReviewerZone", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        org = args.organization
+        zone = reviewer_zone_name(org.name)
+        self.zone = zone
+        tags = {ORGANIZATION_TAG: org.name, **args.tags}
+        unknown = sorted({m.scope for m in args.materials} - set(org.scopes))
+        if unknown:
+            raise ValueError(f"{name}: material of scopes {unknown} offered, but {org.name} may review only {org.scopes}")
+        self.reach = reviewer_reach(zone, args.flows, org.client_vpn is not None)
+        violations = reach_violations(zone, args.plan, self.reach)
+        if violations:
+            raise ValueError(f"{name}: reviewer zone isolation broken: {violations}")
+
+        # --- the reviewer role, its boundary and its denies ------------------------------
+        denied = denied_resources(args.customer_data)
+        self.role_name = role_name(args.stack, org.name)
+        self.document_name = session_document_name(args.stack, org.name)
+        session_arns = policies.session_resources(args.account_id, self.document_name)
+        session_key_alias = f"tc/{args.stack}/reviewer-{org.name}"
+        self.boundary = aws.iam.Policy(
+            resource_name(name, "boundary"),
+            name=f"{self.role_name}-boundary",
+            description=f"Permission boundary of {org.name}'s reviewer role: read-only review, never customer data or signing",
+            policy=pulumi.Output.json_dumps(
+                policies.reviewer_boundary_policy(denied, f"alias/{session_key_alias}", args.account_id,
+                                                  self.document_name)),
+            tags=tags,
+            opts=child,
+        )
+        self.role = Role(
+            resource_name(name, "reviewer"),
+            RoleArgs(
+                role_name=self.role_name,
+                description=f"Independent reviewer {org.name} ({org.contact}): reads {', '.join(org.scopes)}",
+                trust_policy=policies.reviewer_trust_policy(org.trusted_principals, args.account_id),
+                permissions_boundary=self.boundary.arn,
+                max_session_seconds=min(MAX_ROLE_SESSION_SECONDS,
+                                        max(MIN_ROLE_SESSION_SECONDS, args.session.max_session_minutes * 60)),
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self.workstation_role: Role | None = None
+        self.session_log_prefix = f"{args.session_log_prefix}{org.name}/"
+        if org.workstations:
+            log_bucket = args.session_log_bucket
+            agent_statements = functools.partial(
+                policies.session_agent_statements, args.account_id, policies.objects_under(log_bucket.arn, self.session_log_prefix),
+                log_bucket.arn, log_bucket.key.arn, args.session_log_group.arn)
+            self.workstation_boundary = aws.iam.Policy(
+                resource_name(name, "workstation-boundary"),
+                name=f"{self.role_name}-workstation-boundary",
+                description=f"Permission boundary of {org.name}'s workstations: the reviewer boundary plus session logging",
+                policy=pulumi.Output.json_dumps(policies.reviewer_boundary_policy(
+                    denied, f"alias/{session_key_alias}", args.account_id, self.document_name,
+                    agent_statements("*"))),
+                tags=tags,
+                opts=child,
+            )
+            self.workstation_role = Role(
+                resource_name(name, "workstation"),
+                RoleArgs(
+                    role_name=f"{self.role_name}-workstation",
+                    description=f"Review workstations of {org.name}: SSM agent and session logging only",
+                    trust_policy=policies.assume_role_by_service("ec2.amazonaws.com", args.account_id),
+                    # The session user reads material with this role: same boundary as the reviewer role.
+                    permissions_boundary=self.workstation_boundary.arn,
+                    instance_profile=True,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+        # Declared after the roles it names (a key policy cannot name a role that does not exist yet).
+        self.session_key = EncryptionKey(
+            resource_name(name, "session-key"),
+            EncryptionKeyArgs(
+                description=f"transparency-center {args.stack}: {org.name} session data and workstation volumes",
+                alias=session_key_alias,
+                account_id=args.account_id,
+                administrators=args.key_administrators,
+                via_services=("ec2", "ssm"),
+                teardown=args.teardown,
+                service_statements=tuple(policies.session_key_statements(
+                    [self.role.arn], [self.workstation_role.arn] if self.workstation_role else [])),
+            ),
+            opts=child,
+        )
+        self.material_grants: dict[str, str] = {}
+        readers = [self.role] + ([self.workstation_role] if self.workstation_role else [])
+        for reader in readers:
+            reader.add_policy("deny-customer-data-and-signing", policies.reviewer_deny_statements(denied))
+        for material in sorted(args.materials, key=lambda m: (m.scope, m.label)):
+            if material.label in self.material_grants:
+                raise ValueError(f"{name}: two review materials are labelled {material.label!r}")
+            for reader in readers:
+                material.grant(reader)
+            self.material_grants[material.label] = material.scope
+
+        # --- network: the organization's security group, from the flows ------------------
+        endpoints_cidr = str(args.plan.zone("endpoints").cidr)
+        self.vpn_security_group: aws.ec2.SecurityGroup | None = None
+        if org.client_vpn is not None:
+            self.vpn_security_group = aws.ec2.SecurityGroup(
+                resource_name(name, "client-vpn-sg"),
+                vpc_id=args.vpc_id,
+                description=f"Client VPN endpoint of {org.name}: nothing in, HTTPS to its workstations only",
+                # No inline rules: the one egress rule (to the workstations' group) is its own
+                # resource below, which breaks the cycle between the two groups. The provider
+                # removes AWS's default allow-all egress rule on creation.
+                tags={**tags, "Name": f"{name}-client-vpn"},
+                opts=child,
+            )
+        ingress, egress = self._security_group_rules(zone, endpoints_cidr, args.s3_prefix_list_id)
+        self.security_group = aws.ec2.SecurityGroup(
+            resource_name(name, "sg"),
+            vpc_id=args.vpc_id,
+            description=f"Reviewer zone {org.name}: HTTPS to the center's endpoints and S3 only",
+            ingress=ingress,
+            egress=egress,
+            tags={**tags, "Name": f"{name}"},
+            opts=child,
+        )
+        if self.vpn_security_group is not None:
+            aws.ec2.SecurityGroupRule(
+                resource_name(name, "client-vpn-to-workstations"),
+                type="egress",
+                security_group_id=self.vpn_security_group.id,
+                source_security_group_id=self.security_group.id,
+                protocol="tcp", from_port=HTTPS, to_port=HTTPS,
+                description="desktop tools to the organization's workstations",
+                opts=child,
+            )
+
+        # --- access path: session logging and the session preferences document ----------
+        self.session_log_group = args.session_log_group
+        self.session_document = aws.ssm.Document(
+            resource_name(name, "session-preferences"),
+            name=self.document_name,
+            document_type="Session",
+            document_format="JSON",
+            content=pulumi.Output.json_dumps(session_preferences(
+                description="Reviewer sessions: logged to S3 and CloudWatch (both KMS-encrypted), run as an unprivileged user",
+                bucket_name=args.session_log_bucket.bucket_name,
+                prefix=self.session_log_prefix,
+                log_group_name=self.session_log_group.name,
+                kms_key_id=self.session_key.arn,
+                idle_timeout_minutes=args.session.idle_timeout_minutes,
+                max_session_minutes=args.session.max_session_minutes,
+                run_as_user=args.session.run_as_user,
+            )),
+            tags=tags,
+            opts=child,
+        )
+
+        # --- optional workstations --------------------------------------------------------
+        self.workstation_ids: list[pulumi.Output[str]] = []
+        self.workstation_arns: list[pulumi.Output[str]] = []
+        if org.workstations:
+            self._workstations(name, args, tags)
+
+        # Sessions: only to the organization's own workstations, only with its own
+        # preferences (so a session cannot skip logging by picking another document).
+        if self.workstation_arns:
+            self.role.add_policy("start-sessions", [
+                policies.statement(
+                    "StartSessionsOnOwnWorkstationsWithOwnPreferences", ["ssm:StartSession"],
+                    [*self.workstation_arns, session_arns["document"]],
+                    conditions={"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}},
+                ),
+                policies.statement("ManageOwnSessions", ["ssm:ResumeSession", "ssm:TerminateSession"],
+                                   [session_arns["own_sessions"]]),
+                policies.statement("SeeOwnWorkstationsConnected", ["ssm:GetConnectionStatus"], self.workstation_arns),
+                # Listing calls without resource-level permissions.
+                policies.statement("ListSessionsAndManagedNodes",
+                                   ["ssm:DescribeInstanceInformation", "ssm:DescribeSessions"]),
+                policies.statement("EncryptSessionData", ["kms:GenerateDataKey"], [self.session_key.arn]),
+            ])
+
+        # --- optional Client VPN (mutual TLS) --------------------------------------------
+        self.client_vpn_endpoint: aws.ec2clientvpn.Endpoint | None = None
+        if org.client_vpn is not None:
+            self._client_vpn(name, args, tags)
+
+        self.register_outputs({
+            "roleArn": self.role.arn,
+            "securityGroupId": self.security_group.id,
+            "sessionDocumentName": self.document_name,
+            "workstationIds": self.workstation_ids,
+            "reach": [reach_as_dict(r) for r in self.reach],
+        })
+
+    def _security_group_rules(self, zone: str, endpoints_cidr: str, s3_prefix_list_id: pulumi.Input[str]) -> tuple[list, list]:
+        """Rules from the zone's reach: exactly what its NACL allows, tighter (stateful, per group)."""
+        ingress: list[dict[str, Any]] = []
+        egress: list[dict[str, Any]] = []
+        for r in self.reach:
+            rule: dict[str, Any] = {"protocol": "tcp", "from_port": r.ports[0], "to_port": r.ports[1], "description": r.purpose}
+            if r.source == zone and r.destination == "endpoints":
+                egress.append({**rule, "cidr_blocks": [endpoints_cidr]})
+            elif r.source == zone and r.destination == S3_GATEWAY:
+                egress.append({**rule, "prefix_list_ids": [s3_prefix_list_id]})
+            elif r.source == zone and r.destination == zone:
+                continue  # subnet to subnet of the zone (NACL); the group admits only the VPN's group
+            elif r.source == f"{zone}:client-vpn" and self.vpn_security_group is not None:
+                ingress.append({**rule, "security_groups": [self.vpn_security_group.id]})
+            else:
+                raise ValueError(f"{zone}: no security group rule for {r}")
+        return ingress, egress
+
+    def _workstations(self, name: str, args: ReviewerZoneArgs, tags: dict[str, str]) -> None:
+        from .instances import HardenedHost, HardenedHostArgs
+
+        org = args.organization
+        if args.workstation_ami_id is None:
+            raise ValueError(f"{name}: {org.workstations} workstations need an AMI")
+        render = functools.partial(render_workstation, args.stack, org.name, tuple(org.scopes), args.session.run_as_user,
+                                   str(args.plan.supernet), str(args.plan.zone("endpoints").cidr))
+        child = pulumi.ResourceOptions(parent=self)
+        assert self.workstation_role is not None
+        agent_statements = functools.partial(
+            policies.session_agent_statements, args.account_id,
+            policies.objects_under(args.session_log_bucket.arn, self.session_log_prefix),
+            args.session_log_bucket.arn, args.session_log_bucket.key.arn, args.session_log_group.arn)
+        role = self.workstation_role
+        # The SSM agent: register, open session channels, write the transcript.
+        self.workstation_role.add_policy("ssm-agent", agent_statements(self.session_key.arn))
+        subnets = list(args.subnet_ids)
+        host_group = HardenedHost(
+            resource_name(name, "workstations"),
+            HardenedHostArgs(
+                ami_id=args.workstation_ami_id,
+                instance_type=org.workstation_instance_type,
+                subnet_ids=[subnets[index % len(subnets)] for index in range(org.workstations)],
+                security_group_ids=[self.security_group.id],
+                role=role,
+                volume_key=self.session_key,
+                user_data=pulumi.Output.from_input(args.s3_cidrs).apply(lambda cidrs: render(cidrs or []).user_data),
+                template_name=f"{self.role_name}-workstation",
+                description=f"Review workstation of {org.name}",
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self.workstations = host_group
+        self.workstation_ids = host_group.instance_ids
+        self.workstation_arns = [instance.arn for instance in host_group.instances]
+
+    def _client_vpn(self, name: str, args: ReviewerZoneArgs, tags: dict[str, str]) -> None:
+        org = args.organization
+        vpn = org.client_vpn
+        assert vpn is not None and self.vpn_security_group is not None
+        child = pulumi.ResourceOptions(parent=self)
+        stream = aws.cloudwatch.LogStream(
+            resource_name(name, "client-vpn-connections"),
+            name=f"client-vpn-{org.name}",
+            log_group_name=self.session_log_group.name,
+            opts=child,
+        )
+        self.client_vpn_endpoint = aws.ec2clientvpn.Endpoint(
+            resource_name(name, "client-vpn"),
+            description=f"Reviewer zone {org.name}: mutual TLS, split tunnel, its own zone only",
+            server_certificate_arn=vpn.server_certificate_arn,
+            client_cidr_block=vpn.client_cidr,
+            authentication_options=[{
+                "type": "certificate-authentication",
+                "root_certificate_chain_arn": vpn.client_root_certificate_arn,
+            }],
+            connection_log_options={
+                "enabled": True,
+                "cloudwatch_log_group": self.session_log_group.name,
+                "cloudwatch_log_stream": stream.name,
+            },
+            split_tunnel=True,
+            transport_protocol="tcp",
+            vpn_port=443,
+            self_service_portal="disabled",
+            session_timeout_hours=vpn.session_timeout_hours,
+            disconnect_on_session_timeout=True,
+            vpc_id=args.vpc_id,
+            security_group_ids=[self.vpn_security_group.id],
+            client_login_banner_options={
+                "enabled": True,
+                "banner_text": f"Transparency center review zone of {org.name}. Sessions are logged.",
+            },
+            tags={**tags, "Name": name},
+            opts=child,
+        )
+        for index, subnet_id in enumerate(args.subnet_ids):
+            aws.ec2clientvpn.NetworkAssociation(
+                resource_name(name, "client-vpn-subnet", str(index + 1)),
+                client_vpn_endpoint_id=self.client_vpn_endpoint.id,
+                subnet_id=subnet_id,
+                opts=child,
+            )
+        aws.ec2clientvpn.AuthorizationRule(
+            resource_name(name, "client-vpn-own-zone"),
+            client_vpn_endpoint_id=self.client_vpn_endpoint.id,
+            target_network_cidr=str(args.plan.zone(self.zone).cidr),
+            authorize_all_groups=True,  # mutual TLS has no groups: the CA decides who connects
+            description=f"{org.name}'s own zone, nothing else of the VPC",
+            opts=child,
+        )
+
+
+def reach_as_dict(reach: Reach) -> dict[str, Any]:
+    return {"from": reach.source, "to": reach.destination, "ports": list(reach.ports), "purpose": reach.purpose}
+
+
+# --- the workstation host role (templates/workstation/) ----------------------------------
+
+REVIEW_USER_UNIT = "tc-review-user.service"
+REVIEW_SESSION_UID = 2000
+"""The session user's fixed uid: the host firewall names it before the user exists (the
+user is created at first boot by REVIEW_USER_UNIT, and nft resolves names when it loads)."""
+
+
+@dataclass(frozen=True)
+class WorkstationValues:
+    stack: str
+    organization: str
+    scopes: tuple[str, ...]
+    session_user: str
+    network: hosts.HostNetwork
+
+    @property
+    def home(self) -> str:
+        return f"/home/{self.session_user}"
+
+
+def workstation_profile(values: WorkstationValues) -> hosts.HostProfile:
+    """The shared hardening plus the workstation role: the session user (a shell, no
+    password, no sudo), the review environment, and metadata access for that user only
+    (the workstation role is how a session reads the material)."""
+    env = {"AWS_REGION": REGION, "AWS_STS_REGIONAL_ENDPOINTS": "regional", "TC_REVIEW_SCOPES": " ".join(values.scopes)}
+    template_values = {"v": values, "env": env, "home": values.home, "uid": REVIEW_SESSION_UID}
+    files = [
+        hosts.HostFile("/etc/profile.d/tc-review.sh", hosts.render_template("workstation/tc-review.sh.j2", template_values)),
+        hosts.HostFile("/etc/tc-review/workstation.json",
+                       hosts.render_template("workstation/workstation.json.j2", template_values)),
+        hosts.HostFile("/usr/local/lib/tc-review/tc-review-user",
+                       hosts.render_template("workstation/tc-review-user.sh.j2", template_values), mode="0755"),
+        hosts.HostFile(f"/etc/systemd/system/{REVIEW_USER_UNIT}",
+                       hosts.render_template("workstation/tc-review-user.service.j2", template_values)),
+    ]
+    base = hosts.base_profile(values.network, metadata_users=("root", str(REVIEW_SESSION_UID)))
+    return base.extend("workstation", files=files, enabled_units=[REVIEW_USER_UNIT], environment=env)
+
+
+def grant_log_group_read(role: Role, label: str, log_group_arns: Sequence[pulumi.Input[str]]) -> aws.iam.RolePolicy:
+    """Read the events of the named log groups (the audit-logs scope)."""
+    return role.add_policy(f"read-{label}", policies.log_group_read_statements(list(log_group_arns)))
+
+
+def render_workstation(stack: str, organization: str, scopes: Sequence[str], session_user: str,
+                       vpc_cidr: str, endpoints_cidr: str, s3_cidrs: Sequence[str]) -> hosts.RenderedHost:
+    """A review workstation's provisioning, exactly as ReviewerZone renders its user data
+    (also what the testinfra suite's `workstation` role should render)."""
+    network = hosts.HostNetwork(vpc_cidr=vpc_cidr, endpoints_cidr=endpoints_cidr, s3_cidrs=tuple(sorted(s3_cidrs)))
+    return hosts.render_host(workstation_profile(WorkstationValues(
+        stack=stack, organization=organization, scopes=tuple(scopes), session_user=session_user, network=network)))

@@ -1,0 +1,480 @@
+"""`tcenter`: review the transparency center without AWS credentials or the Pulumi CLI.
+
+    tcenter review STACK [-o out/STACK]      plan + reachability + diagram + summary
+    tcenter plan STACK [-o plan.json]        the versioned plan (docs/plan-format.md)
+    tcenter diff BASE [HEAD] [--git REV]     what a change does (exit 0/1/2, see below)
+    tcenter reach STACK|PLAN                 zone reachability matrix
+    tcenter diagram STACK|PLAN [-o DIR]      architecture picture (PNG and SVG)
+    tcenter export STACK|PLAN --format terraform-plan [-o FILE]
+    tcenter check ...                        policy rules (tcenter.check)
+
+Exit codes: 0 success / no changes, 1 changes (diff), 2 dangerous changes (diff),
+3 the input could not be planned or read (unknown stack, broken config, unknown git
+revision, not a plan file), 64 wrong usage. Errors are one message, never a traceback
+(set TCENTER_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+EXIT_OK = 0
+EXIT_ERROR = 3
+EXIT_USAGE = 64
+
+TCENTER_ROOT = Path(__file__).resolve().parent.parent
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one message (several lines allowed)."""
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    console = Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+    if not console.is_terminal:
+        console.width = 200  # files and CI logs: wide tables rather than wrapped cells
+    return console
+
+
+@contextlib.contextmanager
+def progress(message: str) -> Iterator[None]:
+    """A progress line on stderr for a long step (only on a terminal)."""
+    console = _console(stderr=True)
+    if console.is_terminal:
+        with console.status(message):
+            yield
+    else:
+        yield
+
+
+# --- getting plans ----------------------------------------------------------------------------
+
+def _program_failure(error: BaseException, stack: str) -> CliError:
+    """Turn what the program raised into one readable message."""
+    from .engine import EngineError
+    from .plan import PlanError
+
+    if isinstance(error, (EngineError, PlanError, CliError)):
+        return CliError(str(error))
+    if type(error).__name__ == "ConfigError" and hasattr(error, "problems"):
+        return CliError(str(error))
+    where = ""
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if "/site-packages/" not in filename and "/tcenter/" not in filename:
+            where = f" (at {Path(filename).name}:{tb.tb_lineno})"
+        tb = tb.tb_next
+    return CliError(f"the program failed for stack {stack!r}: {type(error).__name__}: {error}{where}")
+
+
+_project_dir: Path | None = None
+"""Set by `tcenter -C DIR`: the Pulumi project to plan (default: this checkout)."""
+
+
+def plan_current(stack: str, project_dir: Path | None = None) -> dict[str, Any]:
+    from .engine import PROJECT_ROOT
+    from .plan import plan_stack
+
+    try:
+        with progress(f"planning stack {stack} on the mock engine..."):
+            return plan_stack(stack, project_dir=project_dir or _project_dir or PROJECT_ROOT)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - the program may raise anything
+        if os.environ.get("TCENTER_DEBUG"):
+            raise
+        raise _program_failure(error, stack) from None
+
+
+_REVISION_RUNNER = r"""
+import json, sys
+tcenter_root, project_dir, stack, out = sys.argv[1:5]
+sys.path.insert(0, tcenter_root)
+from tcenter import cli
+try:
+    plan = cli.plan_current(stack, project_dir=__import__("pathlib").Path(project_dir))
+except cli.CliError as error:
+    print(str(error), file=sys.stderr)
+    sys.exit(3)
+from tcenter.plan import save
+save(plan, out)
+"""
+
+
+def _git(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise CliError("git is not installed; plan the revisions yourself and pass plan files") from None
+
+
+def plan_revision(revision: str, stack: str, repo: Path | None = None) -> dict[str, Any]:
+    """Plan `stack` as of git `revision`, in a temporary copy of that revision.
+
+    The program runs in a subprocess: this process has already imported the working
+    tree's `components`, and the revision must use its own. The copy comes from
+    `git archive`, which reads the repository without changing it (no worktree entry,
+    no lock), so parallel runs and other people's checkouts are left alone. tcenter itself
+    comes from this checkout, so both plans have the same format."""
+    from .plan import load
+
+    repo = repo or TCENTER_ROOT
+    resolved = _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}", cwd=repo)
+    if resolved.returncode != 0:
+        raise CliError(f"unknown git revision {revision!r} in {repo}")
+    commit = resolved.stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="tcenter-rev-") as tmp:
+        tree = Path(tmp) / "tree"
+        tree.mkdir()
+        archive = subprocess.Popen(["git", "archive", "--format=tar", commit], cwd=repo, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        unpack = subprocess.run(["tar", "-x", "-C", str(tree)], stdin=archive.stdout, capture_output=True)
+        archive.stdout.close()  # type: ignore[union-attr]
+        if archive.wait() != 0 or unpack.returncode != 0:
+            raise CliError(f"could not extract revision {revision!r}: {archive.stderr.read().decode().strip()}")  # type: ignore[union-attr]
+        out = Path(tmp) / "plan.json"
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        with progress(f"planning stack {stack} at {revision} ({commit[:10]}) on the mock engine..."):
+            run = subprocess.run([sys.executable, "-c", _REVISION_RUNNER, str(TCENTER_ROOT), str(tree), stack, str(out)],
+                                 cwd=tree, env=env, capture_output=True, text=True)
+        if run.returncode != 0:
+            message = run.stderr.strip().splitlines() or ["no message"]
+            if run.returncode == EXIT_ERROR:
+                raise CliError(f"at revision {revision}: " + "\n".join(message))
+            raise CliError(f"planning revision {revision} failed: {message[-1]}")
+        return load(out)
+
+
+def load_plan(path: str) -> dict[str, Any]:
+    from .plan import PlanError, load
+
+    try:
+        return load(Path(path))
+    except PlanError as error:
+        raise CliError(str(error)) from None
+
+
+def _is_plan_file(arg: str) -> bool:
+    return arg.endswith(".json") or os.sep in arg or Path(arg).is_file()
+
+
+def plan_for(arg: str) -> dict[str, Any]:
+    """A STACK name or a plan file."""
+    return load_plan(arg) if _is_plan_file(arg) else plan_current(arg)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output and output != "-":
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .plan import dumps
+
+    plan = plan_current(args.stack)
+    _write(dumps(plan), args.output)
+    if args.output and args.output != "-":
+        _console(stderr=True).print(f"wrote {args.output}: {len(plan['resources'])} resources of stack {plan['stack']}")
+    return EXIT_OK
+
+
+def _diff_source(source: str, stack: str | None) -> tuple[dict[str, Any], str]:
+    if source.startswith("git:"):
+        revision = source[4:]
+        if not stack:
+            raise CliError("--git needs --stack STACK: which stack to plan at that revision")
+        return plan_revision(revision, stack), f"{stack}@{revision}"
+    if source.startswith("stack:"):
+        return plan_current(source[6:]), f"{source[6:]} (working tree)"
+    return load_plan(source), source
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from . import diff
+
+    sources: list[str] = args.sources
+    if not 1 <= len(sources) <= 2:
+        raise UsageError("diff takes a BASE and a HEAD (plan files or --git REV); HEAD defaults to the working tree")
+    if len(sources) == 1:
+        if not args.stack:
+            raise UsageError("with one side only, --stack STACK names the working-tree stack to compare against")
+        sources = sources + [f"stack:{args.stack}"]
+    base, base_label = _diff_source(sources[0], args.stack)
+    head, head_label = _diff_source(sources[1], args.stack)
+    result = diff.diff_plans(base, head, base_label, head_label)
+    if args.format == "markdown":
+        _write(diff.render_markdown(result), args.output)
+    elif args.format == "json":
+        _write(diff.as_json(result), args.output)
+    else:
+        if args.output and args.output != "-":
+            from rich.console import Console
+
+            with open(args.output, "w", encoding="utf-8") as handle:
+                diff.render_terminal(result, Console(file=handle, width=160, no_color=True, highlight=False))
+        else:
+            diff.render_terminal(result, _console())
+    return result.exit_code
+
+
+def cmd_reach(args: argparse.Namespace) -> int:
+    from . import reach
+
+    plan = plan_for(args.target)
+    result = reach.compute(plan)
+    if args.format == "json":
+        _write(reach.dumps(result), args.output)
+    elif args.format == "markdown":
+        _write(reach.markdown_table(result) + "\n\n" + reach.LEGEND + "\n", args.output)
+    else:
+        console = _console()
+        console.print(reach.render_table(result, f"Reachability of {plan['stack']} (TCP ports)"))
+        console.print(f"[dim]{reach.LEGEND}[/dim]")
+    return EXIT_OK
+
+
+def cmd_diagram(args: argparse.Namespace) -> int:
+    from . import diagram
+
+    plan = plan_for(args.target)
+    try:
+        files = diagram.render(plan, Path(args.output or f"out/{plan['stack']}"))
+    except diagram.GraphvizMissing as error:
+        raise CliError(str(error)) from None
+    for path in files:
+        _console().print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from . import export
+
+    plan = plan_for(args.target)
+    _write(export.dumps(export.export_terraform_plan(plan)), args.output)
+    return EXIT_OK
+
+
+def summary(plan: dict[str, Any]) -> Any:
+    """Resources per zone (from the provider each resource uses) and what is protected."""
+    from rich.table import Table
+
+    providers = {r["urn"]: r for r in plan["resources"] if r["type"].startswith("pulumi:providers:")}
+
+    def zone_of(resource: dict[str, Any]) -> str:
+        tags = (resource.get("inputs") or {}).get("tags")
+        if isinstance(tags, dict) and tags.get("zone"):
+            return tags["zone"]
+        provider = providers.get(resource.get("provider", ""))
+        if provider:
+            default = (provider.get("inputs") or {}).get("defaultTags")
+            if isinstance(default, str):
+                with contextlib.suppress(json.JSONDecodeError):
+                    default = json.loads(default)
+            if isinstance(default, dict) and isinstance(default.get("tags"), dict):
+                return default["tags"].get("zone", "?")
+        return "?"
+
+    counts: dict[str, list[int]] = {}
+    protected: list[str] = []
+    for resource in plan["resources"]:
+        if not resource.get("custom") or resource["type"].startswith("pulumi:providers:"):
+            continue
+        row = counts.setdefault(zone_of(resource), [0, 0])
+        row[0] += 1
+        options = resource.get("options", {})
+        if options.get("protect") or options.get("retainOnDelete"):
+            row[1] += 1
+            protected.append(f"{resource['type'].rsplit(':', 1)[-1]} {resource['name']}")
+    table = Table(title=f"Stack {plan['stack']}: resources per zone")
+    table.add_column("zone")
+    table.add_column("resources", justify="right")
+    table.add_column("protected / retained", justify="right")
+    for zone, (count, kept) in sorted(counts.items()):
+        table.add_row(zone, str(count), str(kept))
+    table.add_row("[bold]total[/bold]", str(sum(c for c, _ in counts.values())), str(len(protected)))
+    return table, protected
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from . import diagram, reach
+    from .plan import save
+
+    plan = plan_current(args.stack)
+    out = Path(args.output or f"out/{args.stack}")
+    out.mkdir(parents=True, exist_ok=True)
+    save(plan, out / "plan.json")
+    console = _console()
+    console.print(f"[bold]tcenter review {args.stack}[/bold]: wrote {out / 'plan.json'} "
+                  f"({len(plan['resources'])} resources; format docs/plan-format.md)")
+    table, protected = summary(plan)
+    console.print(table)
+    if protected:
+        console.print("protected and retained (a destroy or replacement stops at them): " + ", ".join(protected))
+    else:
+        console.print("nothing is protected or retained: this stack is fully destroyable")
+    result = reach.compute(plan)
+    (out / "reach.json").write_text(reach.dumps(result), encoding="utf-8")
+    console.print(reach.render_table(result, f"Reachability of {args.stack} (TCP ports)"))
+    console.print(f"[dim]{reach.LEGEND}[/dim]")
+    try:
+        with progress("rendering the diagram..."):
+            files = diagram.render(plan, out)
+        console.print("diagram: " + ", ".join(str(f) for f in files))
+    except diagram.GraphvizMissing as error:
+        _console(stderr=True).print(f"[yellow]diagram skipped:[/yellow] {error}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    check = _check_module()
+    if check is None:
+        raise CliError("`tcenter check` is not available in this checkout (tcenter/check.py is missing)")
+    return int(check.run(args))
+
+
+def _check_module() -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module("tcenter.check")
+    except ModuleNotFoundError as error:
+        if error.name == "tcenter.check":
+            return None
+        raise
+
+
+# --- argument parsing ---------------------------------------------------------------------------
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(with_check: bool = True) -> argparse.ArgumentParser:
+    """`with_check` loads tcenter.check to describe its options (only when it is the command:
+    it imports the rule set, which the fast commands like `diff` do not need)."""
+    parser = _Parser(prog="tcenter", description="Credential-free review of the transparency center.",
+                     epilog="exit codes: 0 ok/no changes, 1 changes, 2 dangerous changes, 3 error, 64 usage")
+    parser.add_argument("-C", "--project-dir", help="the Pulumi project to plan (default: this checkout)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("review", help="plan, reachability table, diagram and summary of a stack (start here)")
+    p.add_argument("stack")
+    p.add_argument("-o", "--output", help="directory (default out/STACK)")
+    p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("plan", help="the stack's plan as versioned JSON (docs/plan-format.md)")
+    p.add_argument("stack")
+    p.add_argument("-o", "--output", help="file (default: stdout)")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("diff", help="compare two plans: BASE and HEAD are plan files or --git REV",
+                       description="BASE and HEAD are plan files, or `--git REV` (plans that revision). "
+                                   "With one side only, HEAD is the working tree's --stack. "
+                                   "Exit: 0 no changes, 1 changes, 2 dangerous changes, 3 error.")
+    p.add_argument("sources", nargs="*", metavar="PLAN")
+    p.add_argument("--git", action="append", default=[], metavar="REV",
+                   help="a git revision to plan (in order with the plan files)")
+    p.add_argument("-s", "--stack", help="stack to plan for --git and for the working tree")
+    p.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("reach", help="zone reachability matrix from SGs, NACLs, routes and endpoints")
+    p.add_argument("target", metavar="STACK|PLAN")
+    p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=cmd_reach)
+
+    p = sub.add_parser("diagram", help="architecture picture (PNG and SVG)")
+    p.add_argument("target", metavar="STACK|PLAN")
+    p.add_argument("-o", "--output", help="directory (default out/STACK)")
+    p.set_defaults(func=cmd_diagram)
+
+    p = sub.add_parser("export", help="the plan in another tool's format")
+    p.add_argument("target", metavar="STACK|PLAN")
+    p.add_argument("--format", choices=("terraform-plan",), required=True)
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("check", help="the kit's policy rules on a stack's plan")
+    check = _check_module() if with_check else None
+    if check is not None and hasattr(check, "configure_parser"):
+        check.configure_parser(p)
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def _git_args_in_order(argv: list[str]) -> list[str]:
+    """`--git REV` becomes a positional `git:REV`, keeping its place among the plan files."""
+    out, index = [], 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--git" and index + 1 < len(argv):
+            out.append(f"git:{argv[index + 1]}")
+            index += 2
+            continue
+        if arg.startswith("--git="):
+            out.append(f"git:{arg[6:]}")
+        else:
+            out.append(arg)
+        index += 1
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    global _project_dir
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command_at = 2 if argv[:1] in (["-C"], ["--project-dir"]) else 0
+    if argv[command_at:command_at + 1] == ["diff"]:
+        argv = [*argv[:command_at + 1], *_git_args_in_order(argv[command_at + 1:])]
+    try:
+        parser = build_parser(with_check=argv[command_at:command_at + 1] == ["check"])
+    except Exception as error:  # noqa: BLE001 - a broken tcenter.check must not break the others
+        print(f"tcenter: could not set up the `check` command: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    args = parser.parse_args(argv)
+    _project_dir = Path(args.project_dir).resolve() if args.project_dir else None
+    try:
+        return int(args.func(args))
+    except UsageError as error:
+        parser.print_usage(sys.stderr)
+        print(f"tcenter: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except CliError as error:
+        _console(stderr=True).print(f"[bold red]tcenter:[/bold red] {_escape(str(error))}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""Export a plan in Terraform's plan JSON shape, so that scanners built for Terraform
+(checkov's `terraform_plan` framework) read what the Pulumi program declares.
+
+pulumi-aws is bridged from the Terraform AWS provider, so each Pulumi type has a
+Terraform twin (`TERRAFORM_TYPES`), camelCase inputs are snake_case attributes, and a
+single nested block (an object in Pulumi) is a one-element list in Terraform. Component
+resources and providers have no Terraform twin and are left out. Cross-resource
+references (a bucket's versioning resource naming the bucket) come from the plan's
+property dependencies and are written under `configuration` so that checkov's graph
+checks connect them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+TERRAFORM_VERSION = "1.9.8"
+"""The Terraform version the shape follows (plan `format_version` 1.2)."""
+
+TERRAFORM_TYPES: dict[str, str] = {
+    "aws:s3/bucket:Bucket": "aws_s3_bucket",
+    "aws:s3/bucketV2:BucketV2": "aws_s3_bucket",
+    "aws:s3/bucketPolicy:BucketPolicy": "aws_s3_bucket_policy",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "aws_s3_bucket_public_access_block",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "aws_s3_bucket_ownership_controls",
+    "aws:s3/bucketVersioning:BucketVersioning": "aws_s3_bucket_versioning",
+    "aws:s3/bucketVersioningV2:BucketVersioningV2": "aws_s3_bucket_versioning",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+        "aws_s3_bucket_server_side_encryption_configuration",
+    "aws:s3/bucketLogging:BucketLogging": "aws_s3_bucket_logging",
+    "aws:s3/bucketLoggingV2:BucketLoggingV2": "aws_s3_bucket_logging",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "aws_s3_bucket_lifecycle_configuration",
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": "aws_s3_bucket_object_lock_configuration",
+    "aws:s3/bucketNotification:BucketNotification": "aws_s3_bucket_notification",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "aws_s3_bucket_replication_configuration",
+    "aws:ec2/vpc:Vpc": "aws_vpc",
+    "aws:ec2/subnet:Subnet": "aws_subnet",
+    "aws:ec2/routeTable:RouteTable": "aws_route_table",
+    "aws:ec2/route:Route": "aws_route",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "aws_route_table_association",
+    "aws:ec2/networkAcl:NetworkAcl": "aws_network_acl",
+    "aws:ec2/networkAclRule:NetworkAclRule": "aws_network_acl_rule",
+    "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": "aws_default_network_acl",
+    "aws:ec2/defaultRouteTable:DefaultRouteTable": "aws_default_route_table",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "aws_default_security_group",
+    "aws:ec2/securityGroup:SecurityGroup": "aws_security_group",
+    "aws:ec2/securityGroupRule:SecurityGroupRule": "aws_security_group_rule",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "aws_vpc_security_group_ingress_rule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "aws_vpc_security_group_egress_rule",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "aws_vpc_endpoint",
+    "aws:ec2/flowLog:FlowLog": "aws_flow_log",
+    "aws:ec2/instance:Instance": "aws_instance",
+    "aws:ec2/launchTemplate:LaunchTemplate": "aws_launch_template",
+    "aws:ec2/networkInterface:NetworkInterface": "aws_network_interface",
+    "aws:ec2/keyPair:KeyPair": "aws_key_pair",
+    "aws:ec2/eip:Eip": "aws_eip",
+    "aws:ec2/internetGateway:InternetGateway": "aws_internet_gateway",
+    "aws:ec2/natGateway:NatGateway": "aws_nat_gateway",
+    "aws:ec2/ebsEncryptionByDefault:EbsEncryptionByDefault": "aws_ebs_encryption_by_default",
+    "aws:ebs/encryptionByDefault:EncryptionByDefault": "aws_ebs_encryption_by_default",
+    "aws:ebs/defaultKmsKey:DefaultKmsKey": "aws_ebs_default_kms_key",
+    "aws:ebs/volume:Volume": "aws_ebs_volume",
+    "aws:ec2clientvpn/endpoint:Endpoint": "aws_ec2_client_vpn_endpoint",
+    "aws:ec2clientvpn/networkAssociation:NetworkAssociation": "aws_ec2_client_vpn_network_association",
+    "aws:ec2clientvpn/authorizationRule:AuthorizationRule": "aws_ec2_client_vpn_authorization_rule",
+    "aws:kms/key:Key": "aws_kms_key",
+    "aws:kms/alias:Alias": "aws_kms_alias",
+    "aws:kms/grant:Grant": "aws_kms_grant",
+    "aws:kms/customKeyStore:CustomKeyStore": "aws_kms_custom_key_store",
+    "aws:cloudhsmv2/cluster:Cluster": "aws_cloudhsm_v2_cluster",
+    "aws:cloudhsmv2/hsm:Hsm": "aws_cloudhsm_v2_hsm",
+    "aws:iam/role:Role": "aws_iam_role",
+    "aws:iam/rolePolicy:RolePolicy": "aws_iam_role_policy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "aws_iam_role_policy_attachment",
+    "aws:iam/instanceProfile:InstanceProfile": "aws_iam_instance_profile",
+    "aws:iam/policy:Policy": "aws_iam_policy",
+    "aws:iam/accountPasswordPolicy:AccountPasswordPolicy": "aws_iam_account_password_policy",
+    "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "aws_cloudwatch_metric_alarm",
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": "aws_cloudwatch_log_metric_filter",
+    "aws:cloudtrail/trail:Trail": "aws_cloudtrail",
+    "aws:ssm/document:Document": "aws_ssm_document",
+    "aws:ssm/parameter:Parameter": "aws_ssm_parameter",
+    "aws:dynamodb/table:Table": "aws_dynamodb_table",
+    "aws:secretsmanager/secret:Secret": "aws_secretsmanager_secret",
+    "aws:sns/topic:Topic": "aws_sns_topic",
+    "aws:cfg/rule:Rule": "aws_config_config_rule",
+    "aws:cfg/recorder:Recorder": "aws_config_configuration_recorder",
+    "aws:cfg/recorderStatus:RecorderStatus": "aws_config_configuration_recorder_status",
+    "aws:cfg/deliveryChannel:DeliveryChannel": "aws_config_delivery_channel",
+    "aws:accessanalyzer/analyzer:Analyzer": "aws_accessanalyzer_analyzer",
+    "aws:guardduty/detector:Detector": "aws_guardduty_detector",
+    "aws:securityhub/account:Account": "aws_securityhub_account",
+    "aws:backup/vault:Vault": "aws_backup_vault",
+    "aws:backup/plan:Plan": "aws_backup_plan",
+    "aws:sqs/queue:Queue": "aws_sqs_queue",
+}
+"""Pulumi type token -> Terraform resource type, for the types the kit declares and their
+neighbours. Unlisted `aws:` types fall back to `aws_<module>_<snake kind>`."""
+
+MAP_ATTRIBUTES = {"tags", "tags_all", "default_tags", "variables", "parameters", "environment", "options"}
+"""Attributes that are maps in Terraform (arbitrary keys): kept as objects, keys untouched."""
+
+PLURAL_BLOCKS = {
+    "rules": "rule", "transitions": "transition", "noncurrentVersionTransitions": "noncurrent_version_transition",
+    "routes": "route", "ebsBlockDevices": "ebs_block_device", "ephemeralBlockDevices": "ephemeral_block_device",
+    "attributes": "attribute", "globalSecondaryIndexes": "global_secondary_index",
+    "localSecondaryIndexes": "local_secondary_index", "eventSelectors": "event_selector",
+    "advancedEventSelectors": "advanced_event_selector", "dataResources": "data_resource",
+    "insightSelectors": "insight_selector", "fieldSelectors": "field_selector", "inlinePolicies": "inline_policy",
+    "replicas": "replica", "grants": "grant", "corsRules": "cors_rule", "lifecycleRules": "lifecycle_rule",
+    "attachmentsSources": "attachments_source", "targetGrants": "target_grant",
+}
+"""Repeated blocks: Pulumi names them in the plural, Terraform in the singular."""
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def snake(name: str) -> str:
+    if name in PLURAL_BLOCKS:
+        return PLURAL_BLOCKS[name]
+    return _CAMEL.sub(r"_\1", name).lower()
+
+
+def terraform_type(pulumi_type: str) -> str | None:
+    if pulumi_type in TERRAFORM_TYPES:
+        return TERRAFORM_TYPES[pulumi_type]
+    parts = pulumi_type.split(":")
+    if len(parts) != 3 or parts[0] != "aws":
+        return None  # components and providers
+    module = parts[1].split("/")[0]
+    kind = snake(parts[2])
+    return f"aws_{kind}" if module == "ec2" else f"aws_{snake(module)}_{kind}"
+
+
+def to_terraform_values(value: Any, attribute: str = "") -> Any:
+    """camelCase objects -> snake_case attributes; nested single blocks -> one-element lists."""
+    if isinstance(value, dict):
+        if attribute in MAP_ATTRIBUTES:
+            return dict(sorted(value.items()))
+        return {snake(k): _attribute_value(v, snake(k)) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [to_terraform_values(v, attribute) for v in value]
+    return value
+
+
+def _attribute_value(value: Any, attribute: str) -> Any:
+    if isinstance(value, dict) and attribute not in MAP_ATTRIBUTES:
+        return [to_terraform_values(value, attribute)]
+    return to_terraform_values(value, attribute)
+
+
+def _tf_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "unnamed"
+
+
+def export_terraform_plan(plan: dict[str, Any]) -> dict[str, Any]:
+    resources = [r for r in plan.get("resources", []) if r.get("custom") and terraform_type(r["type"])]
+    address: dict[str, str] = {}
+    taken: set[str] = set()
+    for resource in resources:
+        base = f"{terraform_type(resource['type'])}.{_tf_name(resource['name'])}"
+        candidate, n = base, 2
+        while candidate in taken:
+            candidate, n = f"{base}_{n}", n + 1
+        taken.add(candidate)
+        address[resource["urn"]] = candidate
+
+    planned, configured = [], []
+    for resource in resources:
+        tf_type, tf_address = terraform_type(resource["type"]), address[resource["urn"]]
+        values = {snake(k): _attribute_value(v, snake(k)) for k, v in sorted(resource.get("inputs", {}).items())}
+        values.setdefault("tags_all", values.get("tags") or {})
+        planned.append({
+            "address": tf_address,
+            "mode": "managed",
+            "type": tf_type,
+            "name": tf_address.split(".", 1)[1],
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "schema_version": 0,
+            "values": values,
+            "sensitive_values": {},
+        })
+        expressions: dict[str, Any] = {}
+        for prop, urns in sorted(resource.get("propertyDependencies", {}).items()):
+            refs = []
+            for urn in urns:
+                if urn in address:
+                    refs += [f"{address[urn]}.id", address[urn]]
+            if refs:
+                expressions[snake(prop)] = {"references": refs}
+        configured.append({
+            "address": tf_address,
+            "mode": "managed",
+            "type": tf_type,
+            "name": tf_address.split(".", 1)[1],
+            "provider_config_key": "aws",
+            "expressions": expressions,
+            "schema_version": 0,
+        })
+    return {
+        "format_version": "1.2",
+        "terraform_version": TERRAFORM_VERSION,
+        "planned_values": {"root_module": {"resources": planned}},
+        "resource_changes": [
+            {"address": p["address"], "mode": "managed", "type": p["type"], "name": p["name"],
+             "provider_name": p["provider_name"],
+             "change": {"actions": ["create"], "before": None, "after": p["values"], "after_unknown": {}}}
+            for p in planned
+        ],
+        "configuration": {
+            "provider_config": {"aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws"}},
+            "root_module": {"resources": configured},
+        },
+        "transparency_center": {"project": plan.get("project"), "stack": plan.get("stack"),
+                                "note": "exported by tcenter from a transparency-center-plan; values are the declared inputs"},
+    }
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"

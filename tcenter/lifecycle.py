@@ -1,0 +1,160 @@
+"""Deploy, preview and destroy stacks through Pulumi's Automation API, with a guard on prod.
+
+    python -m tcenter.lifecycle preview dev                 # pulumi preview --diff
+    python -m tcenter.lifecycle up staging --policy-pack policy
+    python -m tcenter.lifecycle destroy dev
+    TCENTER_CONFIRM_DESTROY=zurich-prod \\
+      python -m tcenter.lifecycle destroy zurich-prod --confirm-destroy zurich-prod
+
+The state backend and secrets provider come from the environment as for the Pulumi CLI
+(PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE) or from --backend / --secrets-provider;
+without either, state goes to the local file backend in .pulumi-state/ (docs/lifecycle.md).
+
+Destroying a prod stack (environment `prod` in its stack file, or the name zurich-prod) is
+refused unless the stack name is typed again with --confirm-destroy AND the environment
+variable TCENTER_CONFIRM_DESTROY holds the same name: two deliberate acts, one of which a
+CI job cannot do by accident. The guard runs before the Pulumi CLI is touched, so it
+holds (and is tested) where the CLI is not installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .engine import PROJECT_ROOT, EngineError, load_stack_values
+
+PROTECTED_STACKS = ("zurich-prod",)
+CONFIRM_ENV = "TCENTER_CONFIRM_DESTROY"
+LOCAL_STATE_DIR = ".pulumi-state"
+DEFAULT_POLICY_PACK = "policy"
+
+
+class DestroyRefused(Exception):
+    """`destroy` of a prod stack without both confirmations."""
+
+
+def is_protected(stack: str, project_dir: Path = PROJECT_ROOT) -> bool:
+    """A stack whose destruction needs confirmation: named so, or prod by its stack file."""
+    if stack in PROTECTED_STACKS:
+        return True
+    try:
+        values = load_stack_values(stack, project_dir)
+    except EngineError:
+        return True  # a stack we cannot read is treated as the most valuable kind
+    return values.get("transparency-center:environment") == "prod"
+
+
+def check_destroy_allowed(stack: str, confirm: str | None, environ: Mapping[str, str],
+                          project_dir: Path = PROJECT_ROOT) -> None:
+    """Raise DestroyRefused unless destroying `stack` is allowed as asked."""
+    if not is_protected(stack, project_dir):
+        return
+    missing = []
+    if confirm != stack:
+        missing.append(f"--confirm-destroy {stack} (the stack name, typed again)")
+    if environ.get(CONFIRM_ENV) != stack:
+        missing.append(f"{CONFIRM_ENV}={stack} in the environment")
+    if missing:
+        raise DestroyRefused(
+            f"refusing to destroy {stack}: it holds the center's production keys, stores and audit trail. "
+            f"Protected resources survive a destroy anyway (pulumi state unprotect first, see docs/lifecycle.md). "
+            f"To go on, give {' and '.join(missing)}."
+        )
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where state and secrets live. Defaults: file backend in .pulumi-state/, passphrase."""
+
+    url: str | None = None
+    secrets_provider: str | None = None
+
+    def env_vars(self, project_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
+        url = self.url or environ.get("PULUMI_BACKEND_URL") or f"file://{(project_dir / LOCAL_STATE_DIR).resolve()}"
+        return {"PULUMI_BACKEND_URL": url}
+
+
+def zurich_backend(bucket: str, key_alias: str) -> Backend:
+    """The S3 state backend in eu-central-2 with a KMS secrets provider (scripts/state-backend/)."""
+    return Backend(f"s3://{bucket}?region=eu-central-2&awssdk=v2",
+                   f"awskms://alias/{key_alias}?region=eu-central-2")
+
+
+def select_stack(stack: str, backend: Backend, project_dir: Path = PROJECT_ROOT,
+                 environ: Mapping[str, str] | None = None) -> Any:
+    """The stack in a LocalWorkspace over the project directory (the Pulumi CLI must exist)."""
+    from pulumi import automation as auto
+
+    environ = os.environ if environ is None else environ
+    if backend.url is None and "PULUMI_BACKEND_URL" not in environ:
+        (project_dir / LOCAL_STATE_DIR).mkdir(exist_ok=True)
+    options = auto.LocalWorkspaceOptions(
+        work_dir=str(project_dir),
+        env_vars=backend.env_vars(project_dir, environ),
+        secrets_provider=backend.secrets_provider,
+    )
+    return auto.create_or_select_stack(stack_name=stack, work_dir=str(project_dir), opts=options)
+
+
+StackFactory = Callable[[str, Backend], Any]
+
+
+def _print(line: str) -> None:
+    print(line, end="" if line.endswith("\n") else "\n")
+
+
+def preview(stack: str, backend: Backend = Backend(), policy_packs: tuple[str, ...] = (),
+            factory: StackFactory | None = None) -> Any:
+    target = (factory or select_stack)(stack, backend)
+    return target.preview(diff=True, policy_packs=list(policy_packs) or None, on_output=_print)
+
+
+def up(stack: str, backend: Backend = Backend(), policy_packs: tuple[str, ...] = (),
+       factory: StackFactory | None = None) -> Any:
+    target = (factory or select_stack)(stack, backend)
+    return target.up(diff=True, policy_packs=list(policy_packs) or None, on_output=_print)
+
+
+def destroy(stack: str, confirm: str | None = None, backend: Backend = Backend(),
+            environ: Mapping[str, str] | None = None, factory: StackFactory | None = None,
+            project_dir: Path = PROJECT_ROOT) -> Any:
+    """Destroy a stack; prod stacks only with both confirmations (checked first)."""
+    check_destroy_allowed(stack, confirm, os.environ if environ is None else environ, project_dir)
+    target = (factory or select_stack)(stack, backend)
+    return target.destroy(on_output=_print)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tcenter.lifecycle", description=__doc__.split("\n\n")[0])
+    parser.add_argument("action", choices=("preview", "up", "destroy"))
+    parser.add_argument("stack")
+    parser.add_argument("--confirm-destroy", metavar="STACK", help="the stack name again (prod destroy only)")
+    parser.add_argument("--backend", help="state backend URL (default: $PULUMI_BACKEND_URL or file://.pulumi-state)")
+    parser.add_argument("--secrets-provider", help="e.g. awskms://alias/tc-pulumi-state?region=eu-central-2")
+    parser.add_argument("--policy-pack", action="append", default=[],
+                        help=f"CrossGuard pack directory (e.g. {DEFAULT_POLICY_PACK}); repeatable")
+    args = parser.parse_args(argv)
+    backend = Backend(args.backend, args.secrets_provider)
+    try:
+        if args.action == "destroy":
+            destroy(args.stack, args.confirm_destroy, backend)
+        elif args.action == "preview":
+            preview(args.stack, backend, tuple(args.policy_pack))
+        else:
+            up(args.stack, backend, tuple(args.policy_pack))
+    except DestroyRefused as error:
+        print(f"tcenter.lifecycle: {error}", file=sys.stderr)
+        return 3
+    except FileNotFoundError as error:  # no pulumi on PATH
+        print(f"tcenter.lifecycle: the Pulumi CLI is needed for {args.action}: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

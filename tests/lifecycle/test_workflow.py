@@ -1,0 +1,37 @@
+"""The pull-request workflow does what docs/lifecycle.md promises, and never deploys."""
+
+from __future__ import annotations
+
+import yaml
+
+from tcenter.engine import PROJECT_ROOT
+
+WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "pull-request.yml"
+
+
+def _runs(job: dict) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_pull_request_workflow_steps():
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as True
+    jobs = workflow["jobs"]
+    assert "python -m pytest" in _runs(jobs["test"])
+    review = _runs(jobs["review"])
+    for command in ("tcenter plan", "tcenter -C", "tcenter diff", "--format markdown", "gh pr comment",
+                    "tcenter check", "tcenter export", "--format terraform-plan", "checkov", "--framework terraform_plan"):
+        assert command in review, command
+    assert jobs["review"]["permissions"]["pull-requests"] == "write"
+
+
+def test_preview_runs_only_with_credentials_and_never_deploys():
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    preview = workflow["jobs"]["preview"]
+    assert "pulumi preview" in _runs(preview) and "--policy-pack policy" in _runs(preview)
+    gated = [s for s in preview["steps"] if "pulumi preview --stack" in s.get("run", "")]
+    assert gated and all(s.get("if") == "steps.creds.outputs.present == 'true'" for s in gated)
+    assert "secrets" in str(preview["env"])
+    everything = WORKFLOW.read_text()
+    assert "pulumi up" not in everything.replace("`pulumi up`", "")
+    assert "pulumi destroy" not in everything and "lifecycle destroy" not in everything

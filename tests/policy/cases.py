@@ -1,0 +1,332 @@
+"""Minimal passing and failing resources for every rule of tcenter/rules.py.
+
+Each case is written the way a plan file records resources (tcenter/plan.py): type token,
+camelCase inputs, JSON policy documents as strings, options, provider URN and property
+dependencies. The tests feed the same cases to `tcenter check` and to the policy pack.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+PROJECT = "transparency-center"
+ACCOUNT = "111111111111"
+KEY_ARN = f"arn:aws:kms:eu-central-2:{ACCOUNT}:key/00000000-0000-0000-0000-000000000001"
+
+
+def urn(stack: str, type_: str, name: str) -> str:
+    return f"urn:pulumi:{stack}::{PROJECT}::{type_}::{name}"
+
+
+def provider_urn(stack: str, name: str = "case-aws") -> str:
+    return urn(stack, "pulumi:providers:aws", name)
+
+
+def resource(stack: str, type_: str, name: str, inputs: dict[str, Any], *, protect: bool = False,
+             deps: dict[str, list[str]] | None = None, outputs: dict[str, Any] | None = None,
+             provider: str | None = None) -> dict[str, Any]:
+    is_provider = type_.startswith("pulumi:providers:")
+    return {
+        "urn": urn(stack, type_, name),
+        "type": type_,
+        "name": name,
+        "custom": True,
+        "parent": "",
+        "provider": "" if is_provider else (provider if provider is not None else provider_urn(stack)),
+        "dependencies": sorted({u for us in (deps or {}).values() for u in us}),
+        "propertyDependencies": deps or {},
+        "options": {"protect": protect, "retainOnDelete": protect, "deleteBeforeReplace": False, "ignoreChanges": [],
+                    "replaceOnChanges": [], "additionalSecretOutputs": [], "deletedWith": ""},
+        "inputs": inputs,
+        "outputs": outputs or {},
+    }
+
+
+def aws_provider(stack: str, region: str = "eu-central-2", name: str = "case-aws") -> dict[str, Any]:
+    return resource(stack, "pulumi:providers:aws", name,
+                    {"region": region, "stsRegion": region, "allowedAccountIds": json.dumps([ACCOUNT])})
+
+
+def doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    rule: str
+    passing: list[dict[str, Any]]
+    failing: list[dict[str, Any]]
+    stack: str = "dev"
+    extra: list[dict[str, Any]] = field(default_factory=list)
+    """Resources both variants need (a provider is always added)."""
+    plantable: bool = True
+    """False when the failing variant is an absence the real plan itself decides."""
+
+
+def _bucket(stack: str, name: str, **inputs: Any) -> dict[str, Any]:
+    return resource(stack, "aws:s3/bucket:Bucket", name, {"bucket": name, **inputs},
+                    outputs={"arn": f"arn:aws:s3:::{name}"})
+
+
+def _sse(stack: str, bucket: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any]:
+    return resource(stack, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                    f"{bucket['name']}-sse", {"bucket": bucket["name"], "rules": rules},
+                    deps={"bucket": [bucket["urn"]]})
+
+
+def _lock(stack: str, bucket: dict[str, Any], mode: str = "GOVERNANCE") -> dict[str, Any]:
+    return resource(stack, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", f"{bucket['name']}-lock",
+                    {"bucket": bucket["name"], "objectLockEnabled": "Enabled",
+                     "rule": {"defaultRetention": {"mode": mode, "days": 1}}},
+                    deps={"bucket": [bucket["urn"]]})
+
+
+def _role(stack: str, name: str, **inputs: Any) -> dict[str, Any]:
+    return resource(stack, "aws:iam/role:Role", name, {"name": name, "assumeRolePolicy": doc(), **inputs},
+                    outputs={"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"})
+
+
+def _role_policy(stack: str, role: dict[str, Any], name: str, *statements: dict[str, Any]) -> dict[str, Any]:
+    return resource(stack, "aws:iam/rolePolicy:RolePolicy", name,
+                    {"role": role["inputs"]["name"], "name": name, "policy": doc(*statements)},
+                    deps={"role": [role["urn"]]})
+
+
+def _key(stack: str, name: str, *statements: dict[str, Any], protect: bool = False) -> dict[str, Any]:
+    return resource(stack, "aws:kms/key:Key", name, {"keyUsage": "ENCRYPT_DECRYPT", "multiRegion": False,
+                                                     "policy": doc(*statements)}, protect=protect)
+
+
+ADMIN = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/tc-platform-admin"},
+         "Action": ["kms:Describe*"], "Resource": "*"}
+
+
+def _vpc(stack: str) -> dict[str, Any]:
+    return resource(stack, "aws:ec2/vpc:Vpc", "case-vpc", {"cidrBlock": "10.40.0.0/16"}, outputs={"id": "vpc-case"})
+
+
+def _instance(stack: str, name: str = "case-host", **inputs: Any) -> dict[str, Any]:
+    base = {"ami": "ami-0a1b2c3d4e5f60718", "instanceType": "t3.medium",
+            "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1, "httpEndpoint": "enabled"},
+            "rootBlockDevice": {"encrypted": True, "kmsKeyId": KEY_ARN, "volumeSize": 40}}
+    return resource(stack, "aws:ec2/instance:Instance", name, {**base, **inputs})
+
+
+def _session_document(stack: str, **session_inputs: Any) -> dict[str, Any]:
+    content = {"schemaVersion": "1.0", "sessionType": "Standard_Stream", "inputs": session_inputs}
+    return resource(stack, "aws:ssm/document:Document", "case-session-prefs",
+                    {"name": "SSM-SessionManagerRunShell", "documentType": "Session", "documentFormat": "JSON",
+                     "content": json.dumps(content)})
+
+
+def _hsm_subnet(stack: str, az: str) -> dict[str, Any]:
+    return resource(stack, "aws:ec2/subnet:Subnet", f"case-signing-{az}",
+                    {"availabilityZoneId": az, "cidrBlock": "10.42.32.0/24", "mapPublicIpOnLaunch": False},
+                    outputs={"id": f"subnet-{az}"})
+
+
+def _hsm(stack: str, cluster: dict[str, Any], subnet: dict[str, Any], index: int) -> dict[str, Any]:
+    return resource(stack, "aws:cloudhsmv2/hsm:Hsm", f"case-hsm-{index}",
+                    {"clusterId": "cluster-case", "subnetId": subnet["outputs"]["id"]},
+                    deps={"clusterId": [cluster["urn"]], "subnetId": [subnet["urn"]]})
+
+
+def _cluster(stack: str, hsm_type: str = "hsm2m.medium", mode: str = "FIPS") -> dict[str, Any]:
+    return resource(stack, "aws:cloudhsmv2/cluster:Cluster", "case-cluster",
+                    {"hsmType": hsm_type, "mode": mode, "subnetIds": ["subnet-a", "subnet-b"]},
+                    protect=stack == "zurich-prod", outputs={"id": "cluster-case", "clusterId": "cluster-case"})
+
+
+def build_cases() -> list[Case]:
+    d, p = "dev", "zurich-prod"
+    cases: list[Case] = []
+    add = cases.append
+
+    add(Case("residency-provider", "residency", [aws_provider(d)], [aws_provider(d, "eu-central-1")]))
+    add(Case("residency-region-input", "residency",
+             [_bucket(d, "tc-1-dev-x", region="eu-central-2")], [_bucket(d, "tc-1-dev-x", region="us-east-1")]))
+    add(Case("residency-multi-region-key", "residency",
+             [_key(d, "case-key", ADMIN)],
+             [resource(d, "aws:kms/key:Key", "case-key", {"multiRegion": True, "policy": doc(ADMIN)})]))
+
+    add(Case("no-internet-gateway", "no-internet-gateway",
+             [resource(d, "aws:ec2/routeTable:RouteTable", "case-rt", {"vpcId": "vpc-case"})],
+             [resource(d, "aws:ec2/internetGateway:InternetGateway", "case-igw", {"vpcId": "vpc-case"})]))
+    add(Case("no-nat-gateway", "no-internet-gateway", [],
+             [resource(d, "aws:ec2/natGateway:NatGateway", "case-nat", {"subnetId": "subnet-a"})]))
+
+    add(Case("no-public-ip-subnet", "no-public-ip",
+             [resource(d, "aws:ec2/subnet:Subnet", "case-subnet", {"cidrBlock": "10.40.0.0/24", "mapPublicIpOnLaunch": False})],
+             [resource(d, "aws:ec2/subnet:Subnet", "case-subnet", {"cidrBlock": "10.40.0.0/24", "mapPublicIpOnLaunch": True})]))
+    add(Case("no-public-ip-instance", "no-public-ip",
+             [_instance(d, associatePublicIpAddress=False)], [_instance(d, associatePublicIpAddress=True)]))
+
+    ingress = {"protocol": "tcp", "fromPort": 443, "toPort": 443}
+    add(Case("no-open-ingress-sg", "no-open-ingress",
+             [resource(d, "aws:ec2/securityGroup:SecurityGroup", "case-sg", {"ingress": [{**ingress, "cidrBlocks": ["10.40.0.0/16"]}]})],
+             [resource(d, "aws:ec2/securityGroup:SecurityGroup", "case-sg", {"ingress": [{**ingress, "cidrBlocks": ["0.0.0.0/0"]}]})]))
+    add(Case("no-open-ingress-nacl", "no-open-ingress",
+             [resource(d, "aws:ec2/networkAcl:NetworkAcl", "case-nacl",
+                       {"ingress": [{**ingress, "action": "allow", "ruleNo": 100, "cidrBlock": "10.40.0.0/16"}]})],
+             [resource(d, "aws:ec2/networkAcl:NetworkAcl", "case-nacl",
+                       {"ingress": [{**ingress, "action": "allow", "ruleNo": 100, "cidrBlock": "0.0.0.0/0"}]})]))
+    add(Case("no-open-ingress-rule", "no-open-ingress",
+             [resource(d, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "case-in",
+                       {"cidrIpv4": "10.40.0.0/16", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22})],
+             [resource(d, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "case-in",
+                       {"cidrIpv6": "::/0", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22})]))
+
+    add(Case("no-default-route", "no-default-route",
+             [resource(d, "aws:ec2/route:Route", "case-route", {"destinationCidrBlock": "10.50.0.0/16", "routeTableId": "rtb-a",
+                                                               "transitGatewayId": "tgw-a"})],
+             [resource(d, "aws:ec2/route:Route", "case-route", {"destinationCidrBlock": "0.0.0.0/0", "routeTableId": "rtb-a",
+                                                               "transitGatewayId": "tgw-a"})]))
+    add(Case("no-default-route-inline", "no-default-route",
+             [resource(d, "aws:ec2/routeTable:RouteTable", "case-rt", {"routes": []})],
+             [resource(d, "aws:ec2/routeTable:RouteTable", "case-rt", {"routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-1"}]})]))
+
+    template = {"imageId": "ami-0a1b2c3d4e5f60718",
+                "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1, "httpEndpoint": "enabled"}}
+    add(Case("imdsv2-launch-template", "imdsv2",
+             [resource(d, "aws:ec2/launchTemplate:LaunchTemplate", "case-lt", template)],
+             [resource(d, "aws:ec2/launchTemplate:LaunchTemplate", "case-lt",
+                       {**template, "metadataOptions": {"httpTokens": "optional"}})]))
+    add(Case("imdsv2-instance", "imdsv2", [_instance(d)],
+             [_instance(d, metadataOptions={"httpTokens": "required", "httpPutResponseHopLimit": 2})]))
+
+    add(Case("ebs-instance-root", "ebs-encryption-cmk", [_instance(d)],
+             [_instance(d, rootBlockDevice={"encrypted": True, "volumeSize": 40})]))
+    add(Case("ebs-volume", "ebs-encryption-cmk",
+             [resource(d, "aws:ebs/volume:Volume", "case-vol", {"encrypted": True, "kmsKeyId": KEY_ARN, "size": 10})],
+             [resource(d, "aws:ebs/volume:Volume", "case-vol", {"encrypted": False, "size": 10})]))
+    add(Case("ebs-launch-template", "ebs-encryption-cmk",
+             [resource(d, "aws:ec2/launchTemplate:LaunchTemplate", "case-lt",
+                       {**template, "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "kmsKeyId": KEY_ARN}}]})],
+             [resource(d, "aws:ec2/launchTemplate:LaunchTemplate", "case-lt",
+                       {**template, "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "false"}}]})]))
+
+    bucket = _bucket(d, "tc-1-dev-case")
+    kms_rule = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}, "bucketKeyEnabled": True}]
+    add(Case("s3-sse-algorithm", "s3-sse-kms-cmk", [bucket, _sse(d, bucket, kms_rule)],
+             [bucket, _sse(d, bucket, [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}])]))
+    add(Case("s3-sse-aws-managed-key", "s3-sse-kms-cmk", [bucket, _sse(d, bucket, kms_rule)],
+             [bucket, _sse(d, bucket, [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}])]))
+    add(Case("s3-sse-missing", "s3-sse-kms-cmk", [bucket, _sse(d, bucket, kms_rule)], [bucket]))
+
+    add(Case("log-group-cmk", "log-group-cmk",
+             [resource(d, "aws:cloudwatch/logGroup:LogGroup", "case-lg", {"name": "/x", "kmsKeyId": KEY_ARN})],
+             [resource(d, "aws:cloudwatch/logGroup:LogGroup", "case-lg", {"name": "/x"})]))
+    add(Case("dynamodb-cmk", "dynamodb-cmk",
+             [resource(d, "aws:dynamodb/table:Table", "case-table",
+                       {"hashKey": "id", "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY_ARN}})],
+             [resource(d, "aws:dynamodb/table:Table", "case-table", {"hashKey": "id", "serverSideEncryption": {"enabled": True}})]))
+    trail = {"name": "case-trail", "s3BucketName": "tc-1-dev-audit-archive", "isMultiRegionTrail": True,
+             "enableLogFileValidation": True, "kmsKeyId": KEY_ARN}
+    add(Case("cloudtrail-cmk", "cloudtrail-cmk",
+             [resource(d, "aws:cloudtrail/trail:Trail", "case-trail", trail)],
+             [resource(d, "aws:cloudtrail/trail:Trail", "case-trail", {k: v for k, v in trail.items() if k != "kmsKeyId"})]))
+    add(Case("secret-cmk", "secret-cmk",
+             [resource(d, "aws:secretsmanager/secret:Secret", "case-secret", {"name": "x", "kmsKeyId": KEY_ARN})],
+             [resource(d, "aws:secretsmanager/secret:Secret", "case-secret", {"name": "x"})]))
+
+    release = _bucket(d, "tc-1-dev-releases", objectLockEnabled=True)
+    add(Case("object-lock-release", "object-lock", [release, _lock(d, release)],
+             [_bucket(d, "tc-1-dev-releases", objectLockEnabled=False)]))
+    add(Case("object-lock-config-missing", "object-lock", [release, _lock(d, release)], [release]))
+    prod_archive = _bucket(p, "tc-3-zurich-prod-audit-archive", objectLockEnabled=True)
+    add(Case("object-lock-prod-compliance", "object-lock", [prod_archive, _lock(p, prod_archive, "COMPLIANCE")],
+             [prod_archive, _lock(p, prod_archive, "GOVERNANCE")], stack=p))
+
+    add(Case("kms-no-wildcard-principal", "kms-no-wildcard-principal",
+             [_key(d, "case-key", ADMIN)],
+             [_key(d, "case-key", ADMIN, {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"},
+                                          "Action": ["kms:Decrypt"], "Resource": "*"})]))
+
+    def sign(role_name: str) -> dict[str, Any]:
+        return {"Sid": "Sign", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/{role_name}"},
+                "Action": ["kms:Sign"], "Resource": "*"}
+    add(Case("kms-sign-key-policy", "kms-sign-signers-only",
+             [_key(d, "case-key", ADMIN, sign("tc-dev-signer-products"))],
+             [_key(d, "case-key", ADMIN, sign("tc-dev-builder-products"))]))
+    builder = _role(d, "tc-dev-builder-products")
+    signer = _role(d, "tc-dev-signer-products")
+    sign_statement = {"Sid": "SignReleases", "Effect": "Allow", "Action": ["kms:Sign"], "Resource": [KEY_ARN]}
+    add(Case("kms-sign-role-policy", "kms-sign-signers-only",
+             [signer, _role_policy(d, signer, "sign", sign_statement)],
+             [builder, _role_policy(d, builder, "sign", sign_statement)]))
+
+    add(Case("kms-sign-managed-policy", "kms-sign-signers-only",
+             [resource(d, "aws:iam/policy:Policy", "case-policy", {"name": "tc-dev-signer-products-sign", "policy": doc(sign_statement)})],
+             [resource(d, "aws:iam/policy:Policy", "case-policy", {"name": "tc-dev-release-tools", "policy": doc(sign_statement)})]))
+
+    data_bucket = _bucket(d, "tc-1-dev-data-europe", tags={"customer-region": "europe"})
+    reviewer = _role(d, "tc-dev-reviewer-case-lab", tags={"reviewer-organization": "case-lab"})
+    denies = _role_policy(d, reviewer, "deny-customer-data-and-signing",
+                          {"Sid": "DenySigning", "Effect": "Deny", "Action": ["kms:Sign"], "Resource": "*"},
+                          {"Sid": "DenyCustomerData", "Effect": "Deny", "Action": ["s3:*"],
+                           "Resource": ["arn:aws:s3:::tc-1-dev-data-europe", "arn:aws:s3:::tc-1-dev-data-europe/*"]})
+    sign_only = _role_policy(d, reviewer, "deny-customer-data-and-signing",
+                             {"Sid": "DenySigning", "Effect": "Deny", "Action": ["kms:Sign"], "Resource": "*"})
+    table_arn = f"arn:aws:dynamodb:eu-central-2:{ACCOUNT}:table/tc-dev-data-case-metadata"
+    data_table = resource(d, "aws:dynamodb/table:Table", "case-table", {"name": "tc-dev-data-case-metadata",
+                          "tags": {"customer-region": "europe"}}, outputs={"arn": table_arn})
+    table_denied = _role_policy(d, reviewer, "deny-customer-data-and-signing",
+                                {"Sid": "DenySigning", "Effect": "Deny", "Action": ["kms:Sign"], "Resource": "*"},
+                                {"Sid": "DenyCustomerData", "Effect": "Deny", "Action": ["*"], "Resource": [table_arn]})
+    add(Case("reviewer-denies", "reviewer-denied-data-and-signing", [reviewer, denies], [reviewer], extra=[data_bucket]))
+    add(Case("reviewer-denies-table", "reviewer-denied-data-and-signing", [reviewer, table_denied], [reviewer, sign_only],
+             extra=[data_table]))
+    add(Case("reviewer-denies-data", "reviewer-denied-data-and-signing", [reviewer, denies], [reviewer, sign_only],
+             extra=[data_bucket]))
+
+    add(Case("prod-protect-key", "prod-protect-stateful", [_key(p, "case-key", ADMIN, protect=True)],
+             [_key(p, "case-key", ADMIN, protect=False)], stack=p))
+    add(Case("prod-protect-bucket", "prod-protect-stateful",
+             [resource(p, "aws:s3/bucket:Bucket", "case-bucket", {"bucket": "tc-3-zurich-prod-x"}, protect=True)],
+             [resource(p, "aws:s3/bucket:Bucket", "case-bucket", {"bucket": "tc-3-zurich-prod-x"}, protect=False)], stack=p))
+
+    vpc = _vpc(d)
+    flow_log = resource(d, "aws:ec2/flowLog:FlowLog", "case-flow-log",
+                        {"vpcId": "vpc-case", "trafficType": "ALL", "logDestination": "arn:aws:logs:x"},
+                        deps={"vpcId": [vpc["urn"]]})
+    add(Case("vpc-flow-logs", "vpc-flow-logs", [vpc, flow_log], [vpc]))
+    add(Case("vpc-flow-logs-traffic", "vpc-flow-logs", [vpc, flow_log],
+             [vpc, {**flow_log, "inputs": {**flow_log["inputs"], "trafficType": "REJECT"}}]))
+
+    add(Case("cloudtrail-validation", "cloudtrail-validation",
+             [resource(d, "aws:cloudtrail/trail:Trail", "case-trail", trail)],
+             [resource(d, "aws:cloudtrail/trail:Trail", "case-trail", {**trail, "enableLogFileValidation": False})]))
+    add(Case("cloudtrail-multi-region", "cloudtrail-validation",
+             [resource(d, "aws:cloudtrail/trail:Trail", "case-trail", trail)],
+             [resource(d, "aws:cloudtrail/trail:Trail", "case-trail", {**trail, "isMultiRegionTrail": False})]))
+
+    add(Case("cloudhsm-type", "cloudhsm", [_cluster(d)], [_cluster(d, "hsm1.medium")]))
+    add(Case("cloudhsm-mode", "cloudhsm", [_cluster(d)], [_cluster(d, mode="NON_FIPS")]))
+    cluster = _cluster(p)
+    az1, az2 = _hsm_subnet(p, "euc2-az1"), _hsm_subnet(p, "euc2-az2")
+    add(Case("cloudhsm-prod-zones", "cloudhsm",
+             [cluster, az1, az2, _hsm(p, cluster, az1, 1), _hsm(p, cluster, az2, 2)],
+             [cluster, az1, _hsm(p, cluster, az1, 1), _hsm(p, cluster, az1, 2)], stack=p))
+
+    endpoint = {"vpcId": "vpc-case", "serviceName": "com.amazonaws.eu-central-2.kms", "vpcEndpointType": "Interface",
+                "privateDnsEnabled": True, "securityGroupIds": ["sg-1"], "policy": doc(ADMIN)}
+    add(Case("vpc-endpoint-private-dns", "vpc-endpoint-hardening",
+             [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", endpoint)],
+             [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", {**endpoint, "privateDnsEnabled": False})]))
+    add(Case("vpc-endpoint-policy", "vpc-endpoint-hardening",
+             [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", endpoint)],
+             [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", {k: v for k, v in endpoint.items() if k != "policy"})]))
+
+    logged = {"s3BucketName": "tc-1-dev-audit-archive", "s3EncryptionEnabled": True, "cloudWatchLogGroupName": "/sessions",
+              "cloudWatchEncryptionEnabled": True, "kmsKeyId": KEY_ARN}
+    add(Case("ssm-session-encryption", "ssm-session-logging", [_session_document(d, **logged)],
+             [_session_document(d, **{**logged, "s3EncryptionEnabled": False, "cloudWatchEncryptionEnabled": False})]))
+    add(Case("ssm-session-document-missing", "ssm-session-logging",
+             [_instance(d), _session_document(d, **logged)], [_instance(d)], plantable=False))
+    return cases
+
+
+CASES = build_cases()

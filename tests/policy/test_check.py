@@ -1,0 +1,122 @@
+"""`tcenter check`: each rule fails on a planted violation and passes on the fixed resource;
+every stack's real plan passes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from tcenter import check, rules
+from tcenter.plan import build_plan, save
+
+from .cases import CASES
+from .conftest import case_resources, plan_of, real_plan
+
+
+def rule_ids(violations) -> set[str]:
+    return {v.rule for v in violations}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_rule_fails_on_the_failing_resource_and_passes_on_the_fixed_one(case):
+    failing = check.check_plan(plan_of(case.stack, case_resources(case, "failing")))
+    passing = check.check_plan(plan_of(case.stack, case_resources(case, "passing")))
+    assert case.rule in rule_ids(failing), failing
+    assert case.rule not in rule_ids(passing), [str(v) for v in passing]
+    assert all(v.control == rules.rule(v.rule).control for v in failing)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.stack in ("dev", "zurich-prod") and c.plantable], ids=lambda c: c.id)
+def test_planted_violation_in_a_real_plan_is_found(case):
+    """The same resources planted into the stack's real plan: they add a violation of the rule."""
+    plan = real_plan(case.stack)
+    before = set(check.check_plan(plan))
+    plan["resources"] += case_resources(case, "failing")[1:]
+    planted = set(check.check_plan(plan)) - before
+    assert case.rule in rule_ids(planted)
+
+
+def test_every_rule_has_a_case_and_names_its_control():
+    assert {r.id for r in rules.RULES} == {c.rule for c in CASES}
+    for each in rules.RULES:
+        assert each.control and each.description
+        assert each.resource_check or each.stack_check
+
+
+def test_every_stack_plan_passes(each_stack):
+    violations = check.check_plan(build_plan(each_stack))
+    assert violations == [], "\n".join(map(str, violations))
+
+
+def test_unknown_values_are_not_violations():
+    """During preview many values are unknown; a rule judges only what it can see."""
+    from .cases import resource
+    unknown = rules.UNKNOWN
+    plan = plan_of("dev", [
+        resource("dev", "aws:cloudtrail/trail:Trail", "t", {"enableLogFileValidation": unknown, "isMultiRegionTrail": unknown,
+                                                           "kmsKeyId": unknown}),
+        resource("dev", "aws:kms/key:Key", "k", {"policy": unknown}),
+        resource("dev", "aws:ec2/launchTemplate:LaunchTemplate", "lt", {"metadataOptions": unknown}),
+        resource("dev", "aws:dynamodb/table:Table", "tb", {"serverSideEncryption": unknown}),
+        resource("dev", "aws:ssm/document:Document", "d", {"name": rules.SESSION_DOCUMENT_NAME, "documentType": "Session",
+                                                           "content": unknown}),
+    ])
+    assert check.check_plan(plan) == []
+
+
+def test_prod_is_read_from_the_plan_outputs_and_the_stack_name():
+    assert rules.environment_of_stack("dev") == "dev"
+    assert rules.environment_of_stack("local") == "dev"
+    assert rules.environment_of_stack("zurich-prod") == "prod"
+    assert rules.environment_of_stack("anything", "staging") == "staging"
+    assert rules.environment_of_stack("someone-elses") == "prod"  # unknown: judged strictly
+
+
+def _run(path, capsys) -> tuple[int, str]:
+    parser = argparse.ArgumentParser()
+    check.configure_parser(parser)
+    code = check.run(parser.parse_args([str(path)]))
+    return code, capsys.readouterr().out
+
+
+def test_command_exits_0_on_a_clean_plan(tmp_path, capsys):
+    # Built from the passing cases, so the command's contract is tested apart from the stacks.
+    picked = ("vpc-flow-logs", "imdsv2-launch-template", "cloudtrail-validation", "kms-sign-key-policy", "s3-sse-missing",
+              "ssm-session-encryption")
+    resources = {r["urn"]: r for case in CASES if case.id in picked for r in case_resources(case, "passing")}
+    save(plan_of("dev", list(resources.values())), tmp_path / "dev.json")
+    code, out = _run(tmp_path / "dev.json", capsys)
+    assert code == 0
+    assert "no violations" in out
+
+
+def test_command_exits_1_naming_rule_and_resource(tmp_path, capsys):
+    plan = real_plan("dev")
+    case = next(c for c in CASES if c.id == "no-internet-gateway")
+    plan["resources"] += case.failing
+    save(plan, tmp_path / "dev.json")
+    code, out = _run(tmp_path / "dev.json", capsys)
+    assert code == 1
+    assert "no-internet-gateway" in out and case.failing[0]["urn"] in out
+
+
+def test_command_exits_3_on_a_file_that_is_not_a_plan(tmp_path, capsys):
+    (tmp_path / "x.json").write_text(json.dumps({"resources": []}))
+    parser = argparse.ArgumentParser()
+    check.configure_parser(parser)
+    assert check.run(parser.parse_args([str(tmp_path / "x.json")])) == 3
+    assert check.run(parser.parse_args([])) == 3
+
+
+def test_command_plans_a_stack_given_by_name(capsys):
+    """`tcenter check dev` plans the stack itself; its verdict is the plan file's."""
+    parser = argparse.ArgumentParser()
+    check.configure_parser(parser)
+    code = check.run(parser.parse_args(["dev"]))
+    out = capsys.readouterr().out
+    expected = check.check_plan(real_plan("dev"))
+    assert code == (1 if expected else 0)
+    assert out.startswith("dev: ")
+    assert all(v.urn in out for v in expected)

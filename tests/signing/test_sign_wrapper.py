@@ -1,0 +1,139 @@
+"""The signer host's wrapper (templates/signer/tc-sign-release.sh.j2) end to end on this
+machine: a stand-in `aws` command serves S3 from a folder and answers `aws kms sign` with
+a local openssl key, so the real rendered KMS sign command and the real signer.json of the
+dev stack are exercised; only the host's absolute paths and its user are redirected."""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import components.config  # noqa: F401 - first: components.layout and components.config import each other
+from components import hosts
+from components.layout import bucket_name
+from components.signing import SIGNER_SCRIPT, signer_host_values
+from tcenter.engine import S3_PREFIX_LIST_STAND_IN
+from tests.hosts.roles import render_signer, stack_config
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None or shutil.which("bash") is None,
+                                reason="needs openssl (stand-in for KMS) and bash")
+
+FAKE_AWS = r'''#!/usr/bin/env python3
+"""Stand-in for the AWS CLI: s3 cp against $FAKE_S3, kms sign with $FAKE_KEY."""
+import base64, os, shutil, subprocess, sys
+args = sys.argv[1:]
+def path_of(url):
+    return os.path.join(os.environ["FAKE_S3"], url[len("s3://"):])
+if args[:2] == ["s3", "cp"]:
+    src, dst = [a for a in args[2:] if not a.startswith("--")][:2]
+    src = path_of(src) if src.startswith("s3://") else src
+    if not os.path.isfile(src):
+        print(f"fatal error: {src} not found", file=sys.stderr); sys.exit(1)
+    dst = path_of(dst) if dst.startswith("s3://") else dst
+    os.makedirs(os.path.dirname(dst), exist_ok=True); shutil.copyfile(src, dst); sys.exit(0)
+if args[:2] == ["kms", "sign"]:
+    opts = dict(zip(args[2::2], args[3::2]))
+    with open(os.environ["FAKE_KMS_LOG"], "a") as log:
+        log.write(" ".join(args) + "\n")
+    assert opts["--message-type"] == "DIGEST" and opts["--query"] == "Signature"
+    digest = opts["--message"].removeprefix("fileb://")
+    sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", os.environ["FAKE_KEY"], "-in", digest],
+                         check=True, capture_output=True).stdout
+    print(base64.b64encode(sig).decode()); sys.exit(0)
+print("fake aws: unsupported " + " ".join(args), file=sys.stderr); sys.exit(2)
+'''
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    key = tmp_path / "kms.pem"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", str(key)], check=True)
+    public = tmp_path / "kms.pub.pem"
+    subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-out", str(public)], check=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "aws").write_text(FAKE_AWS.replace("#!/usr/bin/env python3", f"#!{sys.executable}", 1))
+    (bin_dir / "aws").chmod(0o755)
+
+    rendered = render_signer("dev", signing_class="products")
+    files = {f.path: f.content for f in rendered.profile.files}
+    config = tmp_path / "signer.json"
+    config.write_text(files["/etc/tc-signer/signer.json"])
+    home = tmp_path / "home"
+    home.mkdir()
+    # The real template, rendered for the dev products signer, with the user and home of this test.
+    values = render_values("dev")
+    stand_in = SimpleNamespace(**{f.name: getattr(values, f.name) for f in dataclasses.fields(values)},
+                               release_prefix=values.release_prefix, signer_user=getpass.getuser(), home=str(home))
+    wrapper = hosts.render_template("signer/tc-sign-release.sh.j2", {"v": stand_in})
+    assert wrapper.replace(str(home), "/var/lib/tc-signer").replace(f"-u {getpass.getuser()}", "-u tc-signer") \
+        .replace(f'!= "{getpass.getuser()}"', '!= "tc-signer"') == files["/usr/local/bin/tc-sign-release"]
+    wrapper = wrapper.replace("/usr/local/lib/tc-signer/sign-release", f"{sys.executable} {SIGNER_SCRIPT}")
+    wrapper = wrapper.replace("/etc/tc-signer/signer.json", str(config))
+    script = tmp_path / "tc-sign-release"
+    script.write_text(wrapper)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "FAKE_S3": str(tmp_path / "s3"), "FAKE_KEY": str(key),
+           "FAKE_KMS_LOG": str(tmp_path / "kms.log"), "HOME": str(home)}
+    return SimpleNamespace(root=tmp_path, script=script, env=env, values=values, public=public)
+
+
+def render_values(stack):
+    config = stack_config(stack)
+    account = config.access.account_id
+    return signer_host_values(stack, config.signing, config.network_plan(), "products",
+                              [p.name for p in config.build.pools if p.purpose == "products"], S3_PREFIX_LIST_STAND_IN,
+                              bucket_name(account, stack, "build-artifacts"), bucket_name(account, stack, "releases"))
+
+
+def put_artifact(box, pool, job, builder, name, content: bytes):
+    path = box.root / "s3" / box.values.artifacts_bucket / pool / job / builder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+
+
+def run(box, *args):
+    return subprocess.run(["bash", str(box.script), *args], env=box.env, capture_output=True, text=True)
+
+
+def test_matching_builds_are_signed_with_the_class_key_and_uploaded(sandbox):
+    pool = sandbox.values.pools[0]
+    for builder in ("i-0aaa", "i-0bbb"):
+        put_artifact(sandbox, pool, "job-7", builder, "product.tar", b"same bytes\n" * 1000)
+    result = run(sandbox, pool, "job-7", "product.tar", "i-0aaa", "i-0bbb")
+    assert result.returncode == 0, result.stderr
+    released = sandbox.root / "s3" / sandbox.values.release_bucket / "releases" / "products" / pool / "job-7"
+    assert sorted(p.name for p in released.iterdir()) == ["product.tar", "product.tar.provenance.json", "product.tar.sig"]
+    verify = subprocess.run(["openssl", "dgst", "-sha384", "-verify", str(sandbox.public), "-signature",
+                             str(released / "product.tar.sig"), str(released / "product.tar")], capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stderr
+    provenance = json.loads((released / "product.tar.provenance.json").read_text())
+    assert provenance["keyId"] == "alias/tc/dev/signing/products"
+    assert [b["builder"] for b in provenance["builders"]] == ["i-0aaa", "i-0bbb"]
+    kms_call = (sandbox.root / "kms.log").read_text()
+    assert "--key-id alias/tc/dev/signing/products" in kms_call and "--signing-algorithm ECDSA_SHA_384" in kms_call
+
+
+def test_differing_or_missing_builds_upload_nothing(sandbox):
+    pool = sandbox.values.pools[0]
+    put_artifact(sandbox, pool, "job-8", "i-0aaa", "product.tar", b"one")
+    put_artifact(sandbox, pool, "job-8", "i-0bbb", "product.tar", b"two")
+    assert run(sandbox, pool, "job-8", "product.tar", "i-0aaa", "i-0bbb").returncode == 4
+    assert run(sandbox, pool, "job-8", "product.tar", "i-0aaa", "i-0ccc").returncode == 3
+    assert not (sandbox.root / "s3" / sandbox.values.release_bucket).exists()
+    assert not (sandbox.root / "kms.log").exists(), "nothing was sent to KMS"
+
+
+def test_other_class_pools_and_path_tricks_are_refused(sandbox):
+    assert run(sandbox, "av-databases", "job", "f", "a", "b").returncode == 2
+    pool = sandbox.values.pools[0]
+    assert run(sandbox, pool, "..", "f", "a", "b").returncode == 2
+    assert run(sandbox, pool, "job", "../f", "a", "b").returncode == 2
+    assert run(sandbox, pool, "job", "f", "a").returncode == 2

@@ -1,0 +1,187 @@
+"""The audit store and the trail as declared by each stack: CloudTrail everywhere, validated,
+encrypted, delivered to the locked archive and to an encrypted log group, recording object
+access to every customer data store; the archive's bucket and key policies admit exactly
+this trail; session log destinations exist for the reviewers' sessions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.config import ConfigError, load_config
+from components.config.network import PROD_MIN_LOG_RETENTION_DAYS
+from tcenter.engine import load_stack_values, to_pulumi_config
+from tests.helpers import expect_refused, problem_keys
+
+NS = "transparency-center"
+
+
+def _audit_config(run) -> dict:
+    return load_stack_values(run.stack)[f"{NS}:audit"]
+
+
+def _account(run) -> str:
+    return load_stack_values(run.stack)[f"{NS}:access"]["accountId"]
+
+
+def _policy(resource) -> dict:
+    value = resource.inputs["policy"]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _one(run, type_: str, suffix: str):
+    found = [r for r in run.by_type(type_) if r.name.endswith(suffix)]
+    assert len(found) == 1, f"{len(found)} {type_} named *{suffix}"
+    return found[0]
+
+
+def _trail(run):
+    (trail,) = run.by_type("aws:cloudtrail/trail:Trail")
+    return trail
+
+
+def _archive_bucket(run):
+    (bucket,) = [b for b in run.by_type("aws:s3/bucket:Bucket") if b.inputs["bucket"] == run.outputs["auditArchiveBucket"]]
+    return bucket
+
+
+def _bucket_resource(run, bucket, type_: str):
+    (found,) = [r for r in run.by_type(type_) if r.inputs.get("bucket") == bucket.id]
+    return found
+
+
+def _audit_key(run):
+    (key,) = [k for k in run.by_type("aws:kms/key:Key") if k.outputs["arn"] == run.outputs["auditKeyArn"]]
+    return key
+
+
+def test_one_trail_for_every_region_with_validation_and_encryption(each_stack):
+    trail = _trail(each_stack).inputs
+    assert trail["isMultiRegionTrail"] is True
+    assert trail["includeGlobalServiceEvents"] is True
+    assert trail["enableLogFileValidation"] is True
+    assert trail.get("enableLogging", True) is True
+    assert trail["kmsKeyId"] == each_stack.outputs["auditKeyArn"]
+    assert trail["s3BucketName"] == each_stack.outputs["auditArchiveBucket"]
+    assert each_stack.outputs["trailArn"] == _trail(each_stack).outputs["arn"]
+
+
+def test_trail_delivers_to_an_encrypted_log_group_through_a_narrow_role(each_stack):
+    trail = _trail(each_stack).inputs
+    group = _one(each_stack, "aws:cloudwatch/logGroup:LogGroup", "trail-logs")
+    assert trail["cloudWatchLogsGroupArn"] == group.outputs["arn"] + ":*"
+    assert group.inputs["kmsKeyId"] == each_stack.outputs["auditKeyArn"]
+    assert group.inputs["retentionInDays"] == _audit_config(each_stack)["logRetentionDays"]
+    (role,) = [r for r in each_stack.by_type("aws:iam/role:Role") if r.outputs["arn"] == trail["cloudWatchLogsRoleArn"]]
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "cloudtrail.amazonaws.com"}]
+    statements = [s for p in each_stack.by_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.inputs["name"]
+                  for s in _policy(p)["Statement"]]
+    assert statements == [{
+        "Sid": "DeliverTrailToLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [group.outputs["arn"] + ":log-stream:*"],
+    }]
+
+
+def test_trail_records_management_events_and_object_access_to_every_store(each_stack):
+    selectors = _trail(each_stack).inputs["advancedEventSelectors"]
+    categories = [{f["field"]: f for f in s["fieldSelectors"]} for s in selectors]
+    management = [c for c in categories if c["eventCategory"]["equals"] == ["Management"]]
+    assert management and all(set(c) == {"eventCategory"} for c in management), "every management event, read and write"
+    (data,) = [c for c in categories if c["eventCategory"]["equals"] == ["Data"]]
+    assert data["resources.type"]["equals"] == ["AWS::S3::Object"]
+    watched = set(data["resources.ARN"]["startsWiths"])
+    for bucket in each_stack.outputs["dataStoreBuckets"].values():
+        assert f"arn:aws:s3:::{bucket}/" in watched
+    for output in ("sourceMirrorBucket", "buildArtifactsBucket", "releaseBucket"):
+        assert f"arn:aws:s3:::{each_stack.outputs[output]}/" in watched, output
+    assert f"arn:aws:s3:::{each_stack.outputs['auditArchiveBucket']}/" not in watched, "the trail never watches its own delivery"
+
+
+def test_archive_bucket_policy_admits_exactly_this_trails_delivery(each_stack):
+    trail = _trail(each_stack)
+    trail_arn, prefix, account = trail.outputs["arn"], trail.inputs["s3KeyPrefix"], _account(each_stack)
+    archive = _archive_bucket(each_stack)
+    archive_arn = archive.outputs["arn"]
+    statements = {s["Sid"]: s for s in _policy(_bucket_resource(each_stack, archive, "aws:s3/bucketPolicy:BucketPolicy"))["Statement"]}
+    acl = statements["CloudTrailAclCheck"]
+    assert acl["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert acl["Action"] == ["s3:GetBucketAcl"] and acl["Resource"] == archive_arn
+    assert acl["Condition"] == {"StringEquals": {"aws:SourceArn": trail_arn}}
+    write = statements["CloudTrailWrite"]
+    assert write["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert write["Action"] == ["s3:PutObject"]
+    assert write["Resource"] == f"{archive_arn}/{prefix}/AWSLogs/{account}/*"
+    assert write["Condition"] == {"StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}}
+    policy_urn = _bucket_resource(each_stack, archive, "aws:s3/bucketPolicy:BucketPolicy").urn
+    assert policy_urn in trail.dependencies, "the trail is created after the policy that lets it deliver"
+
+
+def test_audit_key_lets_this_trail_encrypt_and_logs_use_it(each_stack):
+    trail_arn = _trail(each_stack).outputs["arn"]
+    statements = {s["Sid"]: s for s in _policy(_audit_key(each_stack))["Statement"]}
+    encrypt = statements["CloudTrailEncryptLogs"]
+    assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert encrypt["Action"] == ["kms:GenerateDataKey*"]
+    assert encrypt["Condition"]["StringEquals"] == {"aws:SourceArn": trail_arn}
+    assert encrypt["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{_account(each_stack)}:trail/*"}
+    assert statements["CloudTrailDescribeKey"]["Condition"] == {"StringEquals": {"aws:SourceArn": trail_arn}}
+    assert statements["CloudWatchLogsEncryptLogGroups"]["Principal"] == {"Service": "logs.eu-central-2.amazonaws.com"}
+
+
+def test_archive_is_locked_and_logged(each_stack):
+    config = _audit_config(each_stack)
+    archive = _archive_bucket(each_stack)
+    lock = _bucket_resource(each_stack, archive, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert lock.inputs["rule"]["defaultRetention"] == {"mode": config["archiveLockMode"], "days": config["archiveRetentionDays"]}
+    if each_stack.stack == "zurich-prod":
+        assert config["archiveLockMode"] == "COMPLIANCE"
+    logging = _bucket_resource(each_stack, archive, "aws:s3/bucketLogging:BucketLogging")
+    assert logging.inputs["targetBucket"] == each_stack.outputs["accessLogBucket"]
+
+
+def test_session_log_destinations_are_encrypted_and_kept(each_stack):
+    config = _audit_config(each_stack)
+    assert each_stack.outputs["sessionLogBucket"] == each_stack.outputs["auditArchiveBucket"]
+    assert each_stack.outputs["sessionLogPrefix"].endswith("/")
+    (group,) = [g for g in each_stack.by_type("aws:cloudwatch/logGroup:LogGroup")
+                if g.inputs["name"] == each_stack.outputs["sessionLogGroup"]]
+    assert group.inputs["kmsKeyId"] == each_stack.outputs["auditKeyArn"]
+    assert group.inputs["retentionInDays"] == config["logRetentionDays"]
+
+
+def test_every_log_group_is_encrypted_and_prod_keeps_a_year(each_stack):
+    groups = each_stack.by_type("aws:cloudwatch/logGroup:LogGroup")
+    assert len(groups) >= 3  # flow logs, trail, sessions
+    for group in groups:
+        assert group.inputs.get("kmsKeyId", "").startswith("arn:aws:kms:eu-central-2:"), group.urn
+        if each_stack.stack == "zurich-prod":
+            assert group.inputs["retentionInDays"] >= PROD_MIN_LOG_RETENTION_DAYS, group.urn
+
+
+# --- config ------------------------------------------------------------------------------
+
+
+
+@pytest.mark.parametrize("field, value, reason", [
+    ("logRetentionDays", 90, "365"),
+    ("archiveRetentionDays", 30, "365"),
+    ("archiveLockMode", "GOVERNANCE", "COMPLIANCE"),
+])
+def test_prod_audit_below_its_minimums_is_refused(declare_with, stack_values, field, value, reason):
+    values = stack_values("zurich-prod")
+    values[f"{NS}:audit"][field] = value
+    error = expect_refused(declare_with, values, "zurich-prod")
+    assert [k for k, _ in error.problems] == [f"{NS}:audit.{field}"]
+    assert reason in str(error)
+
+
+def test_archive_lock_mode_defaults_follow_the_environment(stack_values):
+    for stack, expected in (("dev", "GOVERNANCE"), ("staging", "GOVERNANCE"), ("zurich-prod", "COMPLIANCE")):
+        values = stack_values(stack)
+        del values[f"{NS}:audit"]["archiveLockMode"]
+        if stack == "zurich-prod":
+            values[f"{NS}:audit"]["archiveRetentionDays"] = 365
+        assert load_config(to_pulumi_config(values)[0], stack).audit.archive_lock_mode == expected
