@@ -17,6 +17,14 @@ done
 
 python=${PYTHON:-python3}
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# pip notes about local mirror folders that do not exist are noise, not errors; pip's
+# own exit status is kept.
+pip_install() {
+  local venv=$1; shift
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  return "${PIPESTATUS[0]}"
+}
 
 apt_packages=()
 command -v dot >/dev/null || apt_packages+=(graphviz)
@@ -41,15 +49,13 @@ fi
 extras=diagram
 $with_tests && extras=test
 say "installing the kit into .venv (extras: $extras)"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]"
+pip_install .venv -e ".[$extras]"
 
 if $with_tests; then
   if [[ ! -x .venv-checkov/bin/checkov ]]; then
     say "installing checkov into .venv-checkov (its pins stay out of the kit's environment)"
     "$python" -m venv .venv-checkov
-    # pip's notes about local mirror folders that do not exist are noise, not errors
-    .venv-checkov/bin/python -m pip install -q --disable-pip-version-check "checkov==3.3.*" 2>&1 \
-      | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+    pip_install .venv-checkov "checkov==3.3.*"
     [[ -x .venv-checkov/bin/checkov ]] || { echo "bootstrap: checkov did not install" >&2; exit 1; }
   fi
 fi
