@@ -19,14 +19,14 @@ from .config.audit import AuditConfig
 from .config.base import REGION
 from .iam import Role, RoleArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
-from .layout import bucket_name, resource_name
+from .layout import account_name, bucket_name, resource_name
 from .sessions import DEFAULT_SESSION_DOCUMENT, session_preferences
 from .storage import Lifecycle, ObjectLock, SecureBucket, SecureBucketArgs
 from .teardown import KEY_DELETION_WINDOW_DAYS, Teardown
 
 
 def trail_name(stack: str) -> str:
-    return f"tc-{stack}-audit-trail"
+    return account_name(stack, "audit-trail")
 
 
 def trail_arn(account_id: str, stack: str) -> str:
@@ -66,6 +66,7 @@ class AuditLogStore(pulumi.ComponentResource):
         super().__init__("transparency-center:audit:AuditLogStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         account = args.account_id
+        self._account_id = account
         self.key = EncryptionKey(
             resource_name(name, "key"),
             EncryptionKeyArgs(
@@ -184,16 +185,9 @@ class AuditLogStore(pulumi.ComponentResource):
     def grant_operator_session_logging(self, role: Role) -> aws.iam.RolePolicy:
         """What the SSM agent of a host needs so that operators' sessions on it are logged
         and encrypted: decrypt the session stream, write transcripts and log streams."""
-        return role.add_policy("operator-session-logging", [
-            policies.statement("DecryptSessionStream", ["kms:Decrypt"], [self.operator_session_key.arn]),
-            policies.statement("CheckTranscriptBucketEncryption", ["s3:GetEncryptionConfiguration"], [self.archive.arn]),
-            policies.statement("WriteTranscripts", ["s3:PutObject"],
-                               [policies.objects_under(self.archive.arn, self.operator_session_prefix)]),
-            policies.statement("EncryptTranscripts", ["kms:Encrypt", "kms:GenerateDataKey"], [self.key.arn]),
-            policies.statement("CheckLogGroupEncryption", ["logs:DescribeLogGroups"], "*"),
-            policies.statement("WriteSessionStreams", ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                               [self.session_log_group.arn, pulumi.Output.concat(self.session_log_group.arn, ":*")]),
-        ])
+        return role.add_policy("operator-session-logging", policies.session_logging_statements(
+            self._account_id, policies.objects_under(self.archive.arn, self.operator_session_prefix), self.archive.arn,
+            self.key.arn, self.session_log_group.arn, self.operator_session_key.arn))
 
 
 @dataclass(frozen=True)
@@ -227,7 +221,7 @@ class AuditTrail(pulumi.ComponentResource):
         self.delivery_role = Role(
             resource_name(name, "delivery"),
             RoleArgs(
-                role_name=f"tc-{args.stack}-cloudtrail-logs",
+                role_name=account_name(args.stack, "cloudtrail-logs"),
                 description="CloudTrail delivers the trail's events to its CloudWatch log group",
                 trust_policy=policies.assume_role_by_service("cloudtrail.amazonaws.com", args.account_id),
             ),

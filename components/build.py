@@ -23,7 +23,7 @@ from .config.build import BuildConfig, BuildPoolConfig
 from .iam import Role, RoleArgs
 from .instances import HardenedHost, HardenedHostArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
-from .layout import HTTPS, bucket_name, resource_name, spread
+from .layout import HTTPS, account_name, bucket_name, resource_name, spread
 from .network import NetworkZones
 from .storage import Lifecycle, SecureBucket, SecureBucketArgs
 from .teardown import Teardown
@@ -32,7 +32,7 @@ ZONE = "build"
 
 
 def builder_role_name(stack: str, pool: str) -> str:
-    return f"tc-{stack}-build-{pool}"
+    return account_name(stack, "build", pool)
 
 
 def artifact_prefix(pool: str) -> str:
@@ -151,7 +151,7 @@ class BuildFleet(pulumi.ComponentResource):
                     user_data=network.s3_endpoint.cidr_blocks.apply(
                         lambda cidrs, pool=pool: self.render(stack, pool, network, cidrs or []).user_data),
                     root_volume_gib=pool.root_volume_gib,
-                    template_name=f"tc-{stack}-build-{pool.name}",
+                    template_name=account_name(stack, "build", pool.name),
                     description=f"Builder of pool {pool.name} ({pool.purpose})",
                     tags={"zone": ZONE, "pool": pool.name, "purpose": pool.purpose},
                 ),

@@ -21,7 +21,7 @@ from .config.base import REGION
 from .config.data import DATA_CLASS, CustomerRegion, DataStoresConfig
 from .iam import Role, RoleArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
-from .layout import bucket_name, resource_name
+from .layout import account_name, bucket_name, resource_name
 from .storage import Lifecycle, ObjectLock, SecureBucket, SecureBucketArgs
 from .teardown import Teardown
 
@@ -31,11 +31,11 @@ TABLE_RANGE_KEY = "versionId"
 
 
 def store_table_name(stack: str, customer_region: str) -> str:
-    return f"tc-{stack}-data-{customer_region}-metadata"
+    return account_name(stack, "data", customer_region, "metadata")
 
 
 def store_role_name(stack: str, customer_region: str, purpose: str) -> str:
-    return f"tc-{stack}-data-{customer_region}-{purpose}"
+    return account_name(stack, "data", customer_region, purpose)
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,15 @@ def bucket_name(account_id: str, stack: str, *parts: str, max_length: int = 63) 
     return name
 
 
+def account_name(stack: str, *parts: str, max_length: int = 64) -> str:
+    """An account-unique AWS name (IAM roles, tables, launch templates, trails, SSM
+    documents) from stack and parts: `tc-<stack>-<parts>`, deterministic."""
+    name = "-".join(("tc", stack, *parts))
+    if len(name) > max_length:
+        raise LayoutError("stack", f"{name!r} is longer than {max_length} characters; use a shorter stack or component name")
+    return name
+
+
 def default_tags(stack: str, zone: str) -> dict[str, str]:
     """Tags every resource of a zone carries (set once, on the zone's provider)."""
     return {"project": PROJECT, "stack": stack, "zone": zone, "managed-by": "pulumi"}

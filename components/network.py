@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from . import policies
 from .config.base import REGION
 from .kms import EncryptionKey
-from .layout import NetworkPlan, S3_GATEWAY, nacl_entries, resource_name, zone_flows
+from .layout import NetworkPlan, S3_GATEWAY, account_name, nacl_entries, resource_name, zone_flows
 
 INTERFACE_ENDPOINT_SERVICES = ("ec2", "kms", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages", "sts")
 """AWS APIs the hosts need: SSM Session Manager, KMS, logs and metrics, STS, secrets."""
@@ -107,7 +107,7 @@ class NetworkZones(pulumi.ComponentResource):
 
         for zone in plan.zones:
             entries = self.s3_endpoint.cidr_blocks.apply(
-                lambda s3_cidrs, zone=zone.name: [e for e in nacl_entries(zone, plan, self.flows, s3_cidrs or [])]
+                lambda s3_cidrs, zone=zone.name: nacl_entries(zone, plan, self.flows, s3_cidrs or [])
             )
             aws.ec2.NetworkAcl(
                 resource_name(name, zone.name, "nacl"),
@@ -170,7 +170,7 @@ class NetworkZones(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             resource_name(name, "flow-logs-role"),
-            name=f"tc-{pulumi.get_stack()}-vpc-flow-logs",
+            name=account_name(pulumi.get_stack(), "vpc-flow-logs"),
             assume_role_policy=pulumi.Output.json_dumps(
                 policies.assume_role_by_service("vpc-flow-logs.amazonaws.com", args.account_id)),
             opts=child,

@@ -401,12 +401,12 @@ def reviewer_boundary_policy(
     )
 
 
-def session_agent_statements(account_id: str, session_log_objects_arn: Any, session_log_bucket_arn: Any,
-                             session_log_bucket_key_arn: Any, session_log_group_arn: Any,
-                             session_key_arn: Any) -> list[dict[str, Any]]:
-    """What the SSM agent of a host needs for logged, encrypted sessions, and nothing else."""
+def session_logging_statements(account_id: str, session_log_objects_arn: Any, session_log_bucket_arn: Any,
+                               session_log_bucket_key_arn: Any, session_log_group_arn: Any,
+                               session_key_arn: Any) -> list[dict[str, Any]]:
+    """What a host's SSM agent needs so that sessions on it are logged and encrypted:
+    decrypt the session stream, write transcripts and log streams."""
     return [
-        *ssm_managed_instance_statements(),
         statement("DecryptSessionData", ["kms:Decrypt"], [session_key_arn]),
         statement("CheckSessionBucketEncryption", ["s3:GetEncryptionConfiguration"], [session_log_bucket_arn]),
         statement("WriteSessionTranscripts", ["s3:PutObject"], [session_log_objects_arn]),
@@ -415,6 +415,17 @@ def session_agent_statements(account_id: str, session_log_objects_arn: Any, sess
                   [session_resources(account_id, "")["log_groups"]]),
         statement("WriteSessionStreams", ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
                   [session_log_group_arn, _log_streams(session_log_group_arn)]),
+    ]
+
+
+def session_agent_statements(account_id: str, session_log_objects_arn: Any, session_log_bucket_arn: Any,
+                             session_log_bucket_key_arn: Any, session_log_group_arn: Any,
+                             session_key_arn: Any) -> list[dict[str, Any]]:
+    """What the SSM agent of a host needs for logged, encrypted sessions, and nothing else."""
+    return [
+        *ssm_managed_instance_statements(),
+        *session_logging_statements(account_id, session_log_objects_arn, session_log_bucket_arn,
+                                    session_log_bucket_key_arn, session_log_group_arn, session_key_arn),
     ]
 
 

@@ -31,7 +31,7 @@ from .config.base import REGION
 from .config.reviewers import ReviewScope, ReviewerOrgConfig, SessionConfig
 from .iam import Role, RoleArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
-from .layout import Flow, HTTPS, S3_GATEWAY, NetworkPlan, reviewer_zone_name, resource_name
+from .layout import Flow, HTTPS, S3_GATEWAY, NetworkPlan, account_name, reviewer_zone_name, resource_name
 from .storage import SecureBucket
 from .sessions import session_preferences
 from .teardown import Teardown
@@ -104,11 +104,11 @@ def reach_violations(zone: str, plan: NetworkPlan, reach: Sequence[Reach]) -> li
 
 
 def role_name(stack: str, organization: str) -> str:
-    return f"tc-{stack}-reviewer-{organization}"
+    return account_name(stack, "reviewer", organization)
 
 
 def session_document_name(stack: str, organization: str) -> str:
-    return f"tc-{stack}-reviewer-{organization}-session"
+    return account_name(stack, "reviewer", organization, "session")
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from .hosts import TEMPLATES_DIR, EgressRule, HostFile, HostNetwork, HostProfile
 from .iam import Role, RoleArgs
 from .instances import HardenedHost, HardenedHostArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
-from .layout import CLOUDHSM_PORTS, HTTPS, NetworkPlan, bucket_name, resource_name, spread
+from .layout import CLOUDHSM_PORTS, HTTPS, NetworkPlan, account_name, bucket_name, resource_name, spread
 from .network import NetworkZones
 from .storage import Lifecycle, ObjectLock, SecureBucket, SecureBucketArgs
 from .teardown import KEY_DELETION_WINDOW_DAYS, Teardown
@@ -64,7 +64,7 @@ CLOUDHSM_KEY = ("EC:secp384r1", "ECDSA", "sha384")
 
 
 def signer_role_name(stack: str, signing_class: str) -> str:
-    return f"tc-{stack}-signer-{signing_class}"
+    return account_name(stack, "signer", signing_class)
 
 
 def signing_key_alias(stack: str, signing_class: str) -> str:
@@ -72,7 +72,7 @@ def signing_key_alias(stack: str, signing_class: str) -> str:
 
 
 def hsm_key_label(stack: str, signing_class: str) -> str:
-    return f"tc-{stack}-{signing_class}"
+    return account_name(stack, signing_class)
 
 
 def hsm_ip_addresses(plan: NetworkPlan, hsms: int) -> list[tuple[str, str]]:
@@ -498,7 +498,7 @@ class SigningService(pulumi.ComponentResource):
                     user_data=args.network.s3_endpoint.cidr_blocks.apply(
                         lambda cidrs, signing_class=signing_class, pools=pools:
                             hosts.render_host(signer_profile(self.host_values(signing_class, pools, cidrs or []))).user_data),
-                    template_name=f"tc-{args.stack}-signer-{signing_class}",
+                    template_name=account_name(args.stack, "signer", signing_class),
                     description=f"Signer of {signing_class} ({args.config.backend})",
                     tags={"zone": "signing", "signing-class": signing_class},
                 ),

@@ -173,7 +173,7 @@ def test_builders_write_only_under_their_own_pool_prefix(each_stack):
     for pool in each_stack.outputs["builderInstanceIds"]:
         # Session transcripts are the one other write (tests/unit/test_operator_sessions.py).
         statements = [s for doc in role_policies(each_stack, pool).values() for s in doc["Statement"]
-                      if s["Sid"] != "WriteTranscripts"]
+                      if s["Sid"] != "WriteSessionTranscripts"]
         writes = [s for s in statements if any(a.startswith("s3:Put") for a in s["Action"])]
         assert [w["Resource"] for w in writes] == [[f"arn:aws:s3:::{artifacts}/{pool}/*"]]
         s3_actions = {a for s in statements for a in s["Action"] if a.startswith("s3:")}

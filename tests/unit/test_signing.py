@@ -330,7 +330,7 @@ def test_signers_read_only_their_class_artifacts_and_write_only_their_class_rele
     for signing_class, role_arn in run.outputs["signerRoleArns"].items():
         # Session transcripts are the one other write (tests/unit/test_operator_sessions.py).
         statements = [s for doc in role_policies(run, role_arn.rsplit("/", 1)[1]) for s in doc["Statement"]
-                      if s["Sid"] != "WriteTranscripts"]
+                      if s["Sid"] != "WriteSessionTranscripts"]
         reads = sorted(r for s in statements if "s3:GetObject" in s["Action"] for r in s["Resource"])
         expected_pools = sorted(p["name"] for p in pools if p["purpose"] == signing_class)
         assert reads == sorted(f"arn:aws:s3:::{artifacts}/{pool}/*" for pool in expected_pools)
