@@ -80,7 +80,7 @@ class TransparencyCenter(pulumi.ComponentResource):
         )
         self.network = NetworkZones(
             resource_name(name, "network"),
-            NetworkZonesArgs(plan=plan, account_id=account, flow_log_key=self.audit_store.key,
+            NetworkZonesArgs(stack=stack, plan=plan, account_id=account, flow_log_key=self.audit_store.key, teardown=teardown,
                              flow_log_retention_days=config.network.flow_log_retention_days,
                              flow_log_traffic=config.network.flow_log_traffic),
             opts=area("network"),

@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 
 from .config.base import AVAILABILITY_ZONE_IDS, PROJECT
 from .config.network import CORE_ZONES
+from .awsfacts import CLOUDHSM_PORTS, EPHEMERAL_PORTS, HTTPS  # noqa: F401 - re-exported
 
 CORE_ZONE_SLOTS = {zone: index for index, zone in enumerate(CORE_ZONES)}
 """Core zones take the first slots of the supernet, in this fixed order."""
@@ -191,9 +192,6 @@ def default_tags(stack: str, zone: str) -> dict[str, str]:
 S3_GATEWAY = "s3"
 """Pseudo-zone: S3 through the gateway endpoint (the S3 prefix list's addresses)."""
 
-EPHEMERAL_PORTS = (1024, 65535)
-HTTPS = 443
-CLOUDHSM_PORTS = (2223, 2225)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from . import policies
 from .config.base import REGION
 from .kms import EncryptionKey
+from .teardown import Teardown
 from .layout import NetworkPlan, S3_GATEWAY, account_name, nacl_entries, resource_name, zone_flows
 
 INTERFACE_ENDPOINT_SERVICES = ("ec2", "kms", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages", "sts")
@@ -25,10 +26,12 @@ INTERFACE_ENDPOINT_SERVICES = ("ec2", "kms", "logs", "monitoring", "secretsmanag
 
 @dataclass(frozen=True)
 class NetworkZonesArgs:
+    stack: str
     plan: NetworkPlan
     account_id: str
     flow_log_key: EncryptionKey
     flow_log_retention_days: int
+    teardown: Teardown
     flow_log_traffic: str = "ALL"
 
 
@@ -163,14 +166,14 @@ class NetworkZones(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.flow_log_group = aws.cloudwatch.LogGroup(
             resource_name(name, "flow-logs"),
-            name=f"/transparency-center/{pulumi.get_stack()}/vpc-flow-logs",
+            name=f"/transparency-center/{args.stack}/vpc-flow-logs",
             retention_in_days=args.flow_log_retention_days,
             kms_key_id=args.flow_log_key.arn,
-            opts=child,
+            opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
         )
         role = aws.iam.Role(
             resource_name(name, "flow-logs-role"),
-            name=account_name(pulumi.get_stack(), "vpc-flow-logs"),
+            name=account_name(args.stack, "vpc-flow-logs"),
             assume_role_policy=pulumi.Output.json_dumps(
                 policies.assume_role_by_service("vpc-flow-logs.amazonaws.com", args.account_id)),
             opts=child,

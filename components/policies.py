@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from .config.base import REGION
+from .awsfacts import account_root, role_arn, service_endpoint  # noqa: F401 - re-exported
 
 VERSION = "2012-10-17"
 
@@ -57,16 +58,6 @@ def statement(
     return result
 
 
-def account_root(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:root"
-
-
-def role_arn(account_id: str, role_name: str) -> str:
-    return f"arn:aws:iam::{account_id}:role/{role_name}"
-
-
-def service_endpoint(service: str) -> str:
-    return f"{service}.{REGION}.amazonaws.com"
 
 
 # --- trust policies -------------------------------------------------------------------

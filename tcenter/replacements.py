@@ -11,6 +11,7 @@ Documented for reviewers in docs/review.md ("Replacement-forcing properties").
 """
 
 from __future__ import annotations
+from components.awsfacts import STATEFUL_TYPES, stateful_reason  # noqa: F401 - re-exported
 
 REPLACEMENT_FORCING: dict[str, frozenset[str]] = {
     k: frozenset(v) for k, v in {
@@ -100,19 +101,7 @@ REPLACEMENT_FORCING: dict[str, frozenset[str]] = {
 """Per Pulumi type, the input properties whose change replaces the resource (create a new
 one, delete the old one). A dotted name (`rootBlockDevice.encrypted`) is a nested field."""
 
-STATEFUL_TYPES: dict[str, str] = {
-    "aws:kms/key:Key": "KMS key: whatever it encrypted or signed becomes unusable once it is deleted",
-    "aws:kms/customKeyStore:CustomKeyStore": "custom key store: its keys live in the HSMs",
-    "aws:cloudhsmv2/cluster:Cluster": "CloudHSM cluster: signing keys and the initialized cluster state",
-    "aws:cloudhsmv2/hsm:Hsm": "CloudHSM HSM: removing the last HSM of a cluster loses its keys",
-    "aws:s3/bucket:Bucket": "S3 bucket: the objects it stores",
-    "aws:dynamodb/table:Table": "DynamoDB table: the items it stores",
-    "aws:cloudwatch/logGroup:LogGroup": "log group: the log events it archives",
-    "aws:ebs/volume:Volume": "EBS volume: its data",
-    "aws:secretsmanager/secret:Secret": "secret: its value",
-    "aws:backup/vault:Vault": "backup vault: its recovery points",
-}
-"""Types whose deletion loses data or keys, with what exactly would be lost."""
+
 
 UNKNOWN_TYPE_NOTE = "not in tcenter's replacement table: check the provider docs before assuming in-place"
 
@@ -130,5 +119,3 @@ def forces_replacement(resource_type: str, path: tuple[str | int, ...]) -> bool 
     return names[0] in forcing or ".".join(names[:2]) in forcing
 
 
-def stateful_reason(resource_type: str) -> str | None:
-    return STATEFUL_TYPES.get(resource_type)

@@ -782,17 +782,10 @@ REVIEWER_DENIES = Rule(
 
 # --- protection of keys and stores in prod ------------------------------------------------
 
-STATEFUL_TYPES = {
-    "aws:kms/key:Key": "key",
-    "aws:s3/bucket:Bucket": "bucket",
-    "aws:s3/bucketV2:BucketV2": "bucket",
-    "aws:dynamodb/table:Table": "table",
-    "aws:cloudhsmv2/cluster:Cluster": "HSM cluster",
-}
-
-
 def check_prod_protect(resource: Resource, context: Context) -> Iterator[str]:
-    what = STATEFUL_TYPES.get(resource.type)
+    from components.awsfacts import STATEFUL_TYPES
+
+    what = STATEFUL_TYPES.get(resource.type, {}).get("what")
     if what and context.is_prod and not resource.protect:
         yield f"a prod {what} without protect: `pulumi destroy` or a replacement would erase it"
 

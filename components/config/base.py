@@ -11,11 +11,7 @@ from pydantic.alias_generators import to_camel
 PROJECT = "transparency-center"
 """The Pulumi project name, and the namespace of every config key the kit reads."""
 
-REGION = "eu-central-2"
-"""The only region the center may use: customer data and signing stay in Switzerland."""
-
-AVAILABILITY_ZONE_IDS = ("euc2-az1", "euc2-az2", "euc2-az3")
-"""Zurich's availability zones by id; ids (unlike names) mean the same place in every account."""
+from ..awsfacts import AVAILABILITY_ZONE_IDS, REGION  # noqa: F401 - re-exported for the config sections
 
 Environment = Literal["dev", "staging", "prod"]
 
