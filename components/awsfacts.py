@@ -123,3 +123,37 @@ def is_stateful(resource_type: str) -> bool:
 def stateful_reason(resource_type: str) -> str | None:
     entry = STATEFUL_TYPES.get(resource_type)
     return f"{entry['what']}: {entry['loses']}" if entry else None
+
+
+# --- AWS limits the mock engine does not enforce --------------------------------------------
+
+ROLE_TRUST_POLICY_MAX = 2048
+"""IAM quota 'Role trust policy length' (default; can be raised to 4,096), characters without white space."""
+MANAGED_POLICY_MAX = 6144
+"""IAM: a managed policy (and so a permission boundary), characters without white space."""
+ROLE_INLINE_POLICIES_TOTAL = 10240
+"""IAM: all inline policies of one role together, characters without white space."""
+KEY_POLICY_MAX = 32768
+"""KMS: a key policy, bytes."""
+BUCKET_POLICY_MAX = 20480
+"""S3: a bucket policy, bytes."""
+VPC_ENDPOINT_POLICY_MAX = 20480
+"""VPC: an endpoint policy, characters."""
+SCP_MAX = 5120
+"""Organizations: a service control policy, characters."""
+SCPS_PER_TARGET_MAX = 5
+"""Organizations: SCPs attached to one root, OU or account."""
+
+POLICY_SIZE_LIMITS: dict[tuple[str, str], int] = {
+    ("aws:iam/role:Role", "assumeRolePolicy"): ROLE_TRUST_POLICY_MAX,
+    ("aws:iam/policy:Policy", "policy"): MANAGED_POLICY_MAX,
+    ("aws:kms/key:Key", "policy"): KEY_POLICY_MAX,
+    ("aws:s3/bucketPolicy:BucketPolicy", "policy"): BUCKET_POLICY_MAX,
+    ("aws:ec2/vpcEndpoint:VpcEndpoint", "policy"): VPC_ENDPOINT_POLICY_MAX,
+    ("aws:organizations/policy:Policy", "content"): SCP_MAX,
+}
+"""(Pulumi type, property) -> the most AWS accepts for the document there."""
+
+TAGS_PER_RESOURCE_MAX = 50
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 256

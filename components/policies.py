@@ -38,14 +38,16 @@ def document(*statements: dict[str, Any]) -> dict[str, Any]:
 def statement(
     sid: str,
     actions: Sequence[str],
-    resources: Sequence[Any] | Any = "*",
+    resources: Sequence[Any] | Any,
     *,
     effect: str = "Allow",
     principals: dict[str, Any] | None = None,
     conditions: dict[str, Any] | None = None,
     not_principals: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One statement. `sid` is required: reviewers read policies statement by statement."""
+    """One statement of an identity or resource policy. `sid` is required: reviewers read
+    policies statement by statement. `resources` is required too: a trust policy must not
+    carry one (IAM refuses it), so trust statements come from `trust_statement`."""
     result: dict[str, Any] = {"Sid": sid, "Effect": effect}
     if principals is not None:
         result["Principal"] = principals
@@ -58,6 +60,26 @@ def statement(
     return result
 
 
+def trust_statement(
+    sid: str, actions: Sequence[str], principals: dict[str, Any], *, conditions: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One statement of a role's trust policy: a Principal and never a Resource."""
+    result: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Principal": principals, "Action": sorted(actions)}
+    if conditions:
+        result["Condition"] = conditions
+    return result
+
+
+THIS_KEY = "*"
+"""In a key policy, Resource "*" means the key the policy is attached to."""
+
+
+def key_statement(
+    sid: str, actions: Sequence[str], principals: dict[str, Any], *, effect: str = "Allow",
+    conditions: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One statement of a KMS key policy (its resource is always the key itself)."""
+    return statement(sid, actions, THIS_KEY, effect=effect, principals=principals, conditions=conditions)
 
 
 # --- trust policies -------------------------------------------------------------------
@@ -66,21 +88,21 @@ def assume_role_by_service(service: str, account_id: str) -> dict[str, Any]:
     """Trust an AWS service, only on behalf of this account (confused-deputy guard)."""
     # EC2 sends no aws:SourceAccount when it assumes an instance role.
     conditions = None if service == "ec2.amazonaws.com" else {"StringEquals": {"aws:SourceAccount": account_id}}
-    return document(statement("TrustService", ["sts:AssumeRole"], principals={"Service": service}, conditions=conditions))
+    return document(trust_statement("TrustService", ["sts:AssumeRole"], {"Service": service}, conditions=conditions))
 
 
 def assume_role_by_principals(principal_arns: Sequence[str], require_mfa: bool = True) -> dict[str, Any]:
     """Trust named IAM principals of this account (e.g. an identity center permission set role)."""
     conditions = {"Bool": {"aws:MultiFactorAuthPresent": "true"}} if require_mfa else None
-    return document(statement(
-        "TrustNamedPrincipals", ["sts:AssumeRole"], principals={"AWS": sorted(principal_arns)}, conditions=conditions,
+    return document(trust_statement(
+        "TrustNamedPrincipals", ["sts:AssumeRole"], {"AWS": sorted(principal_arns)}, conditions=conditions,
     ))
 
 
 # --- key policies ---------------------------------------------------------------------
 
 def key_admin_statement(administrators: Sequence[str]) -> dict[str, Any]:
-    return statement("KeyAdministration", KEY_ADMIN_ACTIONS, principals={"AWS": sorted(administrators)})
+    return key_statement("KeyAdministration", KEY_ADMIN_ACTIONS, principals={"AWS": sorted(administrators)})
 
 
 def encryption_key_policy(
@@ -92,7 +114,7 @@ def encryption_key_policy(
     """A symmetric key: administrators administer; principals of this account may use it
     only through the named AWS services, and only when an IAM policy grants it to them
     (the `grant_*` methods write those policies)."""
-    usage = statement(
+    usage = key_statement(
         "UseThroughNamedServicesOnly",
         KEY_ENCRYPT_DECRYPT_ACTIONS + ["kms:CreateGrant"],
         principals={"AWS": account_root(account_id)},
@@ -106,7 +128,7 @@ def encryption_key_policy(
 
 def logs_service_key_statement(account_id: str) -> dict[str, Any]:
     """CloudWatch Logs may use the key only for log groups of this account in Zurich."""
-    return statement(
+    return key_statement(
         "CloudWatchLogsEncryptLogGroups", KEY_ENCRYPT_DECRYPT_ACTIONS,
         principals={"Service": service_endpoint("logs")},
         conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{REGION}:{account_id}:log-group:*"}},
@@ -116,14 +138,14 @@ def logs_service_key_statement(account_id: str) -> dict[str, Any]:
 def cloudtrail_key_statements(account_id: str, trail_arn: str) -> list[dict[str, Any]]:
     """CloudTrail may encrypt log files of this account's trail; this account may decrypt them."""
     return [
-        statement(
+        key_statement(
             "CloudTrailEncryptLogs", ["kms:GenerateDataKey*"], principals={"Service": "cloudtrail.amazonaws.com"},
             conditions={
                 "StringEquals": {"aws:SourceArn": trail_arn},
                 "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account_id}:trail/*"},
             },
         ),
-        statement(
+        key_statement(
             "CloudTrailDescribeKey", ["kms:DescribeKey"], principals={"Service": "cloudtrail.amazonaws.com"},
             conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
         ),
@@ -213,7 +235,7 @@ def s3_gateway_endpoint_policy(account_id: str) -> dict[str, Any]:
 
 def s3_log_delivery_key_statement(account_id: str) -> dict[str, Any]:
     """S3 server access logging encrypts the log objects it delivers with this key."""
-    return statement(
+    return key_statement(
         "S3ServerAccessLogDelivery", ["kms:GenerateDataKey*", "kms:Decrypt"],
         principals={"Service": "logging.s3.amazonaws.com"},
         conditions={"StringEquals": {"aws:SourceAccount": account_id}},
@@ -235,26 +257,26 @@ def signing_key_policy(
     delegated to IAM of this account (granted to reviewers by `grant_verify`)."""
     everyone_here = {"AWS": account_root(account_id)}
     return document(
-        statement("KeyAdministration", SIGNING_KEY_ADMIN_ACTIONS, principals={"AWS": sorted(administrators)}),
-        statement(
+        key_statement("KeyAdministration", SIGNING_KEY_ADMIN_ACTIONS, principals={"AWS": sorted(administrators)}),
+        key_statement(
             "SignOnlyBySignerRoleThroughCenterEndpoint", KEY_SIGN_ACTIONS,
             principals={"AWS": signer_role_arn},
             conditions={"StringEquals": {"aws:SourceVpce": kms_endpoint_id}},
         ),
-        statement(
+        key_statement(
             "PublicKeyAndVerifyWhenGrantedByIam", KEY_VERIFY_ACTIONS, principals=everyone_here,
             conditions={"StringEquals": {"kms:CallerAccount": account_id}},
         ),
         # Guards that still hold if someone later adds an Allow to this policy or to IAM.
-        statement(
+        key_statement(
             "DenySignToAnyoneButSignerRole", KEY_SIGN_ACTIONS, effect="Deny", principals=everyone_here,
             conditions={"ArnNotEquals": {"aws:PrincipalArn": signer_role_arn}},
         ),
-        statement(
+        key_statement(
             "DenySignOutsideCenterEndpoint", KEY_SIGN_ACTIONS, effect="Deny", principals=everyone_here,
             conditions={"StringNotEquals": {"aws:SourceVpce": kms_endpoint_id}},
         ),
-        statement("DenyGrants", ["kms:CreateGrant"], effect="Deny", principals=everyone_here),
+        key_statement("DenyGrants", ["kms:CreateGrant"], effect="Deny", principals=everyone_here),
     )
 
 
@@ -339,9 +361,9 @@ def reviewer_trust_policy(principal_arns: Sequence[str], account_id: str) -> dic
     """Named roles of this account only (IAM Identity Center permission-set roles). No MFA
     condition: assuming a role from a role session never carries aws:MultiFactorAuthPresent;
     identity center enforces MFA when the reviewer signs in."""
-    return document(statement(
+    return document(trust_statement(
         "TrustNamedReviewerRolesOfThisAccount", ["sts:AssumeRole", "sts:SetSourceIdentity"],
-        principals={"AWS": sorted(principal_arns)},
+        {"AWS": sorted(principal_arns)},
         conditions={"StringEquals": {"aws:PrincipalAccount": account_id}},
     ))
 
@@ -402,8 +424,8 @@ def session_logging_statements(account_id: str, session_log_objects_arn: Any, se
         statement("CheckSessionBucketEncryption", ["s3:GetEncryptionConfiguration"], [session_log_bucket_arn]),
         statement("WriteSessionTranscripts", ["s3:PutObject"], [session_log_objects_arn]),
         statement("EncryptSessionTranscripts", ["kms:Encrypt", "kms:GenerateDataKey"], [session_log_bucket_key_arn]),
-        statement("CheckSessionLogGroupEncryption", ["logs:DescribeLogGroups"],
-                  [session_resources(account_id, "")["log_groups"]]),
+        # DescribeLogGroups has no resource-level permission (IAM's service authorization reference).
+        statement("CheckSessionLogGroupEncryption", ["logs:DescribeLogGroups"], "*"),
         statement("WriteSessionStreams", ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
                   [session_log_group_arn, _log_streams(session_log_group_arn)]),
     ]
@@ -442,10 +464,10 @@ def _log_streams(arn: Any) -> Any:
 def session_key_statements(session_starter_arns: Sequence[Any], session_agent_arns: Sequence[Any]) -> list[dict[str, Any]]:
     """Session Manager encryption: whoever starts a session makes a data key, the SSM agent
     on the host decrypts it; both call KMS directly, not through another service."""
-    statements = [statement("SessionStartersMakeDataKeys", ["kms:GenerateDataKey"],
+    statements = [key_statement("SessionStartersMakeDataKeys", ["kms:GenerateDataKey"],
                             principals={"AWS": list(session_starter_arns)})]
     if session_agent_arns:
-        statements.append(statement("SessionAgentsDecrypt", ["kms:Decrypt"], principals={"AWS": list(session_agent_arns)}))
+        statements.append(key_statement("SessionAgentsDecrypt", ["kms:Decrypt"], principals={"AWS": list(session_agent_arns)}))
     return statements
 
 
@@ -473,7 +495,7 @@ def session_stream_key_policy(account_id: str, administrators: Sequence[str]) ->
     host's agent decrypts it, both calling KMS directly; IAM policies of this account decide who."""
     return document(
         key_admin_statement(administrators),
-        statement("SessionParticipantsThroughIam", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+        key_statement("SessionParticipantsThroughIam", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
                   principals={"AWS": account_root(account_id)},
                   conditions={"StringEquals": {"kms:CallerAccount": account_id}}),
     )

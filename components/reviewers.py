@@ -319,7 +319,7 @@ class ReviewerZone(pulumi.ComponentResource):
                 policies.statement("SeeOwnWorkstationsConnected", ["ssm:GetConnectionStatus"], self.workstation_arns),
                 # Listing calls without resource-level permissions.
                 policies.statement("ListSessionsAndManagedNodes",
-                                   ["ssm:DescribeInstanceInformation", "ssm:DescribeSessions"]),
+                                   ["ssm:DescribeInstanceInformation", "ssm:DescribeSessions"], "*"),
                 policies.statement("EncryptSessionData", ["kms:GenerateDataKey"], [self.session_key.arn]),
             ])
 

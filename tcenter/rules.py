@@ -16,7 +16,8 @@ Values unknown until deploy ("[unknown]", or Pulumi's unknown sentinel during pr
 never count as a violation: a rule judges what it can see, and `pulumi up` runs the pack
 again with the values known.
 
-This module imports nothing from pulumi or components: the policy pack runs it in its
+This module imports nothing from pulumi and nothing of components but the pure facts module
+(components/awsfacts.py: region, stateful types, AWS limits): the policy pack runs it in its
 own virtualenv.
 """
 
@@ -28,7 +29,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-REGION = "eu-central-2"
+from components import awsfacts
+from components.awsfacts import REGION
 UNKNOWN = "[unknown]"
 SECRET = "[secret]"
 PULUMI_UNKNOWN_SENTINELS = frozenset({
@@ -783,9 +785,7 @@ REVIEWER_DENIES = Rule(
 # --- protection of keys and stores in prod ------------------------------------------------
 
 def check_prod_protect(resource: Resource, context: Context) -> Iterator[str]:
-    from components.awsfacts import STATEFUL_TYPES
-
-    what = STATEFUL_TYPES.get(resource.type, {}).get("what")
+    what = awsfacts.STATEFUL_TYPES.get(resource.type, {}).get("what")
     if what and context.is_prod and not resource.protect:
         yield f"a prod {what} without protect: `pulumi destroy` or a replacement would erase it"
 
