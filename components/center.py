@@ -44,11 +44,12 @@ def localstack_settings(config: CenterConfig) -> dict:
 
 class TransparencyCenter(pulumi.ComponentResource):
     def __init__(self, name: str, config: CenterConfig, opts: pulumi.ResourceOptions | None = None):
+        teardown = Teardown.for_environment(config.environment)
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[teardown.keep_stateful]))
         super().__init__("transparency-center:index:TransparencyCenter", name, None, opts)
         self.config = config
         stack = config.stack
         account = config.access.account_id
-        teardown = Teardown.for_environment(config.environment)
         admins = tuple(config.access.key_administrators)
         plan = config.network_plan()
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Literal
 
 import pulumi
 
+from .awsfacts import is_stateful
+
 if TYPE_CHECKING:  # the config model imports this module; only the type is needed here
     from .config.base import Environment
 
@@ -61,6 +63,16 @@ class Teardown:
         """Resource options for a resource of this kind: protect and retain in prod."""
         keep = self.protect_stateful and statefulness == "stateful"
         return pulumi.ResourceOptions(protect=keep, retain_on_delete=keep)
+
+    def keep_stateful(self, args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        """A transformation the center applies to everything it declares: in prod every
+        resource of a stateful type (awsfacts.STATEFUL_TYPES) is protected and retained,
+        whether or not its component remembered to ask. The one table decides, not a list
+        of call sites."""
+        if not self.protect_stateful or not is_stateful(args.type_):
+            return None
+        keep = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
+        return pulumi.ResourceTransformationResult(args.props, pulumi.ResourceOptions.merge(args.opts, keep))
 
     def force_destroy(self, statefulness: Statefulness) -> bool:
         """Whether destroying a bucket may delete its objects (never for prod's stateful buckets)."""

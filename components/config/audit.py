@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from ..teardown import object_lock_problem
-from .base import StrictModel, environment_of, is_prod
+from .base import ArchiveLockMode, StrictModel, is_prod
 from .network import check_log_retention
 
 PROD_MIN_ARCHIVE_RETENTION_DAYS = 365
@@ -16,7 +13,7 @@ PROD_MIN_ARCHIVE_RETENTION_DAYS = 365
 
 class AuditConfig(StrictModel):
     log_retention_days: int = Field(default=365, description="CloudTrail and session log groups.")
-    archive_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "COMPLIANCE"
+    archive_lock_mode: ArchiveLockMode = "COMPLIANCE"
     archive_retention_days: int = Field(default=365, ge=1, le=36500)
 
     @model_validator(mode="before")
@@ -33,14 +30,6 @@ class AuditConfig(StrictModel):
     @classmethod
     def _retention(cls, value: int, info: ValidationInfo) -> int:
         return check_log_retention(value, info)
-
-    @field_validator("archive_lock_mode")
-    @classmethod
-    def _lock_mode(cls, value: str, info: ValidationInfo) -> str:
-        problem = object_lock_problem(environment_of(info), value, archive=True)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
 
     @field_validator("archive_retention_days")
     @classmethod

@@ -57,3 +57,30 @@ def unique_names(items: list, what: str) -> None:
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ValueError(f"{what} names must be unique; repeated: {repeated}")
+
+
+# --- Object Lock modes -----------------------------------------------------------------------
+
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+
+
+def _lock_mode_checker(archive: bool):
+    def check(value: str, info: ValidationInfo) -> str:
+        from ..teardown import object_lock_problem
+
+        problem = object_lock_problem(environment_of(info), value, archive=archive)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+    return check
+
+
+ObjectLockMode = Annotated[Literal["GOVERNANCE", "COMPLIANCE"], AfterValidator(_lock_mode_checker(archive=False))]
+"""Every Object Lock setting of the config model: the teardown rule decides which modes the
+stack's environment may use (COMPLIANCE never where `pulumi destroy` must be able to empty
+the bucket). Using this type is what makes a setting a lock setting (tests find them by it)."""
+
+ArchiveLockMode = Annotated[Literal["GOVERNANCE", "COMPLIANCE"], AfterValidator(_lock_mode_checker(archive=True))]
+"""The audit archive's lock: as ObjectLockMode, and COMPLIANCE in prod."""
+
+LOCK_MODE_TYPES = (ObjectLockMode, ArchiveLockMode)

@@ -6,14 +6,12 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from ..teardown import object_lock_problem
-from .base import REGION, StrictModel, environment_of, is_prod
+from .base import REGION, ObjectLockMode, StrictModel, is_prod
 
 CUSTOMER_REGIONS = ("europe", "north-america", "australia", "japan", "south-korea", "singapore")
 """Where the customers are. Their data is stored in eu-central-2 whatever the customer region."""
 
 CustomerRegion = Literal["europe", "north-america", "australia", "japan", "south-korea", "singapore"]
-ObjectLockMode = Literal["GOVERNANCE", "COMPLIANCE"]
 
 PROD_MIN_LOCK_DAYS = 30
 """prod keeps every customer object locked (undeletable) at least this long."""
@@ -25,14 +23,6 @@ DATA_CLASS = "customer-data"
 class ObjectLockConfig(StrictModel):
     mode: ObjectLockMode = "GOVERNANCE"
     retention_days: int = Field(default=30, ge=1, le=36500)
-
-    @field_validator("mode")
-    @classmethod
-    def _destroyable(cls, value: str, info: ValidationInfo) -> str:
-        problem = object_lock_problem(environment_of(info), value)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
 
     @field_validator("retention_days")
     @classmethod

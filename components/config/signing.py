@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .base import StrictModel, is_prod
+from .base import ObjectLockMode, StrictModel, is_prod
 from .build import InstanceType
 
 SIGNING_CLASSES = ("products", "av-databases")
@@ -64,7 +64,7 @@ class CloudHsmSigningConfig(StrictModel):
 
 
 class ReleaseLockConfig(StrictModel):
-    mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+    mode: ObjectLockMode = "GOVERNANCE"
     retention_days: int = Field(default=365, ge=1, le=36500)
 
 
