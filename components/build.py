@@ -20,7 +20,7 @@ import pulumi_aws as aws
 from . import hosts, policies
 from .config.base import REGION
 from .config.build import BuildConfig, BuildPoolConfig
-from .iam import Role, RoleArgs
+from .iam import Role, instance_role
 from .instances import HardenedHost, HardenedHostArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import HTTPS, account_name, bucket_name, resource_name, spread
@@ -74,17 +74,13 @@ class BuildFleet(pulumi.ComponentResource):
 
         self.roles: dict[str, Role] = {}
         for pool in config.pools:
-            self.roles[pool.name] = Role(
+            self.roles[pool.name] = instance_role(
                 resource_name(name, pool.name, "role"),
-                RoleArgs(
-                    role_name=builder_role_name(stack, pool.name),
-                    description=f"Builders of pool {pool.name} ({pool.purpose}): read sources, write {artifact_prefix(pool.name)} artifacts",
-                    trust_policy=policies.assume_role_by_service("ec2.amazonaws.com", account),
-                    instance_profile=True,
-                ),
+                role_name=builder_role_name(stack, pool.name),
+                description=f"Builders of pool {pool.name} ({pool.purpose}): read sources, write {artifact_prefix(pool.name)} artifacts",
+                account_id=account,
                 opts=child,
             )
-            self.roles[pool.name].add_policy("ssm-session-manager", policies.ssm_managed_instance_statements())
 
         endpoint_ids = [network.s3_endpoint.id]
         self.source_mirror = SecureBucket(

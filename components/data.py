@@ -19,7 +19,7 @@ import pulumi_aws as aws
 from . import policies
 from .config.base import REGION
 from .config.data import DATA_CLASS, CustomerRegion, DataStoresConfig
-from .iam import Role, RoleArgs
+from .iam import Role, instance_role
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import account_name, bucket_name, resource_name
 from .storage import Lifecycle, ObjectLock, SecureBucket, SecureBucketArgs
@@ -90,26 +90,22 @@ class RegionalDataStore(pulumi.ComponentResource):
         )
         # Workers of the data zone run with these roles as instance profiles: their
         # requests come through the center's S3 endpoint, as the bucket policy requires.
-        self.ingestion_role = Role(
+        self.ingestion_role = instance_role(
             resource_name(name, "ingest"),
-            RoleArgs(
-                role_name=store_role_name(stack, region, "ingest"),
-                description=f"Writes customer data of {region} into its store; cannot read or delete it",
-                trust_policy=policies.assume_role_by_service("ec2.amazonaws.com", account),
-                instance_profile=True,
-                tags=tags,
-            ),
+            role_name=store_role_name(stack, region, "ingest"),
+            description=f"Writes customer data of {region} into its store; cannot read or delete it",
+            account_id=account,
+            session_manager=False,  # workers, not operated hosts: nothing here serves sessions
+            tags=tags,
             opts=child,
         )
-        self.analysis_role = Role(
+        self.analysis_role = instance_role(
             resource_name(name, "analyze"),
-            RoleArgs(
-                role_name=store_role_name(stack, region, "analyze"),
-                description=f"Reads customer data of {region} for analysis; cannot write or delete it",
-                trust_policy=policies.assume_role_by_service("ec2.amazonaws.com", account),
-                instance_profile=True,
-                tags=tags,
-            ),
+            role_name=store_role_name(stack, region, "analyze"),
+            description=f"Reads customer data of {region} for analysis; cannot write or delete it",
+            account_id=account,
+            session_manager=False,  # workers, not operated hosts: nothing here serves sessions
+            tags=tags,
             opts=child,
         )
 

@@ -18,7 +18,6 @@ class RoleArgs:
     """The IAM name; deterministic, so key policies can name the role before it exists."""
     description: str
     trust_policy: dict[str, Any]
-    managed_policy_arns: Sequence[str] = ()
     permissions_boundary: pulumi.Input[str] | None = None
     instance_profile: bool = False
     max_session_seconds: int = 3600
@@ -27,7 +26,10 @@ class RoleArgs:
 
 class Role(pulumi.ComponentResource):
     """A role with no permissions until something grants it some; every grant is one
-    inline policy named after what it allows, a child of this component."""
+    inline policy named after what it allows, a child of this component. There is no way
+    to attach a managed policy: AWS's managed policies grant more than any host here needs
+    (AmazonSSMManagedInstanceCore reads every parameter of the account), and a reviewer
+    reads every permission in the role's own inline policies."""
 
     def __init__(self, name: str, args: RoleArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("transparency-center:iam:Role", name, None, opts)
@@ -44,13 +46,6 @@ class Role(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.arn: pulumi.Output[str] = self.role.arn
-        for index, policy_arn in enumerate(sorted(args.managed_policy_arns)):
-            aws.iam.RolePolicyAttachment(
-                resource_name(name, "managed", str(index)),
-                role=self.role.name,
-                policy_arn=policy_arn,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
         self.instance_profile: aws.iam.InstanceProfile | None = None
         if args.instance_profile:
             self.instance_profile = aws.iam.InstanceProfile(
@@ -74,3 +69,34 @@ class Role(pulumi.ComponentResource):
             policy=pulumi.Output.json_dumps(policies.document(*statements)),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def instance_role(
+    name: str,
+    *,
+    role_name: str,
+    description: str,
+    account_id: str,
+    opts: pulumi.ResourceOptions,
+    session_manager: bool = True,
+    permissions_boundary: pulumi.Input[str] | None = None,
+    tags: dict[str, str] | None = None,
+) -> Role:
+    """The one way a host gets its role (builders, signers, workstations, data workers): EC2
+    trust for this account, an instance profile, and, for hosts reached through Session
+    Manager, only the SSM agent's narrow session actions. Everything else is granted by intent."""
+    role = Role(
+        name,
+        RoleArgs(
+            role_name=role_name,
+            description=description,
+            trust_policy=policies.assume_role_by_service("ec2.amazonaws.com", account_id),
+            permissions_boundary=permissions_boundary,
+            instance_profile=True,
+            tags=tags or {},
+        ),
+        opts=opts,
+    )
+    if session_manager:
+        role.add_policy("ssm-session-manager", policies.ssm_managed_instance_statements())
+    return role

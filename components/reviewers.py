@@ -29,7 +29,7 @@ import pulumi_aws as aws
 from . import hosts, policies
 from .config.base import REGION
 from .config.reviewers import ReviewScope, ReviewerOrgConfig, SessionConfig
-from .iam import Role, RoleArgs
+from .iam import Role, RoleArgs, instance_role
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import Flow, HTTPS, S3_GATEWAY, NetworkPlan, account_name, reviewer_zone_name, resource_name
 from .storage import SecureBucket
@@ -204,17 +204,14 @@ class ReviewerZone(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
-            self.workstation_role = Role(
+            self.workstation_role = instance_role(
                 resource_name(name, "workstation"),
-                RoleArgs(
-                    role_name=f"{self.role_name}-workstation",
-                    description=f"Review workstations of {org.name}: SSM agent and session logging only",
-                    trust_policy=policies.assume_role_by_service("ec2.amazonaws.com", args.account_id),
-                    # The session user reads material with this role: same boundary as the reviewer role.
-                    permissions_boundary=self.workstation_boundary.arn,
-                    instance_profile=True,
-                    tags=tags,
-                ),
+                role_name=f"{self.role_name}-workstation",
+                description=f"Review workstations of {org.name}: SSM agent and session logging only",
+                account_id=args.account_id,
+                # The session user reads material with this role: same boundary as the reviewer role.
+                permissions_boundary=self.workstation_boundary.arn,
+                tags=tags,
                 opts=child,
             )
         # Declared after the roles it names (a key policy cannot name a role that does not exist yet).
@@ -364,13 +361,12 @@ class ReviewerZone(pulumi.ComponentResource):
                                    str(args.plan.supernet), str(args.plan.zone("endpoints").cidr))
         child = pulumi.ResourceOptions(parent=self)
         assert self.workstation_role is not None
-        agent_statements = functools.partial(
-            policies.session_agent_statements, args.account_id,
-            policies.objects_under(args.session_log_bucket.arn, self.session_log_prefix),
-            args.session_log_bucket.arn, args.session_log_bucket.key.arn, args.session_log_group.arn)
         role = self.workstation_role
-        # The SSM agent: register, open session channels, write the transcript.
-        self.workstation_role.add_policy("ssm-agent", agent_statements(self.session_key.arn))
+        # The SSM agent (its session actions come with the instance role): write the transcript.
+        self.workstation_role.add_policy("session-logging", policies.session_logging_statements(
+            args.account_id, policies.objects_under(args.session_log_bucket.arn, self.session_log_prefix),
+            args.session_log_bucket.arn, args.session_log_bucket.key.arn, args.session_log_group.arn,
+            self.session_key.arn))
         subnets = list(args.subnet_ids)
         host_group = HardenedHost(
             resource_name(name, "workstations"),

@@ -29,7 +29,7 @@ from .build import BuildFleet
 from .config.base import REGION
 from .config.signing import SIGNING_CLASSES, SigningConfig
 from .hosts import TEMPLATES_DIR, EgressRule, HostFile, HostNetwork, HostProfile, HostUser
-from .iam import Role, RoleArgs
+from .iam import Role, instance_role
 from .instances import HardenedHost, HardenedHostArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import CLOUDHSM_PORTS, HTTPS, NetworkPlan, account_name, bucket_name, resource_name, spread
@@ -47,7 +47,6 @@ HSM_HOST_OFFSET = 10
 """HSMs take fixed addresses (the 10th host and up of their subnet), so that signer hosts'
 client configuration names them without a lookup, and a replaced HSM keeps its address."""
 
-SSM_MANAGED_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 SIGNING_ALGORITHMS = {
     "ECC_NIST_P256": ("ECDSA_SHA_256", "sha256"),
@@ -331,15 +330,11 @@ class SigningService(pulumi.ComponentResource):
 
         self.signers: dict[str, Role] = {}
         for signing_class in SIGNING_CLASSES:
-            self.signers[signing_class] = Role(
+            self.signers[signing_class] = instance_role(
                 resource_name(name, signing_class, "signer"),
-                RoleArgs(
-                    role_name=signer_role_name(args.stack, signing_class),
-                    description=f"Signer host of {signing_class}: reads matching builder outputs, signs, writes releases",
-                    trust_policy=policies.assume_role_by_service("ec2.amazonaws.com", args.account_id),
-                    managed_policy_arns=(SSM_MANAGED_POLICY,),
-                    instance_profile=True,
-                ),
+                role_name=signer_role_name(args.stack, signing_class),
+                description=f"Signer host of {signing_class}: reads matching builder outputs, signs, writes releases",
+                account_id=args.account_id,
                 opts=child,
             )
 
