@@ -187,7 +187,8 @@ class TransparencyCenter(pulumi.ComponentResource):
             )
         reviewer_exports: dict[str, pulumi.Input] = {
             "reviewerRoleArns": {org: zone.role.arn for org, zone in self.reviewer_zones.items()},
-            "reviewerSecurityGroupIds": {org: zone.security_group.id for org, zone in self.reviewer_zones.items()},
+            "reviewerSecurityGroupIds": {org: zone.security_group.id for org, zone in self.reviewer_zones.items()
+                                         if zone.security_group is not None},
             "reviewerSessionDocuments": {org: zone.document_name for org, zone in self.reviewer_zones.items()},
             "reviewerWorkstationIds": {org: zone.workstation_ids for org, zone in self.reviewer_zones.items()},
             "reviewerReach": {org: [reach_as_dict(r) for r in zone.reach] for org, zone in self.reviewer_zones.items()},

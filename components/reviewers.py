@@ -254,17 +254,21 @@ class ReviewerZone(pulumi.ComponentResource):
                 tags={**tags, "Name": f"{name}-client-vpn"},
                 opts=child,
             )
-        ingress, egress = self._security_group_rules(zone, endpoints_cidr, args.s3_prefix_list_id)
-        self.security_group = aws.ec2.SecurityGroup(
-            resource_name(name, "sg"),
-            vpc_id=args.vpc_id,
-            description=f"Reviewer zone {org.name}: HTTPS to the center's endpoints and S3 only",
-            ingress=ingress,
-            egress=egress,
-            tags={**tags, "Name": f"{name}"},
-            opts=child,
-        )
-        if self.vpn_security_group is not None:
+        # The zone's group exists only when something is in the zone to attach it to (an
+        # unattached group is noise a reviewer must still read: CKV2_AWS_5).
+        self.security_group: aws.ec2.SecurityGroup | None = None
+        if org.workstations or org.client_vpn is not None:
+            ingress, egress = self._security_group_rules(zone, endpoints_cidr, args.s3_prefix_list_id)
+            self.security_group = aws.ec2.SecurityGroup(
+                resource_name(name, "sg"),
+                vpc_id=args.vpc_id,
+                description=f"Reviewer zone {org.name}: HTTPS to the center's endpoints and S3 only",
+                ingress=ingress,
+                egress=egress,
+                tags={**tags, "Name": f"{name}"},
+                opts=child,
+            )
+        if self.vpn_security_group is not None and self.security_group is not None:
             aws.ec2.SecurityGroupRule(
                 resource_name(name, "client-vpn-to-workstations"),
                 type="egress",
@@ -327,7 +331,7 @@ class ReviewerZone(pulumi.ComponentResource):
 
         self.register_outputs({
             "roleArn": self.role.arn,
-            "securityGroupId": self.security_group.id,
+            "securityGroupId": self.security_group.id if self.security_group is not None else None,
             "sessionDocumentName": self.document_name,
             "workstationIds": self.workstation_ids,
             "reach": [reach_as_dict(r) for r in self.reach],

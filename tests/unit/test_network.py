@@ -145,3 +145,17 @@ def test_same_config_declares_byte_identical_plans():
     from tcenter.plan import dumps, plan_stack
 
     assert dumps(plan_stack("zurich-prod")) == dumps(plan_stack("zurich-prod"))
+
+
+@pytest.mark.parametrize("stack", ["dev", "local", "staging", "zurich-prod"])
+def test_every_security_group_is_attached_to_something(declared, stack):
+    """CKV2_AWS_5: a group nothing uses is noise in every review (a reviewer organization without
+    workstations once got one). Found from the plan: a group's id must appear in another resource."""
+    import json as _json
+
+    run = declared(stack)
+    groups = run.by_type("aws:ec2/securityGroup:SecurityGroup")
+    assert groups
+    others = [_json.dumps(r.inputs) for r in run.resources if r.type != "aws:ec2/securityGroup:SecurityGroup"]
+    unattached = [g.name for g in groups if not any(g.id in text for text in others)]
+    assert unattached == []

@@ -298,6 +298,9 @@ def test_security_groups_agree_with_the_zone_flows(each_stack):
     groups = {g.id: g for g in each_stack.by_type("aws:ec2/securityGroup:SecurityGroup")}
     for org in config.reviewers.organizations:
         zone = reviewer_zone_name(org.name)
+        if not org.workstations and org.client_vpn is None:
+            assert org.name not in each_stack.outputs["reviewerSecurityGroupIds"], "a group attached to nothing"
+            continue
         group = groups[each_stack.outputs["reviewerSecurityGroupIds"][org.name]]
         expected_egress = set()
         for flow in flows:
@@ -347,9 +350,11 @@ def test_no_other_zone_may_reach_a_reviewer_zone(each_stack):
 
 def test_reviewer_exports(each_stack):
     names = sorted(org.name for org in organizations(each_stack.stack))
-    for key in ("reviewerRoleArns", "reviewerSecurityGroupIds", "reviewerSessionDocuments", "reviewerWorkstationIds",
-                "reviewerReach"):
+    for key in ("reviewerRoleArns", "reviewerSessionDocuments", "reviewerWorkstationIds", "reviewerReach"):
         assert sorted(each_stack.outputs[key]) == names, key
+    # A group only where something uses it: workstations or a Client VPN.
+    with_hosts = sorted(org.name for org in organizations(each_stack.stack) if org.workstations or org.client_vpn)
+    assert sorted(each_stack.outputs["reviewerSecurityGroupIds"]) == with_hosts
 
 
 # --- Client VPN (off unless an organization asks for it) -----------------------------------
