@@ -641,6 +641,66 @@ OBJECT_LOCK = Rule(
 )
 
 
+# --- no public buckets ----------------------------------------------------------------------
+
+PUBLIC_ACCESS_BLOCK_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OWNERSHIP_CONTROLS_TYPE = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
+PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+PRINCIPAL_PINNING_KEYS = frozenset(key.lower() for key in (
+    "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalArn", "aws:SourceVpce", "aws:SourceVpc",
+    "aws:SourceAccount", "aws:SourceArn",
+))
+"""Condition keys that pin who may use a `Principal: "*"` statement to this account, its
+organization or the center's endpoints."""
+
+
+def _pins_principal(statement: Mapping) -> bool:
+    conditions = statement.get("Condition")
+    if not isinstance(conditions, Mapping):
+        return False
+    return any(isinstance(block, Mapping) and any(str(key).lower() in PRINCIPAL_PINNING_KEYS for key in block)
+               for operator, block in conditions.items() if not str(operator).startswith(("StringNot", "ArnNot")))
+
+
+def check_public_access(resource: Resource, context: Context) -> Iterator[str]:
+    if resource.type == PUBLIC_ACCESS_BLOCK_TYPE:
+        off = [flag for flag in PUBLIC_ACCESS_FLAGS if is_off(resource.inputs.get(flag))]
+        if off:
+            yield f"public access block with {', '.join(off)} not true: all four flags must be on"
+    elif resource.type == OWNERSHIP_CONTROLS_TYPE:
+        ownership = dig(resource.inputs, "rule", "objectOwnership")
+        if not is_unknown(ownership) and ownership != "BucketOwnerEnforced":
+            yield f"object ownership {ownership!r}: BucketOwnerEnforced disables ACLs, the other way to make objects public"
+    elif resource.type == BUCKET_POLICY_TYPE:
+        for statement in statements(parse_document(resource.inputs.get("policy"))):
+            if statement.get("Effect") == "Allow" and "*" in principals_of(statement) and not _pins_principal(statement):
+                yield (f"statement {statement.get('Sid', '?')!r} allows Principal '*' with no condition pinning "
+                       "the account, organization or the center's endpoint: that is a public bucket")
+
+
+def stack_public_access(stack: Stack) -> Iterator[tuple[Resource, str]]:
+    blocked = {b.urn for pab in stack.of_type(PUBLIC_ACCESS_BLOCK_TYPE)
+               if not any(is_off(pab.inputs.get(flag)) for flag in PUBLIC_ACCESS_FLAGS)
+               for b in stack.referenced(pab, "bucket", *BUCKET_TYPES)}
+    enforced = {b.urn for oc in stack.of_type(OWNERSHIP_CONTROLS_TYPE)
+                if dig(oc.inputs, "rule", "objectOwnership") == "BucketOwnerEnforced"
+                for b in stack.referenced(oc, "bucket", *BUCKET_TYPES)}
+    for bucket in stack.of_type(*BUCKET_TYPES):
+        if bucket.urn not in blocked:
+            yield bucket, "a bucket without a public access block that has all four flags on"
+        if bucket.urn not in enforced:
+            yield bucket, "a bucket without ownership controls BucketOwnerEnforced (ACLs still work)"
+
+
+S3_NO_PUBLIC_ACCESS = Rule(
+    "s3-no-public-access", "FSBP S3.1, S3.8, S3.12; CKV2_AWS_6, CKV_AWS_93",
+    "Every bucket blocks public access (all four flags), enforces bucket-owner ownership (no ACLs), "
+    "and no bucket policy allows Principal '*' without pinning account or endpoint.",
+    resource_check=check_public_access, stack_check=stack_public_access,
+)
+
+
 # --- key policies -------------------------------------------------------------------------
 
 KEY_POLICY_TYPES = ("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy")
@@ -951,7 +1011,7 @@ SSM_SESSION_LOGGING = Rule(
 
 RULES: tuple[Rule, ...] = (
     RESIDENCY, NO_INTERNET_GATEWAY, NO_PUBLIC_IP, NO_OPEN_INGRESS, NO_DEFAULT_ROUTE, IMDSV2,
-    EBS_CMK, S3_SSE_CMK, LOG_GROUP_CMK, DYNAMODB_CMK, CLOUDTRAIL_CMK, SECRET_CMK, OBJECT_LOCK,
+    EBS_CMK, S3_SSE_CMK, LOG_GROUP_CMK, DYNAMODB_CMK, CLOUDTRAIL_CMK, SECRET_CMK, OBJECT_LOCK, S3_NO_PUBLIC_ACCESS,
     KEY_POLICY_NO_WILDCARD, KMS_SIGN_SIGNERS_ONLY, REVIEWER_DENIES, PROD_PROTECT, VPC_FLOW_LOGS,
     CLOUDTRAIL_VALIDATION, CLOUDHSM, VPC_ENDPOINTS, SSM_SESSION_LOGGING,
 )

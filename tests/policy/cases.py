@@ -84,6 +84,18 @@ def _lock(stack: str, bucket: dict[str, Any], mode: str = "GOVERNANCE") -> dict[
                     deps={"bucket": [bucket["urn"]]})
 
 
+def _pab(stack: str, bucket: dict[str, Any], **flags: bool) -> dict[str, Any]:
+    inputs = {"bucket": bucket["name"], "blockPublicAcls": True, "blockPublicPolicy": True,
+              "ignorePublicAcls": True, "restrictPublicBuckets": True, **flags}
+    return resource(stack, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{bucket['name']}-pab", inputs,
+                    deps={"bucket": [bucket["urn"]]})
+
+
+def _ownership(stack: str, bucket: dict[str, Any], ownership: str = "BucketOwnerEnforced") -> dict[str, Any]:
+    return resource(stack, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", f"{bucket['name']}-own",
+                    {"bucket": bucket["name"], "rule": {"objectOwnership": ownership}}, deps={"bucket": [bucket["urn"]]})
+
+
 def _role(stack: str, name: str, **inputs: Any) -> dict[str, Any]:
     return resource(stack, "aws:iam/role:Role", name, {"name": name, "assumeRolePolicy": doc(), **inputs},
                     outputs={"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"})
@@ -210,11 +222,12 @@ def build_cases() -> list[Case]:
 
     bucket = _bucket(d, "tc-1-dev-case")
     kms_rule = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}, "bucketKeyEnabled": True}]
+    private = [_pab(d, bucket), _ownership(d, bucket)]
     add(Case("s3-sse-algorithm", "s3-sse-kms-cmk", [bucket, _sse(d, bucket, kms_rule)],
-             [bucket, _sse(d, bucket, [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}])]))
+             [bucket, _sse(d, bucket, [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}])], extra=private))
     add(Case("s3-sse-aws-managed-key", "s3-sse-kms-cmk", [bucket, _sse(d, bucket, kms_rule)],
-             [bucket, _sse(d, bucket, [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}])]))
-    add(Case("s3-sse-missing", "s3-sse-kms-cmk", [bucket, _sse(d, bucket, kms_rule)], [bucket]))
+             [bucket, _sse(d, bucket, [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}])], extra=private))
+    add(Case("s3-sse-missing", "s3-sse-kms-cmk", [bucket, _sse(d, bucket, kms_rule)], [bucket], extra=private))
 
     add(Case("log-group-cmk", "log-group-cmk",
              [resource(d, "aws:cloudwatch/logGroup:LogGroup", "case-lg", {"name": "/x", "kmsKeyId": KEY_ARN})],
@@ -319,6 +332,26 @@ def build_cases() -> list[Case]:
     add(Case("vpc-endpoint-policy", "vpc-endpoint-hardening",
              [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", endpoint)],
              [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", {k: v for k, v in endpoint.items() if k != "policy"})]))
+
+    # Public access: every bucket blocked (all four flags) and bucket-owner enforced; no open policy.
+    open_bucket = _bucket(d, "tc-1-dev-build-sources")
+
+    encrypted = [_sse(d, open_bucket, kms_rule)]
+    add(Case("s3-public-access-block-missing", "s3-no-public-access",
+             [open_bucket, _pab(d, open_bucket), _ownership(d, open_bucket)], [open_bucket, _ownership(d, open_bucket)],
+             extra=encrypted))
+    add(Case("s3-public-access-flag-off", "s3-no-public-access",
+             [open_bucket, _pab(d, open_bucket), _ownership(d, open_bucket)],
+             [open_bucket, _pab(d, open_bucket, restrictPublicBuckets=False), _ownership(d, open_bucket)], extra=encrypted))
+    add(Case("s3-ownership-acls", "s3-no-public-access",
+             [open_bucket, _pab(d, open_bucket), _ownership(d, open_bucket)],
+             [open_bucket, _pab(d, open_bucket), _ownership(d, open_bucket, "ObjectWriter")], extra=encrypted))
+    read_all = {"Sid": "ReadAll", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["s3:GetObject"],
+                "Resource": "arn:aws:s3:::tc-1-dev-build-sources/*"}
+    pinned = {**read_all, "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}
+    add(Case("s3-policy-public-principal", "s3-no-public-access",
+             [resource(d, "aws:s3/bucketPolicy:BucketPolicy", "case-policy", {"bucket": "b", "policy": doc(pinned)})],
+             [resource(d, "aws:s3/bucketPolicy:BucketPolicy", "case-policy", {"bucket": "b", "policy": doc(read_all)})]))
 
     logged = {"s3BucketName": "tc-1-dev-audit-archive", "s3EncryptionEnabled": True, "cloudWatchLogGroupName": "/sessions",
               "cloudWatchEncryptionEnabled": True, "kmsKeyId": KEY_ARN}

@@ -120,3 +120,14 @@ def test_command_plans_a_stack_given_by_name(capsys):
     assert code == (1 if expected else 0)
     assert out.startswith("dev: ")
     assert all(v.urn in out for v in expected)
+
+
+@pytest.mark.parametrize("removed", ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                                     "aws:s3/bucketOwnershipControls:BucketOwnershipControls"])
+def test_removing_every_public_access_guard_from_the_prod_plan_is_caught(removed):
+    """The held-out weakening that once passed: every bucket of the real plan is named."""
+    plan = real_plan("zurich-prod")
+    buckets = {r["urn"] for r in plan["resources"] if r["type"] == "aws:s3/bucket:Bucket"}
+    plan["resources"] = [r for r in plan["resources"] if r["type"] != removed]
+    found = {v.urn for v in check.check_plan(plan) if v.rule == "s3-no-public-access"}
+    assert buckets and found == buckets
