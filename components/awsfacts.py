@@ -6,6 +6,7 @@ format, a port number or the region. Pure: no Pulumi, no resources.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 PARTITION = "aws"
@@ -157,3 +158,32 @@ POLICY_SIZE_LIMITS: dict[tuple[str, str], int] = {
 TAGS_PER_RESOURCE_MAX = 50
 TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
+
+KEY_SPECS_BY_USAGE: dict[str, tuple[str, ...]] = {
+    "ENCRYPT_DECRYPT": ("SYMMETRIC_DEFAULT", "RSA_2048", "RSA_3072", "RSA_4096", "SM2"),
+    "SIGN_VERIFY": ("RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521",
+                    "ECC_SECG_P256K1", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "SM2"),
+    "GENERATE_VERIFY_MAC": ("HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512"),
+    "KEY_AGREEMENT": ("ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2"),
+}
+"""KMS CreateKey: which KeySpec each KeyUsage accepts (KMS developer guide, 'key spec reference')."""
+ROTATABLE_KEY_SPECS = ("SYMMETRIC_DEFAULT",)
+"""Automatic rotation exists for symmetric encryption keys only (HMAC and asymmetric keys refuse it)."""
+KEY_DELETION_WINDOW_DAYS = (7, 30)
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why S3 would refuse a general purpose bucket name (S3 user guide, 'bucket naming rules')."""
+    if not _BUCKET_NAME.match(name):
+        return "3-63 characters of lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    if ".." in name:
+        return "no two adjacent dots"
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        return "not formatted as an IP address"
+    if name.startswith(_BUCKET_RESERVED_PREFIXES) or name.endswith(_BUCKET_RESERVED_SUFFIXES):
+        return f"no reserved prefix {_BUCKET_RESERVED_PREFIXES} or suffix {_BUCKET_RESERVED_SUFFIXES}"
+    return None

@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 
 from .config.base import AVAILABILITY_ZONE_IDS, PROJECT
 from .config.network import CORE_ZONES
-from .awsfacts import CLOUDHSM_PORTS, EPHEMERAL_PORTS, HTTPS  # noqa: F401 - re-exported
+from .awsfacts import CLOUDHSM_PORTS, EPHEMERAL_PORTS, HTTPS, bucket_name_problem  # noqa: F401 - ports re-exported
 
 CORE_ZONE_SLOTS = {zone: index for index, zone in enumerate(CORE_ZONES)}
 """Core zones take the first slots of the supernet, in this fixed order."""
@@ -170,6 +170,9 @@ def bucket_name(account_id: str, stack: str, *parts: str, max_length: int = 63) 
     name = "-".join(("tc", account_id, stack, *parts)).lower()
     if len(name) > max_length:
         raise LayoutError("stack", f"{name!r} is longer than {max_length} characters; use a shorter stack or component name")
+    problem = bucket_name_problem(name)
+    if problem is not None:
+        raise LayoutError("stack", f"{name!r} is not a valid S3 bucket name: {problem}")
     return name
 
 

@@ -353,6 +353,30 @@ def build_cases() -> list[Case]:
              [resource(d, "aws:s3/bucketPolicy:BucketPolicy", "case-policy", {"bucket": "b", "policy": doc(pinned)})],
              [resource(d, "aws:s3/bucketPolicy:BucketPolicy", "case-policy", {"bucket": "b", "policy": doc(read_all)})]))
 
+    # What AWS itself would refuse (the numbers are AWS's: awsfacts).
+    sign_key = {"keyUsage": "SIGN_VERIFY", "customerMasterKeySpec": "ECC_NIST_P384", "multiRegion": False,
+                "deletionWindowInDays": 30, "policy": doc(ADMIN)}
+    add(Case("aws-key-spec-usage", "aws-limits", [resource(d, "aws:kms/key:Key", "case-sign", sign_key)],
+             [resource(d, "aws:kms/key:Key", "case-sign", {**sign_key, "customerMasterKeySpec": "SYMMETRIC_DEFAULT"})]))
+    add(Case("aws-key-rotation-asymmetric", "aws-limits", [resource(d, "aws:kms/key:Key", "case-sign", sign_key)],
+             [resource(d, "aws:kms/key:Key", "case-sign", {**sign_key, "enableKeyRotation": True})]))
+    add(Case("aws-bucket-name", "aws-limits", [_bucket(d, "tc-1-dev-case")], [_bucket(d, "tc-1-dev-Case..x")],
+             extra=[]))
+    big = {**ADMIN, "Action": [f"kms:Describe{'x' * 40}{n}" for n in range(800)]}
+    add(Case("aws-key-policy-size", "aws-limits", [_key(d, "case-key", ADMIN)], [_key(d, "case-key", big)]))
+    add(Case("aws-tag-limit", "aws-limits", [_vpc(d)],
+             [resource(d, "aws:ec2/vpc:Vpc", "case-vpc", {"cidrBlock": "10.40.0.0/16",
+                                                         "tags": {f"k{n}": "v" for n in range(51)}})]))
+    locked_bucket = _bucket(d, "tc-1-dev-releases")
+    versioning = resource(d, "aws:s3/bucketVersioning:BucketVersioning", "case-versioning",
+                          {"bucket": locked_bucket["name"], "versioningConfiguration": {"status": "Enabled"}},
+                          deps={"bucket": [locked_bucket["urn"]]})
+    add(Case("aws-object-lock-needs-versioning", "aws-limits",
+             [locked_bucket, versioning, _lock(d, locked_bucket)],
+             [locked_bucket, {**versioning, "inputs": {**versioning["inputs"], "versioningConfiguration": {"status": "Suspended"}}},
+              _lock(d, locked_bucket)],
+             extra=[_pab(d, locked_bucket), _ownership(d, locked_bucket), _sse(d, locked_bucket, kms_rule)]))
+
     logged = {"s3BucketName": "tc-1-dev-audit-archive", "s3EncryptionEnabled": True, "cloudWatchLogGroupName": "/sessions",
               "cloudWatchEncryptionEnabled": True, "kmsKeyId": KEY_ARN}
     add(Case("ssm-session-encryption", "ssm-session-logging", [_session_document(d, **logged)],
