@@ -131,6 +131,8 @@ class SignerHostValues:
     """The build pools of this class: the signer reads their outputs, nothing else."""
     release_bucket: str
     network: HostNetwork
+    min_builders: int = 2
+    """Distinct builder identities that must agree (signing.minAgreeingBuilders)."""
     hsm_addresses: tuple[str, ...] = ()
     trust_anchor_certificate: str | None = None
     """Set only once the cluster is initialized: then the PKCS#11 client is configured."""
@@ -165,6 +167,7 @@ def signer_profile(values: SignerHostValues) -> HostProfile:
     signer_config = json.dumps({
         "key-id": values.key_id, "signing-algorithm": values.signing_algorithm, "digest": values.digest,
         "sign-command": command, "signature-encoding": encoding,
+        "signing-class": values.signing_class, "min-builders": values.min_builders,
     }, indent=2, sort_keys=True) + "\n"
     files = [
         HostFile("/usr/local/lib/tc-signer/sign-release", SIGNER_SCRIPT.read_text(), mode="0755"),
@@ -213,7 +216,7 @@ def signer_host_values(
                                s3_cidrs=tuple(sorted(s3_cidrs)))
     common = dict(stack=stack, signing_class=signing_class, backend=config.backend, region=REGION,
                   artifacts_bucket=artifacts_bucket, pools=tuple(sorted(pools)), release_bucket=release_bucket,
-                  network=host_network)
+                  network=host_network, min_builders=config.min_agreeing_builders)
     if config.backend == "kms":
         algorithm, digest = SIGNING_ALGORITHMS[config.kms.key_spec]
         return SignerHostValues(**common, key_id=f"alias/{signing_key_alias(stack, signing_class)}",
