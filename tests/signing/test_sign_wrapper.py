@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import getpass
+import hashlib
 import json
 import shutil
 import subprocess
@@ -82,7 +83,8 @@ def sandbox(tmp_path):
     # The real template, rendered for the dev products signer, with the user and home of this test.
     values = render_values("dev")
     stand_in = SimpleNamespace(**{f.name: getattr(values, f.name) for f in dataclasses.fields(values)},
-                               release_prefix=values.release_prefix, signer_user=getpass.getuser(), home=str(home))
+                               release_prefix=values.release_prefix, release_record_prefix=values.release_record_prefix,
+                               signer_user=getpass.getuser(), home=str(home))
     wrapper = hosts.render_template("signer/tc-sign-release.sh.j2", {"v": stand_in})
     assert wrapper.replace(str(home), "/var/lib/tc-signer").replace(f"-u {getpass.getuser()}", "-u tc-signer") \
         .replace(f'!= "{getpass.getuser()}"', '!= "tc-signer"') == files["/usr/local/bin/tc-sign-release"]
@@ -100,7 +102,8 @@ def render_values(stack):
     account = config.access.account_id
     return signer_host_values(stack, config.signing, config.network_plan(), "products",
                               [p.name for p in config.build.pools if p.purpose == "products"], S3_PREFIX_LIST_STAND_IN,
-                              bucket_name(account, stack, "build-artifacts"), bucket_name(account, stack, "releases"))
+                              bucket_name(account, stack, "build-artifacts"), bucket_name(account, stack, "releases"),
+                              bucket_name(account, stack, "audit-archive"))
 
 
 def put_artifact(box, pool, job, builder, name, content: bytes):
@@ -133,6 +136,11 @@ def test_matching_builds_are_signed_with_the_class_key_and_uploaded(sandbox):
     statement = json.loads(base64.b64decode(envelope["payload"]))
     agreed = [b["annotations"]["builderIdentity"] for b in statement["predicate"]["runDetails"]["byproducts"] if "annotations" in b]
     assert agreed == list(builders)
+    # The audit archive holds the envelope's digest, under this class's record prefix.
+    record_path = (sandbox.root / "s3" / sandbox.values.release_record_bucket / "release-records" / "products" / pool
+                   / "job-7" / "product.tar.json")
+    record = json.loads(record_path.read_text())
+    assert record["envelopeSha256"] == hashlib.sha256((released / "product.tar.intoto.json").read_bytes()).hexdigest()
     # Uploaded once: a second run for the same job is refused by the create-only upload.
     assert run(sandbox, pool, "job-7", "product.tar", *builders).returncode != 0
     kms_call = (sandbox.root / "kms.log").read_text()

@@ -5,65 +5,13 @@ Deny wins; an Allow is needed from the identity policy) over the documents as de
 
 from __future__ import annotations
 
-import fnmatch
 import itertools
 import json
 
+from tests.unit.s3_policy import may_put
+
 BUILDFLEET = "transparency-center:build:BuildFleet"
 INSTANCE = "aws:ec2/instance:Instance"
-
-
-def _listed(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _matches(patterns, value: str) -> bool:
-    return any(fnmatch.fnmatchcase(value, p) for p in _listed(patterns))
-
-
-def _conditions_hold(conditions: dict, context: dict[str, str]) -> bool:
-    for operator, keys in conditions.items():
-        for key, expected in keys.items():
-            if key not in context:
-                raise AssertionError(f"the test cannot evaluate condition key {key}; extend the context")
-            values = [str(v).lower() if operator == "Bool" else v for v in _listed(expected)]
-            actual = context[key]
-            if operator in ("StringEquals", "Bool"):
-                ok = actual in values
-            elif operator == "StringNotEquals":
-                ok = actual not in values
-            elif operator == "StringLike":
-                ok = _matches(values, actual)
-            elif operator == "StringNotLike":
-                ok = not _matches(values, actual)
-            else:
-                raise AssertionError(f"the test cannot evaluate condition operator {operator}")
-            if not ok:
-                return False
-    return True
-
-
-def _applies(statement: dict, action: str, resource: str, context: dict[str, str], principal: str | None) -> bool:
-    if not _matches(statement.get("Action", []), action) or not _matches(statement.get("Resource", []), resource):
-        return False
-    if principal is not None and "Principal" in statement:
-        aws = statement["Principal"].get("AWS", []) if isinstance(statement["Principal"], dict) else statement["Principal"]
-        if not _matches(aws, principal):
-            return False
-    return _conditions_hold(statement.get("Condition", {}), context)
-
-
-def may_put(identity_docs: list[dict], bucket_doc: dict, role_arn: str, key_arn: str) -> bool:
-    context = {"aws:PrincipalArn": role_arn, "aws:PrincipalIsAWSService": "false",
-               "aws:SecureTransport": "true", "aws:SourceVpce": "__center_endpoint__"}
-    identity = [s for d in identity_docs for s in d["Statement"]]
-    resource = [s for s in bucket_doc["Statement"]]
-    applicable = [s for s in identity if _applies(s, "s3:PutObject", key_arn, context, None)]
-    applicable += [s for s in resource if _applies(s, "s3:PutObject", key_arn, context, role_arn)]
-    if any(s["Effect"] == "Deny" for s in applicable
-           if s.get("Sid") != "DenyObjectAccessOutsideCenterEndpoints"):  # we come through the endpoint
-        return False
-    return any(s["Effect"] == "Allow" for s in applicable)
 
 
 def fleet(run):
