@@ -118,6 +118,17 @@ PKCS11_MODULE = "/opt/cloudhsm/lib/libcloudhsm_pkcs11.so"
 TRUST_ANCHOR_PATH = "/opt/cloudhsm/etc/customerCA.crt"
 PKCS11_UNIT = "tc-signer-pkcs11.service"
 SIGNER_PACKAGES = ("awscli", "openssl", "python3")
+
+SIGNER_PYTHON_REQUIREMENTS = (
+    "cryptography==50.0.2",
+    "cyclonedx-python-lib==11.12.0",
+    "in-toto-attestation==0.9.3",
+    "packageurl-python==0.17.6",
+    "protobuf==5.29.6",
+    "securesystemslib==1.6.0",
+)
+"""What sign-release imports (provenance, DSSE, SBOM). Not in Debian 12 at these versions and the
+signing zone reaches no package index: the signer image installs them (docs/releases.md)."""
 CLOUDHSM_PACKAGES = ("opensc",)
 """pkcs11-tool; the CloudHSM PKCS#11 library itself (AWS's package) must be in the signer image."""
 
@@ -185,6 +196,7 @@ def signer_profile(values: SignerHostValues) -> HostProfile:
     }, indent=2, sort_keys=True) + "\n"
     files = [
         HostFile("/usr/local/lib/tc-signer/sign-release", SIGNER_SCRIPT.read_text(), mode="0755"),
+        HostFile("/usr/local/lib/tc-signer/requirements.txt", "\n".join(SIGNER_PYTHON_REQUIREMENTS) + "\n"),
         HostFile("/etc/tc-signer/signer.json", signer_config),
         HostFile("/usr/local/bin/tc-sign-release", hosts.render_template("signer/tc-sign-release.sh.j2", {"v": values}),
                  mode="0755"),

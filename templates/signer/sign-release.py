@@ -39,12 +39,17 @@ import tempfile
 import uuid
 from datetime import datetime, timezone
 
-from google.protobuf import json_format
-from in_toto_attestation.predicates.provenance.v1 import provenance_pb2
-from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
-from in_toto_attestation.v1.statement import Statement
-from securesystemslib.dsse import Envelope
-from securesystemslib.signer import Signature
+try:
+    from google.protobuf import json_format
+    from in_toto_attestation.predicates.provenance.v1 import provenance_pb2
+    from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
+    from in_toto_attestation.v1.statement import Statement
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import Signature
+except ImportError as missing_library:  # the signer image lacks the pinned libraries (docs/releases.md)
+    print(f"sign-release: {missing_library}; install /usr/local/lib/tc-signer/requirements.txt in the signer image",
+          file=sys.stderr)
+    sys.exit(5)
 
 MISSING, MISMATCH, BACKEND, EXISTS = 3, 4, 5, 6
 CHUNK = 1 << 20

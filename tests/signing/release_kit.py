@@ -18,7 +18,7 @@ BUILD_INFO = {
     "source": {"repository": "https://git.example.com/vendor/product.git", "commit": COMMIT, "tree": TREE},
     "toolchain": {"gcc-12": "12.2.0-14+deb12u1", "make": "4.3-4.1"},
     "sourceDateEpoch": 1700000000,
-    "buildCommand": ["make", "-C", "src", "OUT=out"],
+    "buildCommand": ["make", "-C", "src", "OUT=../out"],
     "baseImage": "ami-0123456789abcdef0",
 }
 ARTIFACT = b"reproducible product build\n" * 4096
