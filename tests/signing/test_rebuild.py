@@ -4,7 +4,6 @@ the build command, SOURCE_DATE_EPOCH and commit/tree read from the provenance.""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
