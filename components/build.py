@@ -2,22 +2,25 @@
 
 One build-zone key (EBS volumes and both buckets), a source mirror and an artifact
 bucket, one security group for all builders, and per pool (products, AV databases) an
-instance role and `builders` hardened hosts spread over the availability zones, so that
-two independent builders' outputs can be compared before anything is signed.
+`builders` hardened hosts spread over the availability zones, so that two independent
+builders' outputs can be compared before anything is signed.
 
-Builders read the source mirror and write only under their own pool's prefix of the
-artifact bucket. Other zones get access by intent: `grant_read_sources(role)`,
+Every builder is its own identity: its own IAM role and instance profile, and its own
+write prefix `<pool>/<builder>/` of the artifact bucket, enforced twice (its role may
+write only there; the bucket policy denies everyone else there). A compromised builder
+can therefore not forge a second "independent" output. Builders read the source mirror. Other zones get access by intent: `grant_read_sources(role)`,
 `grant_read_artifacts(role, pool)`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from . import hosts, policies
+from . import awsfacts, hosts, policies
 from .config.base import REGION
 from .config.build import BuildConfig, BuildPoolConfig
 from .iam import Role, instance_role
@@ -31,13 +34,28 @@ from .teardown import Teardown
 ZONE = "build"
 
 
-def builder_role_name(stack: str, pool: str) -> str:
-    return account_name(stack, "build", pool)
+def builder_names(pool: BuildPoolConfig) -> list[str]:
+    """The pool's builder identities, `<pool>-<n>`: stable names the signer records."""
+    return [f"{pool.name}-{index}" for index in range(1, pool.builders + 1)]
 
 
-def artifact_prefix(pool: str) -> str:
-    """A pool's builders write here and nowhere else in the artifact bucket."""
-    return f"{pool}/"
+def builder_role_name(stack: str, builder: str) -> str:
+    return account_name(stack, "build", builder)
+
+
+def artifact_prefix(pool: str, builder: str | None = None) -> str:
+    """A pool's outputs (signers read these); one builder writes under `<pool>/<builder>/` only."""
+    return f"{pool}/{builder}/" if builder else f"{pool}/"
+
+
+def only_builder_writes_its_prefix(bucket_arn: str, pool: str, builder: str, builder_arn: str) -> dict:
+    """Bucket-side half of the split: nobody but this builder's role puts objects in its prefix."""
+    return policies.statement(
+        "OnlyOwnerWrites" + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", builder)),
+        ["s3:PutObject"], [policies.objects_under(bucket_arn, artifact_prefix(pool, builder))], effect="Deny",
+        principals={"AWS": "*"},
+        conditions={"StringNotEquals": {"aws:PrincipalArn": [builder_arn]}},
+    )
 
 
 @dataclass(frozen=True)
@@ -73,16 +91,23 @@ class BuildFleet(pulumi.ComponentResource):
         )
 
         self.roles: dict[str, Role] = {}
+        """One role per builder identity (`<pool>-<n>`), never shared."""
+        self.builder_pool: dict[str, str] = {}
         for pool in config.pools:
-            self.roles[pool.name] = instance_role(
-                resource_name(name, pool.name, "role"),
-                role_name=builder_role_name(stack, pool.name),
-                description=f"Builders of pool {pool.name} ({pool.purpose}): read sources, write {artifact_prefix(pool.name)} artifacts",
-                account_id=account,
-                opts=child,
-            )
+            for builder in builder_names(pool):
+                self.builder_pool[builder] = pool.name
+                self.roles[builder] = instance_role(
+                    resource_name(name, builder, "role"),
+                    role_name=builder_role_name(stack, builder),
+                    description=(f"Builder {builder} of pool {pool.name} ({pool.purpose}): read sources, "
+                                 f"write {artifact_prefix(pool.name, builder)} artifacts only"),
+                    account_id=account,
+                    opts=child,
+                )
 
         endpoint_ids = [network.s3_endpoint.id]
+        artifacts_name = bucket_name(account, stack, "build-artifacts")
+        artifacts_arn = awsfacts.bucket_arn(artifacts_name)
         self.source_mirror = SecureBucket(
             resource_name(name, "sources"),
             SecureBucketArgs(
@@ -98,20 +123,24 @@ class BuildFleet(pulumi.ComponentResource):
         self.artifacts = SecureBucket(
             resource_name(name, "artifacts"),
             SecureBucketArgs(
-                bucket_name=bucket_name(account, stack, "build-artifacts"),
+                bucket_name=artifacts_name,
                 key=self.key,
                 teardown=args.teardown,
                 access_log_bucket=args.access_log_bucket,
                 vpc_endpoint_ids=endpoint_ids,
-                writer_arns=[self.roles[pool].arn for pool in sorted(self.roles)],
+                writer_arns=[self.roles[builder].arn for builder in sorted(self.roles)],
+                extra_statements=tuple(
+                    only_builder_writes_its_prefix(artifacts_arn, pool_name, builder,
+                                                   awsfacts.role_arn(account, builder_role_name(stack, builder)))
+                    for builder, pool_name in sorted(self.builder_pool.items())),
                 lifecycle=Lifecycle(noncurrent_version_expiration_days=config.artifact_noncurrent_days),
                 tags={"zone": ZONE, "purpose": "build-artifacts"},
             ),
             opts=child,
         )
-        for pool_name, role in sorted(self.roles.items()):
+        for builder, role in sorted(self.roles.items()):
             self.source_mirror.grant_read(role)
-            self.artifacts.grant_write(role, artifact_prefix(pool_name))
+            self.artifacts.grant_write(role, artifact_prefix(self.builder_pool[builder], builder))
 
         endpoints_cidr = network.zone_cidrs["endpoints"]
         self.security_group = aws.ec2.SecurityGroup(
@@ -131,44 +160,49 @@ class BuildFleet(pulumi.ComponentResource):
 
         subnet_by_az = dict(zip((subnet.az_id for subnet in plan.zone(ZONE).subnets), network.subnet_ids[ZONE]))
         self.builders: dict[str, HardenedHost] = {}
+        """One host per builder identity, so each runs with its own instance profile."""
         self.builder_azs: dict[str, list[str]] = {}
         for pool in config.pools:
             azs = spread(pool.builders, plan.az_ids)
             self.builder_azs[pool.name] = azs
-            self.builders[pool.name] = HardenedHost(
-                resource_name(name, pool.name),
-                HardenedHostArgs(
-                    ami_id=config.ami_id,
-                    instance_type=pool.instance_type,
-                    subnet_ids=[subnet_by_az[az] for az in azs],
-                    security_group_ids=[self.security_group.id],
-                    role=self.roles[pool.name],
-                    volume_key=self.key,
-                    user_data=network.s3_endpoint.cidr_blocks.apply(
-                        lambda cidrs, pool=pool: self.render(stack, pool, network, cidrs or []).user_data),
-                    root_volume_gib=pool.root_volume_gib,
-                    template_name=account_name(stack, "build", pool.name),
-                    description=f"Builder of pool {pool.name} ({pool.purpose})",
-                    tags={"zone": ZONE, "pool": pool.name, "purpose": pool.purpose},
-                ),
-                opts=child,
-            )
+            for builder, az in zip(builder_names(pool), azs):
+                self.builders[builder] = HardenedHost(
+                    resource_name(name, builder),
+                    HardenedHostArgs(
+                        ami_id=config.ami_id,
+                        instance_type=pool.instance_type,
+                        subnet_ids=[subnet_by_az[az]],
+                        security_group_ids=[self.security_group.id],
+                        role=self.roles[builder],
+                        volume_key=self.key,
+                        user_data=network.s3_endpoint.cidr_blocks.apply(
+                            lambda cidrs, pool=pool, builder=builder:
+                                self.render(stack, pool, builder, network, cidrs or []).user_data),
+                        root_volume_gib=pool.root_volume_gib,
+                        template_name=account_name(stack, "build", builder),
+                        description=f"Builder {builder} of pool {pool.name} ({pool.purpose})",
+                        tags={"zone": ZONE, "pool": pool.name, "builder": builder, "purpose": pool.purpose},
+                    ),
+                    opts=child,
+                )
 
-        self.instance_ids = {pool: host.instance_ids for pool, host in sorted(self.builders.items())}
+        self.instance_ids = {
+            pool.name: [host.instance_ids[0] for builder, host in sorted(self.builders.items()) if self.builder_pool[builder] == pool.name]
+            for pool in config.pools}
         self.register_outputs({
             "keyArn": self.key.arn,
             "sourceMirrorBucket": self.source_mirror.bucket_name,
             "artifactsBucket": self.artifacts.bucket_name,
             "securityGroupId": self.security_group.id,
             "builderInstanceIds": self.instance_ids,
-            "builderRoleArns": {pool: role.arn for pool, role in sorted(self.roles.items())},
+            "builderRoleArns": {builder: role.arn for builder, role in sorted(self.roles.items())},
         })
 
-    def render(self, stack: str, pool: BuildPoolConfig, network: NetworkZones, s3_cidrs: list[str]) -> hosts.RenderedHost:
-        """The pool's provisioning, from the validated config and the network plan."""
+    def render(self, stack: str, pool: BuildPoolConfig, builder: str, network: NetworkZones, s3_cidrs: list[str]) -> hosts.RenderedHost:
+        """One builder's provisioning, from the validated config and the network plan."""
         return hosts.render_host(hosts.build_profile(build_host_values(
             stack, self.config, pool, network.zone_cidrs, str(network.plan.supernet), s3_cidrs,
-            self.source_mirror.bucket_name, self.artifacts.bucket_name)))
+            self.source_mirror.bucket_name, self.artifacts.bucket_name, builder)))
 
     @property
     def artifact_bucket(self) -> SecureBucket:
@@ -183,13 +217,18 @@ class BuildFleet(pulumi.ComponentResource):
 
     def grant_read_artifacts(self, role: Role, pool: str | None = None) -> aws.iam.RolePolicy:
         """Read build outputs: one pool's (a signer of that purpose) or all (reviewers)."""
-        if pool is not None and pool not in self.roles:
-            raise ValueError(f"no build pool {pool!r}; pools: {sorted(self.roles)}")
+        pools = sorted(set(self.builder_pool.values()))
+        if pool is not None and pool not in pools:
+            raise ValueError(f"no build pool {pool!r}; pools: {pools}")
         return self.artifacts.grant_read(role, artifact_prefix(pool) if pool else "")
 
     def pools_for(self, purpose: str) -> list[str]:
         """The pools building `purpose` (products, av-databases)."""
         return [pool.name for pool in self.config.pools if pool.purpose == purpose]
+
+    def builders_of(self, pool: str) -> list[str]:
+        """The builder identities of `pool`; the signer accepts only these."""
+        return sorted(builder for builder, owner in self.builder_pool.items() if owner == pool)
 
 
 def build_host_values(
@@ -201,11 +240,13 @@ def build_host_values(
     s3_cidrs: list[str],
     source_mirror_bucket: str,
     artifacts_bucket: str,
+    builder: str | None = None,
 ) -> hosts.BuildHostValues:
     """Everything a builder's templates need; plain values, also used by tests/hosts."""
     return hosts.BuildHostValues(
         stack=stack,
         pool=pool.name,
+        builder=builder or builder_names(pool)[0],
         purpose=pool.purpose,
         region=REGION,
         source_mirror_bucket=source_mirror_bucket,

@@ -110,7 +110,7 @@ class TransparencyCenter(pulumi.ComponentResource):
             SigningServiceArgs(stack=stack, account_id=account, key_administrators=admins, config=config.signing,
                                teardown=teardown, plan=plan, network=self.network,
                                access_log_bucket=self.audit_store.access_logs, build=self.build,
-                               ami_id=config.build.ami_id),
+                               ami_id=config.build.ami_id, release_record_archive=self.audit_store.archive),
             opts=area("signing"),
         )
         signing_exports: dict[str, pulumi.Input] = {

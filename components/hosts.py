@@ -262,6 +262,8 @@ class BuildHostValues:
 
     stack: str
     pool: str
+    builder: str
+    """This host's builder identity; it writes under `<pool>/<builder>/` only."""
     purpose: str
     region: str
     source_mirror_bucket: str

@@ -499,3 +499,13 @@ def session_stream_key_policy(account_id: str, administrators: Sequence[str]) ->
                   principals={"AWS": account_root(account_id)},
                   conditions={"StringEquals": {"kms:CallerAccount": account_id}}),
     )
+
+
+def deny_overwrites(bucket_arn: Any, prefix: str = "") -> dict[str, Any]:
+    """Create-only objects: a PutObject or CompleteMultipartUpload (s3:ObjectCreationOperation
+    true) without `If-None-Match: *` is denied, so an existing key is never replaced."""
+    return statement(
+        "DenyUploadsThatMayOverwrite", ["s3:PutObject"], [_objects(bucket_arn, prefix)], effect="Deny",
+        principals={"AWS": "*"},
+        conditions={"Null": {"s3:if-none-match": "true"}, "Bool": {"s3:ObjectCreationOperation": "true"}},
+    )

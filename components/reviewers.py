@@ -456,6 +456,9 @@ def reach_as_dict(reach: Reach) -> dict[str, Any]:
 # --- the workstation host role (templates/workstation/) ----------------------------------
 
 REVIEW_USER_UNIT = "tc-review-user.service"
+WORKSTATION_PACKAGES = ("diffoscope", "git", "python3")
+"""tc-rebuild's tools: git (the reviewed checkout), python3 (reads the provenance), diffoscope
+(where a rebuild differs from the release)."""
 REVIEW_SESSION_UID = 2000
 """The session user's fixed uid: the host firewall names it before the user exists (the
 user is created at first boot by REVIEW_USER_UNIT, and nft resolves names when it loads)."""
@@ -488,9 +491,12 @@ def workstation_profile(values: WorkstationValues) -> hosts.HostProfile:
                        hosts.render_template("workstation/tc-review-user.sh.j2", template_values), mode="0755"),
         hosts.HostFile(f"/etc/systemd/system/{REVIEW_USER_UNIT}",
                        hosts.render_template("workstation/tc-review-user.service.j2", template_values)),
+        hosts.HostFile("/usr/local/bin/tc-rebuild", hosts.render_template("workstation/tc-rebuild.sh.j2", template_values),
+                       mode="0755"),
     ]
     base = hosts.base_profile(values.network, metadata_users=("root", str(REVIEW_SESSION_UID)))
-    return base.extend("workstation", files=files, enabled_units=[REVIEW_USER_UNIT], environment=env)
+    return base.extend("workstation", packages={name: "" for name in WORKSTATION_PACKAGES}, files=files,
+                       enabled_units=[REVIEW_USER_UNIT], environment=env)
 
 
 def grant_log_group_read(role: Role, label: str, log_group_arns: Sequence[pulumi.Input[str]]) -> aws.iam.RolePolicy:

@@ -24,7 +24,7 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from . import hosts, policies
+from . import awsfacts, hosts, policies
 from .build import BuildFleet
 from .config.base import REGION
 from .config.signing import SIGNING_CLASSES, SigningConfig
@@ -97,6 +97,14 @@ def release_prefix(signing_class: str) -> str:
     return f"{RELEASES_PREFIX}{signing_class}/"
 
 
+RELEASE_RECORDS_PREFIX = "release-records/"
+"""In the audit archive: one record per release (its envelope's digest), so a later rewrite shows."""
+
+
+def release_record_prefix(signing_class: str) -> str:
+    return f"{RELEASE_RECORDS_PREFIX}{signing_class}/"
+
+
 def public_key_object(signing_class: str) -> str:
     """CloudHSM: where the ceremony publishes a class's public key (PEM), next to its releases;
     the class's signer role is the only writer there. (KMS: `aws kms get-public-key`.)"""
@@ -109,6 +117,17 @@ PKCS11_MODULE = "/opt/cloudhsm/lib/libcloudhsm_pkcs11.so"
 TRUST_ANCHOR_PATH = "/opt/cloudhsm/etc/customerCA.crt"
 PKCS11_UNIT = "tc-signer-pkcs11.service"
 SIGNER_PACKAGES = ("awscli", "openssl", "python3")
+
+SIGNER_PYTHON_REQUIREMENTS = (
+    "cryptography==50.0.2",
+    "cyclonedx-python-lib==11.12.0",
+    "in-toto-attestation==0.9.3",
+    "packageurl-python==0.17.6",
+    "protobuf==5.29.6",
+    "securesystemslib==1.6.0",
+)
+"""What sign-release imports (provenance, DSSE, SBOM). Not in Debian 12 at these versions and the
+signing zone reaches no package index: the signer image installs them (docs/releases.md)."""
 CLOUDHSM_PACKAGES = ("opensc",)
 """pkcs11-tool; the CloudHSM PKCS#11 library itself (AWS's package) must be in the signer image."""
 
@@ -130,6 +149,10 @@ class SignerHostValues:
     """The build pools of this class: the signer reads their outputs, nothing else."""
     release_bucket: str
     network: HostNetwork
+    release_record_bucket: str = ""
+    """The audit archive bucket the signer records each release's envelope digest in."""
+    min_builders: int = 2
+    """Distinct builder identities that must agree (signing.minAgreeingBuilders)."""
     hsm_addresses: tuple[str, ...] = ()
     trust_anchor_certificate: str | None = None
     """Set only once the cluster is initialized: then the PKCS#11 client is configured."""
@@ -138,6 +161,10 @@ class SignerHostValues:
     @property
     def release_prefix(self) -> str:
         return release_prefix(self.signing_class)
+
+    @property
+    def release_record_prefix(self) -> str:
+        return release_record_prefix(self.signing_class)
 
     @property
     def signer_user(self) -> str:
@@ -164,9 +191,11 @@ def signer_profile(values: SignerHostValues) -> HostProfile:
     signer_config = json.dumps({
         "key-id": values.key_id, "signing-algorithm": values.signing_algorithm, "digest": values.digest,
         "sign-command": command, "signature-encoding": encoding,
+        "signing-class": values.signing_class, "min-builders": values.min_builders,
     }, indent=2, sort_keys=True) + "\n"
     files = [
         HostFile("/usr/local/lib/tc-signer/sign-release", SIGNER_SCRIPT.read_text(), mode="0755"),
+        HostFile("/usr/local/lib/tc-signer/requirements.txt", "\n".join(SIGNER_PYTHON_REQUIREMENTS) + "\n"),
         HostFile("/etc/tc-signer/signer.json", signer_config),
         HostFile("/usr/local/bin/tc-sign-release", hosts.render_template("signer/tc-sign-release.sh.j2", {"v": values}),
                  mode="0755"),
@@ -205,6 +234,7 @@ def signer_host_values(
     s3_cidrs: Sequence[str],
     artifacts_bucket: str,
     release_bucket: str,
+    release_record_bucket: str = "",
 ) -> SignerHostValues:
     """A signer host's plain values, from the validated config and the network plan (the
     same function serves SigningService and the testinfra suite under tests/hosts)."""
@@ -212,7 +242,8 @@ def signer_host_values(
                                s3_cidrs=tuple(sorted(s3_cidrs)))
     common = dict(stack=stack, signing_class=signing_class, backend=config.backend, region=REGION,
                   artifacts_bucket=artifacts_bucket, pools=tuple(sorted(pools)), release_bucket=release_bucket,
-                  network=host_network)
+                  network=host_network, min_builders=config.min_agreeing_builders,
+                  release_record_bucket=release_record_bucket)
     if config.backend == "kms":
         algorithm, digest = SIGNING_ALGORITHMS[config.kms.key_spec]
         return SignerHostValues(**common, key_id=f"alias/{signing_key_alias(stack, signing_class)}",
@@ -301,6 +332,8 @@ class SigningServiceArgs:
     """Where the unsigned builder outputs are; signers of a class read its pools' outputs."""
     ami_id: str
     """The pinned host image (the builders' image: Debian 12 with the CloudHSM client)."""
+    release_record_archive: SecureBucket | None = None
+    """The audit archive: each signer records its releases' envelope digests under its class's prefix."""
 
 
 class SigningService(pulumi.ComponentResource):
@@ -350,11 +383,15 @@ class SigningService(pulumi.ComponentResource):
                 lifecycle=Lifecycle(noncurrent_version_expiration_days=lock.retention_days),
                 vpc_endpoint_ids=(args.network.s3_endpoint.id,),
                 writer_arns=tuple(self.signers[c].arn for c in SIGNING_CLASSES),
+                extra_statements=(policies.deny_overwrites(
+                    awsfacts.bucket_arn(bucket_name(args.account_id, args.stack, "releases"))),),
             ),
             opts=child,
         )
         for signing_class, signer in sorted(self.signers.items()):
             self.release_bucket.grant_write(signer, release_prefix(signing_class))
+            if args.release_record_archive is not None:
+                args.release_record_archive.grant_write(signer, release_record_prefix(signing_class))
 
         self.keys: dict[str, SigningKey] = {}
         self.cluster: aws.cloudhsmv2.Cluster | None = None
@@ -503,7 +540,8 @@ class SigningService(pulumi.ComponentResource):
     def host_values(self, signing_class: str, pools: Sequence[str], s3_cidrs: Sequence[str]) -> SignerHostValues:
         args = self._args
         return signer_host_values(args.stack, args.config, args.plan, signing_class, pools, s3_cidrs,
-                                  args.build.artifacts.bucket_name, self.release_bucket.bucket_name)
+                                  args.build.artifacts.bucket_name, self.release_bucket.bucket_name,
+                                  args.release_record_archive.bucket_name if args.release_record_archive else "")
 
     # --- grants by intent ----------------------------------------------------------------
 

@@ -7,6 +7,8 @@
     tcenter diagram STACK|PLAN [-o DIR]      architecture picture (PNG and SVG)
     tcenter export STACK|PLAN --format terraform-plan [-o FILE]
     tcenter check ...                        policy rules (tcenter.check)
+    tcenter verify RELEASE --class C --key C=PEM   a release, offline (exit codes: tcenter.verify)
+    tcenter keys STACK                       how to get the public signing keys as PEM
 
 Exit codes: 0 success / no changes, 1 changes (diff), 2 dangerous changes (diff),
 3 the input could not be planned or read (unknown stack, broken config, unknown git
@@ -424,6 +426,17 @@ def build_parser(with_check: bool = True) -> argparse.ArgumentParser:
     if check is not None and hasattr(check, "configure_parser"):
         check.configure_parser(p)
     p.set_defaults(func=cmd_check)
+
+    from . import keys, verify
+
+    p = sub.add_parser("verify", help="check a release offline: signature, signed provenance, builders, SBOM",
+                       description=verify.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    verify.configure_parser(p)
+    p.set_defaults(func=verify.run)
+
+    p = sub.add_parser("keys", help="how to get the public signing keys of a stack as PEM")
+    keys.configure_parser(p)
+    p.set_defaults(func=keys.run)
     return parser
 
 

@@ -100,6 +100,12 @@ class CenterConfig(StrictModel):
 def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
     """Rules that span sections; each problem names the key to change."""
     problems: list[tuple[str, str]] = []
+    needed = config.signing.min_agreeing_builders
+    for pool in config.build.pools:
+        if pool.builders < needed:
+            problems.append((f"{PROJECT}:build.pools[{pool.name}].builders",
+                             f"signing.minAgreeingBuilders is {needed}: a pool of {pool.builders} builder(s) could never "
+                             "release (each builder is one identity and cannot vouch for itself)"))
     if config.is_prod:
         for org in config.reviewers.organizations:
             if org.cidr is None:

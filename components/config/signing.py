@@ -74,6 +74,10 @@ class SigningConfig(StrictModel):
     cloudhsm: CloudHsmSigningConfig | None = None
     signer_instance_type: InstanceType = "c6i.large"
     release_lock: ReleaseLockConfig = ReleaseLockConfig()
+    min_agreeing_builders: int = Field(
+        default=2, ge=2, le=8,
+        description="Distinct builder identities of a pool whose outputs must be identical before a release is signed.",
+    )
 
     @field_validator("backend")
     @classmethod

@@ -57,7 +57,8 @@ def render_signer(stack: str = DEFAULT_STACK, s3_cidrs: Sequence[str] = S3_PREFI
     account = config.access.account_id
     pools = [p.name for p in config.build.pools if p.purpose == signing_class]
     values = signer_host_values(stack, config.signing, config.network_plan(), signing_class, pools, list(s3_cidrs),
-                                bucket_name(account, stack, "build-artifacts"), bucket_name(account, stack, "releases"))
+                                bucket_name(account, stack, "build-artifacts"), bucket_name(account, stack, "releases"),
+                                bucket_name(account, stack, "audit-archive"))
     return hosts.render_host(signer_profile(values))
 
 

@@ -5,8 +5,10 @@ dev stack are exercised; only the host's absolute paths and its user are redirec
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import getpass
+import hashlib
 import json
 import shutil
 import subprocess
@@ -22,6 +24,7 @@ from components.layout import bucket_name
 from components.signing import SIGNER_SCRIPT, signer_host_values
 from tcenter.engine import S3_PREFIX_LIST_STAND_IN
 from tests.hosts.roles import render_signer, stack_config
+from tests.signing.release_kit import BUILD_INFO
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None or shutil.which("bash") is None,
                                 reason="needs openssl (stand-in for KMS) and bash")
@@ -39,6 +42,14 @@ if args[:2] == ["s3", "cp"]:
         print(f"fatal error: {src} not found", file=sys.stderr); sys.exit(1)
     dst = path_of(dst) if dst.startswith("s3://") else dst
     os.makedirs(os.path.dirname(dst), exist_ok=True); shutil.copyfile(src, dst); sys.exit(0)
+if args[:2] == ["s3api", "put-object"]:
+    opts = dict(zip(args[2::2], args[3::2]))
+    if opts.get("--if-none-match") != "*":
+        print("fake aws: the release bucket denies PutObject without If-None-Match: *", file=sys.stderr); sys.exit(255)
+    dst = os.path.join(os.environ["FAKE_S3"], opts["--bucket"], opts["--key"])
+    if os.path.exists(dst):
+        print("An error occurred (PreconditionFailed)", file=sys.stderr); sys.exit(254)
+    os.makedirs(os.path.dirname(dst), exist_ok=True); shutil.copyfile(opts["--body"], dst); sys.exit(0)
 if args[:2] == ["kms", "sign"]:
     opts = dict(zip(args[2::2], args[3::2]))
     with open(os.environ["FAKE_KMS_LOG"], "a") as log:
@@ -72,7 +83,8 @@ def sandbox(tmp_path):
     # The real template, rendered for the dev products signer, with the user and home of this test.
     values = render_values("dev")
     stand_in = SimpleNamespace(**{f.name: getattr(values, f.name) for f in dataclasses.fields(values)},
-                               release_prefix=values.release_prefix, signer_user=getpass.getuser(), home=str(home))
+                               release_prefix=values.release_prefix, release_record_prefix=values.release_record_prefix,
+                               signer_user=getpass.getuser(), home=str(home))
     wrapper = hosts.render_template("signer/tc-sign-release.sh.j2", {"v": stand_in})
     assert wrapper.replace(str(home), "/var/lib/tc-signer").replace(f"-u {getpass.getuser()}", "-u tc-signer") \
         .replace(f'!= "{getpass.getuser()}"', '!= "tc-signer"') == files["/usr/local/bin/tc-sign-release"]
@@ -90,13 +102,16 @@ def render_values(stack):
     account = config.access.account_id
     return signer_host_values(stack, config.signing, config.network_plan(), "products",
                               [p.name for p in config.build.pools if p.purpose == "products"], S3_PREFIX_LIST_STAND_IN,
-                              bucket_name(account, stack, "build-artifacts"), bucket_name(account, stack, "releases"))
+                              bucket_name(account, stack, "build-artifacts"), bucket_name(account, stack, "releases"),
+                              bucket_name(account, stack, "audit-archive"))
 
 
 def put_artifact(box, pool, job, builder, name, content: bytes):
-    path = box.root / "s3" / box.values.artifacts_bucket / pool / job / builder / name
+    """Where the build agent of `builder` writes: its own prefix <pool>/<builder>/."""
+    path = box.root / "s3" / box.values.artifacts_bucket / pool / builder / job / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
+    (path.parent / "build-info.json").write_text(json.dumps(BUILD_INFO))
 
 
 def run(box, *args):
@@ -105,28 +120,39 @@ def run(box, *args):
 
 def test_matching_builds_are_signed_with_the_class_key_and_uploaded(sandbox):
     pool = sandbox.values.pools[0]
-    for builder in ("i-0aaa", "i-0bbb"):
+    builders = (f"{pool}-1", f"{pool}-2")
+    for builder in builders:
         put_artifact(sandbox, pool, "job-7", builder, "product.tar", b"same bytes\n" * 1000)
-    result = run(sandbox, pool, "job-7", "product.tar", "i-0aaa", "i-0bbb")
+    result = run(sandbox, pool, "job-7", "product.tar", *builders)
     assert result.returncode == 0, result.stderr
     released = sandbox.root / "s3" / sandbox.values.release_bucket / "releases" / "products" / pool / "job-7"
-    assert sorted(p.name for p in released.iterdir()) == ["product.tar", "product.tar.provenance.json", "product.tar.sig"]
+    assert sorted(p.name for p in released.iterdir()) == [
+        "product.tar", "product.tar.cdx.json", "product.tar.intoto.json", "product.tar.sig"]
     verify = subprocess.run(["openssl", "dgst", "-sha384", "-verify", str(sandbox.public), "-signature",
                              str(released / "product.tar.sig"), str(released / "product.tar")], capture_output=True, text=True)
     assert verify.returncode == 0, verify.stderr
-    provenance = json.loads((released / "product.tar.provenance.json").read_text())
-    assert provenance["keyId"] == "alias/tc/dev/signing/products"
-    assert [b["builder"] for b in provenance["builders"]] == ["i-0aaa", "i-0bbb"]
+    envelope = json.loads((released / "product.tar.intoto.json").read_text())
+    assert [s["keyid"] for s in envelope["signatures"]] == ["alias/tc/dev/signing/products"]
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    agreed = [b["annotations"]["builderIdentity"] for b in statement["predicate"]["runDetails"]["byproducts"] if "annotations" in b]
+    assert agreed == list(builders)
+    # The audit archive holds the envelope's digest, under this class's record prefix.
+    record_path = (sandbox.root / "s3" / sandbox.values.release_record_bucket / "release-records" / "products" / pool
+                   / "job-7" / "product.tar.json")
+    record = json.loads(record_path.read_text())
+    assert record["envelopeSha256"] == hashlib.sha256((released / "product.tar.intoto.json").read_bytes()).hexdigest()
+    # Uploaded once: a second run for the same job is refused by the create-only upload.
+    assert run(sandbox, pool, "job-7", "product.tar", *builders).returncode != 0
     kms_call = (sandbox.root / "kms.log").read_text()
     assert "--key-id alias/tc/dev/signing/products" in kms_call and "--signing-algorithm ECDSA_SHA_384" in kms_call
 
 
 def test_differing_or_missing_builds_upload_nothing(sandbox):
     pool = sandbox.values.pools[0]
-    put_artifact(sandbox, pool, "job-8", "i-0aaa", "product.tar", b"one")
-    put_artifact(sandbox, pool, "job-8", "i-0bbb", "product.tar", b"two")
-    assert run(sandbox, pool, "job-8", "product.tar", "i-0aaa", "i-0bbb").returncode == 4
-    assert run(sandbox, pool, "job-8", "product.tar", "i-0aaa", "i-0ccc").returncode == 3
+    put_artifact(sandbox, pool, "job-8", f"{pool}-1", "product.tar", b"one")
+    put_artifact(sandbox, pool, "job-8", f"{pool}-2", "product.tar", b"two")
+    assert run(sandbox, pool, "job-8", "product.tar", f"{pool}-1", f"{pool}-2").returncode == 4
+    assert run(sandbox, pool, "job-8", "product.tar", f"{pool}-1", f"{pool}-3").returncode == 3
     assert not (sandbox.root / "s3" / sandbox.values.release_bucket).exists()
     assert not (sandbox.root / "kms.log").exists(), "nothing was sent to KMS"
 
@@ -137,3 +163,6 @@ def test_other_class_pools_and_path_tricks_are_refused(sandbox):
     assert run(sandbox, pool, "..", "f", "a", "b").returncode == 2
     assert run(sandbox, pool, "job", "../f", "a", "b").returncode == 2
     assert run(sandbox, pool, "job", "f", "a").returncode == 2
+    # Only builder identities of the named pool: no instance ids, no other pool's builders.
+    assert run(sandbox, pool, "job", "f", f"{pool}-1", "i-0abc").returncode == 2
+    assert run(sandbox, pool, "job", "f", f"{pool}-1", "av-databases-1").returncode == 2

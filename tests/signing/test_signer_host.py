@@ -66,3 +66,16 @@ def test_rendered_sign_wrapper_is_valid_bash_and_names_only_its_class(tmp_path, 
         other = next(c for c in SIGNING_CLASSES if c != signing_class)
         assert f"releases/{signing_class}/" in wrapper.content and f"releases/{other}/" not in wrapper.content
         assert len(rendered.user_data.encode()) <= 16384
+
+
+def test_the_signer_image_pins_the_libraries_the_tests_ran():
+    """sign-release imports these on the host; the pins are the versions these tests used."""
+    from importlib.metadata import version
+
+    from components.signing import SIGNER_PYTHON_REQUIREMENTS
+
+    for requirement in SIGNER_PYTHON_REQUIREMENTS:
+        name, _, pinned = requirement.partition("==")
+        assert version(name) == pinned, f"{name}: tested with {version(name)}, image pins {pinned}"
+    files = {f.path: f.content for f in render_signer("dev").profile.files}
+    assert files["/usr/local/lib/tc-signer/requirements.txt"].split() == list(SIGNER_PYTHON_REQUIREMENTS)

@@ -147,16 +147,16 @@ def test_builder_security_group_has_no_ingress_and_reaches_only_endpoints_and_s3
 
 # --- roles: least privilege -------------------------------------------------------------------
 
-def role_policies(run, pool):
-    role_name = f"tc-{run.stack}-build-{pool}"
+def role_policies(run, builder):
+    role_name = f"tc-{run.stack}-build-{builder}"
     return {p.inputs["name"]: policy_of(p) for p in build_resources(run, "aws:iam/rolePolicy:RolePolicy")
             if p.inputs["role"] == role_name}
 
 
 def test_builder_roles_have_no_managed_policies_and_narrow_ssm(each_stack):
     assert not build_resources(each_stack, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-    for pool in each_stack.outputs["builderInstanceIds"]:
-        policies = role_policies(each_stack, pool)
+    for builder in builder_pools(each_stack):
+        policies = role_policies(each_stack, builder)
         ssm = policies["ssm-session-manager"]["Statement"]
         actions = {a for s in ssm for a in s["Action"]}
         assert "ssm:UpdateInstanceInformation" in actions and "ssmmessages:OpenDataChannel" in actions
@@ -167,15 +167,31 @@ def test_builder_roles_have_no_managed_policies_and_narrow_ssm(each_stack):
                 assert not any(a in ("*", "s3:*", "kms:*") for a in statement["Action"])
 
 
-def test_builders_write_only_under_their_own_pool_prefix(each_stack):
+def builder_pools(run) -> dict[str, str]:
+    """builder identity -> pool, from the instances' tags (one instance per builder)."""
+    return {i.inputs["tags"]["builder"]: i.inputs["tags"]["pool"] for i in build_resources(run, INSTANCE)}
+
+
+def test_every_builder_is_its_own_identity(each_stack, stack_values):
+    config = build_config(stack_values, each_stack)
+    expected = {f"{pool['name']}-{n}": pool["name"] for pool in config["pools"] for n in range(1, pool["builders"] + 1)}
+    assert builder_pools(each_stack) == expected
+    instances = build_resources(each_stack, INSTANCE)
+    profiles = [i.inputs["iamInstanceProfile"] for i in instances]
+    assert len(set(profiles)) == len(instances) == len(expected)
+    assert sorted(each_stack.outputs["builderRoleArns"]) == sorted(expected)
+    assert len(set(each_stack.outputs["builderRoleArns"].values())) == len(expected)
+
+
+def test_builders_write_only_under_their_own_prefix(each_stack):
     artifacts = each_stack.outputs["buildArtifactsBucket"]
     sources = each_stack.outputs["sourceMirrorBucket"]
-    for pool in each_stack.outputs["builderInstanceIds"]:
+    for builder, pool in builder_pools(each_stack).items():
         # Session transcripts are the one other write (tests/unit/test_operator_sessions.py).
-        statements = [s for doc in role_policies(each_stack, pool).values() for s in doc["Statement"]
+        statements = [s for doc in role_policies(each_stack, builder).values() for s in doc["Statement"]
                       if s["Sid"] != "WriteSessionTranscripts"]
         writes = [s for s in statements if any(a.startswith("s3:Put") for a in s["Action"])]
-        assert [w["Resource"] for w in writes] == [[f"arn:aws:s3:::{artifacts}/{pool}/*"]]
+        assert [w["Resource"] for w in writes] == [[f"arn:aws:s3:::{artifacts}/{pool}/{builder}/*"]]
         s3_actions = {a for s in statements for a in s["Action"] if a.startswith("s3:")}
         assert not any(a.startswith("s3:Delete") for a in s3_actions)
         reads = [s for s in statements if "s3:GetObject" in s["Action"]]
@@ -284,11 +300,12 @@ def test_prod_pool_with_one_builder_is_refused(declare_with, stack_values):
     assert "at least 2" in str(error)
 
 
-def test_one_builder_is_fine_outside_prod(declare_with, stack_values):
-    values = stack_values("staging")
-    values[f"{NS}:build"]["pools"][0]["builders"] = 1
-    run = declare_with(values, "staging")
-    assert len(run.outputs["builderInstanceIds"]["products"]) == 1
+def test_builders_may_share_an_availability_zone_outside_prod(declared):
+    """dev has one AZ: its two builders per pool (a release needs two agreeing identities) share it;
+    a pool of one builder is refused (tests/unit/test_release_config.py)."""
+    run = declared("dev")
+    assert len(run.outputs["builderInstanceIds"]["products"]) == 2
+    assert len(set(run.outputs["builderAvailabilityZones"]["products"])) == 1
 
 
 @pytest.mark.parametrize("version", ["*", ">= 12", "12.2; rm -rf /", ""])

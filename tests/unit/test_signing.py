@@ -335,7 +335,9 @@ def test_signers_read_only_their_class_artifacts_and_write_only_their_class_rele
         expected_pools = sorted(p["name"] for p in pools if p["purpose"] == signing_class)
         assert reads == sorted(f"arn:aws:s3:::{artifacts}/{pool}/*" for pool in expected_pools)
         writes = sorted(r for s in statements if "s3:PutObject" in s["Action"] for r in s["Resource"])
-        assert writes == [f"arn:aws:s3:::{releases}/releases/{signing_class}/*"]
+        # ... plus its release records (envelope digests) in the audit archive.
+        assert writes == sorted([f"arn:aws:s3:::{releases}/releases/{signing_class}/*",
+                                 f"arn:aws:s3:::{run.outputs['auditArchiveBucket']}/release-records/{signing_class}/*"])
         assert not any(a.startswith("s3:Delete") for s in statements for a in s["Action"])
         assert not any(s["Action"] == ["kms:Sign"] for s in statements), "signing is granted by the key policy alone"
 

@@ -1,0 +1,61 @@
+"""`tcenter keys STACK`: the documented command per class, offline; `--fetch` against moto's
+KMS writes a PEM that is the key's real public half."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tcenter import cli
+
+
+@pytest.fixture(scope="module")
+def printed():
+    import contextlib
+    import io
+
+    out = {}
+    for stack in ("dev", "zurich-prod"):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            assert cli.main(["keys", stack]) == 0
+        out[stack] = buffer.getvalue().splitlines()
+    return out
+
+
+def test_kms_stacks_print_get_public_key_per_class(printed):
+    commands = [line for line in printed["dev"] if not line.startswith("#")]
+    assert len(commands) == 2
+    for signing_class, command in zip(("products", "av-databases"), commands):
+        assert command.startswith("aws kms get-public-key --region eu-central-2 ")
+        assert f"--key-id alias/tc/dev/signing/{signing_class} " in command
+        assert command.endswith(f"openssl pkey -pubin -inform DER -out {signing_class}.pub.pem")
+
+
+def test_cloudhsm_stacks_print_the_published_public_half(printed, declared):
+    releases = declared("zurich-prod").outputs["releaseBucket"]
+    commands = [line for line in printed["zurich-prod"] if not line.startswith("#")]
+    assert commands == [f"aws s3 cp --region eu-central-2 s3://{releases}/releases/{c}/public-key.pem {c}.pub.pem"
+                        for c in ("products", "av-databases")]
+
+
+def test_fetch_writes_the_kms_public_key_as_pem(tmp_path, monkeypatch):
+    import boto3
+    import moto
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_der_public_key, load_pem_public_key
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-central-2"}.items():
+        monkeypatch.setenv(name, value)
+    with moto.mock_aws():
+        kms = boto3.client("kms", region_name="eu-central-2")
+        expected = {}
+        for signing_class in ("products", "av-databases"):
+            key_id = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P384")["KeyMetadata"]["KeyId"]
+            kms.create_alias(AliasName=f"alias/tc/dev/signing/{signing_class}", TargetKeyId=key_id)
+            expected[signing_class] = load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
+        assert cli.main(["keys", "dev", "--fetch", str(tmp_path)]) == 0
+    for signing_class, public in expected.items():
+        written = load_pem_public_key(Path(tmp_path / f"{signing_class}.pub.pem").read_bytes())
+        assert written.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo) == \
+            public.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
