@@ -13,7 +13,7 @@ from .audit import AuditLogStore, AuditLogStoreArgs, AuditTrail, AuditTrailArgs
 from .audit import log_group_name as audit_log_group_name
 from .build import BuildFleet, BuildFleetArgs
 from .config import CenterConfig
-from .config.base import REGION
+from .awsfacts import REGION, log_group_arn
 from .data import RegionalDataStore, RegionalDataStoreArgs
 from .layout import default_tags, resource_name, reviewer_zone_name
 from .network import NetworkZones, NetworkZonesArgs
@@ -153,7 +153,7 @@ class TransparencyCenter(pulumi.ComponentResource):
         # --- reviewer zones: one ReviewerZone per organization -------------------------------
         # Scopes map to what the zones above expose; a zone that exposes nothing for a scope
         # simply grants nothing (extension point: add its ReviewMaterial here).
-        trail_log_group_arn = f"arn:aws:logs:{REGION}:{account}:log-group:{audit_log_group_name(stack, 'cloudtrail')}"
+        trail_log_group_arn = log_group_arn(account, audit_log_group_name(stack, 'cloudtrail'))
         audit_log_group_arns = [trail_log_group_arn, self.network.flow_log_group.arn,
                                 self.audit_store.session_log_group.arn]
         review_materials = [

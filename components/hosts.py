@@ -29,6 +29,8 @@ import shlex
 
 import jinja2
 
+from .awsfacts import HTTPS
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 AMAZON_TIME_SYNC = "169.254.169.123"
@@ -205,8 +207,8 @@ def egress_rules(network: HostNetwork, extra: Sequence[EgressRule] = (), metadat
         EgressRule("Amazon-provided DNS over TCP", (network.dns_resolver, AMAZON_DNS_LINK_LOCAL), "tcp", (53,)),
         EgressRule("instance metadata (IMDSv2): role credentials for the agents only",
                    (INSTANCE_METADATA,), "tcp", (80,), users=tuple(metadata_users)),
-        EgressRule("interface endpoints of the endpoints zone", (network.endpoints_cidr,), "tcp", (443,)),
-        EgressRule("S3 through the gateway endpoint (the S3 prefix list)", tuple(sorted(network.s3_cidrs)), "tcp", (443,)),
+        EgressRule("interface endpoints of the endpoints zone", (network.endpoints_cidr,), "tcp", (HTTPS,)),
+        EgressRule("S3 through the gateway endpoint (the S3 prefix list)", tuple(sorted(network.s3_cidrs)), "tcp", (HTTPS,)),
         *extra,
     ]
 

@@ -11,6 +11,7 @@ policy pack, a reviewer reading the plan) sees them without following references
 Usage (the caller owns the role, key, security group and user data):
 
     host = HardenedHost("build-products", HardenedHostArgs(
+        template_name=layout.account_name(stack, "build", "products-1"),
         ami_id=config.ami_id, instance_type="c6i.xlarge",
         subnet_ids=[subnet_by_az[az] for az in layout.spread(2, az_ids)],
         security_group_ids=[sg.id], role=role, volume_key=key,
@@ -46,6 +47,8 @@ ROOT_DEVICE_NAME = "/dev/xvda"
 
 @dataclass(frozen=True)
 class HardenedHostArgs:
+    template_name: str
+    """The launch template's account-unique name (`layout.account_name(stack, ...)`)."""
     ami_id: str
     """A pinned AMI id (validated by the config model); never looked up as 'latest'."""
     instance_type: str
@@ -63,8 +66,6 @@ class HardenedHostArgs:
     Output is fine (rendered in `apply` from deploy-time values such as the S3 prefix list
     CIDRs). Never secrets: anyone with ec2:DescribeInstanceAttribute can read it."""
     root_volume_gib: int = 40
-    template_name: str = ""
-    """The launch template's account-unique name; default `<component name>-<stack>`."""
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -91,7 +92,7 @@ class HardenedHost(pulumi.ComponentResource):
 
         self.launch_template = aws.ec2.LaunchTemplate(
             resource_name(name, "template"),
-            name=args.template_name or f"{name}-{pulumi.get_stack()}",
+            name=args.template_name,
             description=args.description or f"{name}: hardened host (IMDSv2, no public IP, encrypted EBS, no key pair)",
             image_id=args.ami_id,
             instance_type=args.instance_type,

@@ -24,12 +24,14 @@ from typing import Any
 
 import yaml
 
+from components import awsfacts
+from components.awsfacts import REGION
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 S3_PREFIX_LIST_STAND_IN = ("3.5.136.0/22", "16.12.32.0/22", "52.95.139.0/24")
 """Stand-in CIDRs for the S3 prefix list of eu-central-2, which AWS supplies at deploy time."""
 
-REGION = "eu-central-2"
 
 
 class EngineError(Exception):
@@ -91,7 +93,7 @@ class StandInMocks:
     # pulumi.runtime.Mocks interface ------------------------------------------------------
     def call(self, args: Any) -> tuple[dict, list | None]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return ({"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:user/stand-in",
+            return ({"accountId": self.account_id, "arn": awsfacts.arn("iam", "user/stand-in", self.account_id),
                      "userId": "STANDIN", "id": self.account_id}, None)
         if args.token == "aws:index/getRegion:getRegion":
             return ({"name": REGION, "region": REGION, "id": REGION}, None)
@@ -120,28 +122,28 @@ class StandInMocks:
         physical = inputs.get("name") or inputs.get("bucket")
         if typ == "aws:s3/bucket:Bucket":
             resource_id = physical
-            state["arn"] = f"arn:aws:s3:::{physical}"
+            state["arn"] = awsfacts.bucket_arn(physical)
             state["bucket"] = physical
         elif typ == "aws:kms/key:Key":
             resource_id = _stable_uuid(typ, name)
             state["keyId"] = resource_id
-            state["arn"] = f"arn:aws:kms:{REGION}:{account}:key/{resource_id}"
+            state["arn"] = awsfacts.key_arn(account, resource_id)
         elif typ == "aws:kms/alias:Alias":
             resource_id = physical
-            state["arn"] = f"arn:aws:kms:{REGION}:{account}:{physical}"
+            state["arn"] = awsfacts.alias_arn(account, physical)
         elif typ == "aws:iam/role:Role":
             resource_id = physical or name
             state["name"] = resource_id
-            state["arn"] = f"arn:aws:iam::{account}:role/{resource_id}"
+            state["arn"] = awsfacts.role_arn(account, resource_id)
             state["uniqueId"] = f"AROA{_stable_id(typ, name, length=16).upper()}"
         elif typ == "aws:iam/instanceProfile:InstanceProfile":
             resource_id = physical or name
-            state["arn"] = f"arn:aws:iam::{account}:instance-profile/{resource_id}"
+            state["arn"] = awsfacts.arn("iam", f"instance-profile/{resource_id}", account)
         elif typ == "aws:iam/policy:Policy":
-            state["arn"] = f"arn:aws:iam::{account}:policy/{physical or name}"
+            state["arn"] = awsfacts.arn("iam", f"policy/{physical or name}", account)
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             resource_id = physical or name
-            state["arn"] = f"arn:aws:logs:{REGION}:{account}:log-group:{resource_id}"
+            state["arn"] = awsfacts.log_group_arn(account, resource_id)
         elif typ == "aws:ec2/vpc:Vpc":
             resource_id = f"vpc-{_stable_id(typ, name)}"
             state["defaultNetworkAclId"] = f"acl-{_stable_id('default-acl', name)}"
@@ -153,7 +155,7 @@ class StandInMocks:
                 state["cidrBlocks"] = list(S3_PREFIX_LIST_STAND_IN)
                 state["prefixListId"] = f"pl-{_stable_id('s3', length=8)}"
         elif typ == "aws:cloudtrail/trail:Trail":
-            state["arn"] = f"arn:aws:cloudtrail:{REGION}:{account}:trail/{physical or name}"
+            state["arn"] = awsfacts.trail_arn(account, physical or name)
         elif typ == "aws:cloudhsmv2/cluster:Cluster":
             resource_id = f"cluster-{_stable_id(typ, name, length=11)}"
             state["clusterId"] = resource_id
@@ -167,15 +169,15 @@ class StandInMocks:
             state["hsmEniId"] = f"eni-{_stable_id('hsm-eni', name)}"
         elif typ == "aws:dynamodb/table:Table":
             resource_id = physical or name
-            state["arn"] = f"arn:aws:dynamodb:{REGION}:{account}:table/{resource_id}"
+            state["arn"] = awsfacts.table_arn(account, resource_id)
         elif typ == "aws:ec2clientvpn/endpoint:Endpoint":
             resource_id = f"cvpn-endpoint-{_stable_id(typ, name)}"
-            state["arn"] = f"arn:aws:ec2:{REGION}:{account}:client-vpn-endpoint/{resource_id}"
+            state["arn"] = awsfacts.ec2_arn(account, "client-vpn-endpoint", resource_id)
             state["dnsName"] = f"*.{resource_id}.prod.clientvpn.{REGION}.amazonaws.com"
         elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state["latestVersion"] = 1
         if "arn" not in state and module:
-            state["arn"] = f"arn:aws:{module}:{REGION}:{account}:{kind.lower()}/{resource_id}"
+            state["arn"] = awsfacts.arn(module, f"{kind.lower()}/{resource_id}", account, REGION)
         state.setdefault("id", resource_id)
         return (resource_id, state)
 
