@@ -196,7 +196,8 @@ def canonical_policy(document: Any) -> Any:
 
 # --- the plan side --------------------------------------------------------------------------------
 
-def identity(resource: dict[str, Any], aliases_by_key: dict[str, list[str]]) -> str | None:
+def identity(resource: dict[str, Any], aliases_by_key: dict[str, list[str]],
+             vpc_names: dict[str, str] | None = None) -> str | None:
     """The physical name a declared resource is found by in the account."""
     kind = resource["type"]
     inputs = resource.get("inputs") or {}
@@ -205,7 +206,7 @@ def identity(resource: dict[str, Any], aliases_by_key: dict[str, list[str]]) -> 
                 "aws:ec2/instance:Instance"):
         return (inputs.get("tags") or {}).get("Name")
     if kind == "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
-        return "default"
+        return f"default@{(vpc_names or {}).get(inputs.get('vpcId', ''), inputs.get('vpcId'))}"
     if kind in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:cloudtrail/trail:Trail",
                 "aws:cloudwatch/logGroup:LogGroup", "aws:kms/alias:Alias"):
         return inputs.get("name")
@@ -236,13 +237,15 @@ def declared(plan: dict[str, Any]) -> Declared:
     for r in resources:
         if r["type"] == "aws:kms/alias:Alias":
             aliases.setdefault(r["inputs"].get("targetKeyId", ""), []).append(r["inputs"]["name"])
+    vpc_names = {(r.get("outputs") or {}).get("id", ""): (r["inputs"].get("tags") or {}).get("Name", "")
+                 for r in resources if r["type"] == "aws:ec2/vpc:Vpc"}
     by_key: dict[tuple[str, str], dict[str, Any]] = {}
     key_arns: dict[str, str] = {}
     sg_ids: dict[str, str] = {}
     for r in resources:
         if r["type"] not in ATTESTED_TYPES:
             continue
-        name = identity(r, aliases)
+        name = identity(r, aliases, vpc_names)
         if name is None:
             continue
         by_key[(r["type"], name)] = r
@@ -319,6 +322,7 @@ def _rule_text(rule: dict[str, Any]) -> str:
 def read_ec2(reader: Reader, live: Live) -> None:
     vpcs = reader.call("ec2", "describe_vpcs", "Vpcs")
     live.read_types.update(t for t in ATTESTED_TYPES if t.startswith("aws:ec2/"))
+    vpc_names = {v["VpcId"]: _tags(v.get("Tags")).get("Name", v["VpcId"]) for v in vpcs}
     for vpc in vpcs:
         name = _tags(vpc.get("Tags")).get("Name")
         if name:
@@ -336,7 +340,8 @@ def read_ec2(reader: Reader, live: Live) -> None:
         inputs = {"ingress": _sg_rules(group.get("IpPermissions", []), live.sg_id_to_name),
                   "egress": _sg_rules(group.get("IpPermissionsEgress", []), live.sg_id_to_name), "tags": tags}
         if group["GroupName"] == "default":
-            live.put("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default", inputs)
+            live.put("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+                     f"default@{vpc_names.get(group.get('VpcId', ''), group.get('VpcId'))}", inputs)
         elif tags.get("Name"):
             live.put("aws:ec2/securityGroup:SecurityGroup", tags["Name"], inputs)
     for acl in reader.call("ec2", "describe_network_acls", "NetworkAcls"):
