@@ -170,7 +170,7 @@ class ReviewerZone(pulumi.ComponentResource):
             description=f"Permission boundary of {org.name}'s reviewer role: read-only review, never customer data or signing",
             policy=pulumi.Output.json_dumps(
                 policies.reviewer_boundary_policy(denied, f"alias/{session_key_alias}", args.account_id,
-                                                  self.document_name)),
+                                                  self.document_name, attest_read_statements())),
             tags=tags,
             opts=child,
         )
@@ -236,6 +236,7 @@ class ReviewerZone(pulumi.ComponentResource):
         readers = [self.role] + ([self.workstation_role] if self.workstation_role else [])
         for reader in readers:
             reader.add_policy("deny-customer-data-and-signing", policies.reviewer_deny_statements(denied))
+        self.role.add_policy("attest-read-metadata", attest_read_statements())
         for material in sorted(args.materials, key=lambda m: (m.scope, m.label)):
             if material.label in self.material_grants:
                 raise ValueError(f"{name}: two review materials are labelled {material.label!r}")
@@ -491,6 +492,28 @@ def workstation_profile(values: WorkstationValues) -> hosts.HostProfile:
     ]
     base = hosts.base_profile(values.network, metadata_users=("root", str(REVIEW_SESSION_UID)))
     return base.extend("workstation", files=files, enabled_units=[REVIEW_USER_UNIT], environment=env)
+
+
+ATTEST_READ_ACTIONS = (
+    "ec2:DescribeAddresses", "ec2:DescribeInstances", "ec2:DescribeInternetGateways", "ec2:DescribeNatGateways",
+    "ec2:DescribeNetworkAcls", "ec2:DescribeRouteTables", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets",
+    "ec2:DescribeVpcEndpoints", "ec2:DescribeVpcPeeringConnections", "ec2:DescribeVpcs",
+    "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfiles",
+    "iam:ListRolePolicies", "iam:ListRoles",
+    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants", "kms:ListKeys",
+    "s3:GetBucketObjectLockConfiguration", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration", "s3:ListAllMyBuckets",
+    "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus",
+    "logs:DescribeLogGroups", "cloudhsm:DescribeClusters", "route53resolver:ListFirewallRuleGroupAssociations",
+)
+"""Exactly the calls `tcenter attest` makes (docs/review.md): configuration metadata only,
+never an object, a log event, a decrypt or a signature. The reviewer's denies still apply."""
+
+
+def attest_read_statements() -> list[dict[str, Any]]:
+    """The reviewer role reads the account's configuration for `tcenter attest`. Describe/List
+    calls have no resource-level permissions, hence "*"; the boundary allows the same."""
+    return [policies.statement("AttestReadConfigurationMetadata", ATTEST_READ_ACTIONS, "*")]
 
 
 def grant_log_group_read(role: Role, label: str, log_group_arns: Sequence[pulumi.Input[str]]) -> aws.iam.RolePolicy:
