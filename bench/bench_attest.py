@@ -22,9 +22,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tcenter import attest  # noqa: E402
-from tcenter.plan import plan_stack  # noqa: E402
-from tests.attest.provision import provision  # noqa: E402
+from tcenter import attest
+from tcenter.plan import plan_stack
+from tests.attest.provision import provision
 
 
 def doubled(plan: dict[str, Any]) -> dict[str, Any]:

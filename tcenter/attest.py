@@ -27,8 +27,9 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 EXIT_OK = 0
 EXIT_ERROR = 3
@@ -104,8 +105,8 @@ def client_config() -> Any:
 class Reader:
     """Read-only calls, paginated, with AccessDenied and NotImplemented turned into findings."""
 
-    DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthFailure",
-              "UnrecognizedClientException", "InvalidClientTokenId"}
+    DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthFailure",
+              "UnrecognizedClientException", "InvalidClientTokenId"})
 
     def __init__(self, session: Any, report: Report):
         self.session = session

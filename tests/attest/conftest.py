@@ -4,7 +4,8 @@ an account holding what that plan declares, provisioned through boto3 from the p
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
