@@ -601,9 +601,14 @@ def _key_name(value: Any, decl: Declared) -> Any:
     return decl.key_arn_to_identity.get(value, value) if isinstance(value, str) else value
 
 
-def _compare(kind: str, name: str, want: dict[str, Any], have: dict[str, Any], decl: Declared) -> list[str]:
-    """The attributes that matter, per type: a list of human-readable differences."""
+def _compare(kind: str, name: str, want: dict[str, Any], have: dict[str, Any], decl: Declared,
+             keys_read: bool = True) -> list[str]:
+    """The attributes that matter, per type: a list of human-readable differences. Without the
+    keys read (KMS unread), which key encrypts what cannot be told: those attributes are skipped."""
     diffs: list[str] = []
+    if not keys_read:
+        decl = Declared(decl.by_key, {}, decl.sg_id_to_name)
+        want, have = _without_keys(want), _without_keys(have)
 
     def same(label: str, expected: Any, actual: Any) -> None:
         if expected != actual:
@@ -705,6 +710,17 @@ def _declared_live_keys(decl: Declared, live: Live) -> set[tuple[str, str]]:
     return keys
 
 
+def _without_keys(inputs: dict[str, Any]) -> dict[str, Any]:
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: (None if k in ("kmsKeyId", "kmsMasterKeyId") else strip(v)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(inputs)
+
+
 def compare(plan: dict[str, Any], decl: Declared, live: Live, report: Report) -> None:
     for (kind, name), resource in sorted(decl.by_key.items()):
         if kind not in live.read_types:
@@ -713,7 +729,8 @@ def compare(plan: dict[str, Any], decl: Declared, live: Live, report: Report) ->
         if found is None:
             report.findings.append(Finding("missing", kind, resource["name"], f"{name}: declared, not found in the account"))
             continue
-        for difference in _compare(kind, name, resource.get("inputs") or {}, found["inputs"], decl):
+        keys_read = "aws:kms/key:Key" in live.read_types
+        for difference in _compare(kind, name, resource.get("inputs") or {}, found["inputs"], decl, keys_read):
             target = "extra" if difference.startswith("extra ") else "drifted"
             report.findings.append(Finding(target, kind, resource["name"], f"{name}: {difference}"))
     matched = _declared_live_keys(decl, live)

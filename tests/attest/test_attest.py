@@ -178,7 +178,8 @@ def test_access_denied_service_is_unread_and_attest_finishes(deployed: Provision
     unread = report.of("unread")
     assert [f.type for f in unread] == ["kms"] and "AccessDeniedException" in unread[0].message
     assert not any(f.type.startswith("aws:kms/") for f in report.of("missing"))
-    assert not any(f.type.startswith("aws:s3/") for f in report.findings if f.kind in ("missing", "extra"))
+    assert not any(f.type.startswith("aws:s3/") for f in report.findings if f.kind in ("missing", "extra", "drifted"))
+    assert report.drift == [], "an unread service must not cause false drift elsewhere"
 
 
 def test_cli_exit_codes_and_formats(deployed: Provisioner, dev_plan: dict[str, Any], tmp_path: Any, capsys: Any) -> None:
