@@ -27,6 +27,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import hosts, policies
+from .awsfacts import bucket_arn, key_arn, role_arn, trail_arn
 from .config.base import REGION
 from .config.reviewers import ReviewScope, ReviewerOrgConfig, SessionConfig
 from .iam import Role, RoleArgs, instance_role
@@ -170,7 +171,8 @@ class ReviewerZone(pulumi.ComponentResource):
             description=f"Permission boundary of {org.name}'s reviewer role: read-only review, never customer data or signing",
             policy=pulumi.Output.json_dumps(
                 policies.reviewer_boundary_policy(denied, f"alias/{session_key_alias}", args.account_id,
-                                                  self.document_name)),
+                                                  self.document_name,
+                                                  attest_read_statements(args.account_id, args.stack))),
             tags=tags,
             opts=child,
         )
@@ -233,6 +235,7 @@ class ReviewerZone(pulumi.ComponentResource):
         readers = [self.role] + ([self.workstation_role] if self.workstation_role else [])
         for reader in readers:
             reader.add_policy("deny-customer-data-and-signing", policies.reviewer_deny_statements(denied))
+        self.role.add_policy("attest-read-metadata", attest_read_statements(args.account_id, args.stack))
         for material in sorted(args.materials, key=lambda m: (m.scope, m.label)):
             if material.label in self.material_grants:
                 raise ValueError(f"{name}: two review materials are labelled {material.label!r}")
@@ -497,6 +500,36 @@ def workstation_profile(values: WorkstationValues) -> hosts.HostProfile:
     base = hosts.base_profile(values.network, metadata_users=("root", str(REVIEW_SESSION_UID)))
     return base.extend("workstation", packages={name: "" for name in WORKSTATION_PACKAGES}, files=files,
                        enabled_units=[REVIEW_USER_UNIT], environment=env)
+
+
+ATTEST_LIST_ACTIONS = (
+    "ec2:DescribeAddresses", "ec2:DescribeInstances", "ec2:DescribeInternetGateways", "ec2:DescribeNatGateways",
+    "ec2:DescribeNetworkAcls", "ec2:DescribeRouteTables", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets",
+    "ec2:DescribeVpcEndpoints", "ec2:DescribeVpcPeeringConnections", "ec2:DescribeVpcs",
+    "iam:ListInstanceProfiles", "iam:ListRoles", "kms:ListAliases", "kms:ListKeys", "s3:ListAllMyBuckets",
+    "cloudtrail:DescribeTrails", "logs:DescribeLogGroups", "cloudhsm:DescribeClusters",
+    "route53resolver:ListFirewallRuleGroupAssociations",
+)
+"""Calls `tcenter attest` makes that have no resource-level permissions (Resource "*")."""
+ATTEST_ROLE_ACTIONS = ("iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies")
+ATTEST_KEY_ACTIONS = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants")
+ATTEST_BUCKET_ACTIONS = ("s3:GetBucketObjectLockConfiguration", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
+                         "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration")
+ATTEST_TRAIL_ACTIONS = ("cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus")
+
+
+def attest_read_statements(account_id: str, stack: str) -> list[dict[str, Any]]:
+    """Exactly the calls `tcenter attest` makes (docs/review.md): configuration metadata only,
+    never an object, a log event, a decrypt or a signature; the reviewer's denies still apply.
+    Restrictable calls are scoped to the center's roles, this account's keys and trails, and
+    the center's buckets; the permission boundary allows the same."""
+    return [
+        policies.statement("AttestListConfiguration", ATTEST_LIST_ACTIONS, "*"),
+        policies.statement("AttestReadCenterRoles", ATTEST_ROLE_ACTIONS, [role_arn(account_id, f"tc-{stack}-*")]),
+        policies.statement("AttestReadKeyMetadata", ATTEST_KEY_ACTIONS, [key_arn(account_id, "*")]),
+        policies.statement("AttestReadBucketConfiguration", ATTEST_BUCKET_ACTIONS, [bucket_arn("tc-*")]),
+        policies.statement("AttestReadTrailStatus", ATTEST_TRAIL_ACTIONS, [trail_arn(account_id, "*")]),
+    ]
 
 
 def grant_log_group_read(role: Role, label: str, log_group_arns: Sequence[pulumi.Input[str]]) -> aws.iam.RolePolicy:

@@ -378,7 +378,7 @@ def build_parser(with_check: bool = True) -> argparse.ArgumentParser:
     """`with_check` loads tcenter.check to describe its options (only when it is the command:
     it imports the rule set, which the fast commands like `diff` do not need)."""
     parser = _Parser(prog="tcenter", description="Credential-free review of the transparency center.",
-                     epilog="exit codes: 0 ok/no changes, 1 changes, 2 dangerous changes, 3 error, 64 usage")
+                     epilog="exit codes: 0 ok/no changes, 1 changes, 2 dangerous changes, 3 error, 4 drift (attest), 64 usage")
     parser.add_argument("-C", "--project-dir", help="the Pulumi project to plan (default: this checkout)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -437,6 +437,12 @@ def build_parser(with_check: bool = True) -> argparse.ArgumentParser:
     p = sub.add_parser("keys", help="how to get the public signing keys of a stack as PEM")
     keys.configure_parser(p)
     p.set_defaults(func=keys.run)
+
+    from . import attest
+
+    p = sub.add_parser("attest", help="compare the live account with a stack's plan (read-only; exit 0 match, 4 drift)")
+    attest.configure_parser(p)
+    p.set_defaults(func=attest.run)
     return parser
 
 

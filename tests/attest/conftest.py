@@ -1,0 +1,100 @@
+"""A moto server on 127.0.0.1 (free port), started and stopped here; the dev plan, planned once;
+an account holding what that plan declares, provisioned through boto3 from the plan itself."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.attest.provision import Provisioner, provision
+
+pytest.importorskip("moto.server", reason="moto[server] is a test dependency (pyproject.toml)")
+
+REQUEST_BUDGET = 2500  # moto requests per test: provisioning plus one attest run
+
+
+@pytest.fixture(scope="session")
+def dev_plan() -> dict[str, Any]:
+    from tcenter.plan import plan_stack
+
+    return plan_stack("dev")
+
+
+def plan_account(plan: dict[str, Any]) -> str:
+    """The account the plan was made for (moto then answers as that account)."""
+    role = next(r for r in plan["resources"] if r["type"] == "aws:iam/role:Role")
+    return role["outputs"]["arn"].split(":")[4]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(dev_plan: dict[str, Any]) -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    saved = {k: os.environ.get(k) for k in ("MOTO_ACCOUNT_ID", "MOTO_IAM_LOAD_MANAGED_POLICIES")}
+    os.environ["MOTO_ACCOUNT_ID"] = plan_account(dev_plan)
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # AWS managed policies the plan attaches
+
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture()
+def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The standard AWS environment pointed at moto; a fresh account per test."""
+    import urllib.request
+
+    for variable in [v for v in os.environ if v.startswith("AWS_")]:
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-2")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+    yield moto_endpoint
+
+
+class Recorder:
+    """Every API call made through a session: service and operation."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.calls.append((model.service_model.service_name, model.name))
+        assert len(self.calls) <= REQUEST_BUDGET, "request budget exceeded"
+
+
+def recorded_session() -> tuple[Any, Recorder]:
+    import boto3
+
+    session = boto3.Session(region_name="eu-central-2")
+    recorder = Recorder()
+    session.events.register("before-call", recorder)
+    return session, recorder
+
+
+@pytest.fixture()
+def deployed(aws_env: str, dev_plan: dict[str, Any]) -> Provisioner:
+    import boto3
+
+    return provision(boto3.Session(region_name="eu-central-2"), dev_plan)
