@@ -121,9 +121,13 @@ def test_check_without_a_plan_is_a_usage_error(capsys):
 
 
 @pytest.mark.parametrize("option", [["-C", "DIR"], ["--project-dir", "DIR"], ["--project-dir=DIR"]])
-def test_project_dir_spellings(option, tmp_path):
-    args = cli.build_parser().parse_args([x.replace("DIR", str(tmp_path)) for x in option] + ["reach", "x.json"])
+def test_project_dir_spellings(option, tmp_path, capsys):
+    project = [x.replace("DIR", str(tmp_path)) for x in option]
+    args = cli.build_parser().parse_args([*project, "reach", "x.json"])
     assert args.project_dir == str(tmp_path) and args.command == "reach"
+    # through main: the option reaches the command (it plans in DIR, which is no project: 3), not 64
+    code, _, err = _run([*project, "check", "dev"], capsys)
+    assert code == cli.EXIT_ERROR and str(tmp_path) in err, err
 
 
 def test_git_revisions_keep_their_place_among_plan_files():
