@@ -2,8 +2,8 @@
 
 The same rules run in the CrossGuard pack (policy/) during `pulumi preview` and `pulumi up`;
 here they run offline, without credentials, on what `tcenter plan` recorded. Exit status 0
-when nothing is violated, 1 when anything is, 3 when the file is not a plan (tcenter's
-error status).
+when nothing is violated, 1 when anything is, 3 when the file is not a plan or the stack
+does not plan (tcenter's error status), 64 when neither a plan nor --rules is given.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import PROJECT_ROOT, EngineError, stack_names
-from .plan import PlanError, load, plan_stack
+from .plan import PlanError, load
 from .rules import RULES, Resource, Stack, Violation, check_all, environment_of_stack, normalize
 
 EXIT_ERROR = 3
@@ -61,7 +61,12 @@ def _load_or_plan(target: str, project_dir: str | None) -> dict[str, Any]:
     """A plan file; or, when no such file exists and the name is a stack, that stack's plan."""
     project = Path(project_dir).resolve() if project_dir else PROJECT_ROOT
     if not Path(target).exists() and target in stack_names(project):
-        return plan_stack(target, project_dir=project)
+        from .cli import CliError, plan_current
+
+        try:
+            return plan_current(target, project_dir=project)
+        except CliError as error:  # bad config or a program that raises: one line, like every command
+            raise PlanError(str(error)) from None
     return load(Path(target))
 
 
@@ -72,13 +77,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"{each.id:34} {each.control}\n{'':34} {each.description}", file=out)
         return 0
     if args.plan is None:
-        print("tcenter check: give a plan file (tcenter plan STACK -o PLAN.json), a stack name, or --rules",
-              file=sys.stderr)
-        return EXIT_ERROR
+        from .cli import UsageError
+
+        raise UsageError("give a plan file (tcenter plan STACK -o PLAN.json), a stack name, or --rules")
     try:
         plan = _load_or_plan(args.plan, getattr(args, "project_dir", None))
     except (PlanError, EngineError) as error:
-        print(f"tcenter check: {error}", file=sys.stderr)
+        from .cli import one_line
+
+        print(f"tcenter check: {one_line(str(error))}", file=sys.stderr)
         return EXIT_ERROR
     violations = check_plan(plan)
     stack = plan.get("stack", "?")

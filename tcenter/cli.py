@@ -1,6 +1,6 @@
 """`tcenter`: review the transparency center without AWS credentials or the Pulumi CLI.
 
-    tcenter review STACK [-o out/STACK]      plan + reachability + diagram + summary
+    tcenter review STACK|PLAN [-o out/STACK] plan + reachability + diagram + summary
     tcenter plan STACK [-o plan.json]        the versioned plan (docs/plan-format.md)
     tcenter diff BASE [HEAD] [--git REV]     what a change does (exit 0/1/2, see below)
     tcenter reach STACK|PLAN                 zone reachability matrix
@@ -261,7 +261,7 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     except diagram.GraphvizMissing as error:
         raise CliError(str(error)) from None
     for path in files:
-        _console().print(f"wrote {path}")
+        _console(stderr=True).print(f"wrote {path}")
     return EXIT_OK
 
 
@@ -318,13 +318,14 @@ def cmd_review(args: argparse.Namespace) -> int:
     from . import diagram, reach
     from .plan import save
 
-    plan = plan_current(args.stack)
-    out = Path(args.output or f"out/{args.stack}")
+    plan = plan_for(args.stack)
+    stack = plan["stack"]
+    out = Path(args.output or f"out/{stack}")
     out.mkdir(parents=True, exist_ok=True)
     save(plan, out / "plan.json")
     console = _console()
-    console.print(f"[bold]tcenter review {args.stack}[/bold]: wrote {out / 'plan.json'} "
-                  f"({len(plan['resources'])} resources; format docs/plan-format.md)")
+    _console(stderr=True).print(f"[bold]tcenter review {args.stack}[/bold]: wrote {out / 'plan.json'} "
+                                f"({len(plan['resources'])} resources; format docs/plan-format.md)")
     table, protected = summary(plan)
     console.print(table)
     if protected:
@@ -333,12 +334,12 @@ def cmd_review(args: argparse.Namespace) -> int:
         console.print("nothing is protected or retained: this stack is fully destroyable")
     result = reach.compute(plan)
     (out / "reach.json").write_text(reach.dumps(result), encoding="utf-8")
-    console.print(reach.render_table(result, f"Reachability of {args.stack} (TCP ports)"))
+    console.print(reach.render_table(result, f"Reachability of {stack} (TCP ports)"))
     console.print(f"[dim]{reach.LEGEND}[/dim]")
     try:
         with progress("rendering the diagram..."):
             files = diagram.render(plan, out)
-        console.print("diagram: " + ", ".join(str(f) for f in files))
+        _console(stderr=True).print("diagram: " + ", ".join(str(f) for f in files))
     except diagram.GraphvizMissing as error:
         _console(stderr=True).print(f"[yellow]diagram skipped:[/yellow] {error}")
     return EXIT_OK
@@ -365,25 +366,44 @@ def _check_module() -> Any:
 # --- argument parsing ---------------------------------------------------------------------------
 
 class UsageError(Exception):
-    pass
+    """Wrong usage of a command; printed as one line, exit 64."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        # One line (the usage synopsis wraps over several): the message and where help is.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _GitRevision(argparse.Action):
+    """`--git REV` joins the positional plan files as `git:REV`, in command-line order."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        sources = list(getattr(namespace, self.dest, None) or [])
+        sources.append(f"git:{values}")
+        setattr(namespace, self.dest, sources)
+
+
+class _PlanSources(argparse.Action):
+    """Positional plan files, appended after any `--git` seen before them (keeps the order)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        sources = list(getattr(namespace, self.dest, None) or [])
+        sources.extend(values)
+        setattr(namespace, self.dest, sources)
 
 
 def build_parser(with_check: bool = True) -> argparse.ArgumentParser:
-    """`with_check` loads tcenter.check to describe its options (only when it is the command:
-    it imports the rule set, which the fast commands like `diff` do not need)."""
+    """`with_check=False` leaves out tcenter.check's options (its rule set imports in ~0.2 s)."""
     parser = _Parser(prog="tcenter", description="Credential-free review of the transparency center.",
                      epilog="exit codes: 0 ok/no changes, 1 changes, 2 dangerous changes, 3 error, 4 drift (attest), 64 usage")
     parser.add_argument("-C", "--project-dir", help="the Pulumi project to plan (default: this checkout)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("review", help="plan, reachability table, diagram and summary of a stack (start here)")
-    p.add_argument("stack")
+    p.add_argument("stack", metavar="STACK|PLAN")
     p.add_argument("-o", "--output", help="directory (default out/STACK)")
     p.set_defaults(func=cmd_review)
 
@@ -396,8 +416,8 @@ def build_parser(with_check: bool = True) -> argparse.ArgumentParser:
                        description="BASE and HEAD are plan files, or `--git REV` (plans that revision). "
                                    "With one side only, HEAD is the working tree's --stack. "
                                    "Exit: 0 no changes, 1 changes, 2 dangerous changes, 3 error.")
-    p.add_argument("sources", nargs="*", metavar="PLAN")
-    p.add_argument("--git", action="append", default=[], metavar="REV",
+    p.add_argument("sources", nargs="*", metavar="PLAN", action=_PlanSources, default=[])
+    p.add_argument("--git", dest="sources", action=_GitRevision, metavar="REV",
                    help="a git revision to plan (in order with the plan files)")
     p.add_argument("-s", "--stack", help="stack to plan for --git and for the working tree")
     p.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
@@ -446,31 +466,11 @@ def build_parser(with_check: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
-def _git_args_in_order(argv: list[str]) -> list[str]:
-    """`--git REV` becomes a positional `git:REV`, keeping its place among the plan files."""
-    out, index = [], 0
-    while index < len(argv):
-        arg = argv[index]
-        if arg == "--git" and index + 1 < len(argv):
-            out.append(f"git:{argv[index + 1]}")
-            index += 2
-            continue
-        if arg.startswith("--git="):
-            out.append(f"git:{arg[6:]}")
-        else:
-            out.append(arg)
-        index += 1
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     global _project_dir
     argv = list(sys.argv[1:] if argv is None else argv)
-    command_at = 2 if argv[:1] in (["-C"], ["--project-dir"]) else 0
-    if argv[command_at:command_at + 1] == ["diff"]:
-        argv = [*argv[:command_at + 1], *_git_args_in_order(argv[command_at + 1:])]
     try:
-        parser = build_parser(with_check=argv[command_at:command_at + 1] == ["check"])
+        parser = build_parser()
     except Exception as error:  # noqa: BLE001 - a broken tcenter.check must not break the others
         print(f"tcenter: could not set up the `check` command: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -479,14 +479,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UsageError as error:
-        parser.print_usage(sys.stderr)
-        print(f"tcenter: error: {error}", file=sys.stderr)
+        print(f"tcenter {args.command}: error: {error} (see tcenter {args.command} --help)", file=sys.stderr)
         return EXIT_USAGE
     except CliError as error:
-        _console(stderr=True).print(f"[bold red]tcenter:[/bold red] {_escape(str(error))}")
+        _console(stderr=True).print(f"[bold red]tcenter:[/bold red] {_escape(one_line(str(error)))}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # last resort: the contract is one line, never a traceback
+        if os.environ.get("TCENTER_DEBUG"):
+            raise
+        print(f"tcenter: internal error: {type(error).__name__}: {error} (TCENTER_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return EXIT_ERROR
+
+
+def one_line(message: str) -> str:
+    """A multi-line message (a config error lists every problem) as the one line errors are."""
+    first, *rest = [line.strip() for line in message.splitlines() if line.strip()] or ["error"]
+    return " ".join([first, "; ".join(rest)]) if rest else first
 
 
 def _escape(text: str) -> str:
@@ -496,4 +507,7 @@ def _escape(text: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module, not __main__: subcommand modules raise tcenter.cli's error classes.
+    import importlib
+
+    sys.exit(importlib.import_module("tcenter.cli").main())

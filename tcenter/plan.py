@@ -105,7 +105,55 @@ def load(path: Path) -> dict[str, Any]:
         raise PlanError(f"{path}: not a {FORMAT} file")
     if plan.get("version") != VERSION:
         raise PlanError(f"{path}: plan format version {plan.get('version')}; this tcenter reads version {VERSION}")
+    problem = body_problem(plan)
+    if problem:
+        raise PlanError(f"{path}: not a valid plan: {problem}")
     return plan
+
+
+# What every command may rely on in a loaded plan: key -> allowed JSON types (None: may be null).
+_PLAN_FIELDS: dict[str, tuple[type, ...]] = {"stack": (str,), "resources": (list,), "outputs": (dict,)}
+_RESOURCE_FIELDS: dict[str, tuple[type, ...]] = {
+    "urn": (str,), "type": (str,), "name": (str,), "custom": (bool,), "parent": (str, type(None)),
+    "provider": (str, type(None)), "dependencies": (list,), "propertyDependencies": (dict,),
+    "options": (dict,), "inputs": (dict,), "outputs": (dict,),
+}
+_REQUIRED_RESOURCE_FIELDS = ("urn", "type", "name")
+_TYPE_NAMES = {str: "a string", list: "a list", dict: "an object", bool: "true/false", type(None): "null"}
+
+
+def _expected(types: tuple[type, ...]) -> str:
+    return " or ".join(_TYPE_NAMES[t] for t in types)
+
+
+def body_problem(plan: dict[str, Any]) -> str | None:
+    """The first structural defect of a plan's body, as '<key path> must be ...', or None."""
+    for key, types in _PLAN_FIELDS.items():
+        if key not in plan:
+            return f"missing key {key!r}"
+        if not isinstance(plan[key], types):
+            return f"{key!r} must be {_expected(types)}, not {type(plan[key]).__name__}"
+    seen: set[str] = set()
+    for index, resource in enumerate(plan["resources"]):
+        where = f"resources[{index}]"
+        if not isinstance(resource, dict):
+            return f"{where} must be an object, not {type(resource).__name__}"
+        for key in _REQUIRED_RESOURCE_FIELDS:
+            if key not in resource:
+                return f"{where} has no {key!r}"
+        for key, types in _RESOURCE_FIELDS.items():
+            if key in resource and not isinstance(resource[key], types):
+                return f"{where}.{key} must be {_expected(types)}, not {type(resource[key]).__name__}"
+        if resource["urn"] in seen:
+            return f"{where}: duplicate urn {resource['urn']!r}"
+        seen.add(resource["urn"])
+        for key in ("dependencies",):
+            if any(not isinstance(v, str) for v in resource.get(key, [])):
+                return f"{where}.{key} must be a list of urns (strings)"
+        for prop, urns in resource.get("propertyDependencies", {}).items():
+            if not isinstance(urns, list) or any(not isinstance(v, str) for v in urns):
+                return f"{where}.propertyDependencies.{prop} must be a list of urns (strings)"
+    return None
 
 
 def plan_stack(stack: str, **kwargs: Any) -> dict[str, Any]:
