@@ -161,7 +161,8 @@ class AuditLogStore(pulumi.ComponentResource):
             enable_key_rotation=True,
             multi_region=False,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-            policy=pulumi.Output.json_dumps(policies.session_stream_key_policy(args.account_id, args.key_administrators)),
+            policy=pulumi.Output.json_dumps(policies.session_stream_key_policy(
+                args.account_id, args.key_administrators, **args.teardown.key_lifecycle())),
             opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
         )
         self.operator_session_prefix = f"{SESSION_LOG_PREFIX}{OPERATOR_SESSION_FOLDER}"

@@ -48,7 +48,7 @@ class TransparencyCenter(pulumi.ComponentResource):
         self.config = config
         stack = config.stack
         account = config.access.account_id
-        teardown = Teardown.for_environment(config.environment)
+        teardown = Teardown.for_environment(config.environment, config.access.break_glass_role)
         admins = tuple(config.access.key_administrators)
         plan = config.network_plan()
 

@@ -14,11 +14,22 @@ from .awsfacts import account_root, role_arn, service_endpoint  # noqa: F401 - r
 VERSION = "2012-10-17"
 
 KEY_ADMIN_ACTIONS = [
-    "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
-    "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
-    "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:EnableKey",
+    "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants",
+    "kms:ListKeyPolicies", "kms:ListKeyRotations", "kms:ListResourceTags", "kms:PutKeyPolicy",
+    "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
 ]
-"""Administering a key, never using it: no Encrypt, Decrypt, GenerateDataKey or Sign."""
+"""Administering a key, never using it, listed one by one: no Encrypt, Decrypt,
+GenerateDataKey or Sign, and no CreateGrant (a grant would let an administrator hand itself
+Decrypt). kms:PutKeyPolicy stays: KMS's lockout safety check refuses a key policy unless the
+principal setting it (the deploying role, one of the administrators) may put the next one;
+every use of it is a CloudTrail management event (alarms: the organization issue)."""
+
+KEY_LIFECYCLE_ACTIONS = ["kms:DisableKey", "kms:ScheduleKeyDeletion"]
+"""Actions that make everything a key encrypted unreadable (a disabled trail key, a deleted
+data key). Destroyable stacks give them to the administrators (pulumi destroy schedules
+deletion); prod gives them to the break-glass role only (access.breakGlassRole)."""
 
 KEY_ENCRYPT_DECRYPT_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 KEY_DECRYPT_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]
@@ -79,8 +90,26 @@ def assume_role_by_principals(principal_arns: Sequence[str], require_mfa: bool =
 
 # --- key policies ---------------------------------------------------------------------
 
-def key_admin_statement(administrators: Sequence[str]) -> dict[str, Any]:
-    return statement("KeyAdministration", KEY_ADMIN_ACTIONS, principals={"AWS": sorted(administrators)})
+def key_admin_statements(
+    administrators: Sequence[str], *, guard_lifecycle: bool, break_glass_role: str | None = None,
+) -> list[dict[str, Any]]:
+    """Administration of a key. With `guard_lifecycle` (prod), DisableKey and
+    ScheduleKeyDeletion are denied to every principal but `break_glass_role` (to all when
+    it is None), whatever an IAM policy or a later statement allows."""
+    if not guard_lifecycle:
+        return [statement("KeyAdministration", KEY_ADMIN_ACTIONS + KEY_LIFECYCLE_ACTIONS, "*",
+                          principals={"AWS": sorted(administrators)})]
+    statements = [statement("KeyAdministration", KEY_ADMIN_ACTIONS, "*", principals={"AWS": sorted(administrators)})]
+    if break_glass_role is None:
+        statements.append(statement("DenyDisableOrDeleteToEveryone", KEY_LIFECYCLE_ACTIONS, "*",
+                                    effect="Deny", principals={"AWS": "*"}))
+        return statements
+    statements.append(statement("BreakGlassDisableOrDelete", KEY_LIFECYCLE_ACTIONS, "*",
+                                principals={"AWS": break_glass_role}))
+    statements.append(statement("DenyDisableOrDeleteButBreakGlass", KEY_LIFECYCLE_ACTIONS, "*",
+                                effect="Deny", principals={"AWS": "*"},
+                                conditions={"ArnNotEquals": {"aws:PrincipalArn": break_glass_role}}))
+    return statements
 
 
 def encryption_key_policy(
@@ -88,6 +117,9 @@ def encryption_key_policy(
     administrators: Sequence[str],
     via_services: Sequence[str],
     service_statements: Iterable[dict[str, Any]] = (),
+    *,
+    guard_lifecycle: bool = True,
+    break_glass_role: str | None = None,
 ) -> dict[str, Any]:
     """A symmetric key: administrators administer; principals of this account may use it
     only through the named AWS services, and only when an IAM policy grants it to them
@@ -101,7 +133,8 @@ def encryption_key_policy(
             "StringLike": {"kms:ViaService": sorted(service_endpoint(s) for s in via_services)},
         },
     )
-    return document(key_admin_statement(administrators), usage, *service_statements)
+    admin = key_admin_statements(administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role)
+    return document(*admin, usage, *service_statements)
 
 
 def logs_service_key_statement(account_id: str) -> dict[str, Any]:
@@ -222,20 +255,18 @@ def s3_log_delivery_key_statement(account_id: str) -> dict[str, Any]:
 
 # --- signing keys (SigningService) ----------------------------------------------------
 
-SIGNING_KEY_ADMIN_ACTIONS = sorted({*KEY_ADMIN_ACTIONS} - {"kms:Create*"} | {"kms:CreateAlias"})
-"""Administering a signing key: as for other keys, but `kms:Create*` would include
-`kms:CreateGrant`, and a grant lets a principal sign without the key policy naming it."""
 
 
 def signing_key_policy(
     account_id: str, administrators: Sequence[str], signer_role_arn: Any, kms_endpoint_id: Any,
+    *, guard_lifecycle: bool = True, break_glass_role: str | None = None,
 ) -> dict[str, Any]:
     """An asymmetric signing key: administrators administer; only the class's signer role
     signs, only through the center's KMS interface endpoint; public key and Verify are
     delegated to IAM of this account (granted to reviewers by `grant_verify`)."""
     everyone_here = {"AWS": account_root(account_id)}
     return document(
-        statement("KeyAdministration", SIGNING_KEY_ADMIN_ACTIONS, principals={"AWS": sorted(administrators)}),
+        *key_admin_statements(administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role),
         statement(
             "SignOnlyBySignerRoleThroughCenterEndpoint", KEY_SIGN_ACTIONS,
             principals={"AWS": signer_role_arn},
@@ -468,11 +499,13 @@ def ssm_managed_instance_statements() -> list[dict[str, Any]]:
     return [statement("SsmSessionManagerAgent", SSM_SESSION_ACTIONS, "*")]
 
 
-def session_stream_key_policy(account_id: str, administrators: Sequence[str]) -> dict[str, Any]:
+def session_stream_key_policy(
+    account_id: str, administrators: Sequence[str], *, guard_lifecycle: bool = True, break_glass_role: str | None = None,
+) -> dict[str, Any]:
     """A key for Session Manager streams: whoever starts a session makes a data key and the
     host's agent decrypts it, both calling KMS directly; IAM policies of this account decide who."""
     return document(
-        key_admin_statement(administrators),
+        *key_admin_statements(administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role),
         statement("SessionParticipantsThroughIam", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
                   principals={"AWS": account_root(account_id)},
                   conditions={"StringEquals": {"kms:CallerAccount": account_id}}),
