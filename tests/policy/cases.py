@@ -101,7 +101,7 @@ def _key(stack: str, name: str, *statements: dict[str, Any], protect: bool = Fal
 
 
 ADMIN = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/tc-platform-admin"},
-         "Action": ["kms:Describe*"], "Resource": "*"}
+         "Action": ["kms:DescribeKey"], "Resource": "*"}
 
 
 def _vpc(stack: str) -> dict[str, Any]:
@@ -244,6 +244,19 @@ def build_cases() -> list[Case]:
              [_key(d, "case-key", ADMIN)],
              [_key(d, "case-key", ADMIN, {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"},
                                           "Action": ["kms:Decrypt"], "Resource": "*"})]))
+
+    admin_role = f"arn:aws:iam::{ACCOUNT}:role/tc-platform-admin"
+    listed_admin = {"Sid": "KeyAdministration", "Effect": "Allow", "Principal": {"AWS": admin_role},
+                    "Action": ["kms:DescribeKey", "kms:PutKeyPolicy"], "Resource": "*"}
+    lifecycle_guard = {"Sid": "DenyDisableOrDelete", "Effect": "Deny", "Principal": {"AWS": "*"},
+                       "Action": ["kms:DisableKey", "kms:ScheduleKeyDeletion"], "Resource": "*"}
+    add(Case("kms-admin-wildcards", "kms-no-admin-grants", [_key(d, "case-key", listed_admin)],
+             [_key(d, "case-key", {**listed_admin, "Action": ["kms:Create*", "kms:Describe*"]})]))
+    add(Case("kms-admin-create-grant", "kms-no-admin-grants", [_key(d, "case-key", listed_admin)],
+             [_key(d, "case-key", {**listed_admin, "Action": ["kms:CreateGrant", "kms:DescribeKey"]})]))
+    add(Case("kms-prod-lifecycle-guard", "kms-no-admin-grants",
+             [_key(p, "case-key", listed_admin, lifecycle_guard, protect=True)],
+             [_key(p, "case-key", listed_admin, protect=True)], stack=p))
 
     def sign(role_name: str) -> dict[str, Any]:
         return {"Sid": "Sign", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/{role_name}"},
