@@ -15,6 +15,8 @@ import pulumi
 import pulumi_aws as aws
 
 from . import policies
+from .awsfacts import center_dns_names
+from .dns_firewall import DnsFirewall, DnsFirewallArgs
 from .config.base import REGION
 from .kms import EncryptionKey
 from .teardown import Teardown
@@ -22,6 +24,9 @@ from .layout import NetworkPlan, S3_GATEWAY, account_name, nacl_entries, resourc
 
 INTERFACE_ENDPOINT_SERVICES = ("ec2", "kms", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages", "sts")
 """AWS APIs the hosts need: SSM Session Manager, KMS, logs and metrics, STS, secrets."""
+
+GATEWAY_ENDPOINT_SERVICES = ("dynamodb", "s3")
+"""AWS APIs reached through gateway endpoints (routes, not ENIs); their names resolve publicly."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,14 @@ class NetworkZones(pulumi.ComponentResource):
             )
 
         self._flow_logs(name, args)
+        self.dns_firewall = DnsFirewall(
+            resource_name(name, "dns-firewall"),
+            DnsFirewallArgs(stack=args.stack, vpc_id=self.vpc.id,
+                            allowed_domains=center_dns_names(INTERFACE_ENDPOINT_SERVICES + GATEWAY_ENDPOINT_SERVICES),
+                            log_key=args.flow_log_key, log_retention_days=args.flow_log_retention_days,
+                            teardown=args.teardown),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.vpc_id = self.vpc.id
         self.register_outputs({
             "vpcId": self.vpc.id,
