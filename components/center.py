@@ -205,7 +205,8 @@ class TransparencyCenter(pulumi.ComponentResource):
         self.audit_trail = AuditTrail(
             resource_name(name, "audit-trail"),
             AuditTrailArgs(stack=stack, account_id=account, store=self.audit_store, config=config.audit,
-                           teardown=teardown, watched_bucket_arns=tuple(self.trail_watched_bucket_arns)),
+                           teardown=teardown, watched_bucket_arns=tuple(self.trail_watched_bucket_arns),
+                           watched_table_arns=tuple(store.table_arn for store in self.data_stores.values())),
             opts=area("audit"),
         )
 

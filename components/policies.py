@@ -326,12 +326,19 @@ def cloudtrail_log_delivery_statement(log_group_arn: Any) -> dict[str, Any]:
     return statement("DeliverTrailToLogGroup", ["logs:CreateLogStream", "logs:PutLogEvents"], [streams])
 
 
-def s3_data_event_selectors(bucket_arns: Sequence[Any]) -> list[dict[str, Any]]:
-    """Advanced event selectors: every management event, and object-level data events
-    (reads and writes) of the named buckets only."""
+def s3_data_event_selectors(
+    bucket_arns: Sequence[Any], *, read_bucket_arns: Sequence[Any] = (), table_arns: Sequence[Any] = (),
+) -> list[dict[str, Any]]:
+    """Advanced event selectors: every management event, object-level data events (reads
+    and writes) of `bucket_arns`, object reads of `read_bucket_arns` (the trail's own archive
+    and the access logs: their writes are the deliveries themselves, recording them would
+    feed back into the archive), and item-level data events of the DynamoDB `table_arns`."""
     from pulumi import Output
 
-    prefixes = [Output.concat(arn, "/") if isinstance(arn, Output) else f"{arn}/" for arn in bucket_arns]
+    def objects(arns: Sequence[Any]) -> list[Any]:
+        return [Output.concat(arn, "/") if isinstance(arn, Output) else f"{arn}/" for arn in arns]
+
+    prefixes = objects(bucket_arns)
     selectors: list[dict[str, Any]] = [{
         "name": "All management events",
         "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}],
@@ -343,6 +350,25 @@ def s3_data_event_selectors(bucket_arns: Sequence[Any]) -> list[dict[str, Any]]:
                 {"field": "eventCategory", "equals": ["Data"]},
                 {"field": "resources.type", "equals": ["AWS::S3::Object"]},
                 {"field": "resources.ARN", "starts_withs": prefixes},
+            ],
+        })
+    if read_bucket_arns:
+        selectors.append({
+            "name": "S3 object reads of the evidence buckets",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                {"field": "readOnly", "equals": ["true"]},
+                {"field": "resources.ARN", "starts_withs": objects(read_bucket_arns)},
+            ],
+        })
+    if table_arns:
+        selectors.append({
+            "name": "DynamoDB item data events of the customer data tables",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::DynamoDB::Table"]},
+                {"field": "resources.ARN", "equals": list(table_arns)},
             ],
         })
     return selectors
