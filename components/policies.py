@@ -244,6 +244,17 @@ def s3_gateway_endpoint_policy(account_id: str) -> dict[str, Any]:
     ))
 
 
+def dynamodb_gateway_endpoint_policy(account_id: str, table_arn_pattern: str) -> dict[str, Any]:
+    """The DynamoDB gateway serves this account's principals and the center's tables only
+    (`table_arn_pattern` covers them and their indexes), for item and describe actions."""
+    return document(statement(
+        "OnlyThisAccountsPrincipalsAndCenterTables",
+        sorted({*DYNAMODB_READ_ACTIONS, *DYNAMODB_WRITE_ACTIONS}),
+        [table_arn_pattern, f"{table_arn_pattern}/index/*"], principals={"AWS": "*"},
+        conditions={"StringEquals": {"aws:PrincipalAccount": account_id, "aws:ResourceAccount": account_id}},
+    ))
+
+
 def s3_log_delivery_key_statement(account_id: str) -> dict[str, Any]:
     """S3 server access logging encrypts the log objects it delivers with this key."""
     return statement(
