@@ -91,23 +91,25 @@ def assume_role_by_principals(principal_arns: Sequence[str], require_mfa: bool =
 # --- key policies ---------------------------------------------------------------------
 
 def key_admin_statements(
-    administrators: Sequence[str], *, guard_lifecycle: bool, break_glass_role: str | None = None,
+    account_id: str, administrators: Sequence[str], *, guard_lifecycle: bool, break_glass_role: str | None = None,
 ) -> list[dict[str, Any]]:
     """Administration of a key. With `guard_lifecycle` (prod), DisableKey and
     ScheduleKeyDeletion are denied to every principal but `break_glass_role` (to all when
-    it is None), whatever an IAM policy or a later statement allows."""
+    it is None), whatever an IAM policy or a later statement allows. The Denies name the
+    account (every principal of it); other accounts have no Allow on the key at all."""
+    everyone_here = {"AWS": account_root(account_id)}
     if not guard_lifecycle:
         return [statement("KeyAdministration", KEY_ADMIN_ACTIONS + KEY_LIFECYCLE_ACTIONS, "*",
                           principals={"AWS": sorted(administrators)})]
     statements = [statement("KeyAdministration", KEY_ADMIN_ACTIONS, "*", principals={"AWS": sorted(administrators)})]
     if break_glass_role is None:
         statements.append(statement("DenyDisableOrDeleteToEveryone", KEY_LIFECYCLE_ACTIONS, "*",
-                                    effect="Deny", principals={"AWS": "*"}))
+                                    effect="Deny", principals=everyone_here))
         return statements
     statements.append(statement("BreakGlassDisableOrDelete", KEY_LIFECYCLE_ACTIONS, "*",
                                 principals={"AWS": break_glass_role}))
     statements.append(statement("DenyDisableOrDeleteButBreakGlass", KEY_LIFECYCLE_ACTIONS, "*",
-                                effect="Deny", principals={"AWS": "*"},
+                                effect="Deny", principals=everyone_here,
                                 conditions={"ArnNotEquals": {"aws:PrincipalArn": break_glass_role}}))
     return statements
 
@@ -133,7 +135,7 @@ def encryption_key_policy(
             "StringLike": {"kms:ViaService": sorted(service_endpoint(s) for s in via_services)},
         },
     )
-    admin = key_admin_statements(administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role)
+    admin = key_admin_statements(account_id, administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role)
     return document(*admin, usage, *service_statements)
 
 
@@ -277,7 +279,7 @@ def signing_key_policy(
     delegated to IAM of this account (granted to reviewers by `grant_verify`)."""
     everyone_here = {"AWS": account_root(account_id)}
     return document(
-        *key_admin_statements(administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role),
+        *key_admin_statements(account_id, administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role),
         statement(
             "SignOnlyBySignerRoleThroughCenterEndpoint", KEY_SIGN_ACTIONS,
             principals={"AWS": signer_role_arn},
@@ -542,7 +544,7 @@ def session_stream_key_policy(
     """A key for Session Manager streams: whoever starts a session makes a data key and the
     host's agent decrypts it, both calling KMS directly; IAM policies of this account decide who."""
     return document(
-        *key_admin_statements(administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role),
+        *key_admin_statements(account_id, administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role),
         statement("SessionParticipantsThroughIam", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
                   principals={"AWS": account_root(account_id)},
                   conditions={"StringEquals": {"kms:CallerAccount": account_id}}),
