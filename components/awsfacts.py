@@ -6,7 +6,8 @@ format, a port number or the region. Pure: no Pulumi, no resources.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 PARTITION = "aws"
 

@@ -9,8 +9,8 @@ query is logged to a KMS-encrypted log group of the audit area.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws

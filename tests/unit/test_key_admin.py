@@ -45,7 +45,7 @@ def _applies(statement: dict, principal: str) -> bool:
                     return False  # the attacker arranges not to meet a deny's other conditions
                 continue
             hit = any(fnmatch.fnmatchcase(principal, e) for e in _as_list(expected))
-            if operator.startswith("ArnNot") or operator.startswith("StringNot"):
+            if operator.startswith(("ArnNot", "StringNot")):
                 hit = not hit
             if not hit:
                 return False
