@@ -161,7 +161,8 @@ class AuditLogStore(pulumi.ComponentResource):
             enable_key_rotation=True,
             multi_region=False,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-            policy=pulumi.Output.json_dumps(policies.session_stream_key_policy(args.account_id, args.key_administrators)),
+            policy=pulumi.Output.json_dumps(policies.session_stream_key_policy(
+                args.account_id, args.key_administrators, **args.teardown.key_lifecycle())),
             opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
         )
         self.operator_session_prefix = f"{SESSION_LOG_PREFIX}{OPERATOR_SESSION_FOLDER}"
@@ -200,6 +201,8 @@ class AuditTrailArgs:
     watched_bucket_arns: Sequence[pulumi.Input[str]] = ()
     """Buckets whose object reads and writes are recorded (S3 data events): every customer
     data store, the release and artifact buckets."""
+    watched_table_arns: Sequence[pulumi.Input[str]] = ()
+    """DynamoDB tables whose item reads and writes are recorded: every customer data table."""
 
 
 class AuditTrail(pulumi.ComponentResource):
@@ -242,7 +245,9 @@ class AuditTrail(pulumi.ComponentResource):
             kms_key_id=store.key.arn,
             cloud_watch_logs_group_arn=pulumi.Output.concat(self.log_group.arn, ":*"),
             cloud_watch_logs_role_arn=self.delivery_role.arn,
-            advanced_event_selectors=policies.s3_data_event_selectors(self.watched_bucket_arns),
+            advanced_event_selectors=policies.s3_data_event_selectors(
+                self.watched_bucket_arns, read_bucket_arns=(store.archive.arn, store.access_logs.arn),
+                table_arns=tuple(args.watched_table_arns)),
             # CloudTrail checks the bucket policy, the key policy and the role when the trail is created.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[store.archive.policy, delivery]),
         )

@@ -7,6 +7,7 @@ format, a port number or the region. Pure: no Pulumi, no resources.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 PARTITION = "aws"
@@ -187,3 +188,24 @@ def bucket_name_problem(name: str) -> str | None:
     if name.startswith(_BUCKET_RESERVED_PREFIXES) or name.endswith(_BUCKET_RESERVED_SUFFIXES):
         return f"no reserved prefix {_BUCKET_RESERVED_PREFIXES} or suffix {_BUCKET_RESERVED_SUFFIXES}"
     return None
+
+
+# --- DNS names the center resolves (Route 53 Resolver DNS Firewall allow list) ---------------
+
+DNS_FIREWALL_ALL_DOMAINS = "*"
+"""A DNS Firewall domain specification matching every name."""
+
+
+def s3_dns_names() -> list[str]:
+    """S3 in Zurich: the regional name and virtual-hosted bucket names under it (SSM's
+    regional buckets, the center's own). DNS Firewall's `*.x` matches subdomains, not `x`."""
+    return [f"s3.{REGION}.amazonaws.com", f"*.s3.{REGION}.amazonaws.com"]
+
+
+def center_dns_names(services: Sequence[str]) -> list[str]:
+    """Every name the hosts resolve: each service's regional endpoint (private DNS of the
+    interface endpoints, or the gateway endpoints' public names), S3, and the VPC's own
+    EC2 host names (answered inside the VPC, never forwarded)."""
+    names = {service_endpoint(s) for s in services} | set(s3_dns_names())
+    names.add(f"*.{REGION}.compute.internal")
+    return sorted(names)

@@ -44,7 +44,7 @@ def localstack_settings(config: CenterConfig) -> dict:
 
 class TransparencyCenter(pulumi.ComponentResource):
     def __init__(self, name: str, config: CenterConfig, opts: pulumi.ResourceOptions | None = None):
-        teardown = Teardown.for_environment(config.environment)
+        teardown = Teardown.for_environment(config.environment, config.access.break_glass_role)
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[teardown.keep_stateful]))
         super().__init__("transparency-center:index:TransparencyCenter", name, None, opts)
         self.config = config
@@ -207,7 +207,8 @@ class TransparencyCenter(pulumi.ComponentResource):
         self.audit_trail = AuditTrail(
             resource_name(name, "audit-trail"),
             AuditTrailArgs(stack=stack, account_id=account, store=self.audit_store, config=config.audit,
-                           teardown=teardown, watched_bucket_arns=tuple(self.trail_watched_bucket_arns)),
+                           teardown=teardown, watched_bucket_arns=tuple(self.trail_watched_bucket_arns),
+                           watched_table_arns=tuple(store.table_arn for store in self.data_stores.values())),
             opts=area("audit"),
         )
 

@@ -45,7 +45,8 @@ class EncryptionKey(pulumi.ComponentResource):
             multi_region=False,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
             policy=pulumi.Output.json_dumps(policies.encryption_key_policy(
-                args.account_id, args.administrators, args.via_services, args.service_statements)),
+                args.account_id, args.administrators, args.via_services, args.service_statements,
+                **args.teardown.key_lifecycle())),
             opts=keep,
         )
         self.alias = aws.kms.Alias(

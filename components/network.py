@@ -15,6 +15,8 @@ import pulumi
 import pulumi_aws as aws
 
 from . import policies
+from .awsfacts import center_dns_names, table_arn
+from .dns_firewall import DnsFirewall, DnsFirewallArgs
 from .config.base import REGION
 from .kms import EncryptionKey
 from .teardown import Teardown
@@ -22,6 +24,11 @@ from .layout import NetworkPlan, S3_GATEWAY, account_name, nacl_entries, resourc
 
 INTERFACE_ENDPOINT_SERVICES = ("ec2", "kms", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages", "sts")
 """AWS APIs the hosts need: SSM Session Manager, KMS, logs and metrics, STS, secrets."""
+
+GATEWAY_ENDPOINT_SERVICES = ("dynamodb", "s3")
+DYNAMODB_ZONES = ("data",)
+"""Zones routed to the DynamoDB gateway: the customer data stores' zone only."""
+"""AWS APIs reached through gateway endpoints (routes, not ENIs); their names resolve publicly."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,20 @@ class NetworkZones(pulumi.ComponentResource):
             opts=child,
         )
 
+        # DynamoDB for the data zone only, and only for the center's own tables.
+        dynamodb_zones = [zone for zone in DYNAMODB_ZONES if zone in self.route_table_ids]
+        self.dynamodb_endpoint = aws.ec2.VpcEndpoint(
+            resource_name(name, "dynamodb-gateway"),
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{REGION}.dynamodb",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[self.route_table_ids[zone] for zone in dynamodb_zones],
+            policy=pulumi.Output.json_dumps(policies.dynamodb_gateway_endpoint_policy(
+                args.account_id, table_arn(args.account_id, account_name(args.stack, "*")))),
+            tags={"Name": f"{name}-dynamodb-gateway", "zone": "endpoints"},
+            opts=child,
+        )
+
         for zone in plan.zones:
             entries = self.s3_endpoint.cidr_blocks.apply(
                 lambda s3_cidrs, zone=zone.name: nacl_entries(zone, plan, self.flows, s3_cidrs or [])
@@ -151,6 +172,14 @@ class NetworkZones(pulumi.ComponentResource):
             )
 
         self._flow_logs(name, args)
+        self.dns_firewall = DnsFirewall(
+            resource_name(name, "dns-firewall"),
+            DnsFirewallArgs(stack=args.stack, vpc_id=self.vpc.id,
+                            allowed_domains=center_dns_names(INTERFACE_ENDPOINT_SERVICES + GATEWAY_ENDPOINT_SERVICES),
+                            log_key=args.flow_log_key, log_retention_days=args.flow_log_retention_days,
+                            teardown=args.teardown),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.vpc_id = self.vpc.id
         self.register_outputs({
             "vpcId": self.vpc.id,
@@ -158,6 +187,7 @@ class NetworkZones(pulumi.ComponentResource):
             "routeTableIds": self.route_table_ids,
             "zoneCidrs": self.zone_cidrs,
             "s3EndpointId": self.s3_endpoint.id,
+            "dynamodbEndpointId": self.dynamodb_endpoint.id,
             "interfaceEndpointIds": {service: ep.id for service, ep in self.interface_endpoints.items()},
         })
 

@@ -14,11 +14,22 @@ from .awsfacts import account_root, role_arn, service_endpoint  # noqa: F401 - r
 VERSION = "2012-10-17"
 
 KEY_ADMIN_ACTIONS = [
-    "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
-    "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
-    "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:EnableKey",
+    "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants",
+    "kms:ListKeyPolicies", "kms:ListKeyRotations", "kms:ListResourceTags", "kms:PutKeyPolicy",
+    "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
 ]
-"""Administering a key, never using it: no Encrypt, Decrypt, GenerateDataKey or Sign."""
+"""Administering a key, never using it, listed one by one: no Encrypt, Decrypt,
+GenerateDataKey or Sign, and no CreateGrant (a grant would let an administrator hand itself
+Decrypt). kms:PutKeyPolicy stays: KMS's lockout safety check refuses a key policy unless the
+principal setting it (the deploying role, one of the administrators) may put the next one;
+every use of it is a CloudTrail management event (alarms: the organization issue)."""
+
+KEY_LIFECYCLE_ACTIONS = ["kms:DisableKey", "kms:ScheduleKeyDeletion"]
+"""Actions that make everything a key encrypted unreadable (a disabled trail key, a deleted
+data key). Destroyable stacks give them to the administrators (pulumi destroy schedules
+deletion); prod gives them to the break-glass role only (access.breakGlassRole)."""
 
 KEY_ENCRYPT_DECRYPT_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 KEY_DECRYPT_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]
@@ -101,8 +112,28 @@ def assume_role_by_principals(principal_arns: Sequence[str], require_mfa: bool =
 
 # --- key policies ---------------------------------------------------------------------
 
-def key_admin_statement(administrators: Sequence[str]) -> dict[str, Any]:
-    return key_statement("KeyAdministration", KEY_ADMIN_ACTIONS, principals={"AWS": sorted(administrators)})
+def key_admin_statements(
+    account_id: str, administrators: Sequence[str], *, guard_lifecycle: bool, break_glass_role: str | None = None,
+) -> list[dict[str, Any]]:
+    """Administration of a key. With `guard_lifecycle` (prod), DisableKey and
+    ScheduleKeyDeletion are denied to every principal but `break_glass_role` (to all when
+    it is None), whatever an IAM policy or a later statement allows. The Denies name the
+    account (every principal of it); other accounts have no Allow on the key at all."""
+    everyone_here = {"AWS": account_root(account_id)}
+    if not guard_lifecycle:
+        return [statement("KeyAdministration", KEY_ADMIN_ACTIONS + KEY_LIFECYCLE_ACTIONS, "*",
+                          principals={"AWS": sorted(administrators)})]
+    statements = [statement("KeyAdministration", KEY_ADMIN_ACTIONS, "*", principals={"AWS": sorted(administrators)})]
+    if break_glass_role is None:
+        statements.append(statement("DenyDisableOrDeleteToEveryone", KEY_LIFECYCLE_ACTIONS, "*",
+                                    effect="Deny", principals=everyone_here))
+        return statements
+    statements.append(statement("BreakGlassDisableOrDelete", KEY_LIFECYCLE_ACTIONS, "*",
+                                principals={"AWS": break_glass_role}))
+    statements.append(statement("DenyDisableOrDeleteButBreakGlass", KEY_LIFECYCLE_ACTIONS, "*",
+                                effect="Deny", principals=everyone_here,
+                                conditions={"ArnNotEquals": {"aws:PrincipalArn": break_glass_role}}))
+    return statements
 
 
 def encryption_key_policy(
@@ -110,6 +141,9 @@ def encryption_key_policy(
     administrators: Sequence[str],
     via_services: Sequence[str],
     service_statements: Iterable[dict[str, Any]] = (),
+    *,
+    guard_lifecycle: bool = True,
+    break_glass_role: str | None = None,
 ) -> dict[str, Any]:
     """A symmetric key: administrators administer; principals of this account may use it
     only through the named AWS services, and only when an IAM policy grants it to them
@@ -123,7 +157,8 @@ def encryption_key_policy(
             "StringLike": {"kms:ViaService": sorted(service_endpoint(s) for s in via_services)},
         },
     )
-    return document(key_admin_statement(administrators), usage, *service_statements)
+    admin = key_admin_statements(account_id, administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role)
+    return document(*admin, usage, *service_statements)
 
 
 def logs_service_key_statement(account_id: str) -> dict[str, Any]:
@@ -233,6 +268,17 @@ def s3_gateway_endpoint_policy(account_id: str) -> dict[str, Any]:
     ))
 
 
+def dynamodb_gateway_endpoint_policy(account_id: str, table_arn_pattern: str) -> dict[str, Any]:
+    """The DynamoDB gateway serves this account's principals and the center's tables only
+    (`table_arn_pattern` covers them and their indexes), for item and describe actions."""
+    return document(statement(
+        "OnlyThisAccountsPrincipalsAndCenterTables",
+        sorted({*DYNAMODB_READ_ACTIONS, *DYNAMODB_WRITE_ACTIONS}),
+        [table_arn_pattern, f"{table_arn_pattern}/index/*"], principals={"AWS": "*"},
+        conditions={"StringEquals": {"aws:PrincipalAccount": account_id, "aws:ResourceAccount": account_id}},
+    ))
+
+
 def s3_log_delivery_key_statement(account_id: str) -> dict[str, Any]:
     """S3 server access logging encrypts the log objects it delivers with this key."""
     return key_statement(
@@ -244,20 +290,18 @@ def s3_log_delivery_key_statement(account_id: str) -> dict[str, Any]:
 
 # --- signing keys (SigningService) ----------------------------------------------------
 
-SIGNING_KEY_ADMIN_ACTIONS = sorted({*KEY_ADMIN_ACTIONS} - {"kms:Create*"} | {"kms:CreateAlias"})
-"""Administering a signing key: as for other keys, but `kms:Create*` would include
-`kms:CreateGrant`, and a grant lets a principal sign without the key policy naming it."""
 
 
 def signing_key_policy(
     account_id: str, administrators: Sequence[str], signer_role_arn: Any, kms_endpoint_id: Any,
+    *, guard_lifecycle: bool = True, break_glass_role: str | None = None,
 ) -> dict[str, Any]:
     """An asymmetric signing key: administrators administer; only the class's signer role
     signs, only through the center's KMS interface endpoint; public key and Verify are
     delegated to IAM of this account (granted to reviewers by `grant_verify`)."""
     everyone_here = {"AWS": account_root(account_id)}
     return document(
-        key_statement("KeyAdministration", SIGNING_KEY_ADMIN_ACTIONS, principals={"AWS": sorted(administrators)}),
+        *key_admin_statements(account_id, administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role),
         key_statement(
             "SignOnlyBySignerRoleThroughCenterEndpoint", KEY_SIGN_ACTIONS,
             principals={"AWS": signer_role_arn},
@@ -317,12 +361,19 @@ def cloudtrail_log_delivery_statement(log_group_arn: Any) -> dict[str, Any]:
     return statement("DeliverTrailToLogGroup", ["logs:CreateLogStream", "logs:PutLogEvents"], [streams])
 
 
-def s3_data_event_selectors(bucket_arns: Sequence[Any]) -> list[dict[str, Any]]:
-    """Advanced event selectors: every management event, and object-level data events
-    (reads and writes) of the named buckets only."""
+def s3_data_event_selectors(
+    bucket_arns: Sequence[Any], *, read_bucket_arns: Sequence[Any] = (), table_arns: Sequence[Any] = (),
+) -> list[dict[str, Any]]:
+    """Advanced event selectors: every management event, object-level data events (reads
+    and writes) of `bucket_arns`, object reads of `read_bucket_arns` (the trail's own archive
+    and the access logs: their writes are the deliveries themselves, recording them would
+    feed back into the archive), and item-level data events of the DynamoDB `table_arns`."""
     from pulumi import Output
 
-    prefixes = [Output.concat(arn, "/") if isinstance(arn, Output) else f"{arn}/" for arn in bucket_arns]
+    def objects(arns: Sequence[Any]) -> list[Any]:
+        return [Output.concat(arn, "/") if isinstance(arn, Output) else f"{arn}/" for arn in arns]
+
+    prefixes = objects(bucket_arns)
     selectors: list[dict[str, Any]] = [{
         "name": "All management events",
         "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}],
@@ -334,6 +385,25 @@ def s3_data_event_selectors(bucket_arns: Sequence[Any]) -> list[dict[str, Any]]:
                 {"field": "eventCategory", "equals": ["Data"]},
                 {"field": "resources.type", "equals": ["AWS::S3::Object"]},
                 {"field": "resources.ARN", "starts_withs": prefixes},
+            ],
+        })
+    if read_bucket_arns:
+        selectors.append({
+            "name": "S3 object reads of the evidence buckets",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                {"field": "readOnly", "equals": ["true"]},
+                {"field": "resources.ARN", "starts_withs": objects(read_bucket_arns)},
+            ],
+        })
+    if table_arns:
+        selectors.append({
+            "name": "DynamoDB item data events of the customer data tables",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::DynamoDB::Table"]},
+                {"field": "resources.ARN", "equals": list(table_arns)},
             ],
         })
     return selectors
@@ -490,11 +560,13 @@ def ssm_managed_instance_statements() -> list[dict[str, Any]]:
     return [statement("SsmSessionManagerAgent", SSM_SESSION_ACTIONS, "*")]
 
 
-def session_stream_key_policy(account_id: str, administrators: Sequence[str]) -> dict[str, Any]:
+def session_stream_key_policy(
+    account_id: str, administrators: Sequence[str], *, guard_lifecycle: bool = True, break_glass_role: str | None = None,
+) -> dict[str, Any]:
     """A key for Session Manager streams: whoever starts a session makes a data key and the
     host's agent decrypts it, both calling KMS directly; IAM policies of this account decide who."""
     return document(
-        key_admin_statement(administrators),
+        *key_admin_statements(account_id, administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role),
         key_statement("SessionParticipantsThroughIam", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
                   principals={"AWS": account_root(account_id)},
                   conditions={"StringEquals": {"kms:CallerAccount": account_id}}),

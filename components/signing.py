@@ -287,7 +287,8 @@ class SigningKey(pulumi.ComponentResource):
         self.signing_algorithm, self.digest = SIGNING_ALGORITHMS[args.key_spec]
         keep = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), args.teardown.options("stateful"))
         self.policy_document = policies.signing_key_policy(
-            args.account_id, args.administrators, args.signer.arn, args.kms_endpoint_id)
+            args.account_id, args.administrators, args.signer.arn, args.kms_endpoint_id,
+            **args.teardown.key_lifecycle())
         self.key = aws.kms.Key(
             resource_name(name, "key"),
             description=f"transparency-center {args.stack}: signs {args.signing_class} releases",

@@ -52,12 +52,21 @@ class Teardown:
     environment: "Environment"
     protect_stateful: bool
     empty_buckets_on_destroy: bool
+    key_break_glass_role: str | None = None
+    """The one role that may disable or schedule deletion of a prod key (access.breakGlassRole)."""
 
     @classmethod
-    def for_environment(cls, environment: "Environment") -> "Teardown":
+    def for_environment(cls, environment: "Environment", key_break_glass_role: str | None = None) -> "Teardown":
         if environment == "prod":
-            return cls(environment, protect_stateful=True, empty_buckets_on_destroy=False)
-        return cls(environment, protect_stateful=False, empty_buckets_on_destroy=True)
+            return cls(environment, protect_stateful=True, empty_buckets_on_destroy=False,
+                       key_break_glass_role=key_break_glass_role)
+        return cls(environment, protect_stateful=False, empty_buckets_on_destroy=True,
+                   key_break_glass_role=key_break_glass_role)
+
+    def key_lifecycle(self) -> dict[str, object]:
+        """Keyword arguments for the key policy builders: prod guards DisableKey and
+        ScheduleKeyDeletion; destroyable stacks let the administrators destroy keys."""
+        return {"guard_lifecycle": self.protect_stateful, "break_glass_role": self.key_break_glass_role}
 
     def options(self, statefulness: Statefulness) -> pulumi.ResourceOptions:
         """Resource options for a resource of this kind: protect and retain in prod."""

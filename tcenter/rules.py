@@ -796,6 +796,46 @@ KEY_POLICY_NO_WILDCARD = Rule(
 )
 
 
+KEY_GRANT_ACTION = "kms:CreateGrant"
+KEY_LIFECYCLE_ACTIONS = ("kms:DisableKey", "kms:ScheduleKeyDeletion")
+
+
+def _names_roles(statement: Mapping) -> list[str]:
+    """The IAM roles and users a statement names itself (not the account root, not services)."""
+    principal = statement.get("Principal")
+    aws_principals = as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
+    return [str(p) for p in aws_principals if isinstance(p, str) and ":iam::" in p and not p.endswith(":root")]
+
+
+def check_key_admin_grants(resource: Resource, context: Context) -> Iterator[str]:
+    if resource.type not in KEY_POLICY_TYPES:
+        return
+    document = parse_document(resource.inputs.get("policy"))
+    if document is None:
+        return
+    for statement in statements(document):
+        if statement.get("Effect") != "Allow" or not _names_roles(statement):
+            continue
+        sid = statement.get("Sid", "?")
+        wildcards = sorted(a for a in as_list(statement.get("Action")) if isinstance(a, str) and "*" in a)
+        if wildcards:
+            yield f"statement {sid!r} gives named principals wildcard actions {wildcards}; list administrative actions"
+        elif actions_match(statement.get("Action"), KEY_GRANT_ACTION):
+            yield f"statement {sid!r} lets named principals {KEY_GRANT_ACTION}, which hands out Decrypt or Sign"
+    if context.is_prod:
+        for action in KEY_LIFECYCLE_ACTIONS:
+            if not any(s.get("Effect") == "Deny" and actions_match(s.get("Action"), action) for s in statements(document)):
+                yield f"no Deny statement guards {action}: in prod only the break-glass role may disable or delete a key"
+
+
+KEY_NO_ADMIN_GRANTS = Rule(
+    "kms-no-admin-grants", "CKV_AWS_109",
+    "Key administrators get listed administrative actions only (no CreateGrant, no wildcards); "
+    "prod keys deny DisableKey and ScheduleKeyDeletion to all but the break-glass role.",
+    resource_check=check_key_admin_grants,
+)
+
+
 def _sign_grants(document: Mapping | None) -> Iterator[dict]:
     for statement in statements(document):
         if statement.get("Effect") == "Allow" and actions_match(statement.get("Action"), "kms:Sign"):
@@ -949,6 +989,39 @@ VPC_FLOW_LOGS = Rule(
 )
 
 
+# --- DNS firewall -------------------------------------------------------------------------
+
+DNS_ASSOCIATION = "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation"
+DNS_FIREWALL_CONFIG = "aws:route53/resolverFirewallConfig:ResolverFirewallConfig"
+DNS_RULE = "aws:route53/resolverFirewallRule:ResolverFirewallRule"
+DNS_DOMAIN_LIST = "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList"
+
+
+def stack_dns_firewall(stack: Stack) -> Iterator[tuple[Resource, str]]:
+    closed = {vpc.urn for c in stack.of_type(DNS_FIREWALL_CONFIG) if c.inputs.get("firewallFailOpen") == "DISABLED"
+              for vpc in stack.referenced(c, "resourceId", "aws:ec2/vpc:Vpc")}
+    catch_all_lists = {d.urn for d in stack.of_type(DNS_DOMAIN_LIST) if "*" in as_list(d.inputs.get("domains"))}
+    blocking_groups = {r.inputs.get("firewallRuleGroupId") for r in stack.of_type(DNS_RULE)
+                       if r.inputs.get("action") == "BLOCK"
+                       and any(d.urn in catch_all_lists for d in stack.referenced(r, "firewallDomainListId", DNS_DOMAIN_LIST))}
+    for vpc in stack.of_type("aws:ec2/vpc:Vpc"):
+        groups = {a.inputs.get("firewallRuleGroupId") for a in stack.of_type(DNS_ASSOCIATION)
+                  if vpc in stack.referenced(a, "vpcId", "aws:ec2/vpc:Vpc")}
+        if not groups:
+            yield vpc, "no DNS Firewall rule group is associated with this VPC: any host can tunnel data through DNS"
+        elif vpc.urn not in closed:
+            yield vpc, "the VPC's DNS Firewall fails open (firewallFailOpen must be DISABLED)"
+        elif not groups & blocking_groups:
+            yield vpc, "no rule group of this VPC blocks the catch-all domain `*`: names outside the allow list resolve"
+
+
+DNS_FIREWALL = Rule(
+    "dns-firewall", "center:dns-exfiltration (Route 53 Resolver DNS Firewall; no FSBP/checkov control)",
+    "Every VPC has a fail-closed DNS Firewall that blocks every name outside the allow list.",
+    stack_check=stack_dns_firewall,
+)
+
+
 # --- CloudTrail ---------------------------------------------------------------------------
 
 def check_cloudtrail(resource: Resource, context: Context) -> Iterator[str]:
@@ -1082,7 +1155,7 @@ SSM_SESSION_LOGGING = Rule(
 RULES: tuple[Rule, ...] = (
     RESIDENCY, NO_INTERNET_GATEWAY, NO_PUBLIC_IP, NO_OPEN_INGRESS, NO_DEFAULT_ROUTE, IMDSV2,
     EBS_CMK, S3_SSE_CMK, LOG_GROUP_CMK, DYNAMODB_CMK, CLOUDTRAIL_CMK, SECRET_CMK, OBJECT_LOCK, S3_NO_PUBLIC_ACCESS, AWS_LIMITS,
-    KEY_POLICY_NO_WILDCARD, KMS_SIGN_SIGNERS_ONLY, REVIEWER_DENIES, PROD_PROTECT, VPC_FLOW_LOGS,
+    KEY_POLICY_NO_WILDCARD, KEY_NO_ADMIN_GRANTS, KMS_SIGN_SIGNERS_ONLY, REVIEWER_DENIES, PROD_PROTECT, VPC_FLOW_LOGS, DNS_FIREWALL,
     CLOUDTRAIL_VALIDATION, CLOUDHSM, VPC_ENDPOINTS, SSM_SESSION_LOGGING,
 )
 

@@ -19,6 +19,12 @@ class AccessConfig(StrictModel):
         description="IAM role ARNs that administer (never use) the center's KMS keys; include the deploying role.",
     )
 
+    break_glass_role: str | None = Field(
+        default=None,
+        description="The one IAM role ARN that may disable or schedule deletion of a prod key; "
+                    "not a key administrator. Unset: nobody may (keys outlive the stack).",
+    )
+
     @field_validator("account_id", mode="before")
     @classmethod
     def _account(cls, value: object) -> str:
@@ -43,6 +49,16 @@ class AccessConfig(StrictModel):
             account = ROLE_ARN.match(arn).group(1)  # type: ignore[union-attr]
             if account != self.account_id:
                 raise ValueError(f"key administrator {arn} is in account {account}, not the stack's account {self.account_id}")
+        if self.break_glass_role is not None:
+            match = ROLE_ARN.match(self.break_glass_role)
+            if match is None:
+                raise ValueError(f"breakGlassRole {self.break_glass_role!r} is not an IAM role ARN "
+                                 "(arn:aws:iam::<account>:role/<name>); wildcards are never allowed")
+            if match.group(1) != self.account_id:
+                raise ValueError(f"breakGlassRole {self.break_glass_role} is not in the stack's account {self.account_id}")
+            if self.break_glass_role in self.key_administrators:
+                raise ValueError(f"breakGlassRole {self.break_glass_role} is also a key administrator; "
+                                 "use a separate role so administering a key never includes destroying it")
         return self
 
     def account_root(self) -> str:

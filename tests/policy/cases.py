@@ -113,7 +113,7 @@ def _key(stack: str, name: str, *statements: dict[str, Any], protect: bool = Fal
 
 
 ADMIN = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/tc-platform-admin"},
-         "Action": ["kms:Describe*"], "Resource": "*"}
+         "Action": ["kms:DescribeKey"], "Resource": "*"}
 
 
 def _vpc(stack: str) -> dict[str, Any]:
@@ -258,6 +258,19 @@ def build_cases() -> list[Case]:
              [_key(d, "case-key", ADMIN, {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"},
                                           "Action": ["kms:Decrypt"], "Resource": "*"})]))
 
+    admin_role = f"arn:aws:iam::{ACCOUNT}:role/tc-platform-admin"
+    listed_admin = {"Sid": "KeyAdministration", "Effect": "Allow", "Principal": {"AWS": admin_role},
+                    "Action": ["kms:DescribeKey", "kms:PutKeyPolicy"], "Resource": "*"}
+    lifecycle_guard = {"Sid": "DenyDisableOrDelete", "Effect": "Deny", "Principal": {"AWS": "*"},
+                       "Action": ["kms:DisableKey", "kms:ScheduleKeyDeletion"], "Resource": "*"}
+    add(Case("kms-admin-wildcards", "kms-no-admin-grants", [_key(d, "case-key", listed_admin)],
+             [_key(d, "case-key", {**listed_admin, "Action": ["kms:Create*", "kms:Describe*"]})]))
+    add(Case("kms-admin-create-grant", "kms-no-admin-grants", [_key(d, "case-key", listed_admin)],
+             [_key(d, "case-key", {**listed_admin, "Action": ["kms:CreateGrant", "kms:DescribeKey"]})]))
+    add(Case("kms-prod-lifecycle-guard", "kms-no-admin-grants",
+             [_key(p, "case-key", listed_admin, lifecycle_guard, protect=True)],
+             [_key(p, "case-key", listed_admin, protect=True)], stack=p))
+
     def sign(role_name: str) -> dict[str, Any]:
         return {"Sid": "Sign", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/{role_name}"},
                 "Action": ["kms:Sign"], "Resource": "*"}
@@ -308,6 +321,26 @@ def build_cases() -> list[Case]:
     add(Case("vpc-flow-logs", "vpc-flow-logs", [vpc, flow_log], [vpc]))
     add(Case("vpc-flow-logs-traffic", "vpc-flow-logs", [vpc, flow_log],
              [vpc, {**flow_log, "inputs": {**flow_log["inputs"], "trafficType": "REJECT"}}]))
+
+    everything = resource(d, "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList", "case-dns-everything",
+                          {"domains": ["*"]}, outputs={"id": "rfdl-everything"})
+    allowed_names = resource(d, "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList", "case-dns-allowed",
+                             {"domains": ["kms.eu-central-2.amazonaws.com"]}, outputs={"id": "rfdl-allowed"})
+    allow_rule = resource(d, "aws:route53/resolverFirewallRule:ResolverFirewallRule", "case-dns-allow",
+                          {"action": "ALLOW", "priority": 100, "firewallDomainListId": "rfdl-allowed", "firewallRuleGroupId": "rfrg-case"})
+    block_rule = resource(d, "aws:route53/resolverFirewallRule:ResolverFirewallRule", "case-dns-block",
+                          {"action": "BLOCK", "blockResponse": "NXDOMAIN", "priority": 200,
+                           "firewallDomainListId": "rfdl-everything", "firewallRuleGroupId": "rfrg-case"})
+    dns_association = resource(d, "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation",
+                               "case-dns-association", {"vpcId": "vpc-case", "firewallRuleGroupId": "rfrg-case", "priority": 101})
+    fail_closed = resource(d, "aws:route53/resolverFirewallConfig:ResolverFirewallConfig", "case-dns-config",
+                           {"resourceId": "vpc-case", "firewallFailOpen": "DISABLED"})
+    dns_firewall = [vpc, everything, allowed_names, allow_rule, block_rule, dns_association, fail_closed]
+    add(Case("dns-firewall-missing", "dns-firewall", dns_firewall, [vpc]))
+    add(Case("dns-firewall-fail-open", "dns-firewall", dns_firewall,
+             [*dns_firewall[:-1], {**fail_closed, "inputs": {**fail_closed["inputs"], "firewallFailOpen": "ENABLED"}}]))
+    add(Case("dns-firewall-allow-list-only", "dns-firewall", dns_firewall,
+             [vpc, allowed_names, allow_rule, dns_association, fail_closed]))
 
     add(Case("cloudtrail-validation", "cloudtrail-validation",
              [resource(d, "aws:cloudtrail/trail:Trail", "case-trail", trail)],

@@ -84,7 +84,7 @@ def _run(path, capsys) -> tuple[int, str]:
 def test_command_exits_0_on_a_clean_plan(tmp_path, capsys):
     # Built from the passing cases, so the command's contract is tested apart from the stacks.
     picked = ("vpc-flow-logs", "imdsv2-launch-template", "cloudtrail-validation", "kms-sign-key-policy", "s3-sse-missing",
-              "ssm-session-encryption")
+              "ssm-session-encryption", "dns-firewall-missing")
     resources = {r["urn"]: r for case in CASES if case.id in picked for r in case_resources(case, "passing")}
     save(plan_of("dev", list(resources.values())), tmp_path / "dev.json")
     code, out = _run(tmp_path / "dev.json", capsys)
@@ -107,7 +107,9 @@ def test_command_exits_3_on_a_file_that_is_not_a_plan(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     check.configure_parser(parser)
     assert check.run(parser.parse_args([str(tmp_path / "x.json")])) == 3
-    assert check.run(parser.parse_args([])) == 3
+    from tcenter import cli
+
+    assert cli.main(["check"]) == cli.EXIT_USAGE  # no plan, no stack: a usage error, not a bad input
 
 
 def test_command_plans_a_stack_given_by_name(capsys):

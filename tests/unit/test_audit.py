@@ -89,8 +89,12 @@ def test_trail_records_management_events_and_object_access_to_every_store(each_s
     categories = [{f["field"]: f for f in s["fieldSelectors"]} for s in selectors]
     management = [c for c in categories if c["eventCategory"]["equals"] == ["Management"]]
     assert management and all(set(c) == {"eventCategory"} for c in management), "every management event, read and write"
-    (data,) = [c for c in categories if c["eventCategory"]["equals"] == ["Data"]]
-    assert data["resources.type"]["equals"] == ["AWS::S3::Object"]
+    s3_data = [c for c in categories if c["eventCategory"]["equals"] == ["Data"]
+               and c["resources.type"]["equals"] == ["AWS::S3::Object"]]
+    # Reads and writes: the selector without a readOnly filter. The evidence buckets'
+    # reads-only selector is tested in test_evidence_events.py.
+    (data,) = [c for c in s3_data if "readOnly" not in c]
+    assert all(c["readOnly"]["equals"] == ["true"] for c in s3_data if c is not data)
     watched = set(data["resources.ARN"]["startsWiths"])
     for bucket in each_stack.outputs["dataStoreBuckets"].values():
         assert f"arn:aws:s3:::{bucket}/" in watched

@@ -133,7 +133,8 @@ def test_build_zone_resources_use_the_build_provider(each_stack):
 def test_builder_security_group_has_no_ingress_and_reaches_only_endpoints_and_s3(each_stack):
     (sg,) = build_resources(each_stack, "aws:ec2/securityGroup:SecurityGroup")
     assert sg.inputs["ingress"] == []
-    (gateway,) = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway"]
+    (gateway,) = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                  if e.inputs["vpcEndpointType"] == "Gateway" and e.inputs["serviceName"].endswith(".s3")]
     endpoints_cidr = each_stack.outputs["zoneCidrs"]["endpoints"]
     egress = sg.inputs["egress"]
     assert len(egress) == 2
@@ -242,7 +243,8 @@ def provisioning_of(instance) -> tuple[dict, str]:
 
 def test_user_data_runs_the_provisioning_rendered_from_config(each_stack, stack_values):
     config = build_config(stack_values, each_stack)
-    (gateway,) = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway"]
+    (gateway,) = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                  if e.inputs["vpcEndpointType"] == "Gateway" and e.inputs["serviceName"].endswith(".s3")]
     supernet = stack_values(each_stack.stack)[f"{NS}:network"]["supernet"]
     dns = str(ipaddress.IPv4Network(supernet).network_address + 2)
     for instance in build_resources(each_stack, INSTANCE):

@@ -43,7 +43,7 @@ def test_every_zone_has_a_subnet_per_az_that_never_maps_public_ips(each_stack, d
     assert {"build", "signing", "data", "endpoints"} <= set(zones)
 
 
-def test_route_tables_have_no_routes_and_only_s3_gateway(each_stack):
+def test_route_tables_have_no_routes_and_only_s3_and_dynamodb_gateways(each_stack):
     tables = each_stack.by_type("aws:ec2/routeTable:RouteTable")
     assert len(tables) == len(each_stack.outputs["zoneCidrs"])
     for table in tables:
@@ -51,7 +51,8 @@ def test_route_tables_have_no_routes_and_only_s3_gateway(each_stack):
     default = each_stack.by_type("aws:ec2/defaultRouteTable:DefaultRouteTable")
     assert len(default) == 1 and default[0].inputs["routes"] == []
     gateway = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway"]
-    assert [g.inputs["serviceName"] for g in gateway] == ["com.amazonaws.eu-central-2.s3"]
+    assert sorted(g.inputs["serviceName"] for g in gateway) == ["com.amazonaws.eu-central-2.dynamodb",
+                                                                "com.amazonaws.eu-central-2.s3"]
 
 
 def test_default_security_group_and_nacl_allow_nothing(each_stack):

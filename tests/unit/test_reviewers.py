@@ -294,7 +294,8 @@ def test_security_groups_agree_with_the_zone_flows(each_stack):
     config = config_of(each_stack.stack)
     plan = config.network_plan()
     flows = zone_flows(plan)
-    (gateway,) = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway"]
+    (gateway,) = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                  if e.inputs["vpcEndpointType"] == "Gateway" and e.inputs["serviceName"].endswith(".s3")]
     groups = {g.id: g for g in each_stack.by_type("aws:ec2/securityGroup:SecurityGroup")}
     for org in config.reviewers.organizations:
         zone = reviewer_zone_name(org.name)
