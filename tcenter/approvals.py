@@ -159,7 +159,7 @@ def refusal(state: QuorumState) -> str | None:
     return (f"refusing to deploy {state.stack}: plan {state.digest[:16]} has {len(state.counted)} of {state.quorum} "
             f"approvals ({need} more needed from {', '.join(state.missing) or 'nobody left'})"
             + (f"; not counted: {invalid}" if invalid else "")
-            + f". Approve with `tcenter approve PLAN --key KEY --org ORG` (docs/reviewer-access.md).")
+            + ". Approve with `tcenter approve PLAN --key KEY --org ORG` (docs/reviewer-access.md).")
 
 
 def gate(stack: str, plan: dict[str, Any], base: str | None, repo: Path) -> QuorumState | None:
@@ -219,7 +219,7 @@ def run_approve(args: argparse.Namespace) -> int:
     print(f"approving plan {digest} of stack {stack} as {args.org}")
     statement = {"stack": stack, "planDigest": digest, "base": base,
                  "head": _git(repo, "rev-parse", "HEAD") or "unknown", "organization": args.org,
-                 "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "namespace": NAMESPACE}
     body = (json.dumps(statement, indent=2, sort_keys=True) + "\n").encode()
     directory = repo / APPROVALS_DIR / stack / digest

@@ -41,7 +41,7 @@ class ApprovalsConfig(StrictModel):
     organizations: list[ApprovingOrganization] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ApprovalsConfig":
+    def _consistent(self) -> ApprovalsConfig:
         names = [org.name for org in self.organizations]
         if len(set(names)) != len(names):
             raise ValueError(f"organization names must be unique (got {names})")

@@ -27,7 +27,7 @@ def _key(tmp: Path, name: str, kind: str = "ed25519") -> tuple[Path, str]:
     path = tmp / f"key-{name}"
     extra = ["-b", "256"] if kind == "ecdsa" else []
     subprocess.run(["ssh-keygen", "-q", "-t", kind, *extra, "-N", "", "-C", name, "-f", str(path)], check=True)
-    return path, path.with_suffix(".pub").read_text().strip() if False else Path(f"{path}.pub").read_text().strip()
+    return path, Path(f"{path}.pub").read_text().strip()
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -215,3 +215,32 @@ def test_prod_config_needs_two_organizations():
         {"name": "solo", "keys": [{"key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtAwwqUdCR8EGttkDKM4kO39OovbQdiyScBmAUzWbuy"}]}]}
     with pytest.raises(ConfigError, match=r"transparency-center:approvals\.quorum"):
         load_config(values, "zurich-prod")
+
+
+def test_altered_statement_does_not_count(world):
+    approve(world, "lab", "lab")
+    directory = world["repo"] / "approvals" / STACK / approvals.plan_digest(PLAN)
+    statement = json.loads((directory / "lab.json").read_text())
+    (directory / "lab.json").write_text(json.dumps(statement | {"head": "0" * 40}, indent=2, sort_keys=True) + "\n")
+    result = state(world)
+    assert result.counted == [] and result.invalid and result.invalid[0].org == "lab"
+
+
+def test_approvals_command_reports_state(world, capsys):
+    approve(world, "lab", "lab")
+    approve(world, "cert", "old")  # lab's revoked key, claiming cert
+    capsys.readouterr()
+    args = argparse.Namespace(target="p.json", stack=STACK, base=world["base"], format="text")
+    assert approvals.run_approvals(args) == 0
+    out = capsys.readouterr().out
+    assert "1 of 2" in out and "approved: lab" in out and "missing: cert" in out and "invalid: cert" in out
+
+
+def test_no_pulumi_cli_is_exit_69(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pulumi, nothing else either
+    assert cli.main(["preview", "dev"]) == lifecycle.EXIT_NO_PULUMI == 69
+
+
+def test_lifecycle_module_is_an_alias(capsys):
+    assert lifecycle.main(["destroy", "zurich-prod"]) == 3
+    assert "refusing to destroy zurich-prod" in capsys.readouterr().err
