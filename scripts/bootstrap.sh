@@ -28,6 +28,7 @@ pip_install() {
 
 apt_packages=()
 command -v dot >/dev/null || apt_packages+=(graphviz)
+command -v ssh-keygen >/dev/null || apt_packages+=(openssh-client)
 if $with_tests; then
   command -v debootstrap >/dev/null || apt_packages+=(debootstrap)
 fi

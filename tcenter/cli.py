@@ -12,7 +12,8 @@
 
 Exit codes: 0 success / no changes, 1 changes (diff), 2 dangerous changes (diff),
 3 the input could not be planned or read (unknown stack, broken config, unknown git
-revision, not a plan file), 64 wrong usage. Errors are one message, never a traceback
+revision, not a plan file) or a guard refused (approvals, prod destroy), 64 wrong usage,
+69 the Pulumi CLI is not installed (preview/up/destroy). Errors are one message, never a traceback
 (set TCENTER_DEBUG=1 to see one).
 """
 
@@ -440,6 +441,21 @@ def build_parser(with_check: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("terraform-plan",), required=True)
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_export)
+
+    from . import approvals, lifecycle
+
+    p = sub.add_parser("approve", help="sign the exact plan as an approving organization")
+    approvals.configure_approve(p)
+    p.set_defaults(func=approvals.run_approve)
+
+    p = sub.add_parser("approvals", help="quorum state of a stack's plan")
+    approvals.configure_approvals(p)
+    p.set_defaults(func=approvals.run_approvals)
+
+    for action in ("preview", "up", "destroy"):
+        p = sub.add_parser(action, help=f"pulumi {action} (Automation API) behind the approval and destroy guards")
+        lifecycle.configure_parser(p)
+        p.set_defaults(func=lifecycle.run)
 
     p = sub.add_parser("check", help="the kit's policy rules on a stack's plan")
     check = _check_module() if with_check else None

@@ -129,31 +129,54 @@ def destroy(stack: str, confirm: str | None = None, backend: Backend = Backend()
     return target.destroy(on_output=_print)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tcenter.lifecycle", description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=("preview", "up", "destroy"))
+EXIT_NO_PULUMI = 69
+"""The Pulumi CLI is not installed (sysexits EX_UNAVAILABLE); 3 stays "refused or bad input"."""
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("stack")
     parser.add_argument("--confirm-destroy", metavar="STACK", help="the stack name again (prod destroy only)")
     parser.add_argument("--backend", help="state backend URL (default: $PULUMI_BACKEND_URL or file://.pulumi-state)")
     parser.add_argument("--secrets-provider", help="e.g. awskms://alias/tc-pulumi-state?region=eu-central-2")
     parser.add_argument("--policy-pack", action="append", default=[],
                         help=f"CrossGuard pack directory (e.g. {DEFAULT_POLICY_PACK}); repeatable")
-    args = parser.parse_args(argv)
+    parser.add_argument("--base", help="revision whose config names the approvers (default: merge-base "
+                                       "with origin/main, else HEAD~1)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """`tcenter preview|up|destroy`: guards first (destroy confirmation, approvals), then Pulumi."""
+    from . import approvals, cli
+
     backend = Backend(args.backend, args.secrets_provider)
+    repo = cli._project_dir or PROJECT_ROOT
     try:
-        if args.action == "destroy":
-            destroy(args.stack, args.confirm_destroy, backend)
-        elif args.action == "preview":
+        if args.command == "destroy":
+            check_destroy_allowed(args.stack, args.confirm_destroy, os.environ, repo)
+        # The stack is planned first, whatever the command: bad config is refused in one line
+        # before the Pulumi CLI is looked for, and `up` gates exactly this plan.
+        plan = cli.plan_current(args.stack)
+        if args.command == "up":
+            approvals.gate(args.stack, plan, args.base, repo)
+        if args.command == "destroy":
+            destroy(args.stack, args.confirm_destroy, backend, project_dir=repo)
+        elif args.command == "preview":
             preview(args.stack, backend, tuple(args.policy_pack))
         else:
             up(args.stack, backend, tuple(args.policy_pack))
     except DestroyRefused as error:
-        print(f"tcenter.lifecycle: {error}", file=sys.stderr)
-        return 3
+        raise cli.CliError(str(error)) from None
     except FileNotFoundError as error:  # no pulumi on PATH
-        print(f"tcenter.lifecycle: the Pulumi CLI is needed for {args.action}: {error}", file=sys.stderr)
-        return 2
+        print(f"tcenter: the Pulumi CLI is needed for {args.command}: {error}", file=sys.stderr)
+        return EXIT_NO_PULUMI
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Alias kept for old scripts: `python -m tcenter.lifecycle ACTION STACK` is `tcenter ACTION STACK`."""
+    from . import cli
+
+    return cli.main(list(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

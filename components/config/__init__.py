@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from .access import AccessConfig
+from .approvals import ApprovalsConfig
 from .audit import AuditConfig
 from .base import PROJECT, REGION, Environment, StrictModel, is_prod
 from .build import BuildConfig
@@ -61,6 +62,7 @@ class CenterConfig(StrictModel):
     data_stores: DataStoresConfig
     audit: AuditConfig = Field(default_factory=dict)  # validated with the stack's environment
     reviewers: ReviewersConfig = Field(default_factory=dict)  # validated with the stack's environment
+    approvals: ApprovalsConfig = Field(default_factory=dict)  # validated with the stack's environment
     localstack: LocalStackConfig | None = None
     """Set only by the `local` stack: every provider talks to a LocalStack emulator."""
 

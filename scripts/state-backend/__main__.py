@@ -46,8 +46,8 @@ key = EncryptionKey(
         via_services=("s3",),
         teardown=keep,
         # The Pulumi CLI of a deployer encrypts and decrypts stack secrets directly (not via S3).
-        service_statements=(policies.statement(
-            "DeployersUseAsSecretsProvider", ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"],
+        service_statements=(policies.key_statement(
+            "DeployersUseAsSecretsProvider", ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
             principals={"AWS": deployers},
         ),),
     ),
