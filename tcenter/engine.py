@@ -89,6 +89,13 @@ class StandInMocks:
 
     def __init__(self) -> None:
         self.account_id = "000000000000"
+        # Provider id -> the account it is pinned to: resources (and invokes) through an
+        # explicit provider land in its account, whatever order the engine registers them.
+        self.provider_accounts: dict[str, str] = {}
+
+    def _account_of(self, provider_ref: str | None) -> str:
+        provider_id = (provider_ref or "").rsplit("::", 1)[-1]
+        return self.provider_accounts.get(provider_id, self.account_id)
 
     # pulumi.runtime.Mocks interface ------------------------------------------------------
     def call(self, args: Any) -> tuple[dict, list | None]:
@@ -97,6 +104,11 @@ class StandInMocks:
                      "userId": "STANDIN", "id": self.account_id}, None)
         if args.token == "aws:index/getRegion:getRegion":
             return ({"name": REGION, "region": REGION, "id": REGION}, None)
+        if args.token == "aws:organizations/getOrganization:getOrganization":
+            # The organization project (organization/) reads its organization's id.
+            management = self._account_of(getattr(args, "provider", None))
+            return ({"id": "o-standin0001", "masterAccountId": management,
+                     "arn": f"arn:aws:organizations::{management}:organization/o-standin0001"}, [])
         if args.token == "aws:ec2/getPrefixList:getPrefixList":
             return ({"cidrBlocks": list(S3_PREFIX_LIST_STAND_IN), "id": "pl-standin", "name": args.args.get("name", "")}, None)
         return ({}, None)
@@ -108,12 +120,14 @@ class StandInMocks:
             accounts = inputs.get("allowedAccountIds")
             if isinstance(accounts, str):
                 accounts = json.loads(accounts)
+            provider_id = f"provider-{_stable_id(name, length=8)}"
             if accounts:
                 self.account_id = accounts[0]
-            return (f"provider-{_stable_id(name, length=8)}", inputs)
+                self.provider_accounts[provider_id] = accounts[0]
+            return (provider_id, inputs)
         if not getattr(args, "custom", True):
             return (f"{name}", {})  # components have no state of their own
-        account = self.account_id
+        account = self._account_of(getattr(args, "provider", None))
         module = typ.split(":")[1].split("/")[0] if typ.count(":") >= 2 else ""
         kind = typ.rsplit(":", 1)[-1]
         short = "".join(c for c in kind if c.isupper()).lower() or kind[:3]

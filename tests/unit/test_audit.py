@@ -189,3 +189,33 @@ def test_archive_lock_mode_defaults_follow_the_environment(stack_values):
         if stack == "zurich-prod":
             values[f"{NS}:audit"]["archiveRetentionDays"] = 365
         assert load_config(to_pulumi_config(values)[0], stack).audit.archive_lock_mode == expected
+
+
+LOG_ARCHIVE = {"account": "222233334444", "bucket": "tc-zurich-org-trail-archive-222233334444",
+               "key": "arn:aws:kms:eu-central-2:222233334444:key/0f0e0d0c-1111-2222-3333-444455556666",
+               "trail": "arn:aws:cloudtrail:eu-central-2:999988887777:trail/tc-organization-trail"}
+
+
+def test_prod_in_an_organization_refuses_single_account_audit(stack_values):
+    values = stack_values("zurich-prod")
+    values[f"{NS}:audit"]["organization"] = True
+    with pytest.raises(ConfigError) as caught:
+        load_config(to_pulumi_config(values)[0], "zurich-prod")
+    assert "logArchive" in str(caught.value) and f"{NS}:audit" in str(caught.value)
+    values[f"{NS}:audit"]["logArchive"] = LOG_ARCHIVE
+    assert load_config(to_pulumi_config(values)[0], "zurich-prod").audit.log_archive.account == "222233334444"
+
+
+def test_dev_keeps_single_account_audit_in_an_organization(stack_values):
+    values = stack_values("dev")
+    values[f"{NS}:audit"]["organization"] = True
+    assert load_config(to_pulumi_config(values)[0], "dev").audit.log_archive is None
+
+
+@pytest.mark.parametrize("field, value", [("account", "123"), ("key", "alias/x"), ("trail", "tc-trail")])
+def test_log_archive_reference_is_checked(stack_values, field, value):
+    values = stack_values("dev")
+    values[f"{NS}:audit"]["logArchive"] = {**LOG_ARCHIVE, field: value}
+    with pytest.raises(ConfigError) as caught:
+        load_config(to_pulumi_config(values)[0], "dev")
+    assert f"audit.logArchive.{field}" in str(caught.value)

@@ -1,0 +1,101 @@
+"""`tc-organization:*` stack config, validated like components/config/ (camelCase, strict)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from pydantic import Field, ValidationError, field_validator
+
+from components.config.base import StrictModel
+
+PROJECT = "tc-organization"
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
+
+
+class OrganizationConfigError(ValueError):
+    def __init__(self, stack: str, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"Pulumi.{stack}.yaml: {key}: {msg}" for key, msg in problems))
+
+
+class OrganizationConfig(StrictModel):
+    root_id: str = Field(description="The organization root (r-...), parent of the center OU.")
+    center_ou_id: str | None = Field(default=None, description="Adopt an existing OU; left out, one is created.")
+    management_account_id: str
+    log_archive_account_id: str
+    center_account_id: str
+    reviewer_account_ids: tuple[str, ...] = ()
+    trail_name: str = "tc-organization-trail"
+    archive_bucket: str
+    archive_retention_days: int = Field(default=365, ge=365, le=36500)
+    break_glass_role: str = "tc-break-glass"
+    key_admin_roles: tuple[str, ...] = ("tc-key-admin",)
+    data_deletion_role: str = "tc-data-deletion"
+    log_archive_role: str = Field(default="OrganizationAccountAccessRole",
+                                  description="Role the deployer assumes in the log-archive account.")
+
+    @field_validator("management_account_id", "log_archive_account_id", "center_account_id")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not ACCOUNT_ID.match(value):
+            raise ValueError("must be a 12-digit AWS account id")
+        return value
+
+    @field_validator("reviewer_account_ids")
+    @classmethod
+    def _accounts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for account in value:
+            if not ACCOUNT_ID.match(account):
+                raise ValueError(f"{account!r} is not a 12-digit AWS account id")
+        return tuple(sorted(set(value)))
+
+    @field_validator("root_id")
+    @classmethod
+    def _root(cls, value: str) -> str:
+        if not ROOT_ID.match(value):
+            raise ValueError("must be an organization root id (r-...)")
+        return value
+
+    @field_validator("center_ou_id")
+    @classmethod
+    def _ou(cls, value: str | None) -> str | None:
+        if value is not None and not OU_ID.match(value):
+            raise ValueError("must be an OU id (ou-...-...)")
+        return value
+
+
+def load_config(raw: Mapping[str, Any], stack: str) -> OrganizationConfig:
+    import json
+
+    data: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for key in sorted(raw):
+        namespace, _, name = key.partition(":")
+        if namespace == PROJECT:
+            value = raw[key]
+            try:
+                data[name] = json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
+            except ValueError:
+                data[name] = value
+        elif namespace != "aws":
+            problems.append((key, f"unknown key; this project reads only {PROJECT}:* keys"))
+    if not problems:
+        try:
+            return OrganizationConfig.model_validate(data)
+        except ValidationError as error:
+            for detail in error.errors(include_url=False):
+                loc = ".".join(str(p) for p in detail["loc"])
+                problems.append((f"{PROJECT}:{loc}", detail["msg"].removeprefix("Value error, ")))
+    raise OrganizationConfigError(stack, problems)
+
+
+def load_from_pulumi() -> OrganizationConfig:
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw: dict[str, Any] = dict(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG.get())
+    return load_config(raw, pulumi.get_stack())

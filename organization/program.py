@@ -1,0 +1,135 @@
+"""The management account's declaration: center OU, its SCPs, the organization trail
+to an Object Lock COMPLIANCE archive in the log-archive account, reviewers' read role."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.awsfacts import REGION, account_root, bucket_arn, role_arn, service_principal
+from components.policies import document, statement
+
+from .config import OrganizationConfig
+from .scps import ScpRoles, center_scps
+
+TRAIL_PREFIX = "organization"
+
+
+def archive_key_policy(config: OrganizationConfig, management_account_id: str) -> dict:
+    trail_arn = f"arn:aws:cloudtrail:{REGION}:{management_account_id}:trail/{config.trail_name}"
+    return document(
+        statement("KeyAdminsInLogArchive", ["kms:*"], "*",
+                  principals={"AWS": account_root(config.log_archive_account_id)}),
+        statement("CloudTrailEncrypts", ["kms:GenerateDataKey*"], "*",
+                  principals={"Service": service_principal("cloudtrail")},
+                  conditions={"StringEquals": {"aws:SourceArn": trail_arn}}),
+        statement("CloudTrailDescribes", ["kms:DescribeKey"], "*",
+                  principals={"Service": service_principal("cloudtrail")}),
+        statement("ReviewersDecrypt", ["kms:Decrypt"], "*",
+                  principals={"AWS": role_arn(config.log_archive_account_id, "tc-archive-reviewer")}),
+    )
+
+
+def archive_bucket_policy(config: OrganizationConfig, management_account_id: str, org_id: str) -> dict:
+    bucket = bucket_arn(config.archive_bucket)
+    trail_arn = f"arn:aws:cloudtrail:{REGION}:{management_account_id}:trail/{config.trail_name}"
+    cloudtrail = {"Service": service_principal("cloudtrail")}
+    return document(
+        statement("DenyInsecureTransport", ["s3:*"], [bucket, f"{bucket}/*"], effect="Deny",
+                  principals={"AWS": "*"}, conditions={"Bool": {"aws:SecureTransport": "false"}}),
+        statement("CloudTrailAclCheck", ["s3:GetBucketAcl"], bucket, principals=cloudtrail,
+                  conditions={"StringEquals": {"aws:SourceArn": trail_arn}}),
+        statement("CloudTrailWrites", ["s3:PutObject"],
+                  [f"{bucket}/{TRAIL_PREFIX}/AWSLogs/{management_account_id}/*",
+                   f"{bucket}/{TRAIL_PREFIX}/AWSLogs/{org_id}/*"],
+                  principals=cloudtrail,
+                  conditions={"StringEquals": {"aws:SourceArn": trail_arn,
+                                               "s3:x-amz-acl": "bucket-owner-full-control"}}),
+    )
+
+
+def reviewer_read_policy(config: OrganizationConfig) -> dict:
+    bucket = bucket_arn(config.archive_bucket)
+    return document(
+        statement("ListArchive", ["s3:ListBucket"], bucket),
+        statement("ReadArchive", ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectRetention"], f"{bucket}/*"),
+    )
+
+
+def reviewer_trust_policy(config: OrganizationConfig) -> dict:
+    principals = sorted(account_root(a) for a in config.reviewer_account_ids) or [account_root(config.log_archive_account_id)]
+    trust = statement("ReviewersAssume", ["sts:AssumeRole"], principals={"AWS": principals},
+                      conditions={"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+    # A trust policy may not name a Resource (AWS: MalformedPolicyDocument).
+    return document({k: v for k, v in trust.items() if k != "Resource"})
+
+
+def scp_roles(config: OrganizationConfig) -> ScpRoles:
+    return ScpRoles(break_glass=config.break_glass_role, key_admins=config.key_admin_roles,
+                    data_deletion=config.data_deletion_role)
+
+
+class Organization(pulumi.ComponentResource):
+    def __init__(self, name: str, config: OrganizationConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tc:organization:Organization", name, None, opts)
+        management_provider = aws.Provider(f"{name}-management-provider", region=REGION,
+                                           allowed_account_ids=[config.management_account_id], opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self, provider=management_provider)
+        org = aws.organizations.get_organization(opts=pulumi.InvokeOptions(provider=management_provider))
+        management = org.master_account_id
+
+        if config.center_ou_id:
+            ou_id: pulumi.Input[str] = config.center_ou_id
+        else:
+            ou = aws.organizations.OrganizationalUnit(f"{name}-center-ou", name="transparency-center",
+                                                      parent_id=config.root_id, opts=child)
+            ou_id = ou.id
+        for scp_name, doc in center_scps(scp_roles(config)).items():
+            policy = aws.organizations.Policy(
+                f"{name}-scp-{scp_name}", name=f"tc-{scp_name}", type="SERVICE_CONTROL_POLICY",
+                description=f"Transparency center guardrail: {scp_name}",
+                content=pulumi.Output.json_dumps(doc), opts=child)
+            aws.organizations.PolicyAttachment(f"{name}-scp-{scp_name}-attachment", policy_id=policy.id,
+                                               target_id=ou_id, opts=child)
+
+        archive = aws.Provider(f"{name}-log-archive-provider", region=REGION,
+                               assume_roles=[{"role_arn": role_arn(config.log_archive_account_id, config.log_archive_role)}],
+                               allowed_account_ids=[config.log_archive_account_id], opts=pulumi.ResourceOptions(parent=self))
+        in_archive = pulumi.ResourceOptions(parent=self, provider=archive, protect=True, retain_on_delete=True)
+        key = aws.kms.Key(f"{name}-archive-key", description="Organization trail archive",
+                          enable_key_rotation=True, deletion_window_in_days=30,
+                          policy=pulumi.Output.json_dumps(archive_key_policy(config, management)), opts=in_archive)
+        bucket = aws.s3.Bucket(f"{name}-archive", bucket=config.archive_bucket, object_lock_enabled=True,
+                               force_destroy=False, opts=in_archive)
+        in_bucket = pulumi.ResourceOptions(parent=self, provider=archive)
+        versioning = aws.s3.BucketVersioning(f"{name}-archive-versioning", bucket=bucket.id,
+                                             versioning_configuration={"status": "Enabled"}, opts=in_bucket)
+        aws.s3.BucketObjectLockConfiguration(
+            f"{name}-archive-object-lock", bucket=bucket.id, object_lock_enabled="Enabled",
+            rule={"default_retention": {"mode": "COMPLIANCE", "days": config.archive_retention_days}},
+            opts=pulumi.ResourceOptions(parent=self, provider=archive, depends_on=[versioning]))
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-archive-encryption", bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms",
+                                                                "kms_master_key_id": key.arn},
+                    "bucket_key_enabled": True}], opts=in_bucket)
+        aws.s3.BucketPublicAccessBlock(f"{name}-archive-public-access-block", bucket=bucket.id,
+                                       block_public_acls=True, block_public_policy=True,
+                                       ignore_public_acls=True, restrict_public_buckets=True, opts=in_bucket)
+        bucket_policy = aws.s3.BucketPolicy(
+            f"{name}-archive-policy", bucket=bucket.id,
+            policy=pulumi.Output.json_dumps(archive_bucket_policy(config, management, org.id)), opts=in_bucket)
+        reviewer = aws.iam.Role(f"{name}-archive-reviewer", name="tc-archive-reviewer",
+                                assume_role_policy=pulumi.Output.json_dumps(reviewer_trust_policy(config)),
+                                opts=in_bucket)
+        aws.iam.RolePolicy(f"{name}-archive-reviewer-read", role=reviewer.id,
+                           policy=pulumi.Output.json_dumps(reviewer_read_policy(config)), opts=in_bucket)
+        self.trail = aws.cloudtrail.Trail(
+            f"{name}-trail", name=config.trail_name, s3_bucket_name=bucket.id, s3_key_prefix=TRAIL_PREFIX,
+            kms_key_id=key.arn, is_organization_trail=True, is_multi_region_trail=True,
+            include_global_service_events=True, enable_log_file_validation=True, enable_logging=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=management_provider, depends_on=[bucket_policy]))
+        self.exports = {"centerOuId": ou_id, "trailArn": self.trail.arn, "archiveBucket": bucket.id,
+                        "archiveKeyArn": key.arn, "archiveReviewerRoleArn": reviewer.arn,
+                        "logArchiveAccountId": config.log_archive_account_id}
+        self.register_outputs(self.exports)

@@ -1,0 +1,113 @@
+"""The organization project on the mock engine: every document through moto's validators,
+AWS limits on what is attached, the trail and its archive, config errors."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from moto.iam.policy_validation import IAMPolicyDocumentValidator, IAMTrustPolicyDocumentValidator
+
+from organization.config import OrganizationConfigError, load_config
+from organization.scps import SCP_MAX_CHARS, SCPS_PER_TARGET
+from tcenter.engine import load_stack_values
+from tcenter.plan import plan_stack
+
+PROJECT = Path(__file__).resolve().parents[2] / "organization"
+STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (PROJECT / "stacks").glob("Pulumi.*.yaml"))
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def plan(request):
+    return plan_stack(request.param, project_dir=PROJECT)
+
+
+def of_type(plan, suffix):
+    return [r for r in plan["resources"] if r["type"].endswith(suffix)]
+
+
+def documents(plan):
+    """(resource name, input key, parsed document) for every policy document in the plan."""
+    for resource in plan["resources"]:
+        for key in ("policy", "content", "assumeRolePolicy"):
+            value = resource["inputs"].get(key)
+            if isinstance(value, str) and value.startswith("{"):
+                yield resource["name"], key, json.loads(value)
+
+
+def test_every_permission_document_passes_moto(plan):
+    checked = 0
+    for name, key, doc in documents(plan):
+        if key == "assumeRolePolicy":
+            IAMTrustPolicyDocumentValidator(json.dumps(doc)).validate()
+        elif "Principal" not in json.dumps(doc):
+            IAMPolicyDocumentValidator(json.dumps(doc)).validate()
+        else:
+            # Resource policies (key, bucket) carry principals; moto validates the shape sans Principal.
+            stripped = {**doc, "Statement": [{k: v for k, v in s.items() if k != "Principal"} for s in doc["Statement"]]}
+            IAMPolicyDocumentValidator(json.dumps(stripped)).validate()
+        checked += 1
+    # Every policy-bearing resource yielded a parsed (not unresolved) document.
+    bearing = ("policy:Policy", "key:Key", "bucketPolicy:BucketPolicy", "role:Role", "rolePolicy:RolePolicy")
+    assert checked == sum(1 for r in plan["resources"] if r["type"].endswith(bearing))
+
+
+def test_scps_fit_aws_limits(plan):
+    scps = [r for r in of_type(plan, ":Policy") if r["inputs"]["type"] == "SERVICE_CONTROL_POLICY"]
+    assert len(scps) >= 3
+    for scp in scps:
+        minified = json.dumps(json.loads(scp["inputs"]["content"]), separators=(",", ":"))
+        assert len(minified) <= SCP_MAX_CHARS, scp["name"]
+    per_target = Counter(a["inputs"].get("targetId", a["propertyDependencies"].get("targetId") and "created-ou")
+                         for a in of_type(plan, ":PolicyAttachment"))
+    assert per_target and all(count + 1 <= SCPS_PER_TARGET for count in per_target.values())
+
+
+def test_organization_trail_validated_encrypted_to_locked_archive(plan):
+    (trail,) = of_type(plan, "trail:Trail")
+    inputs = trail["inputs"]
+    assert inputs["isOrganizationTrail"] and inputs["isMultiRegionTrail"] and inputs["enableLogFileValidation"]
+    assert "kmsKeyId" in trail["propertyDependencies"] and trail["propertyDependencies"]["kmsKeyId"]
+    (lock,) = of_type(plan, "BucketObjectLockConfiguration")
+    assert lock["inputs"]["rule"]["defaultRetention"]["mode"] == "COMPLIANCE"
+    (bucket,) = of_type(plan, "bucket:Bucket")
+    assert bucket["inputs"]["objectLockEnabled"] is True
+    assert bucket["options"]["protect"] and bucket["options"]["retainOnDelete"]
+
+
+def test_archive_resources_live_in_log_archive_account(plan):
+    log_archive = load_stack_values(plan["stack"], PROJECT)["tc-organization:logArchiveAccountId"]
+    providers = {r["urn"]: r for r in of_type(plan, "pulumi:providers:aws")}
+    archive_types = ("bucket:Bucket", "key:Key", "role:Role", "BucketObjectLockConfiguration", "bucketPolicy:BucketPolicy")
+    archived = [r for r in plan["resources"] if r["type"].endswith(archive_types)]
+    assert len(archived) == 5
+    for resource in archived:
+        allowed = providers[resource["provider"]]["inputs"]["allowedAccountIds"]
+        assert log_archive in (json.loads(allowed) if isinstance(allowed, str) else allowed), resource["name"]
+
+
+def test_reviewer_role_is_read_only(plan):
+    (policy,) = of_type(plan, "rolePolicy:RolePolicy")
+    actions = [a for s in json.loads(policy["inputs"]["policy"])["Statement"] for a in s["Action"]]
+    assert actions and all(a.split(":")[1].startswith(("Get", "List")) for a in actions)
+
+
+def test_plans_are_deterministic():
+    assert plan_stack(STACKS[0], project_dir=PROJECT) == plan_stack(STACKS[0], project_dir=PROJECT)
+
+
+@pytest.mark.parametrize("key,value", [("logArchiveAccountId", "12345"), ("rootId", "root"),
+                                       ("archiveRetentionDays", 30), ("centerOuId", "ou-bad"), ("managementAccountId", "x")])
+def test_bad_config_names_the_key(key, value):
+    raw = {k: v for k, v in load_stack_values(STACKS[0], PROJECT).items()}
+    raw[f"tc-organization:{key}"] = value
+    with pytest.raises(OrganizationConfigError) as caught:
+        load_config(raw, STACKS[0])
+    assert f"tc-organization:{key}" in str(caught.value)
+
+
+def test_unknown_key_refused():
+    raw = dict(load_stack_values(STACKS[0], PROJECT))
+    raw["tc-organization:archiveBuckt"] = "x"
+    with pytest.raises(OrganizationConfigError, match="archiveBuckt"):
+        load_config(raw, STACKS[0])

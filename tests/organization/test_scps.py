@@ -1,0 +1,113 @@
+"""The center's SCPs: AWS limits, moto's validator, and each statement exercised."""
+
+import json
+
+import pytest
+from moto.iam.policy_validation import IAMPolicyDocumentValidator
+
+from organization.scps import SCP_MAX_CHARS, SCPS_PER_TARGET, ScpRoles, center_scps
+from tests.organization.scp_eval import denied_by
+
+SCPS = center_scps()
+ROLES = ScpRoles()
+ADMIN = "arn:aws:iam::111122223333:role/tc-admin"
+
+
+def role(name):
+    return f"arn:aws:iam::111122223333:role/{name}"
+
+
+def ctx(principal=ADMIN, region="eu-central-2", **extra):
+    return {"aws:PrincipalArn": principal, "aws:RequestedRegion": region, **extra}
+
+
+def all_denials(action, context, resource="*"):
+    return [sid for doc in SCPS.values() for sid in denied_by(doc, action, resource, context)]
+
+
+@pytest.mark.parametrize("name", sorted(SCPS))
+def test_scp_within_aws_size_limit(name):
+    # AWS counts the policy without whitespace.
+    text = json.dumps(SCPS[name], separators=(",", ":"))
+    assert len(text) <= SCP_MAX_CHARS, (name, len(text))
+
+
+def test_scps_per_target_leaves_room_for_full_aws_access():
+    assert len(SCPS) + 1 <= SCPS_PER_TARGET
+
+
+@pytest.mark.parametrize("name", sorted(SCPS))
+def test_scp_passes_moto_validator(name):
+    IAMPolicyDocumentValidator(json.dumps(SCPS[name])).validate()
+
+
+@pytest.mark.parametrize("name", sorted(SCPS))
+def test_scps_only_deny(name):
+    assert {s["Effect"] for s in SCPS[name]["Statement"]} == {"Deny"}
+
+
+def test_foreign_region_action_denied():
+    assert "DenyOutsideAllowedRegions" in all_denials("ec2:RunInstances", ctx(region="us-east-1"))
+
+
+def test_home_region_action_allowed():
+    assert all_denials("ec2:DescribeInstances", ctx()) == []
+
+
+@pytest.mark.parametrize("action", ["iam:CreateRole", "sts:AssumeRole", "cloudfront:ListDistributions",
+                                    "organizations:DescribeOrganization", "support:DescribeCases"])
+def test_global_service_action_allowed_from_us_east_1(action):
+    assert all_denials(action, ctx(region="us-east-1")) == []
+
+
+def test_trail_deletion_by_admin_denied_by_break_glass_allowed():
+    assert "DenyAuditTampering" in all_denials("cloudtrail:DeleteTrail", ctx())
+    assert all_denials("cloudtrail:DeleteTrail", ctx(principal=role(ROLES.break_glass))) == []
+
+
+@pytest.mark.parametrize("action", ["config:StopConfigurationRecorder", "guardduty:DeleteDetector",
+                                    "securityhub:DisableSecurityHub", "access-analyzer:DeleteAnalyzer",
+                                    "ec2:DeleteFlowLogs", "cloudtrail:StopLogging"])
+def test_detective_controls_protected(action):
+    assert "DenyAuditTampering" in all_denials(action, ctx())
+
+
+@pytest.mark.parametrize("action", ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:CreateGrant"])
+def test_key_tampering_denied_except_key_admin(action):
+    key = "arn:aws:kms:eu-central-2:111122223333:key/abc"
+    assert "DenyKeyTampering" in all_denials(action, ctx(), key)
+    assert all_denials(action, ctx(principal=role(ROLES.key_admins[0])), key) == []
+
+
+@pytest.mark.parametrize("action", ["s3:BypassGovernanceRetention", "s3:PutObjectRetention",
+                                    "s3:PutBucketObjectLockConfiguration"])
+def test_object_lock_bypass_denied_except_data_deletion(action):
+    assert "DenyObjectLockBypass" in all_denials(action, ctx())
+    assert all_denials(action, ctx(principal=role(ROLES.data_deletion))) == []
+
+
+@pytest.mark.parametrize("action", ["ec2:CreateInternetGateway", "ec2:CreateEgressOnlyInternetGateway",
+                                    "ec2:CreateNatGateway", "ec2:AllocateAddress", "ec2:CreateVpcPeeringConnection"])
+def test_internet_paths_denied(action):
+    assert "DenyInternetPaths" in all_denials(action, ctx())
+
+
+def test_public_ip_on_instance_denied_private_allowed():
+    eni = "arn:aws:ec2:eu-central-2:111122223333:network-interface/*"
+    assert "DenyPublicIpOnInstances" in all_denials(
+        "ec2:RunInstances", ctx(**{"ec2:AssociatePublicIpAddress": "true"}), eni)
+    assert all_denials("ec2:RunInstances", ctx(**{"ec2:AssociatePublicIpAddress": "false"}), eni) == []
+
+
+@pytest.mark.parametrize("action", ["iam:CreateUser", "iam:CreateAccessKey"])
+def test_iam_users_denied(action):
+    assert "DenyIamUsers" in all_denials(action, ctx())
+
+
+def test_leaving_org_denied():
+    assert "DenyLeavingOrganization" in all_denials("organizations:LeaveOrganization", ctx())
+
+
+def test_root_user_denied_everything():
+    assert "DenyRootUser" in all_denials("s3:ListAllMyBuckets", ctx(principal="arn:aws:iam::111122223333:root"))
+    assert all_denials("s3:ListAllMyBuckets", ctx()) == []
