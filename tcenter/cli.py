@@ -408,6 +408,11 @@ def build_parser(with_check: bool = True) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_reach)
 
+    p = sub.add_parser("access", help="effective access: who can read/write/delete/decrypt/sign/administer each asset")
+    from . import access
+    access.configure_parser(p)
+    p.set_defaults(func=access.run)
+
     p = sub.add_parser("diagram", help="architecture picture (PNG and SVG)")
     p.add_argument("target", metavar="STACK|PLAN")
     p.add_argument("-o", "--output", help="directory (default out/STACK)")
