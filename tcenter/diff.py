@@ -217,20 +217,16 @@ def compare_resource(base: dict[str, Any], head: dict[str, Any]) -> ResourceChan
         change.notes.append(UNKNOWN_TYPE_NOTE)
     if change.action == "replace":
         _loss_risks(change, base)
-    for name in ("protect", "retainOnDelete"):
-        if base_opts.get(name) and not head_opts.get(name):
-            change.risks.append(f"{name} removed: the next change may delete it for real")
     return change
 
 
 def _loss_risks(change: ResourceChange, base: dict[str, Any]) -> None:
+    from .danger import is_stateful, loss_sentence
+
     verb = "deleted" if change.action == "delete" else "replaced (deleted and created anew)"
-    kept = _kept(base)
-    if kept:
-        change.risks.append(f"{' and '.join(kept)} resource would be {verb}")
     reason = stateful_reason(change.type)
-    if reason:
-        change.risks.append(f"stateful, would be {verb}: {reason}")
+    if reason or _kept(base) or is_stateful(change.type):
+        change.risks.append(loss_sentence(base, verb) + (f"; {reason}" if reason else ""))
 
 
 def diff_plans(base: dict[str, Any], head: dict[str, Any], base_label: str = "base", head_label: str = "head") -> PlanDiff:
@@ -258,15 +254,18 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any], base_label: str = "ba
     for pc in outputs:
         pc.replaces = False
 
-    dangers: list[str] = []
+    from . import danger
+
+    found: list[danger.Danger] = []
     for change in changes:
-        for risk in change.risks:
-            dangers.append(f"{change.type} {change.name}: {risk}")
-    for finding in public_added:
-        dangers.append(f"public ingress: {finding}")
-    for edge in reach_added:
-        if reach.INTERNET in edge:
-            dangers.append(f"new path to or from the internet: {edge}")
+        found += [danger.Danger("loss", f"{change.type} {risk}") for risk in change.risks]
+    found += [danger.Danger("public", f"public ingress: {finding}") for finding in public_added]
+    found += [danger.Danger("network", f"new network path {edge}"
+                            + (" from or to outside" if reach.INTERNET in edge else " between zones"))
+              for edge in reach_added]
+    found += danger.resource_dangers(old, new)
+    found += danger.access_dangers(base, head)
+    dangers = [f"[{d.cls}] {d.sentence}" for d in found]
     return PlanDiff(base_label, head_label, changes, reach_added, reach_removed, public_added, outputs, dangers)
 
 

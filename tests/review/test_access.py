@@ -6,7 +6,8 @@ import json
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tcenter.access import CLASSES, effective_access, service_actions
 from tests.review.conftest import find
