@@ -144,6 +144,12 @@ def plan_revision(revision: str, stack: str, repo: Path | None = None) -> dict[s
         archive.stdout.close()  # type: ignore[union-attr]
         if archive.wait() != 0 or unpack.returncode != 0:
             raise CliError(f"could not extract revision {revision!r}: {archive.stderr.read().decode().strip()}")  # type: ignore[union-attr]
+        if not any((tree / where / f"Pulumi.{stack}.yaml").is_file() for where in ("stacks", ".")):
+            from .plan import FORMAT, VERSION
+
+            # A stack new in HEAD: its base is an empty plan, so everything shows as created.
+            return {"format": FORMAT, "version": VERSION, "project": "transparency-center", "stack": stack,
+                    "resources": [], "outputs": {}}
         out = Path(tmp) / "plan.json"
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         with progress(f"planning stack {stack} at {revision} ({commit[:10]}) on the mock engine..."):

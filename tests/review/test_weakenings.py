@@ -118,3 +118,29 @@ def test_a_tag_is_a_benign_change(prod, plan_of):
 
 def test_an_unchanged_plan_has_no_danger(prod, plan_of):
     assert diff_plans(prod, plan_of(STACK)).exit_code == 0
+
+
+def test_a_stack_missing_at_the_base_revision_diffs_against_an_empty_plan(prod):
+    from tcenter import cli
+
+    base = cli.plan_revision("HEAD", "stack-that-does-not-exist")
+    assert base["resources"] == []
+    d = diff_plans(base, prod)
+    assert d.counts["create"] == len(prod["resources"]) and d.exit_code == 2
+
+
+def test_a_created_role_policy_is_shown_statement_by_statement(prod, plan_of):
+    head = plan_of(STACK)
+    read_all_data_buckets(head)
+    text = _terminal(diff_plans(prod, head)).replace("\n", "")  # the console wraps long lines
+    assert "s3:GetObject" in text and "zurich-prod-data-south-korea/*" in text
+
+
+def test_a_long_value_is_shown_where_it_differs(prod, plan_of):
+    head = plan_of(STACK)
+    (bucket,) = find(head, "aws:s3/bucket:Bucket", lambda r: r["name"] == "tc-build-sources-bucket")
+    (base_bucket,) = find(prod, "aws:s3/bucket:Bucket", lambda r: r["name"] == "tc-build-sources-bucket")
+    base_bucket["inputs"]["tags"] = {"note": "x" * 300 + "-3210"}
+    bucket["inputs"]["tags"] = {"note": "x" * 300 + "-3299"}
+    text = _terminal(diff_plans(prod, head))
+    assert "-3210" in text and "-3299" in text
