@@ -108,7 +108,7 @@ def resource_dangers(old: dict[str, dict], new: dict[str, dict]) -> list[Danger]
             if LOCK_STRENGTH.get(hr.get("mode"), 0) < LOCK_STRENGTH.get(br.get("mode"), 0):
                 out.append(Danger("retention", f"{name}: Object Lock mode {br.get('mode')} -> {hr.get('mode')} "
                                                "(GOVERNANCE can be bypassed with s3:BypassGovernanceRetention)"))
-            days = lambda r: (r.get("days") or 0) + 365 * (r.get("years") or 0)  # noqa: E731
+            days = lambda r: (r.get("days") or 0) + 365 * (r.get("years") or 0)
             if days(hr) < days(br):
                 out.append(Danger("retention", f"{name}: Object Lock retention {days(br)} -> {days(hr)} days"))
         if "retentionInDays" in bi and (hi.get("retentionInDays") or 0) not in (0,) \
