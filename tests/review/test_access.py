@@ -104,9 +104,12 @@ def test_policies_outside_the_plan_are_named_not_dropped(prod, prod_access):
 
 def test_access_of_prod_is_fast_in_process(prod):
     effective_access(prod)  # warm the action expansion cache
-    start = time.perf_counter()
-    effective_access(prod)
-    assert time.perf_counter() - start < 0.5
+    times = []
+    for _ in range(3):  # best of three: the machine is shared
+        start = time.perf_counter()
+        effective_access(prod)
+        times.append(time.perf_counter() - start)
+    assert min(times) < 0.5, times
 
 
 def _present(result):
