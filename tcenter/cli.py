@@ -147,6 +147,12 @@ def plan_revision(revision: str, stack: str, repo: Path | None = None) -> dict[s
         archive.stdout.close()  # type: ignore[union-attr]
         if archive.wait() != 0 or unpack.returncode != 0:
             raise CliError(f"could not extract revision {revision!r}: {archive.stderr.read().decode().strip()}")  # type: ignore[union-attr]
+        if not any((tree / where / f"Pulumi.{stack}.yaml").is_file() for where in ("stacks", ".")):
+            from .plan import FORMAT, VERSION
+
+            # A stack new in HEAD: its base is an empty plan, so everything shows as created.
+            return {"format": FORMAT, "version": VERSION, "project": "transparency-center", "stack": stack,
+                    "resources": [], "outputs": {}}
         out = Path(tmp) / "plan.json"
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         with progress(f"planning stack {stack} at {revision} ({commit[:10]}) on the mock engine..."):
@@ -430,6 +436,11 @@ def build_parser(with_check: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_reach)
+
+    p = sub.add_parser("access", help="effective access: who can read/write/delete/decrypt/sign/administer each asset")
+    from . import access
+    access.configure_parser(p)
+    p.set_defaults(func=access.run)
 
     p = sub.add_parser("diagram", help="architecture picture (PNG and SVG)")
     p.add_argument("target", metavar="STACK|PLAN")

@@ -217,20 +217,28 @@ def compare_resource(base: dict[str, Any], head: dict[str, Any]) -> ResourceChan
         change.notes.append(UNKNOWN_TYPE_NOTE)
     if change.action == "replace":
         _loss_risks(change, base)
-    for name in ("protect", "retainOnDelete"):
-        if base_opts.get(name) and not head_opts.get(name):
-            change.risks.append(f"{name} removed: the next change may delete it for real")
     return change
 
 
 def _loss_risks(change: ResourceChange, base: dict[str, Any]) -> None:
+    from .danger import is_stateful, loss_sentence
+
     verb = "deleted" if change.action == "delete" else "replaced (deleted and created anew)"
-    kept = _kept(base)
-    if kept:
-        change.risks.append(f"{' and '.join(kept)} resource would be {verb}")
     reason = stateful_reason(change.type)
-    if reason:
-        change.risks.append(f"stateful, would be {verb}: {reason}")
+    if reason or _kept(base) or is_stateful(change.type):
+        change.risks.append(loss_sentence(base, verb) + (f"; {reason}" if reason else ""))
+
+
+def _in_full(resource: dict[str, Any], action: str) -> ResourceChange:
+    """A created or deleted resource with every input (policies statement by statement)."""
+    empty = {"type": resource["type"], "urn": resource["urn"], "name": resource["name"], "inputs": {}, "options": {},
+             "custom": resource.get("custom", True)}
+    change = compare_resource(empty, resource) if action == "create" else compare_resource(resource, empty)
+    change = change or ResourceChange(resource_key(resource["urn"]), resource["type"], resource["name"], action)
+    change.action, change.risks, change.notes = action, [], []
+    for pc in change.properties:
+        pc.replaces = False
+    return change
 
 
 def diff_plans(base: dict[str, Any], head: dict[str, Any], base_label: str = "base", head_label: str = "head") -> PlanDiff:
@@ -239,9 +247,9 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any], base_label: str = "ba
     changes: list[ResourceChange] = []
     for key in sorted(set(old) | set(new)):
         if key not in old:
-            changes.append(ResourceChange(key, new[key]["type"], new[key]["name"], "create"))
+            changes.append(_in_full(new[key], "create"))
         elif key not in new:
-            change = ResourceChange(key, old[key]["type"], old[key]["name"], "delete")
+            change = _in_full(old[key], "delete")
             _loss_risks(change, old[key])
             changes.append(change)
         else:
@@ -258,15 +266,18 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any], base_label: str = "ba
     for pc in outputs:
         pc.replaces = False
 
-    dangers: list[str] = []
+    from . import danger
+
+    found: list[danger.Danger] = []
     for change in changes:
-        for risk in change.risks:
-            dangers.append(f"{change.type} {change.name}: {risk}")
-    for finding in public_added:
-        dangers.append(f"public ingress: {finding}")
-    for edge in reach_added:
-        if reach.INTERNET in edge:
-            dangers.append(f"new path to or from the internet: {edge}")
+        found += [danger.Danger("loss", f"{change.type} {risk}") for risk in change.risks]
+    found += [danger.Danger("public", f"public ingress: {finding}") for finding in public_added]
+    found += [danger.Danger("network", f"new network path {edge}"
+                            + (" from or to outside" if reach.INTERNET in edge else " between zones"))
+              for edge in reach_added]
+    found += danger.resource_dangers(old, new)
+    found += danger.access_dangers(base, head)
+    dangers = [f"[{d.cls}] {d.sentence}" for d in found]
     return PlanDiff(base_label, head_label, changes, reach_added, reach_removed, public_added, outputs, dangers)
 
 
@@ -275,25 +286,48 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any], base_label: str = "ba
 ACTION_SIGNS = {"create": "+", "delete": "-", "update": "~", "replace": "+-"}
 
 
+def _full(value: Any) -> str:
+    return value if isinstance(value, str) else _canonical(value)
+
+
 def _short(value: Any, limit: int = 160) -> str:
     text = value if isinstance(value, str) else _canonical(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _differing(before: Any, after: Any, limit: int, context: int = 24) -> tuple[str, str]:
+    """Both values cut around where they differ (common prefix and suffix elided), never to an equal prefix."""
+    a = before if isinstance(before, str) else _canonical(before)
+    b = after if isinstance(after, str) else _canonical(after)
+    if len(a) <= limit and len(b) <= limit:
+        return a, b
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    def cut(text: str) -> str:
+        lo, hi = max(0, start - context), min(len(text), len(text) - end + context)
+        return ("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else "")
+    return cut(a), cut(b)
 
 
 def _property_lines(pc: PropertyChange, limit: int) -> list[str]:
     suffix = " (forces replacement)" if pc.replaces else ""
     if pc.kind == "list":
         lines = [f"{pc.path}:{suffix}"]
-        lines += [f"    - {_short(v, limit)}" for v in pc.before]
-        lines += [f"    + {_short(v, limit)}" for v in pc.after]
+        lines += [f"    - {_full(v)}" for v in pc.before]
+        lines += [f"    + {_full(v)}" for v in pc.after]
         return lines
     if pc.kind == "order":
         return [f"{pc.path}: same items, new order{suffix}"]
     if pc.before is None:
-        return [f"{pc.path}: + {_short(pc.after, limit)}{suffix}"]
+        return [f"{pc.path}: + {_full(pc.after)}{suffix}"]
     if pc.after is None:
-        return [f"{pc.path}: - {_short(pc.before, limit)}{suffix}"]
-    return [f"{pc.path}: {_short(pc.before, limit)} -> {_short(pc.after, limit)}{suffix}"]
+        return [f"{pc.path}: - {_full(pc.before)}{suffix}"]
+    before, after = _differing(pc.before, pc.after, limit)
+    return [f"{pc.path}: {before} -> {after}{suffix}"]
 
 
 def _statement_lines(sc: StatementChange, limit: int) -> list[str]:
@@ -303,7 +337,7 @@ def _statement_lines(sc: StatementChange, limit: int) -> list[str]:
         for pc in value_changes("", sc.before, sc.after):
             lines += ["    " + line for line in _property_lines(pc, limit)]
     else:
-        lines.append("    " + _short(sc.after or sc.before, limit * 3))
+        lines.append("    " + _full(sc.after or sc.before))
     return lines
 
 

