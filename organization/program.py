@@ -7,7 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.awsfacts import REGION, account_root, bucket_arn, role_arn, service_principal
-from components.policies import document, statement
+from components.policies import document, statement, trust_statement
 
 from .config import OrganizationConfig
 from .scps import ScpRoles, center_scps
@@ -58,10 +58,8 @@ def reviewer_read_policy(config: OrganizationConfig) -> dict:
 
 def reviewer_trust_policy(config: OrganizationConfig) -> dict:
     principals = sorted(account_root(a) for a in config.reviewer_account_ids) or [account_root(config.log_archive_account_id)]
-    trust = statement("ReviewersAssume", ["sts:AssumeRole"], principals={"AWS": principals},
-                      conditions={"Bool": {"aws:MultiFactorAuthPresent": "true"}})
-    # A trust policy may not name a Resource (AWS: MalformedPolicyDocument).
-    return document({k: v for k, v in trust.items() if k != "Resource"})
+    return document(trust_statement("ReviewersAssume", ["sts:AssumeRole"], {"AWS": principals},
+                                    conditions={"Bool": {"aws:MultiFactorAuthPresent": "true"}}))
 
 
 def scp_roles(config: OrganizationConfig) -> ScpRoles:

@@ -31,6 +31,10 @@ command -v dot >/dev/null || apt_packages+=(graphviz)
 command -v ssh-keygen >/dev/null || apt_packages+=(openssh-client)
 if $with_tests; then
   command -v debootstrap >/dev/null || apt_packages+=(debootstrap)
+  # the signing and rebuild tests: openssl stands in for KMS and the HSM; a reviewer's rebuild uses git and make
+  command -v openssl >/dev/null || apt_packages+=(openssl)
+  command -v git >/dev/null || apt_packages+=(git)
+  command -v make >/dev/null || apt_packages+=(make)
 fi
 if ((${#apt_packages[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then

@@ -108,9 +108,8 @@ def resource_dangers(old: dict[str, dict], new: dict[str, dict]) -> list[Danger]
             if LOCK_STRENGTH.get(hr.get("mode"), 0) < LOCK_STRENGTH.get(br.get("mode"), 0):
                 out.append(Danger("retention", f"{name}: Object Lock mode {br.get('mode')} -> {hr.get('mode')} "
                                                "(GOVERNANCE can be bypassed with s3:BypassGovernanceRetention)"))
-            days = lambda r: (r.get("days") or 0) + 365 * (r.get("years") or 0)
-            if days(hr) < days(br):
-                out.append(Danger("retention", f"{name}: Object Lock retention {days(br)} -> {days(hr)} days"))
+            if _lock_days(hr) < _lock_days(br):
+                out.append(Danger("retention", f"{name}: Object Lock retention {_lock_days(br)} -> {_lock_days(hr)} days"))
         if "retentionInDays" in bi and (hi.get("retentionInDays") or 0) not in (0,) \
                 and hi.get("retentionInDays", 0) < bi["retentionInDays"]:
             out.append(Danger("retention", f"{name}: log retention {bi['retentionInDays']} -> {hi.get('retentionInDays')} days"))
@@ -148,3 +147,8 @@ def loss_sentence(resource: dict[str, Any], verb: str) -> str:
 
 def is_stateful(type_: str) -> bool:
     return any(w in type_ for w in STATEFUL_WORDS)
+
+
+def _lock_days(retention: dict) -> int:
+    """An Object Lock default retention in days (years count 365)."""
+    return (retention.get("days") or 0) + 365 * (retention.get("years") or 0)

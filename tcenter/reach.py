@@ -402,7 +402,7 @@ def build_network(plan: dict[str, Any]) -> Network:
         i = hsm["inputs"]
         sg = clusters.get(i.get("clusterId", ""))
         targets.append(Target("hsm", hsm["name"], subnet_zone.get(i.get("subnetId", ""), "?"), [sg] if sg else []))
-    for service, name, ep_zones, sgs in endpoints:
+    for _service, name, ep_zones, sgs in endpoints:
         for zone in ep_zones:
             targets.append(Target("endpoint", name, zone, sgs))
 

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 from pydantic.alias_generators import to_camel
 
+from ..awsfacts import AVAILABILITY_ZONE_IDS, REGION  # noqa: F401 - re-exported for the config sections
+
 PROJECT = "transparency-center"
 """The Pulumi project name, and the namespace of every config key the kit reads."""
-
-from ..awsfacts import AVAILABILITY_ZONE_IDS, REGION  # noqa: F401 - re-exported for the config sections
 
 Environment = Literal["dev", "staging", "prod"]
 

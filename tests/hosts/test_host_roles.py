@@ -91,8 +91,9 @@ def test_provisioning_in_a_chroot_leaves_the_machine_alone(provisioned):
 def test_ci_tests_exactly_the_script_buildfleet_deploys(declared):
     """The suite's build role is rendered like BuildFleet renders the dev products pool."""
     run = declared("dev")
-    (instance,) = [i for i in run.by_type("aws:ec2/instance:Instance")
-                   if "BuildFleet" in i.urn and i.inputs["tags"]["pool"] == "products"]
+    # The first builder of the pool (each builder is its own identity; the suite renders builder 1).
+    instance = [i for i in run.by_type("aws:ec2/instance:Instance")
+                if "BuildFleet" in i.urn and i.inputs["tags"]["pool"] == "products"][0]
     cloud_config = yaml.safe_load(base64.b64decode(instance.inputs["userDataBase64"]))
     deployed = gzip.decompress(base64.b64decode(cloud_config["write_files"][0]["content"])).decode()
     assert deployed == render_build("dev").provision_script

@@ -37,7 +37,7 @@ def documents(plan):
 
 def test_every_permission_document_passes_moto(plan):
     checked = 0
-    for name, key, doc in documents(plan):
+    for _name, key, doc in documents(plan):
         if key == "assumeRolePolicy":
             IAMTrustPolicyDocumentValidator(json.dumps(doc)).validate()
         elif "Principal" not in json.dumps(doc):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from tcenter import cli, diff
 from tcenter.replacements import REPLACEMENT_FORCING, STATEFUL_TYPES

@@ -9,13 +9,15 @@ import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
+import os
+
 import pytest
 
 from components import hosts
 from tests.signing.release_kit import BUILD_INFO, builder_outputs, make_key, openssl_backend, sign
 
-pytestmark = pytest.mark.skipif(any(shutil.which(tool) is None for tool in ("openssl", "git", "make", "bash")),
-                                reason="needs openssl, git, make and bash")
+pytestmark = pytest.mark.skipif(not os.environ.get("CI") and (any(shutil.which(tool) is None for tool in ("openssl", "git", "make", "bash"))),
+                                reason="(never skipped under CI) needs openssl, git, make and bash")
 
 MAKEFILE = "all:\n\tmkdir -p $(OUT)\n\tprintf 'product built at %s\\n' \"$$SOURCE_DATE_EPOCH\" > $(OUT)/product.tar\n"
 

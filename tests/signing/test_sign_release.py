@@ -12,12 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import os
+
 import pytest
 
 from components.signing import SIGNER_SCRIPT
 from tests.signing.release_kit import ARTIFACT, BUILD_INFO, KEY_ID, builder_outputs, make_key, openssl_backend, sign
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command as the stand-in signing backend")
+pytestmark = pytest.mark.skipif(not os.environ.get("CI") and (shutil.which("openssl") is None), reason="(never skipped under CI) needs the openssl command as the stand-in signing backend")
 
 @pytest.fixture(scope="module")
 def key(tmp_path_factory) -> dict[str, Path]:

@@ -10,6 +10,8 @@ import json
 import shutil
 from pathlib import Path
 
+import os
+
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -19,7 +21,7 @@ from tcenter import cli
 from tcenter import verify as verify_module
 from tests.signing.release_kit import ARTIFACT, COMMIT, KEY_ID, builder_outputs, make_key, openssl_backend, sign
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command as the stand-in signing backend")
+pytestmark = pytest.mark.skipif(not os.environ.get("CI") and (shutil.which("openssl") is None), reason="(never skipped under CI) needs the openssl command as the stand-in signing backend")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from components.config import ConfigError, load_config
 from components.config.network import PROD_MIN_LOG_RETENTION_DAYS
 from tcenter.engine import load_stack_values, to_pulumi_config
-from tests.helpers import expect_refused, problem_keys
+from tests.helpers import expect_refused
 
 NS = "transparency-center"
 

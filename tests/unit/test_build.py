@@ -14,9 +14,8 @@ import pytest
 import yaml
 
 from components import hosts
-from components.config import ConfigError
 from components.config.build import BUILD_INSTANCE_TYPES
-from tests.helpers import expect_refused, problem_keys
+from tests.helpers import expect_refused
 
 NS = "transparency-center"
 BUILDFLEET = "transparency-center:build:BuildFleet"

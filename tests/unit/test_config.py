@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import ConfigError, load_config
+from components.config import load_config
 from tcenter.engine import to_pulumi_config
 from tests.helpers import expect_refused, problem_keys
 

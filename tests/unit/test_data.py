@@ -8,11 +8,10 @@ import json
 
 import pytest
 
-from components.config import ConfigError
 from components.config.data import DataStoresConfig, LifecycleConfig, ObjectLockConfig
 from components.data import residency_problems
 from tcenter.engine import load_stack_values
-from tests.helpers import expect_refused, problem_keys
+from tests.helpers import expect_refused
 
 NS = "transparency-center"
 STORE_TYPE = "transparency-center:data:RegionalDataStore"
@@ -43,7 +42,7 @@ def _stores(run) -> dict[str, dict]:
         outputs = run.component_outputs[component.urn]
         resources = _descendants(run, component.urn)
 
-        def only(type_: str, resources=resources):
+        def only(type_: str, resources=resources, component=component):
             found = [r for r in resources if r.type == type_]
             assert len(found) == 1, f"{component.name}: {len(found)} {type_}"
             return found[0]
@@ -143,7 +142,7 @@ def test_store_buckets_have_every_control(each_stack):
 
 def test_store_bucket_policy_tls_only_endpoint_only_single_writer(each_stack):
     endpoint = each_stack.outputs["s3GatewayEndpointId"]
-    for region, store in _stores(each_stack).items():
+    for _region, store in _stores(each_stack).items():
         statements = {s["Sid"]: s for s in _policy(store["one"]("aws:s3/bucketPolicy:BucketPolicy"))["Statement"]}
         arn = store["bucket"].outputs["arn"]
         tls = statements["DenyInsecureTransport"]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import ConfigError, load_config
+from components.config import load_config
 from components.layout import S3_GATEWAY, nacl_entries, reviewer_zone_name, zone_flows
 from tcenter.engine import S3_PREFIX_LIST_STAND_IN, load_stack_values, to_pulumi_config
 from tests.helpers import expect_refused, problem_keys

@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import ConfigError
 from components.config.signing import SIGNING_CLASSES
-from tests.helpers import expect_refused, problem_keys
+from tests.helpers import expect_refused
 
 NS = "transparency-center"
 KMS_STACKS = ("dev", "staging")
@@ -80,7 +79,7 @@ def signing_keys(run) -> dict[str, Any]:
     keys = {r.urn.rsplit("::", 1)[1]: r for r in run.by_type("aws:kms/key:Key") if r.inputs["keyUsage"] == "SIGN_VERIFY"}
     by_class = {}
     for alias in run.by_type("aws:kms/alias:Alias"):
-        for name, key in keys.items():
+        for _name, key in keys.items():
             if alias.inputs["targetKeyId"] == key.outputs["keyId"]:
                 by_class[alias.inputs["name"].rsplit("/", 1)[1]] = key
     assert len(by_class) == len(keys), "every signing key has an alias naming its class"
