@@ -20,6 +20,7 @@ from .dns_firewall import DnsFirewall, DnsFirewallArgs
 from .config.base import REGION
 from .kms import EncryptionKey
 from .teardown import Teardown
+from .awsfacts import HTTPS
 from .layout import NetworkPlan, S3_GATEWAY, account_name, nacl_entries, resource_name, zone_flows
 
 INTERFACE_ENDPOINT_SERVICES = ("ec2", "kms", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages", "sts")
@@ -148,7 +149,7 @@ class NetworkZones(pulumi.ComponentResource):
             vpc_id=self.vpc.id,
             description="Interface endpoints: HTTPS from the center's VPC only",
             ingress=[{
-                "description": "HTTPS from the VPC", "protocol": "tcp", "from_port": 443, "to_port": 443,
+                "description": "HTTPS from the VPC", "protocol": "tcp", "from_port": HTTPS, "to_port": HTTPS,
                 "cidr_blocks": [str(plan.supernet)],
             }],
             egress=[],

@@ -422,7 +422,7 @@ class ReviewerZone(pulumi.ComponentResource):
             },
             split_tunnel=True,
             transport_protocol="tcp",
-            vpn_port=443,
+            vpn_port=HTTPS,
             self_service_portal="disabled",
             session_timeout_hours=vpn.session_timeout_hours,
             disconnect_on_session_timeout=True,

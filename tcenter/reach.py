@@ -23,6 +23,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from components.awsfacts import HTTPS
+
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 RETURN_PORTS = (32768, 60999)
@@ -505,7 +507,7 @@ class Reachability:
         """Every reachable (source, destination, ports) as a line: what `diff` compares."""
         lines = [f"{src} -> {dst}: {cell.ports}" for (src, dst), cell in sorted(self.cells.items()) if cell.ports]
         for src, services in sorted(self.services.items()):
-            lines += [f"{src} -> endpoint {svc}: 443" for svc in services]
+            lines += [f"{src} -> endpoint {svc}: {HTTPS}" for svc in services]
         return sorted(lines)
 
     def as_dict(self) -> dict[str, Any]:
@@ -547,7 +549,7 @@ def compute(plan: dict[str, Any]) -> Reachability:
         reached = []
         for service, _, ep_zones, sgs in net.endpoints:
             for ep_zone in ep_zones:
-                ports = _nacl_path(net, src, ep_zone, net.zones.get(ep_zone, []), src_peers) & Ports.of((443, 443))
+                ports = _nacl_path(net, src, ep_zone, net.zones.get(ep_zone, []), src_peers) & Ports.of((HTTPS, HTTPS))
                 ports &= _ingress(net, sgs, src_peers, src_groups) if sgs else EVERY_PORT
                 egress = _source_egress(net, src, net.zones.get(ep_zone, []), set(sgs))
                 if egress is not None:
@@ -556,7 +558,7 @@ def compute(plan: dict[str, Any]) -> Reachability:
                     reached.append(service)
                     break
         services[src] = sorted(set(reached))
-        cells[(src, AWS_APIS)] = Cell(Ports.of((443, 443)) if reached else NO_PORTS, False,
+        cells[(src, AWS_APIS)] = Cell(Ports.of((HTTPS, HTTPS)) if reached else NO_PORTS, False,
                                       f"({len(services[src])}/{len(net.endpoints)})" if reached else "")
 
         # S3 through the gateway endpoint: needs the gateway's route in the zone's table.

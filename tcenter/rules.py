@@ -776,13 +776,15 @@ AWS_LIMITS = Rule(
 KEY_POLICY_TYPES = ("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy")
 
 
-def check_key_policy_principals(resource: Resource, context: Context) -> Iterator[str]:
+def key_policy_statements(resource: Resource) -> list[dict]:
+    """The statements of a key's policy (none for other resources or an unknown policy)."""
     if resource.type not in KEY_POLICY_TYPES:
-        return
-    document = parse_document(resource.inputs.get("policy"))
-    if document is None:
-        return
-    for statement in statements(document):
+        return []
+    return statements(parse_document(resource.inputs.get("policy")))
+
+
+def check_key_policy_principals(resource: Resource, context: Context) -> Iterator[str]:
+    for statement in key_policy_statements(resource):
         if statement.get("Effect") != "Allow":
             continue
         if "*" in principals_of(statement) or statement.get("NotPrincipal") is not None:
@@ -808,12 +810,10 @@ def _names_roles(statement: Mapping) -> list[str]:
 
 
 def check_key_admin_grants(resource: Resource, context: Context) -> Iterator[str]:
-    if resource.type not in KEY_POLICY_TYPES:
+    key_statements = key_policy_statements(resource)
+    if not key_statements:
         return
-    document = parse_document(resource.inputs.get("policy"))
-    if document is None:
-        return
-    for statement in statements(document):
+    for statement in key_statements:
         if statement.get("Effect") != "Allow" or not _names_roles(statement):
             continue
         sid = statement.get("Sid", "?")
@@ -824,7 +824,7 @@ def check_key_admin_grants(resource: Resource, context: Context) -> Iterator[str
             yield f"statement {sid!r} lets named principals {KEY_GRANT_ACTION}, which hands out Decrypt or Sign"
     if context.is_prod:
         for action in KEY_LIFECYCLE_ACTIONS:
-            if not any(s.get("Effect") == "Deny" and actions_match(s.get("Action"), action) for s in statements(document)):
+            if not any(s.get("Effect") == "Deny" and actions_match(s.get("Action"), action) for s in key_statements):
                 yield f"no Deny statement guards {action}: in prod only the break-glass role may disable or delete a key"
 
 
