@@ -37,7 +37,7 @@ AUDIT_TAMPER_ACTIONS = [
     "config:PutConfigurationRecorder", "config:PutDeliveryChannel", "config:StopConfigurationRecorder",
     "ec2:DeleteFlowLogs", "guardduty:CreateFilter", "guardduty:DeleteDetector", "guardduty:DisassociateFromMasterAccount",
     "guardduty:StopMonitoringMembers", "guardduty:UpdateDetector",
-    "securityhub:BatchDisableStandards", "securityhub:DeleteHub", "securityhub:DisableSecurityHub",
+    "securityhub:BatchDisableStandards", "securityhub:DisableSecurityHub",
     "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
 ]
 

@@ -35,13 +35,27 @@ NEVER_ACCEPTED = {"UNKNOWN_ACTION", "UNKNOWN_PREFIX", "MALFORMED", "UNKNOWN_PRIN
                   "UNKNOWN_OPERATOR", "MALFORMED_JSON"}
 
 
+OTHER_PROJECTS = {
+    "organization:zurich-org": (PROJECT_ROOT / "organization", "zurich-org"),
+    "state-backend:example": (PROJECT_ROOT / "scripts" / "state-backend", "example"),
+}
+"""The kit's other Pulumi projects: their documents are checked like the center's."""
+
+PROJECT_STACKS = (*STACKS, *OTHER_PROJECTS)
+
+
 @lru_cache(maxsize=None)
 def documents(stack: str) -> tuple[Document, ...]:
+    if stack in OTHER_PROJECTS:
+        from tcenter.engine import run_program
+
+        project_dir, name = OTHER_PROJECTS[stack]
+        return tuple(documents_of(stack, run_program(name, project_dir=project_dir).resources))
     return tuple(documents_of(stack, _declared(stack).resources))
 
 
 def all_documents() -> list[Document]:
-    return [doc for stack in STACKS for doc in documents(stack)]
+    return [doc for stack in PROJECT_STACKS for doc in documents(stack)]
 
 
 def test_every_stack_declares_documents_of_each_kind():
@@ -70,7 +84,7 @@ def validate_with_iam(doc: Document) -> None:
             raise AssertionError(f"resource policy statement {statement.get('Sid')} names no Principal")
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PROJECT_STACKS)
 def test_every_document_passes_iams_validators(stack):
     failures = []
     for doc in documents(stack):
@@ -138,7 +152,7 @@ def _matches(entry: dict, doc: Document, issue: str, detail: str) -> bool:
             and re.search(entry.get("detail", ""), detail) is not None)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PROJECT_STACKS)
 def test_parliament_finds_nothing_unexplained(stack):
     entries = _suppressions()
     fatal = [f"{doc}: {issue} {detail}" for doc, issue, detail in findings(stack) if issue in NEVER_ACCEPTED]
@@ -155,7 +169,7 @@ def test_no_suppression_accepts_a_finding_aws_would_refuse():
 
 
 def test_every_suppression_still_matches_something():
-    every = [f for stack in STACKS for f in findings(stack)]
+    every = [f for stack in PROJECT_STACKS for f in findings(stack)]
     stale = [e for e in _suppressions() if not any(_matches(e, *f) for f in every)]
     assert stale == []
 
