@@ -93,6 +93,7 @@ class AuditLogStore(pulumi.ComponentResource):
                 teardown=args.teardown,
                 lifecycle=Lifecycle(noncurrent_version_expiration_days=max(args.config.log_retention_days, 1)),
                 extra_statements=(policies.allow_log_delivery(f"arn:aws:s3:::{access_log_name}", account),),
+                policy_declared_later=True,
             ),
             opts=child,
         )
@@ -123,6 +124,7 @@ class AuditLogStore(pulumi.ComponentResource):
                         }},
                     ),
                 ),
+                policy_declared_later=True,
             ),
             opts=child,
         )
@@ -138,6 +140,7 @@ class AuditLogStore(pulumi.ComponentResource):
             kms_key_id=self.key.arn,
             opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
         )
+        self._name, self._args = name, args
         self._operator_sessions(name, args)
         self.register_outputs({
             "keyArn": self.key.arn,
@@ -147,6 +150,25 @@ class AuditLogStore(pulumi.ComponentResource):
             "sessionLogPrefix": SESSION_LOG_PREFIX,
             "sessionLogGroup": self.session_log_group.name,
         })
+
+    def organization_session_log_group(self, organization: str) -> aws.cloudwatch.LogGroup:
+        """A reviewer organization's own session log group: it reads its own streams, never
+        another organization's (the operators' group, `session_log_group`, is what reviewers audit)."""
+        args = self._args
+        return aws.cloudwatch.LogGroup(
+            resource_name(self._name, "session-logs", organization),
+            name=log_group_name(args.stack, f"ssm-sessions/{organization}"),
+            retention_in_days=args.config.log_retention_days,
+            kms_key_id=self.key.arn,
+            opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), args.teardown.options("stateful")),
+        )
+
+    def admit_only_through_center(self, s3_endpoint_id: pulumi.Input[str]) -> None:
+        """The evidence is read and written only from inside the center: object access to the
+        archive and the access logs through the center's S3 endpoint (AWS services that deliver
+        logs are exempt). Called once the network exists; until then neither bucket has a policy."""
+        self.access_logs.admit_only_through([s3_endpoint_id])
+        self.archive.admit_only_through([s3_endpoint_id])
 
     def _operator_sessions(self, name: str, args: AuditLogStoreArgs) -> None:
         """Operators' sessions on builders and signer hosts use the account's default Session
@@ -182,6 +204,13 @@ class AuditLogStore(pulumi.ComponentResource):
             )),
             opts=child,
         )
+
+    def grant_read_audit_records(self, role: Role, release_records_prefix: str) -> None:
+        """The audit-logs scope: the trail's log files, the operators' session transcripts
+        (what reviewers audit) and the signers' release records. Never the whole archive:
+        each reviewer organization reads its own transcripts only (`ReviewerZone`)."""
+        self.archive.grant_read_prefixes(role, "read-audit-records", [
+            f"{TRAIL_PREFIX}/", self.operator_session_prefix, release_records_prefix])
 
     def grant_operator_session_logging(self, role: Role) -> aws.iam.RolePolicy:
         """What the SSM agent of a host needs so that operators' sessions on it are logged

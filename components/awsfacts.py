@@ -172,6 +172,15 @@ ROTATABLE_KEY_SPECS = ("SYMMETRIC_DEFAULT",)
 """Automatic rotation exists for symmetric encryption keys only (HMAC and asymmetric keys refuse it)."""
 KEY_DELETION_WINDOW_DAYS = (7, 30)
 
+IAM_POLICY_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
+"""Inline policy names (IAM PutRolePolicy): letters, digits and +=,.@_- only, at most 128."""
+
+
+def policy_name_for(*parts: str) -> str:
+    """An inline policy name from parts that may hold S3 prefixes (`a/b/` -> `a-b`)."""
+    return "-".join(p.strip("/").replace("/", "-") for p in parts if p.strip("/"))
+
+
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
@@ -209,3 +218,21 @@ def center_dns_names(services: Sequence[str]) -> list[str]:
     names = {service_endpoint(s) for s in services} | set(s3_dns_names())
     names.add(f"*.{REGION}.compute.internal")
     return sorted(names)
+
+
+# --- VPC endpoint policies: resources of other accounts ---------------------------------
+
+ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT: dict[str, tuple[tuple[str, ...], str]] = {
+    "ssmmessages": (("ssmmessages:*",),
+                    "Session Manager's channels are not addressed to a resource ARN, so aws:ResourceAccount "
+                    "is not in their request context; they reach only this account's SSM service"),
+    "monitoring": (("cloudwatch:PutMetricData",),
+                   "metrics have no resource ARN; they land in the caller's own account"),
+    "ec2": (("ec2:Describe*",),
+            "EC2's Describe actions have no resource-level permissions (no resource, no aws:ResourceAccount)"),
+    "sts": (("sts:GetCallerIdentity",),
+            "names no resource and reveals only the caller itself"),
+}
+"""Per interface endpoint service: the actions its policy admits without pinning the
+resource's account, and why. Everything else through an endpoint must be this account's
+principal acting on this account's resource (`aws:PrincipalAccount` and `aws:ResourceAccount`)."""

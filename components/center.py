@@ -18,7 +18,7 @@ from .data import RegionalDataStore, RegionalDataStoreArgs
 from .layout import default_tags, resource_name, reviewer_zone_name
 from .network import NetworkZones, NetworkZonesArgs
 from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
-from .signing import SigningService, SigningServiceArgs
+from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
 from .teardown import Teardown
 
 
@@ -86,6 +86,7 @@ class TransparencyCenter(pulumi.ComponentResource):
                              flow_log_traffic=config.network.flow_log_traffic),
             opts=area("network"),
         )
+        self.audit_store.admit_only_through_center(self.network.s3_endpoint.id)
 
         # --- build zone: BuildFleet (source mirror, artifact bucket, builders) ---------------
         self.build = BuildFleet(
@@ -153,6 +154,7 @@ class TransparencyCenter(pulumi.ComponentResource):
         # --- reviewer zones: one ReviewerZone per organization -------------------------------
         # Scopes map to what the zones above expose; a zone that exposes nothing for a scope
         # simply grants nothing (extension point: add its ReviewMaterial here).
+        logs_endpoint_id = self.network.interface_endpoints["logs"].id
         trail_log_group_arn = log_group_arn(account, audit_log_group_name(stack, 'cloudtrail'))
         audit_log_group_arns = [trail_log_group_arn, self.network.flow_log_group.arn,
                                 self.audit_store.session_log_group.arn]
@@ -161,9 +163,11 @@ class TransparencyCenter(pulumi.ComponentResource):
             ReviewMaterial("builds", "build-artifacts", self.build.grant_read_artifacts),
             ReviewMaterial("signatures", "signed-releases", self.signing.grant_read_releases),
             ReviewMaterial("signatures", "public-keys-and-verify", self.signing.grant_verify),
-            ReviewMaterial("audit-logs", "audit-archive", self.audit_store.archive.grant_read),
+            ReviewMaterial("audit-logs", "audit-archive",
+                           lambda role: self.audit_store.grant_read_audit_records(role, RELEASE_RECORDS_PREFIX)),
             ReviewMaterial("audit-logs", "audit-log-groups",
-                           lambda role: grant_log_group_read(role, "audit-log-groups", audit_log_group_arns)),
+                           lambda role: grant_log_group_read(role, "audit-log-groups", audit_log_group_arns,
+                                                             logs_endpoint_id)),
         ]
         self.reviewer_zones: dict[str, ReviewerZone] = {}
         for org in config.reviewers.organizations:
@@ -178,7 +182,8 @@ class TransparencyCenter(pulumi.ComponentResource):
                     s3_cidrs=self.network.s3_endpoint.cidr_blocks,
                     session_log_bucket=self.audit_store.session_log_bucket,
                     session_log_prefix=self.audit_store.session_log_prefix,
-                    session_log_group=self.audit_store.session_log_group,
+                    session_log_group=self.audit_store.organization_session_log_group(org.name),
+                    logs_endpoint_id=logs_endpoint_id,
                     materials=tuple(m for m in review_materials if m.scope in org.scopes),
                     customer_data=tuple(self.data_stores.values()),
                     workstation_ami_id=config.reviewers.workstation_ami_id or config.build.ami_id,

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import policies
+from .awsfacts import IAM_POLICY_NAME
 from .layout import resource_name
 
 
@@ -59,6 +60,9 @@ class Role(pulumi.ComponentResource):
 
     def add_policy(self, policy_name: str, statements: Sequence[dict[str, Any]]) -> aws.iam.RolePolicy:
         """Attach one inline policy. Called by `grant_*` methods; names must be unique per role."""
+        if not IAM_POLICY_NAME.match(policy_name):
+            raise ValueError(f"role {self._name}: inline policy name {policy_name!r} is refused by IAM"
+                             " (letters, digits and +=,.@_- only, at most 128 characters)")
         if policy_name in self._grants:
             raise ValueError(f"role {self._name} already has a policy named {policy_name!r}")
         self._grants.add(policy_name)
@@ -97,6 +101,7 @@ def instance_role(
         ),
         opts=opts,
     )
+    role.add_policy("instance-credentials-stay-home", policies.instance_credentials_stay_in_their_vpc())
     if session_manager:
         role.add_policy("ssm-session-manager", policies.ssm_managed_instance_statements())
     return role

@@ -156,7 +156,6 @@ class NetworkZones(pulumi.ComponentResource):
             tags={"Name": f"{name}-endpoints", "zone": "endpoints"},
             opts=child,
         )
-        endpoint_policy = pulumi.Output.json_dumps(policies.endpoint_policy_own_account(args.account_id))
         self.interface_endpoints: dict[str, aws.ec2.VpcEndpoint] = {}
         for service in INTERFACE_ENDPOINT_SERVICES:
             self.interface_endpoints[service] = aws.ec2.VpcEndpoint(
@@ -167,7 +166,7 @@ class NetworkZones(pulumi.ComponentResource):
                 private_dns_enabled=True,
                 subnet_ids=self.subnet_ids["endpoints"],
                 security_group_ids=[self.endpoint_security_group.id],
-                policy=endpoint_policy,
+                policy=pulumi.Output.json_dumps(policies.interface_endpoint_policy(service, args.account_id)),
                 tags={"Name": f"{name}-{service}", "zone": "endpoints"},
                 opts=child,
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from .config.base import REGION
+from .awsfacts import ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT
 from .awsfacts import account_root, role_arn, service_endpoint  # noqa: F401 - re-exported
 
 VERSION = "2012-10-17"
@@ -251,12 +252,21 @@ def objects_under(bucket_arn: Any, prefix: str) -> Any:
 
 # --- endpoint policies ----------------------------------------------------------------
 
-def endpoint_policy_own_account(account_id: str) -> dict[str, Any]:
-    """An interface endpoint serves only principals of this account (data perimeter)."""
-    return document(statement(
-        "OnlyThisAccountsPrincipals", ["*"], "*", principals={"AWS": "*"},
-        conditions={"StringEquals": {"aws:PrincipalAccount": account_id}},
-    ))
+def interface_endpoint_policy(service: str, account_id: str) -> dict[str, Any]:
+    """An interface endpoint serves only this account's principals acting on this account's
+    resources (data perimeter: no foreign key, role or secret through the center), plus the
+    documented actions that carry no resource (`awsfacts.ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT`)."""
+    statements = [statement(
+        "OnlyThisAccountsPrincipalsAndResources", ["*"], "*", principals={"AWS": "*"},
+        conditions={"StringEquals": {"aws:PrincipalAccount": account_id, "aws:ResourceAccount": account_id}},
+    )]
+    if service in ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT:
+        actions, _why = ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT[service]
+        statements.append(statement(
+            "ActionsWithoutAResourceByThisAccountsPrincipals", list(actions), "*", principals={"AWS": "*"},
+            conditions={"StringEquals": {"aws:PrincipalAccount": account_id}},
+        ))
+    return document(*statements)
 
 
 def s3_gateway_endpoint_policy(account_id: str) -> dict[str, Any]:
@@ -512,14 +522,44 @@ def session_agent_statements(account_id: str, session_log_objects_arn: Any, sess
     ]
 
 
-def log_group_read_statements(log_group_arns: Sequence[Any]) -> list[dict[str, Any]]:
-    """Read the events of the named log groups (and their streams), and query them."""
+def instance_credentials_stay_in_their_vpc() -> list[dict[str, Any]]:
+    """A host's role credentials work only from that host's VPC and address: copied off the
+    host (metadata read by a user, a leaked file), they are refused everywhere else. AWS
+    services acting on the host's behalf are exempt (`aws:ViaAWSService`)."""
+    return [
+        statement(
+            "DenyInstanceCredentialsOutsideTheirVpc", ["*"], "*", effect="Deny",
+            conditions={
+                "StringNotEquals": {"aws:ec2InstanceSourceVPC": "${aws:SourceVpc}"},
+                "Null": {"aws:ec2InstanceSourceVPC": "false"},
+                "BoolIfExists": {"aws:ViaAWSService": "false"},
+            },
+        ),
+        statement(
+            "DenyInstanceCredentialsFromAnotherAddress", ["*"], "*", effect="Deny",
+            conditions={
+                "StringNotEquals": {"aws:ec2InstanceSourcePrivateIPv4": "${aws:VpcSourceIp}"},
+                "Null": {"aws:ec2InstanceSourceVPC": "false"},
+                "BoolIfExists": {"aws:ViaAWSService": "false"},
+            },
+        ),
+    ]
+
+
+def log_group_read_statements(log_group_arns: Sequence[Any], through_endpoint: Any = None,
+                              *, queries: bool = True) -> list[dict[str, Any]]:
+    """Read the events of the named log groups (and their streams), and query them with Logs
+    Insights when `queries`; only through the VPC endpoint `through_endpoint` when given."""
     resources: list[Any] = []
     for arn in log_group_arns:
         resources.extend([arn, _log_streams(arn)])
+    inside = {"StringEquals": {"aws:SourceVpce": through_endpoint}} if through_endpoint is not None else None
+    reads = [statement("ReadLogGroups", ["logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents",
+                                         *(["logs:StartQuery"] if queries else [])], resources, conditions=inside)]
+    if not queries:
+        return reads
     return [
-        statement("ReadLogGroups", ["logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents",
-                                    "logs:StartQuery"], resources),
+        *reads,
         # Logs Insights results are addressed by query id only (no resource-level permission).
         statement("ReadLogQueryResults", ["logs:GetQueryResults"], "*"),
     ]

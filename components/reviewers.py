@@ -131,6 +131,9 @@ class ReviewerZoneArgs:
     """Session transcripts go to `<session_log_prefix><organization>/` of this bucket (SSE-KMS)."""
     session_log_prefix: str
     session_log_group: aws.cloudwatch.LogGroup
+    """This organization's own session log group (`AuditLogStore.organization_session_log_group`)."""
+    logs_endpoint_id: pulumi.Input[str] = ""
+    """The center's Logs interface endpoint: reviewers read log events only through it."""
     """KMS-encrypted; session streams and Client VPN connection logs go here."""
     materials: Sequence[ReviewMaterial] = ()
     customer_data: Sequence[CustomerDataStore] = ()
@@ -235,6 +238,10 @@ class ReviewerZone(pulumi.ComponentResource):
         readers = [self.role] + ([self.workstation_role] if self.workstation_role else [])
         for reader in readers:
             reader.add_policy("deny-customer-data-and-signing", policies.reviewer_deny_statements(denied))
+            # Its own sessions' transcripts, whatever its scopes; never another organization's.
+            args.session_log_bucket.grant_read(reader, self.session_log_prefix)
+            grant_log_group_read(reader, "own-session-logs", [args.session_log_group.arn], args.logs_endpoint_id,
+                                 queries=False)
         self.role.add_policy("attest-read-metadata", attest_read_statements(args.account_id, args.stack))
         for material in sorted(args.materials, key=lambda m: (m.scope, m.label)):
             if material.label in self.material_grants:
@@ -532,9 +539,12 @@ def attest_read_statements(account_id: str, stack: str) -> list[dict[str, Any]]:
     ]
 
 
-def grant_log_group_read(role: Role, label: str, log_group_arns: Sequence[pulumi.Input[str]]) -> aws.iam.RolePolicy:
-    """Read the events of the named log groups (the audit-logs scope)."""
-    return role.add_policy(f"read-{label}", policies.log_group_read_statements(list(log_group_arns)))
+def grant_log_group_read(role: Role, label: str, log_group_arns: Sequence[pulumi.Input[str]],
+                         logs_endpoint_id: pulumi.Input[str] = "", *, queries: bool = True) -> aws.iam.RolePolicy:
+    """Read the events of the named log groups, only through the center's Logs endpoint
+    when one is given (a reviewer cannot read transcripts from a laptop)."""
+    return role.add_policy(f"read-{label}", policies.log_group_read_statements(
+        list(log_group_arns), through_endpoint=logs_endpoint_id or None, queries=queries))
 
 
 def render_workstation(stack: str, organization: str, scopes: Sequence[str], session_user: str,

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import policies
+from .awsfacts import policy_name_for
 from .iam import Role
 from .kms import EncryptionKey
 from .layout import resource_name
@@ -47,6 +48,9 @@ class SecureBucketArgs:
     """When set, only these principals may put objects."""
     extra_statements: Sequence[dict[str, Any]] = ()
     """Bucket policy statements for AWS services that deliver logs here."""
+    policy_declared_later: bool = False
+    """The bucket policy waits for `admit_only_through(endpoint ids)`: the audit buckets exist
+    before the network whose endpoint they admit (the network logs to the audit key)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -122,34 +126,56 @@ class SecureBucket(pulumi.ComponentResource):
             rules=_lifecycle_rules(args.lifecycle),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
         )
+        self._args = args
+        self.policy: aws.s3.BucketPolicy | None = None
+        if not args.policy_declared_later:
+            self._declare_policy(args.vpc_endpoint_ids)
+        self.register_outputs({"arn": self.arn, "bucketName": args.bucket_name})
+
+    def admit_only_through(self, vpc_endpoint_ids: Sequence[pulumi.Input[str]]) -> aws.s3.BucketPolicy:
+        """Declare the deferred bucket policy: objects only through these endpoints."""
+        if self.policy is not None:
+            raise ValueError(f"{self._name}: the bucket policy is already declared")
+        if not vpc_endpoint_ids:
+            raise ValueError(f"{self._name}: admit_only_through needs at least one VPC endpoint")
+        return self._declare_policy(vpc_endpoint_ids)
+
+    def _declare_policy(self, vpc_endpoint_ids: Sequence[pulumi.Input[str]]) -> aws.s3.BucketPolicy:
+        args = self._args
         statements = [policies.deny_insecure_transport(self.arn)]
-        if args.vpc_endpoint_ids:
-            statements.append(policies.deny_outside_vpc_endpoints(self.arn, args.vpc_endpoint_ids))
+        if vpc_endpoint_ids:
+            statements.append(policies.deny_outside_vpc_endpoints(self.arn, vpc_endpoint_ids))
         if args.writer_arns:
             statements.append(policies.deny_writes_except(self.arn, args.writer_arns))
         statements.extend(args.extra_statements)
         self.policy = aws.s3.BucketPolicy(
-            resource_name(name, "policy"),
+            resource_name(self._name, "policy"),
             bucket=self.bucket.id,
             policy=pulumi.Output.json_dumps(policies.document(*statements)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
         )
-        self.register_outputs({"arn": self.arn, "bucketName": args.bucket_name})
+        return self.policy
 
     # --- grants: one inline policy on the grantee per grant ------------------------------
 
     def grant_read(self, role: Role, prefix: str = "") -> aws.iam.RolePolicy:
         """Read (and list) objects, optionally only under `prefix`; decrypt with the bucket key."""
-        list_conditions = {"StringLike": {"s3:prefix": [f"{prefix}*"]}} if prefix else None
-        return role.add_policy(f"read-{self._name}" + (f"-{prefix.strip('/')}" if prefix else ""), [
+        return self.grant_read_prefixes(role, policy_name_for("read", self._name, prefix), [prefix] if prefix else [])
+
+    def grant_read_prefixes(self, role: Role, policy_name: str, prefixes: Sequence[str]) -> aws.iam.RolePolicy:
+        """Read (and list) objects under any of `prefixes` (all objects when empty), in one
+        inline policy; decrypt with the bucket key."""
+        list_conditions = {"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}} if prefixes else None
+        objects = [policies.objects_under(self.arn, p) for p in prefixes] or [policies.objects_under(self.arn, "")]
+        return role.add_policy(policy_name, [
             policies.statement("ListObjects", policies.S3_LIST_ACTIONS, [self.arn], conditions=list_conditions),
-            policies.statement("ReadObjects", policies.S3_READ_ACTIONS, [policies.objects_under(self.arn, prefix)]),
+            policies.statement("ReadObjects", policies.S3_READ_ACTIONS, objects),
             policies.statement("DecryptObjects", policies.KEY_DECRYPT_ACTIONS, [self.key.arn]),
         ])
 
     def grant_write(self, role: Role, prefix: str = "") -> aws.iam.RolePolicy:
         """Put new objects (never delete), optionally only under `prefix`; encrypt with the bucket key."""
-        return role.add_policy(f"write-{self._name}" + (f"-{prefix.strip('/')}" if prefix else ""), [
+        return role.add_policy(policy_name_for("write", self._name, prefix), [
             policies.statement("WriteObjects", policies.S3_WRITE_ACTIONS, [policies.objects_under(self.arn, prefix)]),
             policies.statement("EncryptObjects", ["kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey"], [self.key.arn]),
         ])

@@ -57,6 +57,17 @@ INTERNET_PATH_ACTIONS = [
 
 IAM_USER_ACTIONS = ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:CreateUser"]
 
+COMMAND_ZONES = ["build", "signing"]
+"""Zones (the `zone` tag every center resource carries) whose hosts take no Run Command: the
+SSM agent runs a command as root with no session transcript, over the same channel as sessions."""
+
+UNLOGGED_SESSION_DOCUMENTS = [
+    "AWS-StartInteractiveCommand", "AWS-StartNonInteractiveCommand", "AWS-StartPortForwardingSession",
+    "AWS-StartPortForwardingSessionToRemoteHost", "AWS-StartSSHSession",
+]
+"""AWS-owned Session documents that bypass the logged shell (port forwarding, SSH, one-off
+commands). The center's sessions use `SSM-SessionManagerRunShell` and its own documents."""
+
 
 @dataclass(frozen=True)
 class ScpRoles:
@@ -109,6 +120,18 @@ def network_and_identity(roles: ScpRoles) -> dict[str, Any]:
     )
 
 
+def host_access(roles: ScpRoles) -> dict[str, Any]:
+    """Builders and signers are reached only through logged sessions."""
+    return document(
+        statement("DenyRunCommandOnBuildersAndSigners", ["ssm:SendCommand"], f"arn:{PARTITION}:ec2:*:*:instance/*",
+                  effect="Deny", conditions={"StringEquals": {"aws:ResourceTag/zone": COMMAND_ZONES},
+                                             **_except_roles(roles.break_glass)}),
+        statement("DenyUnloggedSessionDocuments", ["ssm:StartSession"],
+                  [f"arn:{PARTITION}:ssm:*::document/{name}" for name in UNLOGGED_SESSION_DOCUMENTS],
+                  effect="Deny", conditions=_except_roles(roles.break_glass)),
+    )
+
+
 def center_scps(roles: ScpRoles = ScpRoles(), allowed_regions: tuple[str, ...] = (REGION,),
                 key_arn_patterns: tuple[str, ...] = ("*",)) -> dict[str, dict[str, Any]]:
     """Name -> document; each attached to the center's OU."""
@@ -116,6 +139,7 @@ def center_scps(roles: ScpRoles = ScpRoles(), allowed_regions: tuple[str, ...] =
         "region-deny": region_deny(allowed_regions),
         "audit-protection": audit_protection(roles, key_arn_patterns),
         "network-identity": network_and_identity(roles),
+        "host-access": host_access(roles),
     }
 
 

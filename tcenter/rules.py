@@ -1101,6 +1101,42 @@ VPC_ENDPOINTS = Rule(
 )
 
 
+def _pinned(statement: Mapping, key: str, org_key: str) -> bool:
+    equals = statement.get("Condition", {}).get("StringEquals", {})
+    return bool(equals.get(key) or equals.get(org_key))
+
+
+def check_endpoint_pinned(resource: Resource, context: Context) -> Iterator[str]:
+    """Every Allow of an endpoint policy pins the caller's account; and the resource's account,
+    except the actions awsfacts documents as carrying no resource for that service."""
+    if resource.type != "aws:ec2/vpcEndpoint:VpcEndpoint":
+        return
+    policy = resource.inputs.get("policy")
+    if is_unknown(policy) or not policy:
+        return  # vpc-endpoint-hardening reports a missing policy
+    service = str(resource.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+    exempt = awsfacts.ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT.get(service, ((), ""))[0]
+    for s in statements(parse_document(policy)):
+        if s.get("Effect") != "Allow":
+            continue
+        sid = s.get("Sid", "?")
+        if not _pinned(s, "aws:PrincipalAccount", "aws:PrincipalOrgID"):
+            yield f"statement {sid} admits principals of any account (pin aws:PrincipalAccount)"
+        actions = as_list(s.get("Action"))
+        if not _pinned(s, "aws:ResourceAccount", "aws:ResourceOrgID") and \
+                not (actions and all(any(fnmatch.fnmatchcase(a, e) for e in exempt) for a in actions)):
+            yield (f"statement {sid} admits resources of any account (pin aws:ResourceAccount): a host could use "
+                   "another account's key, role or secret through the center's endpoint")
+
+
+ENDPOINT_POLICIES_PINNED = Rule(
+    "endpoint-policies-pinned", "center:data-perimeter (AWS data perimeter: identity and resource perimeter on endpoints)",
+    "Endpoint policies admit only this account's principals acting on this account's resources "
+    "(documented exceptions in awsfacts.ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT).",
+    resource_check=check_endpoint_pinned,
+)
+
+
 # --- SSM session logging ------------------------------------------------------------------
 
 SESSION_DOCUMENT_NAME = "SSM-SessionManagerRunShell"
@@ -1156,7 +1192,7 @@ RULES: tuple[Rule, ...] = (
     RESIDENCY, NO_INTERNET_GATEWAY, NO_PUBLIC_IP, NO_OPEN_INGRESS, NO_DEFAULT_ROUTE, IMDSV2,
     EBS_CMK, S3_SSE_CMK, LOG_GROUP_CMK, DYNAMODB_CMK, CLOUDTRAIL_CMK, SECRET_CMK, OBJECT_LOCK, S3_NO_PUBLIC_ACCESS, AWS_LIMITS,
     KEY_POLICY_NO_WILDCARD, KEY_NO_ADMIN_GRANTS, KMS_SIGN_SIGNERS_ONLY, REVIEWER_DENIES, PROD_PROTECT, VPC_FLOW_LOGS, DNS_FIREWALL,
-    CLOUDTRAIL_VALIDATION, CLOUDHSM, VPC_ENDPOINTS, SSM_SESSION_LOGGING,
+    CLOUDTRAIL_VALIDATION, CLOUDHSM, VPC_ENDPOINTS, ENDPOINT_POLICIES_PINNED, SSM_SESSION_LOGGING,
 )
 
 

@@ -111,3 +111,26 @@ def test_leaving_org_denied():
 def test_root_user_denied_everything():
     assert "DenyRootUser" in all_denials("s3:ListAllMyBuckets", ctx(principal="arn:aws:iam::111122223333:root"))
     assert all_denials("s3:ListAllMyBuckets", ctx()) == []
+
+
+@pytest.mark.parametrize("zone", ["build", "signing"])
+def test_run_command_on_builders_and_signers_denied_except_break_glass(zone):
+    instance = "arn:aws:ec2:eu-central-2:111122223333:instance/i-0123456789abcdef0"
+    assert "DenyRunCommandOnBuildersAndSigners" in all_denials(
+        "ssm:SendCommand", ctx(**{"aws:ResourceTag/zone": zone}), instance)
+    assert all_denials("ssm:SendCommand", ctx(principal=role(ROLES.break_glass), **{"aws:ResourceTag/zone": zone}),
+                       instance) == []
+
+
+def test_run_command_elsewhere_is_not_this_guardrails_business():
+    instance = "arn:aws:ec2:eu-central-2:111122223333:instance/i-0123456789abcdef0"
+    assert all_denials("ssm:SendCommand", ctx(**{"aws:ResourceTag/zone": "data"}), instance) == []
+
+
+@pytest.mark.parametrize("document", ["AWS-StartPortForwardingSession", "AWS-StartSSHSession",
+                                      "AWS-StartNonInteractiveCommand"])
+def test_unlogged_session_documents_denied_logged_shell_allowed(document):
+    arn = f"arn:aws:ssm:eu-central-2::document/{document}"
+    assert "DenyUnloggedSessionDocuments" in all_denials("ssm:StartSession", ctx(), arn)
+    logged = "arn:aws:ssm:eu-central-2:111122223333:document/SSM-SessionManagerRunShell"
+    assert all_denials("ssm:StartSession", ctx(), logged) == []

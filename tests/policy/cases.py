@@ -366,6 +366,27 @@ def build_cases() -> list[Case]:
              [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", endpoint)],
              [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", {k: v for k, v in endpoint.items() if k != "policy"})]))
 
+    def endpoint_doc(resource_account: bool, extra: list | None = None) -> str:
+        conditions = {"aws:PrincipalAccount": ACCOUNT, **({"aws:ResourceAccount": ACCOUNT} if resource_account else {})}
+        return doc({"Sid": "Perimeter", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*", "Resource": "*",
+                    "Condition": {"StringEquals": conditions}}, *(extra or []))
+    pinned = {**endpoint, "policy": endpoint_doc(True)}
+    add(Case("endpoint-resource-account", "endpoint-policies-pinned",
+             [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", pinned)],
+             [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", {**endpoint, "policy": endpoint_doc(False)})]))
+    any_caller = {"Sid": "AnyCaller", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}
+    add(Case("endpoint-principal-account", "endpoint-policies-pinned",
+             [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", pinned)],
+             [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep", {**pinned, "policy": endpoint_doc(True, [any_caller])})]))
+    no_resource = {"Sid": "NoResource", "Effect": "Allow", "Principal": {"AWS": "*"}, "Resource": "*",
+                   "Condition": {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}}
+    sts = {**pinned, "serviceName": "com.amazonaws.eu-central-2.sts"}
+    add(Case("endpoint-exception-only-for-its-actions", "endpoint-policies-pinned",
+             [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep",
+                       {**sts, "policy": endpoint_doc(True, [{**no_resource, "Action": "sts:GetCallerIdentity"}])})],
+             [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep",
+                       {**sts, "policy": endpoint_doc(True, [{**no_resource, "Action": "sts:AssumeRole"}])})]))
+
     # Public access: every bucket blocked (all four flags) and bucket-owner enforced; no open policy.
     open_bucket = _bucket(d, "tc-1-dev-build-sources")
 

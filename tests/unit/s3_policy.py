@@ -7,6 +7,12 @@ from __future__ import annotations
 import fnmatch
 
 
+HOST_ORIGIN = {"aws:ec2InstanceSourceVPC": "vpc-center", "aws:SourceVpc": "vpc-center",
+               "aws:ec2InstanceSourcePrivateIPv4": "10.0.1.10", "aws:VpcSourceIp": "10.0.1.10",
+               "aws:ViaAWSService": "false"}
+"""A request from the host the credentials belong to, in the center's VPC."""
+
+
 def _listed(value) -> list:
     return value if isinstance(value, list) else [value]
 
@@ -18,14 +24,18 @@ def _matches(patterns, value: str) -> bool:
 def _conditions_hold(conditions: dict, context: dict[str, str]) -> bool:
     for operator, keys in conditions.items():
         for key, expected in keys.items():
-            if key not in context and operator != "Null":
+            if key not in context and operator not in ("Null", "BoolIfExists"):
                 raise AssertionError(f"the test cannot evaluate condition key {key}; extend the context")
-            values = [str(v).lower() if operator == "Bool" else v for v in _listed(expected)]
+            values = [str(v).lower() if operator in ("Bool", "BoolIfExists") else v for v in _listed(expected)]
+            # Policy variables (`${aws:SourceVpc}`) take their value from the request.
+            values = [context.get(v[2:-1]) if isinstance(v, str) and v.startswith("${") else v for v in values]
             actual = context.get(key)
             if operator == "Null":
                 ok = (actual is None) == (values[0] == "true")
             elif operator in ("StringEquals", "Bool"):
                 ok = actual in values
+            elif operator == "BoolIfExists":
+                ok = actual is None or actual in values
             elif operator == "StringNotEquals":
                 ok = actual not in values
             elif operator == "StringLike":
@@ -51,7 +61,7 @@ def _applies(statement: dict, action: str, resource: str, context: dict[str, str
 
 def may_put(identity_docs: list[dict], bucket_doc: dict, role_arn: str, key_arn: str, if_none_match: bool = True) -> bool:
     """May `role_arn` PutObject `key_arn` (a single PUT, through the center's endpoint, over TLS)?"""
-    context = {"aws:PrincipalArn": role_arn, "aws:PrincipalIsAWSService": "false",
+    context = {**HOST_ORIGIN, "aws:PrincipalArn": role_arn, "aws:PrincipalIsAWSService": "false",
                "aws:SecureTransport": "true", "aws:SourceVpce": "__center_endpoint__",
                "s3:ObjectCreationOperation": "true", "s3:if-none-match": "*" if if_none_match else None}
     identity = [s for d in identity_docs for s in d["Statement"]]
@@ -60,5 +70,20 @@ def may_put(identity_docs: list[dict], bucket_doc: dict, role_arn: str, key_arn:
     applicable += [s for s in resource if _applies(s, "s3:PutObject", key_arn, context, role_arn)]
     if any(s["Effect"] == "Deny" for s in applicable
            if s.get("Sid") != "DenyObjectAccessOutsideCenterEndpoints"):  # we come through the endpoint
+        return False
+    return any(s["Effect"] == "Allow" for s in applicable)
+
+
+def may(action: str, identity_docs: list[dict], bucket_doc: dict, role_arn: str, object_arn: str,
+        *, source_vpce: str, zone: str = "audit") -> bool:
+    """May `role_arn` do `action` on `object_arn` (a bucket of area `zone`), over TLS, from `source_vpce`? The bucket
+    policy's endpoint statement is evaluated like any other (the context names the endpoint)."""
+    context = {**HOST_ORIGIN, "aws:PrincipalArn": role_arn, "aws:PrincipalIsAWSService": "false",
+               "aws:SecureTransport": "true", "aws:SourceVpce": source_vpce,
+               "aws:ResourceTag/zone": zone}  # the provider's default tag of the bucket's area
+    identity = [s for d in identity_docs for s in d["Statement"]]
+    applicable = [s for s in identity if _applies(s, action, object_arn, context, None)]
+    applicable += [s for s in bucket_doc["Statement"] if _applies(s, action, object_arn, context, role_arn)]
+    if any(s["Effect"] == "Deny" for s in applicable):
         return False
     return any(s["Effect"] == "Allow" for s in applicable)

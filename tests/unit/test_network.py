@@ -3,10 +3,12 @@ private, flow logs encrypted; every resource through a pinned Zurich provider.""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 
 import pytest
 
+from components.awsfacts import ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT
 from components.network import INTERFACE_ENDPOINT_SERVICES
 
 FORBIDDEN_TYPES = {
@@ -99,7 +101,51 @@ def test_interface_endpoints_are_private_and_policed(each_stack):
     for endpoint in endpoints:
         assert endpoint.inputs["privateDnsEnabled"] is True
         policy = json.loads(endpoint.inputs["policy"])
-        assert policy["Statement"][0]["Condition"] == {"StringEquals": {"aws:PrincipalAccount": account}}
+        assert policy["Statement"][0]["Condition"] == {"StringEquals": {"aws:PrincipalAccount": account,
+                                                                        "aws:ResourceAccount": account}}
+
+
+FOREIGN = "999999999999"
+
+
+def _endpoint_admits(policy: dict, action: str, principal_account: str, resource_account: str | None) -> bool:
+    """An endpoint policy's decision (Allow statements only; it has no Deny) for one request."""
+    context = {"aws:PrincipalAccount": principal_account}
+    if resource_account is not None:
+        context["aws:ResourceAccount"] = resource_account
+    for s in policy["Statement"]:
+        actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+        if s["Effect"] != "Allow" or not any(fnmatch.fnmatchcase(action, a) for a in actions):
+            continue
+        if all(context.get(k) == v for k, v in s.get("Condition", {}).get("StringEquals", {}).items()):
+            return True
+    return False
+
+
+# A host's request through each endpoint for a resource of another account (a foreign key,
+# role, secret or log group): the endpoint refuses it. Actions from IAM's catalogue per service.
+FOREIGN_RESOURCE_REQUESTS = {
+    "kms": "kms:Decrypt", "sts": "sts:AssumeRole", "secretsmanager": "secretsmanager:GetSecretValue",
+    "logs": "logs:PutLogEvents", "ssm": "ssm:GetParameter", "ec2": "ec2:CreateTags",
+    "ssmmessages": "ssmmessages:OpenDataChannel", "monitoring": "cloudwatch:PutMetricData",
+}
+
+
+def test_endpoints_refuse_other_accounts_resources_and_principals(declared):
+    run = declared("zurich-prod")
+    account = json.loads(run.by_type("pulumi:providers:aws")[0].inputs["allowedAccountIds"])[0]
+    endpoints = {e.inputs["serviceName"].rsplit(".", 1)[1]: json.loads(e.inputs["policy"])
+                 for e in run.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Interface"}
+    assert set(endpoints) == set(FOREIGN_RESOURCE_REQUESTS)
+    for service, action in FOREIGN_RESOURCE_REQUESTS.items():
+        policy = endpoints[service]
+        assert _endpoint_admits(policy, action, account, account), service
+        assert not _endpoint_admits(policy, action, FOREIGN, account), f"{service}: a foreign principal gets through"
+        exempt = service in ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT and any(
+            fnmatch.fnmatchcase(action, a) for a in ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT[service][0])
+        # Resource-addressed actions: a foreign resource is refused. The documented exceptions
+        # carry no resource at all (no aws:ResourceAccount in the request).
+        assert _endpoint_admits(policy, action, account, None if exempt else FOREIGN) == exempt, service
 
 
 def test_flow_logs_go_to_an_encrypted_log_group(each_stack, declared):

@@ -157,8 +157,12 @@ def test_each_reviewer_role_reads_exactly_the_material_of_its_scopes(each_stack)
         assert boundary is not None, f"{org.name}: no permission boundary"
         for scope, checks in needs.items():
             for action, resource in checks:
-                verdict = allowed(identity, boundary, action, resource)
+                # From a workstation: through the center's endpoints.
+                inside = {"aws:SourceVpce": each_stack.outputs["interfaceEndpointIds"]["logs"]}
+                verdict = allowed(identity, boundary, action, resource, inside)
                 assert verdict == (scope in org.scopes), (org.name, scope, action, resource)
+                if action.startswith("logs:") and verdict:  # and never from a laptop
+                    assert not allowed(identity, boundary, action, resource, {"aws:SourceVpce": "vpce-elsewhere"})
 
 
 def test_reviewer_roles_are_denied_customer_data_and_signing_even_when_widened(each_stack):
@@ -382,7 +386,10 @@ def test_client_vpn_is_mutual_tls_logged_split_tunnel_into_its_own_zone_only(dec
     assert [o["type"] for o in endpoint.inputs["authenticationOptions"]] == ["certificate-authentication"]
     assert endpoint.inputs["authenticationOptions"][0]["rootCertificateChainArn"].startswith(ACM)
     assert endpoint.inputs["connectionLogOptions"]["enabled"] is True
-    assert endpoint.inputs["connectionLogOptions"]["cloudwatchLogGroup"] == run.outputs["sessionLogGroup"]
+    # Connection logs go to the organization's own session log group, which it alone reads.
+    own_group = endpoint.inputs["connectionLogOptions"]["cloudwatchLogGroup"]
+    assert own_group.endswith(f"/ssm-sessions/{org}")
+    assert own_group in {g.inputs["name"] for g in run.by_type("aws:cloudwatch/logGroup:LogGroup")}
     assert endpoint.inputs["splitTunnel"] is True
     associations = run.by_type("aws:ec2clientvpn/networkAssociation:NetworkAssociation")
     assert sorted(a.inputs["subnetId"] for a in associations) == sorted(run.outputs["subnetIds"][zone])
