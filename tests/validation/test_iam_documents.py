@@ -207,3 +207,34 @@ def test_every_document_fits_awss_size_limits(stack):
              for role, size in inline_per_role.items() if size > awsfacts.ROLE_INLINE_POLICIES_TOTAL]
     assert over == []
     assert inline_per_role, "no inline policies found: the size check would be vacuous"
+
+
+# IAM API reference (PutRolePolicy PolicyName, CreateRole RoleName, CreatePolicy PolicyName):
+# pattern [\w+=,.@-]+; lengths 1-128, 1-64, 1-128. Written here from the reference, not from awsfacts.
+IAM_NAME_RULES = {
+    ("aws:iam/rolePolicy:RolePolicy", "name"): 128,
+    ("aws:iam/role:Role", "name"): 64,
+    ("aws:iam/policy:Policy", "name"): 128,
+    ("aws:iam/instanceProfile:InstanceProfile", "name"): 128,
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_iam_name_is_one_iam_accepts(stack):
+    bad = []
+    for resource in _declared(stack).resources:
+        for (type_, key), longest in IAM_NAME_RULES.items():
+            if resource.type == type_ and key in resource.inputs:
+                name = str(resource.inputs[key])
+                if not re.fullmatch(r"[\w+=,.@-]+", name) or not 1 <= len(name) <= longest:
+                    bad.append(f"{type_} {name!r}")
+    assert bad == []
+
+
+def test_a_role_refuses_an_inline_policy_name_iam_would_refuse():
+    from components.iam import Role
+
+    role = Role.__new__(Role)  # the name check runs before anything is declared
+    role._name, role._grants = "case", set()
+    with pytest.raises(ValueError, match="refused by IAM"):
+        role.add_policy("write-releases/products", [])
