@@ -319,6 +319,43 @@ def load_stack_values(stack: str, project_dir: Path = PROJECT_ROOT) -> dict[str,
     return values
 
 
+def _own_package_names(project_dir: Path) -> set[str]:
+    """Top-level packages a project ships (`components`, ...): its program must use these."""
+    return {p.name for p in project_dir.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
+
+
+def _set_aside_foreign_packages(project_dir: Path) -> dict[str, Any] | None:
+    """When another checkout's copy of one of the project's packages is already imported
+    (tcenter imports `components.awsfacts`; a revision being planned has its own), take it
+    out of `sys.modules` so the program imports the project's. Without this, planning an
+    older revision silently runs this checkout's components and the diff shows no change."""
+    names = _own_package_names(project_dir)
+    foreign = {}
+    for name in list(sys.modules):
+        top = name.split(".", 1)[0]
+        if top not in names:
+            continue
+        origin = getattr(sys.modules[name], "__file__", None) or ""
+        if origin and not Path(origin).resolve().is_relative_to(project_dir):
+            foreign[name] = sys.modules.pop(name)
+    if not foreign:
+        return None
+    # Anything else of those packages that is still cached came from the same foreign copy.
+    for name in [n for n in sys.modules if n.split(".", 1)[0] in {f.split(".", 1)[0] for f in foreign}]:
+        foreign[name] = sys.modules.pop(name)
+    return foreign
+
+
+def _restore_packages(foreign: dict[str, Any] | None) -> None:
+    """Put the caller's copies back once the project's program has run."""
+    if not foreign:
+        return
+    tops = {name.split(".", 1)[0] for name in foreign}
+    for name in [n for n in sys.modules if n.split(".", 1)[0] in tops]:
+        del sys.modules[name]
+    sys.modules.update(foreign)
+
+
 def run_program(
     stack: str,
     config_values: dict[str, Any] | None = None,
@@ -347,6 +384,7 @@ def run_program(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     previous_path = list(sys.path)
+    foreign = _set_aside_foreign_packages(project_dir)
     try:
         runtime_settings.ROOT.set(None)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,
@@ -355,8 +393,8 @@ def run_program(
         # one, as under the CLI, so that its exports are registered as stack outputs.
         runtime_settings.ROOT.set(None)
         runtime_config.set_all_config(config, secret_keys)
-        if str(project_dir) not in sys.path:
-            sys.path.insert(0, str(project_dir))
+        # The project's own packages come from the project, first on the path.
+        sys.path[:] = [str(project_dir), *(p for p in sys.path if p != str(project_dir))]
         main = project_dir / "__main__.py"
         loop.run_until_complete(runtime_stack.run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__")))
     except BaseException as error:
@@ -365,6 +403,7 @@ def run_program(
         raise
     finally:
         sys.path[:] = previous_path
+        _restore_packages(foreign)
         loop.close()
         asyncio.set_event_loop(None)
 

@@ -159,3 +159,33 @@ def test_two_git_revisions_of_the_same_commit_have_no_changes():
         pytest.skip(f"HEAD's own program does not plan: {run.stderr.strip()[:300]}")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "No changes" in run.stdout
+
+
+def _git_in(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args], cwd=repo, check=True,
+                   capture_output=True)
+
+
+def test_a_revision_is_planned_with_its_own_components(tmp_path):
+    """A change in component code (not config) shows in `diff --git`: the revision's program
+    runs with the revision's `components`, not with the copy tcenter itself imported."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(repo)], input=archive.stdout, check=True)
+    _git_in(repo, "init", "-q")
+    _git_in(repo, "add", "-A")
+    _git_in(repo, "commit", "-qm", "base")
+    audit = repo / "components" / "audit.py"
+    text = audit.read_text()
+    planted = "a planted description only this revision has"
+    assert ': audit logs, flow logs, session logs, CloudTrail"' in text
+    audit.write_text(text.replace(': audit logs, flow logs, session logs, CloudTrail"', f': {planted}"'))
+    _git_in(repo, "commit", "-qam", "change a component")
+    descriptions = {}
+    for revision in ("HEAD~1", "HEAD"):
+        plan = cli.plan_revision(revision, "dev", repo=repo)
+        (key,) = [r for r in plan["resources"] if r["type"] == "aws:kms/key:Key" and r["name"] == "tc-audit-key-key"]
+        descriptions[revision] = key["inputs"]["description"]
+    assert planted not in descriptions["HEAD~1"]
+    assert planted in descriptions["HEAD"]
