@@ -145,6 +145,7 @@ class TransparencyCenter(pulumi.ComponentResource):
                     stack=stack, account_id=account, customer_region=region, key_administrators=admins,
                     config=config.data_stores, teardown=teardown,
                     access_log_bucket=self.audit_store.access_logs, s3_endpoint_id=self.network.s3_endpoint.id,
+                    dynamodb_endpoint_id=self.network.dynamodb_endpoint.id,
                 ),
                 opts=data_area,
             )

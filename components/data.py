@@ -50,6 +50,8 @@ class RegionalDataStoreArgs:
     """The audit access-log bucket (S3.9)."""
     s3_endpoint_id: pulumi.Input[str]
     """The center's S3 gateway endpoint: the only way in for people and roles."""
+    dynamodb_endpoint_id: pulumi.Input[str] = ""
+    """The center's DynamoDB gateway endpoint: the only way to the table's items."""
 
 
 def residency_problems(config: DataStoresConfig) -> list[str]:
@@ -147,6 +149,14 @@ class RegionalDataStore(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
         )
 
+        if args.dynamodb_endpoint_id:
+            aws.dynamodb.ResourcePolicy(
+                resource_name(name, "metadata-policy"),
+                resource_arn=self.table.arn,
+                policy=pulumi.Output.json_dumps(policies.table_items_only_through_endpoint(
+                    self.table.arn, args.dynamodb_endpoint_id)),
+                opts=child,
+            )
         self.bucket_arn: pulumi.Output[str] = self.bucket.arn
         self.table_arn: pulumi.Output[str] = self.table.arn
         self.key_arn: pulumi.Output[str] = self.key.arn

@@ -194,6 +194,10 @@ def default_tags(stack: str, zone: str) -> dict[str, str]:
 
 S3_GATEWAY = "s3"
 """Pseudo-zone: S3 through the gateway endpoint (the S3 prefix list's addresses)."""
+DYNAMODB_GATEWAY = "dynamodb"
+"""Pseudo-zone: DynamoDB through its gateway endpoint (the DynamoDB prefix list's addresses)."""
+DYNAMODB_ZONES = ("data",)
+"""Zones whose hosts use the customer data tables; no other zone has a route to DynamoDB."""
 
 
 
@@ -216,6 +220,8 @@ def zone_flows(plan: NetworkPlan) -> tuple[Flow, ...]:
             continue
         flows.append(Flow(zone.name, "endpoints", (HTTPS, HTTPS), "AWS APIs through the interface endpoints"))
         flows.append(Flow(zone.name, S3_GATEWAY, (HTTPS, HTTPS), "S3 through the gateway endpoint"))
+    flows += [Flow(zone, DYNAMODB_GATEWAY, (HTTPS, HTTPS), "customer data tables through the DynamoDB gateway endpoint")
+              for zone in DYNAMODB_ZONES if zone in {z.name for z in plan.zones}]
     flows.append(Flow("signing", "signing", CLOUDHSM_PORTS, "signer hosts to the CloudHSM cluster"))
     return tuple(flows)
 
@@ -237,11 +243,16 @@ class NaclEntry:
         }
 
 
-def nacl_entries(zone: str, plan: NetworkPlan, flows: Sequence[Flow], s3_cidrs: Sequence[str]) -> list[NaclEntry]:
+def nacl_entries(zone: str, plan: NetworkPlan, flows: Sequence[Flow], s3_cidrs: Sequence[str],
+                 dynamodb_cidrs: Sequence[str] = ()) -> list[NaclEntry]:
     """A zone's NACL from the flows: each outgoing flow and its return traffic, each
     incoming flow and its replies. Rule numbers follow the flow order (deterministic)."""
     def cidrs_of(name: str) -> list[str]:
-        return sorted(s3_cidrs) if name == S3_GATEWAY else [str(plan.zone(name).cidr)]
+        if name == S3_GATEWAY:
+            return sorted(s3_cidrs)
+        if name == DYNAMODB_GATEWAY:
+            return sorted(dynamodb_cidrs)
+        return [str(plan.zone(name).cidr)]
 
     entries: list[NaclEntry] = []
     rule_no = {False: 100, True: 100}

@@ -21,14 +21,12 @@ from .config.base import REGION
 from .kms import EncryptionKey
 from .teardown import Teardown
 from .awsfacts import HTTPS
-from .layout import NetworkPlan, S3_GATEWAY, account_name, nacl_entries, resource_name, zone_flows
+from .layout import DYNAMODB_ZONES, NetworkPlan, S3_GATEWAY, account_name, nacl_entries, resource_name, zone_flows
 
 INTERFACE_ENDPOINT_SERVICES = ("ec2", "kms", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages", "sts")
 """AWS APIs the hosts need: SSM Session Manager, KMS, logs and metrics, STS, secrets."""
 
 GATEWAY_ENDPOINT_SERVICES = ("dynamodb", "s3")
-DYNAMODB_ZONES = ("data",)
-"""Zones routed to the DynamoDB gateway: the customer data stores' zone only."""
 """AWS APIs reached through gateway endpoints (routes, not ENIs); their names resolve publicly."""
 
 
@@ -131,8 +129,8 @@ class NetworkZones(pulumi.ComponentResource):
         )
 
         for zone in plan.zones:
-            entries = self.s3_endpoint.cidr_blocks.apply(
-                lambda s3_cidrs, zone=zone.name: nacl_entries(zone, plan, self.flows, s3_cidrs or [])
+            entries = pulumi.Output.all(self.s3_endpoint.cidr_blocks, self.dynamodb_endpoint.cidr_blocks).apply(
+                lambda cidrs, zone=zone.name: nacl_entries(zone, plan, self.flows, cidrs[0] or [], cidrs[1] or [])
             )
             aws.ec2.NetworkAcl(
                 resource_name(name, zone.name, "nacl"),

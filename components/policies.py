@@ -341,6 +341,31 @@ DYNAMODB_WRITE_ACTIONS = ["dynamodb:PutItem"]
 """Write-only: put new items; no update, delete or read."""
 
 
+DYNAMODB_ITEM_ACTIONS = [
+    "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
+    "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert", "dynamodb:PartiQLSelect", "dynamodb:PartiQLUpdate",
+    "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
+]
+"""Every action that reads or writes a table's items (table management stays with the deploy role)."""
+
+
+def table_items_only_through_endpoint(table_arn: Any, dynamodb_endpoint_id: Any) -> dict[str, Any]:
+    """A table's resource policy: its items are read and written only through the center's
+    DynamoDB gateway endpoint (AWS services, such as backups, are exempt)."""
+    return document(statement(
+        "DenyItemAccessOutsideCenterEndpoint", DYNAMODB_ITEM_ACTIONS, [table_arn, _index_arns(table_arn)],
+        effect="Deny", principals={"AWS": "*"},
+        conditions={"StringNotEquals": {"aws:SourceVpce": dynamodb_endpoint_id},
+                    "Bool": {"aws:PrincipalIsAWSService": "false"}},
+    ))
+
+
+def _index_arns(table_arn: Any) -> Any:
+    from pulumi import Output
+
+    return Output.concat(table_arn, "/index/*") if isinstance(table_arn, Output) else f"{table_arn}/index/*"
+
+
 def dynamodb_read_statements(table_arn: Any, key_arn: Any) -> list[dict[str, Any]]:
     """Read a table's items; the table key decrypts them only through DynamoDB."""
     return [

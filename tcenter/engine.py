@@ -31,6 +31,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 S3_PREFIX_LIST_STAND_IN = ("3.5.136.0/22", "16.12.32.0/22", "52.95.139.0/24")
 """Stand-in CIDRs for the S3 prefix list of eu-central-2, which AWS supplies at deploy time."""
+DYNAMODB_PREFIX_LIST_STAND_IN = ("35.71.104.0/22", "52.94.26.0/23")
+"""Stand-in CIDRs for the DynamoDB prefix list of eu-central-2 (also supplied at deploy time)."""
 
 
 
@@ -166,8 +168,10 @@ class StandInMocks:
         elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             resource_id = f"vpce-{_stable_id(typ, name)}"
             if inputs.get("vpcEndpointType") == "Gateway":
-                state["cidrBlocks"] = list(S3_PREFIX_LIST_STAND_IN)
-                state["prefixListId"] = f"pl-{_stable_id('s3', length=8)}"
+                service = str(inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+                stand_in = DYNAMODB_PREFIX_LIST_STAND_IN if service == "dynamodb" else S3_PREFIX_LIST_STAND_IN
+                state["cidrBlocks"] = list(stand_in)
+                state["prefixListId"] = f"pl-{_stable_id(service, length=8)}"
         elif typ == "aws:cloudtrail/trail:Trail":
             state["arn"] = awsfacts.trail_arn(account, physical or name)
         elif typ == "aws:cloudhsmv2/cluster:Cluster":

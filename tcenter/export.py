@@ -91,6 +91,7 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:ssm/document:Document": "aws_ssm_document",
     "aws:ssm/parameter:Parameter": "aws_ssm_parameter",
     "aws:dynamodb/table:Table": "aws_dynamodb_table",
+    "aws:dynamodb/resourcePolicy:ResourcePolicy": "aws_dynamodb_resource_policy",
     "aws:secretsmanager/secret:Secret": "aws_secretsmanager_secret",
     "aws:sns/topic:Topic": "aws_sns_topic",
     "aws:cfg/rule:Rule": "aws_config_config_rule",

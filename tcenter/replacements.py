@@ -89,6 +89,7 @@ REPLACEMENT_FORCING: dict[str, frozenset[str]] = {
                                                                                "objectLockEnabled"},
         "aws:s3/bucketNotification:BucketNotification": {"bucket"},
         "aws:dynamodb/table:Table": {"name", "hashKey", "rangeKey", "localSecondaryIndexes"},
+        "aws:dynamodb/resourcePolicy:ResourcePolicy": {"resourceArn"},
         "aws:secretsmanager/secret:Secret": {"name", "namePrefix"},
         "aws:backup/vault:Vault": {"name", "kmsKeyArn"},
         # --- identity ------------------------------------------------------------------

@@ -1137,6 +1137,44 @@ ENDPOINT_POLICIES_PINNED = Rule(
 )
 
 
+
+# --- DynamoDB through the center ------------------------------------------------------------
+
+DYNAMODB_TABLE = "aws:dynamodb/table:Table"
+DYNAMODB_RESOURCE_POLICY = "aws:dynamodb/resourcePolicy:ResourcePolicy"
+
+
+def _requires_source_vpce(statement: Mapping) -> bool:
+    """A Deny of item reads that applies whenever the request did not come through a named endpoint."""
+    return (statement.get("Effect") == "Deny" and actions_match(statement.get("Action"), "dynamodb:GetItem")
+            and bool(statement.get("Condition", {}).get("StringNotEquals", {}).get("aws:SourceVpce")))
+
+
+def stack_dynamodb_through_endpoint(stack: Stack) -> Iterator[tuple[Resource, str]]:
+    tables = stack.of_type(DYNAMODB_TABLE)
+    if not tables or not stack.of_type("aws:ec2/vpc:Vpc"):
+        return  # the perimeter is the center's network; a stack without one has no endpoint to require
+    if not any(str(e.inputs.get("serviceName", "")).endswith(".dynamodb") and e.inputs.get("vpcEndpointType") == "Gateway"
+               for e in stack.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")):
+        yield tables[0], ("no DynamoDB gateway endpoint: hosts reach the tables over DynamoDB's public endpoint, "
+                          "outside the center's network")
+    for table in tables:
+        if any(is_unknown(p.inputs.get("policy")) for p in stack.of_type(DYNAMODB_RESOURCE_POLICY)):
+            continue  # judged once the policy is known
+        guarded = any(_requires_source_vpce(s)
+                      for p in stack.of_type(DYNAMODB_RESOURCE_POLICY) if table in stack.referenced(p, "resourceArn", DYNAMODB_TABLE)
+                      for s in statements(parse_document(p.inputs.get("policy"))))
+        if not guarded:
+            yield table, ("no resource policy denies item access outside the center's DynamoDB endpoint "
+                          "(aws:SourceVpce): the table's items can be read from anywhere with credentials")
+
+
+DYNAMODB_THROUGH_ENDPOINT = Rule(
+    "dynamodb-through-endpoint", "center:data-perimeter (no FSBP/checkov check covers DynamoDB resource policies)",
+    "DynamoDB tables are reached only through the center's DynamoDB gateway endpoint.",
+    stack_check=stack_dynamodb_through_endpoint,
+)
+
 # --- SSM session logging ------------------------------------------------------------------
 
 SESSION_DOCUMENT_NAME = "SSM-SessionManagerRunShell"
@@ -1192,7 +1230,8 @@ RULES: tuple[Rule, ...] = (
     RESIDENCY, NO_INTERNET_GATEWAY, NO_PUBLIC_IP, NO_OPEN_INGRESS, NO_DEFAULT_ROUTE, IMDSV2,
     EBS_CMK, S3_SSE_CMK, LOG_GROUP_CMK, DYNAMODB_CMK, CLOUDTRAIL_CMK, SECRET_CMK, OBJECT_LOCK, S3_NO_PUBLIC_ACCESS, AWS_LIMITS,
     KEY_POLICY_NO_WILDCARD, KEY_NO_ADMIN_GRANTS, KMS_SIGN_SIGNERS_ONLY, REVIEWER_DENIES, PROD_PROTECT, VPC_FLOW_LOGS, DNS_FIREWALL,
-    CLOUDTRAIL_VALIDATION, CLOUDHSM, VPC_ENDPOINTS, ENDPOINT_POLICIES_PINNED, SSM_SESSION_LOGGING,
+    CLOUDTRAIL_VALIDATION, CLOUDHSM, VPC_ENDPOINTS, ENDPOINT_POLICIES_PINNED, DYNAMODB_THROUGH_ENDPOINT,
+    SSM_SESSION_LOGGING,
 )
 
 

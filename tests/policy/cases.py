@@ -387,6 +387,27 @@ def build_cases() -> list[Case]:
              [resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-ep",
                        {**sts, "policy": endpoint_doc(True, [{**no_resource, "Action": "sts:AssumeRole"}])})]))
 
+    table_arn_case = f"arn:aws:dynamodb:eu-central-2:{ACCOUNT}:table/tc-dev-data-case-metadata"
+    table = resource(d, "aws:dynamodb/table:Table", "case-metadata", {"name": "tc-dev-data-case-metadata"},
+                     outputs={"arn": table_arn_case})
+    dynamodb_gateway = resource(d, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-dynamodb-gateway",
+                                {"vpcId": "vpc-case", "serviceName": "com.amazonaws.eu-central-2.dynamodb",
+                                 "vpcEndpointType": "Gateway", "policy": doc(ADMIN)})
+    outside = {"Sid": "DenyItemAccessOutsideCenterEndpoint", "Effect": "Deny", "Principal": {"AWS": "*"},
+               "Action": ["dynamodb:GetItem", "dynamodb:Scan"], "Resource": [table_arn_case],
+               "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-dynamodb"}}}
+    table_policy = resource(d, "aws:dynamodb/resourcePolicy:ResourcePolicy", "case-metadata-policy",
+                            {"resourceArn": table_arn_case, "policy": doc(outside)})
+    add(Case("dynamodb-gateway-missing", "dynamodb-through-endpoint",
+             [table, dynamodb_gateway, table_policy], [table, table_policy], extra=[vpc], plantable=False))
+    add(Case("dynamodb-table-policy-missing", "dynamodb-through-endpoint",
+             [table, dynamodb_gateway, table_policy], [table, dynamodb_gateway], extra=[vpc]))
+    unconditioned_allow = {**outside, "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}
+    add(Case("dynamodb-table-policy-without-endpoint-deny", "dynamodb-through-endpoint",
+             [table, dynamodb_gateway, table_policy],
+             [table, dynamodb_gateway, {**table_policy, "inputs": {**table_policy["inputs"], "policy": doc(unconditioned_allow)}}],
+             extra=[vpc]))
+
     # Public access: every bucket blocked (all four flags) and bucket-owner enforced; no open policy.
     open_bucket = _bucket(d, "tc-1-dev-build-sources")
 

@@ -133,3 +133,12 @@ def test_removing_every_public_access_guard_from_the_prod_plan_is_caught(removed
     plan["resources"] = [r for r in plan["resources"] if r["type"] != removed]
     found = {v.urn for v in check.check_plan(plan) if v.rule == "s3-no-public-access"}
     assert buckets and found == buckets
+
+
+def test_every_rule_is_documented_in_the_lifecycle_rule_table():
+    """docs/lifecycle.md's rule table is what a reviewer reads; a rule missing from it is invisible."""
+    from pathlib import Path
+
+    table = Path(__file__).resolve().parents[2].joinpath("docs", "lifecycle.md").read_text()
+    documented = {line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")}
+    assert {r.id for r in rules.RULES} - documented == set()

@@ -45,3 +45,55 @@ def test_dynamodb_gateway_serves_the_data_zone_and_the_centers_tables_only(decla
     elsewhere = "arn:aws:dynamodb:eu-central-2:999999999999:table/tc-zurich-prod-exfil"
     assert not admits(policy, account, "dynamodb:PutItem", elsewhere), "writing to another account's table"
     assert not admits(policy, account, "dynamodb:DeleteTable", run.by_type("aws:dynamodb/table:Table")[0].outputs["arn"])
+
+
+def _table_policy_denies(policy: dict, action: str, resource: str, source_vpce: str | None) -> bool:
+    """Does a Deny of the table's resource policy apply to a person's or role's request?"""
+    context = {"aws:SourceVpce": source_vpce, "aws:PrincipalIsAWSService": "false"}
+    for s in policy["Statement"]:
+        if s["Effect"] != "Deny" or not any(fnmatch.fnmatchcase(action, a) for a in s["Action"]):
+            continue
+        if not any(fnmatch.fnmatchcase(resource, r) for r in s["Resource"]):
+            continue
+        holds = True
+        for operator, keys in s.get("Condition", {}).items():
+            for key, value in keys.items():
+                if operator == "StringNotEquals":
+                    holds &= context[key] != value
+                elif operator == "Bool":
+                    holds &= context[key] == value
+                else:
+                    raise AssertionError(f"the test cannot evaluate {operator}")
+        if holds:
+            return True
+    return False
+
+
+def test_table_items_are_reached_only_through_the_centers_endpoint(declared):
+    run = declared(PROD)
+    endpoint_id = _endpoint(run).id
+    tables = {t.outputs["arn"]: t for t in run.by_type("aws:dynamodb/table:Table")}
+    policies_by_table = {p.inputs["resourceArn"]: json.loads(p.inputs["policy"])
+                         for p in run.by_type("aws:dynamodb/resourcePolicy:ResourcePolicy")}
+    assert tables and set(policies_by_table) == set(tables)
+    for arn, policy in policies_by_table.items():
+        IAMPolicyDocumentValidator(json.dumps(policy)).validate()
+        for action in ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:PartiQLSelect"):
+            assert _table_policy_denies(policy, action, arn, "vpce-0elsewhere"), (arn, action)
+            assert _table_policy_denies(policy, action, arn, None), (arn, action)
+            assert not _table_policy_denies(policy, action, arn, endpoint_id), (arn, action)
+        # Table management (the deploy role, from outside the VPC) is not this policy's business.
+        assert not _table_policy_denies(policy, "dynamodb:DescribeTable", arn, None)
+
+
+def test_only_the_data_zone_nacl_lets_dynamodb_traffic_out(declared):
+    run = declared(PROD)
+    dynamodb_cidrs = set(_endpoint(run).outputs["cidrBlocks"])
+    (s3_endpoint,) = [e for e in run.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["serviceName"].endswith(".s3")]
+    assert dynamodb_cidrs and not dynamodb_cidrs & set(s3_endpoint.outputs["cidrBlocks"])
+    for nacl in run.by_type("aws:ec2/networkAcl:NetworkAcl"):
+        out = {e["cidrBlock"] for e in nacl.inputs["egress"] if e["fromPort"] <= 443 <= e["toPort"]}
+        if nacl.inputs["tags"]["zone"] == "data":
+            assert dynamodb_cidrs <= out, "data-zone hosts cannot reach DynamoDB"
+        else:
+            assert not dynamodb_cidrs & out, nacl.inputs["tags"]["zone"]
