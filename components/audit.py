@@ -35,6 +35,8 @@ def trail_arn(account_id: str, stack: str) -> str:
 
 TRAIL_PREFIX = "cloudtrail"
 """Where CloudTrail delivers log and digest files in the archive (no trailing slash: CloudTrail adds one)."""
+CONFIG_PREFIX = "config"
+"""Where AWS Config delivers configuration snapshots and history in the archive."""
 
 SESSION_LOG_PREFIX = "ssm-sessions/"
 OPERATOR_SESSION_FOLDER = "operators/"
@@ -80,6 +82,7 @@ class AuditLogStore(pulumi.ComponentResource):
                     policies.logs_service_key_statement(account),
                     policies.s3_log_delivery_key_statement(account),
                     *policies.cloudtrail_key_statements(account, trail_arn(account, args.stack)),
+                    policies.config_delivery_key_statement(account),
                 ),
             ),
             opts=child,
@@ -123,6 +126,7 @@ class AuditLogStore(pulumi.ComponentResource):
                             "s3:x-amz-acl": "bucket-owner-full-control",
                         }},
                     ),
+                    *policies.config_delivery_bucket_statements(archive_arn, CONFIG_PREFIX, account),
                 ),
                 policy_declared_later=True,
             ),

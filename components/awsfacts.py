@@ -79,6 +79,30 @@ def ec2_arn(account_id: str, kind: str, resource_id: str) -> str:
     return arn("ec2", f"{kind}/{resource_id}", account_id, REGION)
 
 
+def cloudwatch_alarm_arn_pattern(account_id: str) -> str:
+    return arn("cloudwatch", "alarm:*", account_id, REGION)
+
+
+def service_linked_role_arn(account_id: str, service: str, role_name: str) -> str:
+    """A service-linked role, e.g. AWS Config's `AWSServiceRoleForConfig`."""
+    return arn("iam", f"role/aws-service-role/{service_principal(service)}/{role_name}", account_id)
+
+
+def security_hub_standard_arn(standard: str) -> str:
+    """A Security Hub standard (AWS-owned: no account), e.g. `aws-foundational-security-best-practices/v/1.0.0`."""
+    return arn("securityhub", f"standards/{standard}", "", REGION)
+
+
+SECURITY_HUB_STANDARDS = {
+    "AWS Foundational Security Best Practices v1.0.0": "aws-foundational-security-best-practices/v/1.0.0",
+    "CIS AWS Foundations Benchmark v3.0.0": "cis-aws-foundations-benchmark/v/3.0.0",
+}
+"""The standards the center subscribes to (Security Hub user guide, "Standards reference")."""
+
+SERVICE_LINKED_ROLE_NAMES = {"config.amazonaws.com": "AWSServiceRoleForConfig"}
+"""The names AWS gives the service-linked roles the center creates."""
+
+
 def service_principal(service: str) -> str:
     """A global service principal, e.g. `cloudtrail.amazonaws.com`."""
     return f"{service}.amazonaws.com"

@@ -17,6 +17,7 @@ from .awsfacts import REGION, log_group_arn
 from .data import RegionalDataStore, RegionalDataStoreArgs
 from .layout import default_tags, resource_name, reviewer_zone_name
 from .network import NetworkZones, NetworkZonesArgs
+from .detective import DetectiveControls, DetectiveControlsArgs
 from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
 from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
 from .teardown import Teardown
@@ -218,6 +219,20 @@ class TransparencyCenter(pulumi.ComponentResource):
             opts=area("audit"),
         )
 
+        # --- detective controls: baselines, Config, Security Hub, GuardDuty, alarms ---------
+        self.detective: DetectiveControls | None = None
+        if config.detective.enabled:
+            self.detective = DetectiveControls(
+                resource_name(name, "detective"),
+                DetectiveControlsArgs(
+                    stack=stack, account_id=account, key_administrators=admins, config=config.detective,
+                    teardown=teardown, archive=self.audit_store.archive, archive_key_arn=self.audit_store.key.arn,
+                    trail_log_group_name=self.audit_trail.log_group.name,
+                    reviewer_contacts=tuple(org.contact for org in config.reviewers.organizations),
+                ),
+                opts=area("detective"),
+            )
+
         self.exports = {
             "environment": config.environment,
             "region": REGION,
@@ -247,4 +262,11 @@ class TransparencyCenter(pulumi.ComponentResource):
             "sessionLogGroup": self.audit_store.session_log_group.name,
             "operatorSessionDocument": self.audit_store.operator_session_document.name,
         })
+        if self.detective is not None:
+            self.exports.update({  # detective controls
+                "alertTopicArn": self.detective.alert_topic.arn,
+                "configRecorder": self.detective.recorder.name,
+                "guardDutyDetectorId": self.detective.detector.id,
+                "ebsDefaultKeyArn": self.detective.ebs_key.arn,
+            })
         self.register_outputs(self.exports)

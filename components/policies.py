@@ -10,7 +10,7 @@ from typing import Any, Iterable, Sequence
 
 from .config.base import REGION
 from .awsfacts import ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT
-from .awsfacts import account_root, role_arn, service_endpoint  # noqa: F401 - re-exported
+from .awsfacts import account_root, role_arn, service_endpoint, service_principal  # noqa: F401 - re-exported
 
 VERSION = "2012-10-17"
 
@@ -645,4 +645,53 @@ def deny_overwrites(bucket_arn: Any, prefix: str = "") -> dict[str, Any]:
         "DenyUploadsThatMayOverwrite", ["s3:PutObject"], [_objects(bucket_arn, prefix)], effect="Deny",
         principals={"AWS": "*"},
         conditions={"Null": {"s3:if-none-match": "true"}, "Bool": {"s3:ObjectCreationOperation": "true"}},
+    )
+
+
+# --- detective controls ---------------------------------------------------------------
+
+def config_delivery_bucket_statements(bucket_arn: str, prefix: str, account_id: str) -> list[dict[str, Any]]:
+    """AWS Config (through its service-linked role) checks the bucket and delivers
+    snapshots and history under `prefix`, for this account only (Config developer guide,
+    "Permissions for the Amazon S3 bucket")."""
+    config = {"Service": service_principal("config")}
+    this_account = {"StringEquals": {"aws:SourceAccount": account_id}}
+    return [
+        statement("ConfigAclCheck", ["s3:GetBucketAcl", "s3:ListBucket"], bucket_arn, principals=config,
+                  conditions=this_account),
+        statement("ConfigDelivery", ["s3:PutObject"], f"{bucket_arn}/{prefix}/AWSLogs/{account_id}/Config/*",
+                  principals=config,
+                  conditions={"StringEquals": {"aws:SourceAccount": account_id,
+                                               "s3:x-amz-acl": "bucket-owner-full-control"}}),
+    ]
+
+
+def config_delivery_key_statement(account_id: str) -> dict[str, Any]:
+    """AWS Config encrypts what it delivers with the archive's key, for this account only."""
+    return key_statement("ConfigEncryptDeliveries", ["kms:Decrypt", "kms:GenerateDataKey"],
+                         principals={"Service": service_principal("config")},
+                         conditions={"StringEquals": {"aws:SourceAccount": account_id}})
+
+
+ALERT_PUBLISHERS = ("cloudwatch", "events")
+"""CloudWatch alarms and EventBridge rules (GuardDuty findings) publish to the alert topic."""
+
+
+def alert_key_statements(account_id: str) -> list[dict[str, Any]]:
+    """The alert topic's key: the publishing services use it only through SNS, for this account."""
+    return [key_statement(
+        "AlertPublishersEncryptThroughSns", ["kms:Decrypt", "kms:GenerateDataKey*"],
+        principals={"Service": sorted(service_principal(s) for s in ALERT_PUBLISHERS)},
+        conditions={"StringEquals": {"kms:ViaService": service_endpoint("sns"), "aws:SourceAccount": account_id}},
+    )]
+
+
+def alert_topic_policy(topic_arn: Any, account_id: str) -> dict[str, Any]:
+    """Only this account's alarms and rules publish; nothing over plain HTTP."""
+    return document(
+        statement("AlarmsAndRulesPublish", ["sns:Publish"], topic_arn,
+                  principals={"Service": sorted(service_principal(s) for s in ALERT_PUBLISHERS)},
+                  conditions={"StringEquals": {"aws:SourceAccount": account_id}}),
+        statement("DenyInsecureTransport", ["sns:Publish", "sns:Subscribe"], topic_arn, effect="Deny",
+                  principals={"AWS": "*"}, conditions={"Bool": {"aws:SecureTransport": "false"}}),
     )

@@ -22,6 +22,11 @@ class ObjectLock:
     retention_days: int
 
 
+OBJECT_LOCK_TAG = "object-lock"
+"""Tag on every bucket with a default retention (value: the mode); AWS Config's lock rule
+is scoped to it, since the other buckets are unlocked by design."""
+
+
 @dataclass(frozen=True)
 class Lifecycle:
     noncurrent_version_expiration_days: int = 90
@@ -70,7 +75,7 @@ class SecureBucket(pulumi.ComponentResource):
             bucket=args.bucket_name,
             force_destroy=args.teardown.force_destroy(args.statefulness),
             object_lock_enabled=args.object_lock is not None,
-            tags=args.tags or None,
+            tags={**args.tags, **({OBJECT_LOCK_TAG: args.object_lock.mode} if args.object_lock else {})} or None,
             opts=keep,
         )
         self.bucket_name = args.bucket_name

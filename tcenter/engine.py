@@ -194,6 +194,13 @@ class StandInMocks:
             state["dnsName"] = f"*.{resource_id}.prod.clientvpn.{REGION}.amazonaws.com"
         elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state["latestVersion"] = 1
+        elif typ == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
+            service = str(inputs.get("awsServiceName", ""))
+            role_name = awsfacts.SERVICE_LINKED_ROLE_NAMES.get(service, f"AWSServiceRoleFor{service.split('.')[0]}")
+            state["name"] = resource_id = role_name
+            state["arn"] = awsfacts.service_linked_role_arn(account, service.split(".")[0], role_name)
+        elif typ == "aws:sns/topic:Topic":
+            state["arn"] = awsfacts.arn("sns", physical or name, account, REGION)
         if "arn" not in state and module:
             state["arn"] = awsfacts.arn(module, f"{kind.lower()}/{resource_id}", account, REGION)
         state.setdefault("id", resource_id)

@@ -107,6 +107,25 @@ REPLACEMENT_FORCING: dict[str, frozenset[str]] = {
         "aws:cfg/recorder:Recorder": {"name"},
         "aws:cfg/deliveryChannel:DeliveryChannel": {"name"},
         "aws:accessanalyzer/analyzer:Analyzer": {"analyzerName", "type"},
+        # --- detective controls and account baselines ----------------------------------
+        "aws:cfg/recorderStatus:RecorderStatus": {"name"},
+        "aws:ebs/defaultKmsKey:DefaultKmsKey": {"keyArn"},
+        "aws:ebs/encryptionByDefault:EncryptionByDefault": set(),
+        "aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults": set(),
+        "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": {"accountId"},
+        "aws:iam/accountPasswordPolicy:AccountPasswordPolicy": set(),
+        "aws:iam/serviceLinkedRole:ServiceLinkedRole": {"awsServiceName", "customSuffix"},
+        "aws:securityhub/account:Account": {"enableDefaultStandards"},
+        "aws:securityhub/standardsSubscription:StandardsSubscription": {"standardsArn"},
+        "aws:guardduty/detector:Detector": set(),
+        "aws:guardduty/detectorFeature:DetectorFeature": {"detectorId", "name"},
+        "aws:sns/topic:Topic": {"name", "namePrefix", "fifoTopic"},
+        "aws:sns/topicPolicy:TopicPolicy": {"arn"},
+        "aws:sns/topicSubscription:TopicSubscription": {"endpoint", "protocol", "topic"},
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter": {"logGroupName", "name"},
+        "aws:cloudwatch/metricAlarm:MetricAlarm": {"name"},
+        "aws:cloudwatch/eventRule:EventRule": {"eventBusName", "name", "namePrefix"},
+        "aws:cloudwatch/eventTarget:EventTarget": {"eventBusName", "rule", "targetId"},
     }.items()
 }
 """Per Pulumi type, the input properties whose change replaces the resource (create a new

@@ -20,13 +20,14 @@ from .audit import AuditConfig
 from .base import PROJECT, REGION, Environment, StrictModel, is_prod
 from .build import BuildConfig
 from .data import DataStoresConfig
+from .detective import DetectiveConfig
 from .localstack import LocalStackConfig
 from .network import NetworkConfig
 from .reviewers import ReviewersConfig, reviewer_account_problems
 from .signing import SigningConfig
 
 __all__ = [
-    "AccessConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig", "LocalStackConfig",
+    "AccessConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig", "DetectiveConfig", "LocalStackConfig",
     "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig", "load_config",
     "load_from_pulumi", "section_keys",
 ]
@@ -63,6 +64,7 @@ class CenterConfig(StrictModel):
     audit: AuditConfig = Field(default_factory=dict)  # validated with the stack's environment
     reviewers: ReviewersConfig = Field(default_factory=dict)  # validated with the stack's environment
     approvals: ApprovalsConfig = Field(default_factory=dict)  # validated with the stack's environment
+    detective: DetectiveConfig = Field(default_factory=dict)  # validated with the stack's environment
     localstack: LocalStackConfig | None = None
     """Set only by the `local` stack: every provider talks to a LocalStack emulator."""
 
@@ -118,6 +120,10 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
             problems.append((f"{PROJECT}:signing.cloudhsm.hsms",
                              f"prod puts an HSM in every availability zone: {hsm.hsms} HSMs for "
                              f"{len(config.network.availability_zones)} zones"))
+    if config.localstack is not None and config.detective.enabled:
+        problems.append((f"{PROJECT}:detective.enabled",
+                         "LocalStack emulates neither Security Hub, GuardDuty, Access Analyzer nor AWS Config: "
+                         "set detective.enabled: false in the local stack"))
     from ..layout import LayoutError
 
     try:

@@ -116,7 +116,9 @@ def test_store_buckets_have_every_control(each_stack):
         one, bucket, key_arn = store["one"], store["bucket"], store["key"].outputs["arn"]
         bucket_id = bucket.id
         assert bucket.inputs["objectLockEnabled"] is True
-        assert bucket.inputs["tags"] == {"customer-region": region, "data-class": "customer-data"}
+        # The lock tag carries the stack file's mode: AWS Config's lock rule is scoped to it.
+        assert bucket.inputs["tags"] == {"customer-region": region, "data-class": "customer-data",
+                                         "object-lock": config["objectLock"]["mode"]}
         block = one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
         assert block["bucket"] == bucket_id
         assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
