@@ -166,6 +166,10 @@ KIT_RULE_MIRRORS: tuple[ConfigRuleMirror, ...] = (
     ConfigRuleMirror("vpc-endpoint-hardening", why_none=f"no managed rule reads endpoint policies; {_ATTEST}"),
     ConfigRuleMirror("endpoint-policies-pinned", why_none=f"no managed rule reads endpoint policies; {_ATTEST}"),
     ConfigRuleMirror("dynamodb-through-endpoint", why_none=f"no managed rule reads table resource policies; {_ATTEST}"),
+    ConfigRuleMirror("detective-controls", ("SECURITYHUB_ENABLED", "GUARDDUTY_ENABLED_CENTRALIZED"),
+                     why_none="Config cannot watch its own recorder; the config-changes alarm fires when it stops"),
+    ConfigRuleMirror("account-baseline", ("S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC", "EC2_EBS_ENCRYPTION_BY_DEFAULT",
+                                          "IAM_PASSWORD_POLICY")),
     ConfigRuleMirror("ssm-session-logging", why_none="no managed rule reads session preferences; the "
                                                      f"session-document alarm fires on every change, and {_ATTEST}"),
 )

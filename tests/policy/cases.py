@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from tcenter import rules as rules_module
+
 PROJECT = "transparency-center"
 ACCOUNT = "111111111111"
 KEY_ARN = f"arn:aws:kms:eu-central-2:{ACCOUNT}:key/00000000-0000-0000-0000-000000000001"
@@ -407,6 +409,58 @@ def build_cases() -> list[Case]:
              [table, dynamodb_gateway, table_policy],
              [table, dynamodb_gateway, {**table_policy, "inputs": {**table_policy["inputs"], "policy": doc(unconditioned_allow)}}],
              extra=[vpc]))
+
+    # Detective controls and baselines: the full set passes; each case removes one piece (generated).
+    trail_log = {"enableLogFileValidation": True, "isMultiRegionTrail": True, "kmsKeyId": KEY_ARN, "name": "tc-trail"}
+    center_trail = resource(p, "aws:cloudtrail/trail:Trail", "case-center-trail", trail_log)
+    alarmed = " || ".join(f"($.eventName = {e})" for e in rules_module.ALARMED_EVENTS)
+    detective_pieces = {
+        "config-recorder": resource(p, "aws:cfg/recorder:Recorder", "case-recorder",
+                                    {"name": "tc-config", "recordingGroup": {"allSupported": True,
+                                                                            "includeGlobalResourceTypes": True}}),
+        "config-recorder-status": resource(p, "aws:cfg/recorderStatus:RecorderStatus", "case-recorder-status",
+                                           {"name": "tc-config", "isEnabled": True}),
+        "config-delivery": resource(p, "aws:cfg/deliveryChannel:DeliveryChannel", "case-delivery",
+                                    {"name": "tc-config", "s3BucketName": "archive"}),
+        "guardduty": resource(p, "aws:guardduty/detector:Detector", "case-detector", {"enable": True}),
+        "guardduty-s3": resource(p, "aws:guardduty/detectorFeature:DetectorFeature", "case-s3-protection",
+                                 {"detectorId": "d-1", "name": "S3_DATA_EVENTS", "status": "ENABLED"}),
+        "security-hub": resource(p, "aws:securityhub/account:Account", "case-hub", {"enableDefaultStandards": False}),
+        "security-hub-fsbp": resource(p, "aws:securityhub/standardsSubscription:StandardsSubscription", "case-fsbp",
+                                      {"standardsArn": "arn:aws:securityhub:eu-central-2::standards/"
+                                                       "aws-foundational-security-best-practices/v/1.0.0"}),
+        "security-hub-cis": resource(p, "aws:securityhub/standardsSubscription:StandardsSubscription", "case-cis",
+                                     {"standardsArn": "arn:aws:securityhub:eu-central-2::standards/"
+                                                      "cis-aws-foundations-benchmark/v/3.0.0"}),
+        "external-access": resource(p, "aws:accessanalyzer/analyzer:Analyzer", "case-external",
+                                    {"analyzerName": "x", "type": "ACCOUNT"}),
+        "unused-access": resource(p, "aws:accessanalyzer/analyzer:Analyzer", "case-unused",
+                                  {"analyzerName": "u", "type": "ACCOUNT_UNUSED_ACCESS"}),
+        "alarm-filter": resource(p, "aws:cloudwatch/logMetricFilter:LogMetricFilter", "case-filter",
+                                 {"logGroupName": "trail", "pattern": "{ " + alarmed + " }",
+                                  "metricTransformation": {"name": "m", "namespace": "TransparencyCenter", "value": "1"}}),
+        "alarm": resource(p, "aws:cloudwatch/metricAlarm:MetricAlarm", "case-alarm",
+                          {"namespace": "TransparencyCenter", "metricName": "m", "alarmActions": ["arn:aws:sns:x"]}),
+    }
+    baseline_pieces = {
+        "s3-account-block": resource(p, "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "case-account-block",
+                                     {"accountId": ACCOUNT, "blockPublicAcls": True, "blockPublicPolicy": True,
+                                      "ignorePublicAcls": True, "restrictPublicBuckets": True}),
+        "ebs-by-default": resource(p, "aws:ebs/encryptionByDefault:EncryptionByDefault", "case-ebs-default", {"enabled": True}),
+        "ebs-default-key": resource(p, "aws:ebs/defaultKmsKey:DefaultKmsKey", "case-ebs-key", {"keyArn": KEY_ARN}),
+        "imds-defaults": resource(p, "aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults", "case-imds",
+                                  {"httpTokens": "required", "httpPutResponseHopLimit": 1}),
+        "password-policy": resource(p, "aws:iam/accountPasswordPolicy:AccountPasswordPolicy", "case-passwords",
+                                    {"minimumPasswordLength": 14}),
+    }
+    for rule_id, pieces in (("detective-controls", detective_pieces), ("account-baseline", baseline_pieces)):
+        everything = [center_trail, *pieces.values()]
+        for missing in pieces:
+            add(Case(f"{rule_id}-without-{missing}", rule_id, everything,
+                     [r for r in everything if r is not pieces[missing]], stack=p, plantable=False))
+    silent_alarm = {**detective_pieces["alarm"], "inputs": {**detective_pieces["alarm"]["inputs"], "alarmActions": []}}
+    add(Case("detective-controls-alarm-notifies-nobody", "detective-controls", [center_trail, *detective_pieces.values()],
+             [center_trail, *[r for k, r in detective_pieces.items() if k != "alarm"], silent_alarm], stack=p, plantable=False))
 
     # Public access: every bucket blocked (all four flags) and bucket-owner enforced; no open policy.
     open_bucket = _bucket(d, "tc-1-dev-build-sources")

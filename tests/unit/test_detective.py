@@ -253,3 +253,14 @@ def test_local_must_switch_them_off_because_localstack_lacks_them(stack_values):
     with pytest.raises(ConfigError) as error:
         load_config(to_pulumi_config(values)[0], "local")
     assert [key for key, _ in error.value.problems] == ["transparency-center:detective.enabled"]
+
+
+def test_architecture_documents_the_mirror_table_as_built():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ARCHITECTURE.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in doc.splitlines()
+            if line.startswith("| ") and line.count("|") == 4}
+    for mirror in detective.KIT_RULE_MIRRORS:
+        row = rows.get(mirror.kit_rule)
+        assert row is not None, f"docs/ARCHITECTURE.md lacks the Config mirror of {mirror.kit_rule}"
+        documented = re.findall(r"`([A-Z0-9_]+)`", row.split("|")[2])
+        assert documented == list(mirror.managed_rules), mirror.kit_rule
