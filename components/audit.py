@@ -56,6 +56,9 @@ class AuditLogStoreArgs:
     key_administrators: tuple[str, ...]
     config: AuditConfig
     teardown: Teardown
+    config_delivery: bool = True
+    """AWS Config delivers to this archive (single-account audit); off when the stack's
+    audit.logArchive receives the deliveries instead."""
 
 
 class AuditLogStore(pulumi.ComponentResource):
@@ -82,7 +85,7 @@ class AuditLogStore(pulumi.ComponentResource):
                     policies.logs_service_key_statement(account),
                     policies.s3_log_delivery_key_statement(account),
                     *policies.cloudtrail_key_statements(account, trail_arn(account, args.stack)),
-                    policies.config_delivery_key_statement(account),
+                    *([policies.config_delivery_key_statement(account)] if args.config_delivery else []),
                 ),
             ),
             opts=child,
@@ -126,7 +129,8 @@ class AuditLogStore(pulumi.ComponentResource):
                             "s3:x-amz-acl": "bucket-owner-full-control",
                         }},
                     ),
-                    *policies.config_delivery_bucket_statements(archive_arn, CONFIG_PREFIX, account),
+                    *(policies.config_delivery_bucket_statements(archive_arn, CONFIG_PREFIX, account)
+                      if args.config_delivery else []),
                 ),
                 policy_declared_later=True,
             ),

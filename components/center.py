@@ -77,7 +77,8 @@ class TransparencyCenter(pulumi.ComponentResource):
         self.audit_store = AuditLogStore(
             resource_name(name, "audit"),
             AuditLogStoreArgs(stack=stack, account_id=account, key_administrators=admins,
-                              config=config.audit, teardown=teardown),
+                              config=config.audit, teardown=teardown,
+                              config_delivery=config.detective.enabled and config.audit.log_archive is None),
             opts=area("audit"),
         )
         self.network = NetworkZones(
@@ -220,14 +221,18 @@ class TransparencyCenter(pulumi.ComponentResource):
         )
 
         # --- detective controls: baselines, Config, Security Hub, GuardDuty, alarms ---------
+        # AWS Config delivers to the organization's log archive when the stack names one.
+        log_archive = config.audit.log_archive
         self.detective: DetectiveControls | None = None
         if config.detective.enabled:
             self.detective = DetectiveControls(
                 resource_name(name, "detective"),
                 DetectiveControlsArgs(
                     stack=stack, account_id=account, key_administrators=admins, config=config.detective,
-                    teardown=teardown, archive=self.audit_store.archive, archive_key_arn=self.audit_store.key.arn,
-                    trail_log_group_name=self.audit_trail.log_group.name,
+                    teardown=teardown, trail_log_group_name=self.audit_trail.log_group.name,
+                    delivery_bucket=log_archive.bucket if log_archive else self.audit_store.archive.bucket.id,
+                    delivery_key_arn=log_archive.key if log_archive else self.audit_store.key.arn,
+                    delivery_depends_on=() if log_archive else (self.audit_store.archive.policy,),
                     reviewer_contacts=tuple(org.contact for org in config.reviewers.organizations),
                 ),
                 opts=area("detective"),

@@ -27,7 +27,7 @@ from .awsfacts import SECURITY_HUB_STANDARDS, security_hub_standard_arn, service
 from .config.detective import DetectiveConfig
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import account_name, resource_name
-from .storage import OBJECT_LOCK_TAG, SecureBucket
+from .storage import OBJECT_LOCK_TAG
 from .teardown import Teardown
 
 METRIC_NAMESPACE = "TransparencyCenter"
@@ -221,11 +221,14 @@ class DetectiveControlsArgs:
     key_administrators: tuple[str, ...]
     config: DetectiveConfig
     teardown: Teardown
-    archive: SecureBucket
-    """Where Config delivers (under `config/`); its bucket and key policies admit Config."""
-    archive_key_arn: pulumi.Input[str]
+    delivery_bucket: pulumi.Input[str]
+    """Where Config delivers (under `config/`): the center's archive, or the organization's
+    log archive (`audit.logArchive`); its bucket and key policies admit Config."""
+    delivery_key_arn: pulumi.Input[str]
     trail_log_group_name: pulumi.Input[str]
     reviewer_contacts: tuple[str, ...] = ()
+    delivery_depends_on: Sequence[pulumi.Resource] = ()
+    """The bucket policy that admits Config, when it is declared in this stack."""
 
 
 class DetectiveControls(pulumi.ComponentResource):
@@ -276,9 +279,9 @@ class DetectiveControls(pulumi.ComponentResource):
             opts=child)
         delivery = aws.cfg.DeliveryChannel(
             resource_name(name, "config-delivery"), name=account_name(args.stack, "config"),
-            s3_bucket_name=args.archive.bucket.id, s3_key_prefix=CONFIG_PREFIX, s3_kms_key_arn=args.archive_key_arn,
+            s3_bucket_name=args.delivery_bucket, s3_key_prefix=CONFIG_PREFIX, s3_kms_key_arn=args.delivery_key_arn,
             snapshot_delivery_properties={"delivery_frequency": "TwentyFour_Hours"},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.recorder, args.archive.policy]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.recorder, *args.delivery_depends_on]))
         return aws.cfg.RecorderStatus(resource_name(name, "config-recorder-status"), name=self.recorder.name,
                                       is_enabled=True, opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]))
 

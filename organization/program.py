@@ -7,12 +7,15 @@ import pulumi
 import pulumi_aws as aws
 
 from components.awsfacts import REGION, account_root, bucket_arn, role_arn, service_principal
-from components.policies import document, statement, trust_statement
+from components.policies import (
+    config_delivery_bucket_statements, config_delivery_key_statement, document, statement, trust_statement,
+)
 
 from .config import OrganizationConfig
 from .scps import ScpRoles, center_scps
 
 TRAIL_PREFIX = "organization"
+CONFIG_PREFIX = "config"
 
 
 def archive_key_policy(config: OrganizationConfig, management_account_id: str) -> dict:
@@ -27,6 +30,7 @@ def archive_key_policy(config: OrganizationConfig, management_account_id: str) -
                   principals={"Service": service_principal("cloudtrail")}),
         statement("ReviewersDecrypt", ["kms:Decrypt"], "*",
                   principals={"AWS": role_arn(config.log_archive_account_id, "tc-archive-reviewer")}),
+        config_delivery_key_statement(config.center_account_id),
     )
 
 
@@ -45,6 +49,8 @@ def archive_bucket_policy(config: OrganizationConfig, management_account_id: str
                   principals=cloudtrail,
                   conditions={"StringEquals": {"aws:SourceArn": trail_arn,
                                                "s3:x-amz-acl": "bucket-owner-full-control"}}),
+        # The center account's AWS Config delivers here (its stack's audit.logArchive), under config/.
+        *config_delivery_bucket_statements(bucket, CONFIG_PREFIX, config.center_account_id),
     )
 
 

@@ -41,7 +41,11 @@ AUDIT_TAMPER_ACTIONS = [
     "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
 ]
 
-KEY_TAMPER_ACTIONS = ["kms:CreateGrant", "kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"]
+KEY_TAMPER_ACTIONS = ["kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"]
+KEY_GRANT_ACTIONS = ["kms:CreateGrant"]
+"""Denied only for grants a person or role makes directly: EBS, DynamoDB and other services
+create grants for AWS resources with the caller's credentials (kms:GrantIsForAWSResource),
+and denying those would stop every encrypted volume from attaching."""
 
 OBJECT_LOCK_BYPASS_ACTIONS = [
     "s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration", "s3:PutObjectLegalHold",
@@ -102,6 +106,9 @@ def audit_protection(roles: ScpRoles, key_arn_patterns: tuple[str, ...] = ("*",)
                   conditions=_except_roles(roles.break_glass)),
         statement("DenyKeyTampering", KEY_TAMPER_ACTIONS, list(key_arn_patterns), effect="Deny",
                   conditions=_except_roles(roles.break_glass, *roles.key_admins)),
+        statement("DenyDirectGrants", KEY_GRANT_ACTIONS, list(key_arn_patterns), effect="Deny",
+                  conditions={**_except_roles(roles.break_glass, *roles.key_admins),
+                              "Bool": {"kms:GrantIsForAWSResource": "false"}}),
         statement("DenyObjectLockBypass", OBJECT_LOCK_BYPASS_ACTIONS, "*", effect="Deny",
                   conditions=_except_roles(roles.data_deletion)),
     )

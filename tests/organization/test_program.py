@@ -111,3 +111,27 @@ def test_unknown_key_refused():
     raw["tc-organization:archiveBuckt"] = "x"
     with pytest.raises(OrganizationConfigError, match="archiveBuckt"):
         load_config(raw, STACKS[0])
+
+
+def test_the_log_archive_admits_the_center_accounts_config_deliveries_only(plan):
+    """The center stack's audit.logArchive sends AWS Config here: the archive's bucket and key
+    policies admit config.amazonaws.com for the center account, under config/, and nobody else."""
+    from tests.unit.test_detective import _service_may
+
+    config = load_config(load_stack_values(plan["stack"], PROJECT), plan["stack"])
+    (bucket_policy,) = of_type(plan, "bucketPolicy:BucketPolicy")
+    document = json.loads(bucket_policy["inputs"]["policy"])
+    archive = f"arn:aws:s3:::{config.archive_bucket}"
+    center = config.center_account_id
+    context = {"aws:SecureTransport": "true", "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": None}
+    snapshot = f"{archive}/config/AWSLogs/{center}/Config/eu-central-2/x.json.gz"
+    assert _service_may(document, "s3:PutObject", snapshot, {**context, "aws:SourceAccount": center}, "config.amazonaws.com")
+    other = config.log_archive_account_id
+    assert not _service_may(document, "s3:PutObject", f"{archive}/config/AWSLogs/{other}/Config/x",
+                            {**context, "aws:SourceAccount": other}, "config.amazonaws.com")
+    assert not _service_may(document, "s3:PutObject", f"{archive}/organization/AWSLogs/{center}/x",
+                            {**context, "aws:SourceAccount": center}, "config.amazonaws.com"), "Config writing into the trail's files"
+    (key,) = of_type(plan, "kms/key:Key")
+    (statement,) = [s for s in json.loads(key["inputs"]["policy"])["Statement"]
+                    if s.get("Principal", {}).get("Service") == "config.amazonaws.com"]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": center}}

@@ -72,11 +72,21 @@ def test_detective_controls_protected(action):
     assert "DenyAuditTampering" in all_denials(action, ctx())
 
 
-@pytest.mark.parametrize("action", ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:CreateGrant"])
+@pytest.mark.parametrize("action", ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"])
 def test_key_tampering_denied_except_key_admin(action):
     key = "arn:aws:kms:eu-central-2:111122223333:key/abc"
     assert "DenyKeyTampering" in all_denials(action, ctx(), key)
     assert all_denials(action, ctx(principal=role(ROLES.key_admins[0])), key) == []
+
+
+def test_a_grant_made_by_hand_is_denied_one_made_for_an_aws_resource_is_not():
+    """An admin granting itself Decrypt is tampering; EC2 attaching an encrypted volume (a grant
+    for an AWS resource, made with the deployer's credentials) is how encryption at rest works."""
+    key = "arn:aws:kms:eu-central-2:111122223333:key/abc"
+    by_hand = ctx(**{"kms:GrantIsForAWSResource": "false"})
+    assert "DenyDirectGrants" in all_denials("kms:CreateGrant", by_hand, key)
+    assert all_denials("kms:CreateGrant", ctx(role(ROLES.deployer), **{"kms:GrantIsForAWSResource": "true"}), key) == []
+    assert all_denials("kms:CreateGrant", ctx(role(ROLES.key_admins[0]), **{"kms:GrantIsForAWSResource": "false"}), key) == []
 
 
 @pytest.mark.parametrize("action", ["s3:BypassGovernanceRetention", "s3:PutObjectRetention",

@@ -264,3 +264,16 @@ def test_architecture_documents_the_mirror_table_as_built():
         assert row is not None, f"docs/ARCHITECTURE.md lacks the Config mirror of {mirror.kit_rule}"
         documented = re.findall(r"`([A-Z0-9_]+)`", row.split("|")[2])
         assert documented == list(mirror.managed_rules), mirror.kit_rule
+
+
+def test_with_a_log_archive_config_delivers_there_and_the_local_archive_admits_no_config(stack_values, declare_with):
+    values = stack_values(PROD)
+    log_archive = {"account": "222233334444", "bucket": "tc-zurich-org-trail-archive-222233334444",
+                   "key": "arn:aws:kms:eu-central-2:222233334444:key/0b1c2d3e-0000-4000-8000-000000000001",
+                   "trail": "arn:aws:cloudtrail:eu-central-2:999988887777:trail/tc-organization-trail"}
+    values["transparency-center:audit"].update({"organization": True, "logArchive": log_archive})
+    run = declare_with(values, PROD)
+    (channel,) = run.by_type("aws:cfg/deliveryChannel:DeliveryChannel")
+    assert (channel.inputs["s3BucketName"], channel.inputs["s3KmsKeyArn"]) == (log_archive["bucket"], log_archive["key"])
+    assert not any(s.get("Principal", {}).get("Service") == "config.amazonaws.com"
+                   for s in _archive_policy(run)["Statement"]), "the center's own archive still admits Config"
