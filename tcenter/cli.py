@@ -7,6 +7,7 @@
     tcenter diagram STACK|PLAN [-o DIR]      architecture picture (PNG and SVG)
     tcenter export STACK|PLAN --format terraform-plan [-o FILE]
     tcenter check ...                        policy rules (tcenter.check)
+    tcenter comment --base-dir D --head-dir D --stacks S...   the pull-request comment
     tcenter verify RELEASE --class C --key C=PEM   a release, offline (exit codes: tcenter.verify)
     tcenter keys STACK                       how to get the public signing keys as PEM
 
@@ -351,6 +352,17 @@ def cmd_review(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_comment(args: argparse.Namespace) -> int:
+    from . import comment
+
+    try:
+        text, code = comment.run(args)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    _write(text, args.output)
+    return code
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     check = _check_module()
     if check is None:
@@ -466,6 +478,12 @@ def build_parser(with_check: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(action, help=f"pulumi {action} (Automation API) behind the approval and destroy guards")
         lifecycle.configure_parser(p)
         p.set_defaults(func=lifecycle.run)
+
+    from . import comment
+
+    p = sub.add_parser("comment", help="the pull-request comment: verdicts, every danger first, details within a budget")
+    comment.configure_parser(p)
+    p.set_defaults(func=cmd_comment)
 
     p = sub.add_parser("check", help="the kit's policy rules on a stack's plan")
     check = _check_module() if with_check else None

@@ -410,7 +410,7 @@ def render_markdown(d: PlanDiff, limit: int = MARKDOWN_LIMIT) -> str:
     return text + note if len(text) + len(note) <= limit else text[: limit - len(note) - 20] + "\n...\n" + note
 
 
-def _render_markdown(d: PlanDiff, with_properties: bool) -> str:
+def _render_markdown(d: PlanDiff, with_properties: bool, with_dangers: bool = True) -> str:
     out = [f"## tcenter diff: `{d.base}` -> `{d.head}`", ""]
     if not d.changed:
         out.append("No changes.")
@@ -422,7 +422,7 @@ def _render_markdown(d: PlanDiff, with_properties: bool) -> str:
             "|---:|---:|---:|---:|---:|---:|",
             f"| {c['create']} | {c['update']} | {c['replace']} | {c['delete']} | {len(d.reach_added)} | {len(d.reach_removed)} |",
             ""]
-    if d.dangers:
+    if d.dangers and with_dangers:
         out += ["### Dangerous: data or key loss, public exposure", ""]
         out += [f"- :x: {_md_escape(danger)}" for danger in d.dangers]
         out.append("")

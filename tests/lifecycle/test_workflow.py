@@ -25,6 +25,19 @@ def test_pull_request_workflow_steps():
     assert jobs["review"]["permissions"]["pull-requests"] == "write"
 
 
+def test_the_comment_is_built_by_tcenter_comment_and_never_cut_by_bytes():
+    """The comment holds every stack's dangers first and each stack's check verdict; cutting it
+    at a byte count (as `head -c` did) cut zurich-prod's dangers."""
+    review = yaml.safe_load(WORKFLOW.read_text())["jobs"]["review"]
+    names = [step.get("name", "") for step in review["steps"]]
+    runs = [step.get("run", "") for step in review["steps"]]
+    building = next(i for i, run in enumerate(runs) if "tcenter comment" in run)
+    posting = next(i for i, run in enumerate(runs) if "gh pr comment" in run)
+    assert building < posting, names
+    assert "--append out/approvals.md" in runs[building] and "--artifact-url" in runs[building]
+    assert not any("head -c" in run for run in runs)
+
+
 def test_preview_runs_only_with_credentials_and_never_deploys():
     workflow = yaml.safe_load(WORKFLOW.read_text())
     preview = workflow["jobs"]["preview"]
