@@ -8,6 +8,7 @@ needs Graphviz's `dot` on the PATH.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import shutil
 from pathlib import Path
@@ -76,12 +77,108 @@ def zone_of_resources(plan: dict[str, Any]) -> dict[str, str]:
     return zones
 
 
+CORE_ZONES = ("build", "signing", "data")
+"""The middle row of the grid; reviewer zones above, endpoints and gateways below."""
+NETWORK_TYPES = ("aws:ec2/instance:Instance", "aws:cloudhsmv2/hsm:Hsm", "aws:cloudhsmv2/cluster:Cluster",
+                 "aws:ec2/vpcEndpoint:VpcEndpoint")
+"""Drawn inside their zone; everything else (buckets, keys, tables, trails) is a regional
+service outside the VPC, drawn in its area's box."""
+LEGEND = (
+    ("network path (ports)", {"color": "darkgreen"}),
+    ("S3 / DynamoDB through a gateway endpoint", {"color": "steelblue", "style": "dashed"}),
+    ("effective access (tcenter access)", {"color": "darkorange", "style": "dotted"}),
+    ("build -> sign -> release", {"color": "purple", "style": "bold"}),
+    ("from the internet", {"color": "red", "style": "bold"}),
+)
+"""Every line style the picture uses, explained in its legend."""
+ACCESS_ZONES = ("build",)
+"""Zones whose roles' effective access is drawn (with every reviewer zone)."""
+
+
+def label(name: str) -> str:
+    """A resource's label: without the kit's `tc-` prefix and without stuttering parts
+    (`tc-build-key-key` -> `build-key`)."""
+    parts = name.split("-")
+    if parts and parts[0] == "tc":
+        parts = parts[1:]
+    kept: list[str] = []
+    for part in parts:
+        if not kept or kept[-1] != part:
+            kept.append(part)
+    if len(kept) > 1 and kept[-1] in KIND_SUFFIXES:  # the node already says "2 buckets"
+        kept = kept[:-1]
+    return "-".join(kept) or name
+
+
+KIND_SUFFIXES = ("bucket", "key", "trail", "cluster", "table")
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def _grid_order(network_zones: list[str]) -> list[list[str]]:
+    reviewers = [z for z in network_zones if z.startswith("reviewer")]
+    core = [z for z in CORE_ZONES if z in network_zones]
+    rest = [z for z in network_zones if z not in reviewers and z not in core]
+    return [row for row in (reviewers, core, rest) if row]
+
+
+def access_edges(plan: dict[str, Any], zones: dict[str, str]) -> dict[tuple[str, str], set[str]]:
+    """(zone of the role, area of the asset) -> access classes, for reviewer and build roles."""
+    from . import access
+
+    by_arn = {str((r.get("outputs") or {}).get("arn")): r for r in plan.get("resources", [])
+              if r["type"] == "aws:iam/role:Role"}
+    assets = {r["name"]: zones[r["urn"]] for r in plan.get("resources", [])}
+    result = access.effective_access(plan)
+    edges: dict[tuple[str, str], set[str]] = {}
+    for key, entry in result["principals"].items():
+        role = by_arn.get(key)
+        if role is None or entry["via"]:
+            continue
+        zone = zones[role["urn"]]
+        if not (zone.startswith("reviewer") or zone in ACCESS_ZONES):
+            continue
+        for asset, classes in entry["access"].items():
+            area = assets.get(asset, "?")
+            if area != zone:
+                edges.setdefault((zone, area), set()).update(classes)
+    return edges
+
+
+class _Ids:
+    """Sequential node ids: the same plan draws the same picture, byte for byte."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> str:
+        self.count += 1
+        return f"n{self.count:04d}"
+
+
+def _same_rank(nodes: list[Any]) -> None:
+    from diagrams import getdiagram
+
+    if len(nodes) > 1:
+        getdiagram().dot.body.append("{rank=same; " + "; ".join(f'"{n._id}"' for n in nodes) + "}")
+
+
+AREAS_PER_ROW = 3
+CLUSTER_ATTR = {"fontsize": "17"}
+"""Zone and area titles: read at 1600 px like every other label."""
+
+
 def render(plan: dict[str, Any], out_dir: Path, filename: str = "architecture") -> list[Path]:
     if shutil.which("dot") is None:
         raise GraphvizMissing(f"Graphviz's `dot` is not on the PATH, so there is no diagram; {INSTALL_HINT}")
     try:
-        from diagrams import Cluster, Diagram, Edge
+        from diagrams import Cluster, Diagram
+        from diagrams import Edge as DiagramEdge
+        from diagrams.generic.blank import Blank
         classes = _node_classes()
+        Edge = functools.partial(DiagramEdge, fontsize="15")  # diagrams' edges default to 13 pt
     except ImportError as error:
         raise GraphvizMissing(f"the `diagrams` package is missing ({error}); install it with "
                               "`.venv/bin/pip install 'diagrams==0.25.*'`") from None
@@ -95,37 +192,93 @@ def render(plan: dict[str, Any], out_dir: Path, filename: str = "architecture") 
     grouped: dict[str, dict[str, list[str]]] = {}
     for r in plan.get("resources", []):
         if r["type"] in classes and r.get("custom"):
-            grouped.setdefault(zones[r["urn"]], {}).setdefault(r["type"], []).append(r["name"])
+            inside = r["type"] in NETWORK_TYPES and zones[r["urn"]] in network_zones
+            area = zones[r["urn"]] if inside else f"area:{zones[r['urn']]}"
+            grouped.setdefault(area, {}).setdefault(r["type"], []).append(r["name"])
 
-    graph_attr = {"fontsize": "20", "pad": "0.4", "splines": "spline", "nodesep": "0.5", "ranksep": "0.9"}
+    graph_attr = {"fontsize": "24", "pad": "0.5", "splines": "spline", "nodesep": "0.9", "ranksep": "1.1",
+                  "newrank": "true"}
+    ids = _Ids()
     anchors: dict[str, Any] = {}
+    named: dict[str, Any] = {}
+    row_nodes: list[Any] = []
     with Diagram(f"transparency center: {plan.get('stack', '')}", filename=str(out_dir / filename),
-                 outformat=["png", "svg"], show=False, direction="TB", graph_attr=graph_attr):
-        with Cluster(f"VPC ({plan.get('stack', '')}, eu-central-2)"):
-            for zone in network_zones:
-                with Cluster(f"zone {zone}"):
-                    label, cls = classes["_zone"]
-                    inside = reachability.cells.get((zone, zone))
-                    within = f"\nwithin: {inside.ports}" if inside and inside.ports else ""
-                    anchors[zone] = cls(f"{zone}\n{len(reachability_subnets(plan, zone))} subnets{within}")
-                    _draw_kinds(grouped.get(zone, {}), classes)
-            anchors["_s3"] = classes["_gateway"][1]("S3 gateway endpoint")
-        for zone in sorted(set(grouped) - set(network_zones)):
-            with Cluster(f"area {zone} (regional services)"):
-                _draw_kinds(grouped[zone], classes)
+                 outformat=["png", "svg"], show=False, direction="TB", graph_attr=graph_attr,
+                 node_attr={"fontsize": "16"}, edge_attr={"fontsize": "15"}):
+        rows = _grid_order(network_zones)
+        with Cluster(f"VPC ({plan.get('stack', '')}, eu-central-2): no internet gateway, no NAT", graph_attr=CLUSTER_ATTR):
+            for row in rows:
+                for zone in row:
+                    with Cluster(f"zone {zone}", graph_attr=CLUSTER_ATTR):
+                        inside = reachability.cells.get((zone, zone))
+                        within = f"\nwithin: {inside.ports}" if inside and inside.ports else ""
+                        subnets = reachability_subnets(plan, zone)
+                        text = f"{counted(len(subnets), 'subnet')}{within}"
+                        anchors[zone] = classes["_zone"][1](text, nodeid=ids(), height=_height(text))
+                        drawn = _draw_kinds(zone, grouped.get(zone, {}), classes, ids)
+                        named.update(drawn)
+                        row_nodes = [*row_nodes, anchors[zone], *drawn.values()] if zone != row[0] else \
+                            [anchors[zone], *drawn.values()]
+                _same_rank(row_nodes)
+            anchors["_s3"] = classes["_gateway"][1]("S3 and DynamoDB\ngateway endpoints", nodeid=ids(), height="2.4")
+        for upper, lower in zip(rows, rows[1:]):  # the grid: each row below the one before
+            anchors[upper[0]] >> Edge(style="invis") >> anchors[lower[0]]
+        anchors[rows[-1][0]] >> Edge(style="invis") >> anchors["_s3"]
+        areas = sorted(a for a in grouped if a.startswith("area:"))
+        area_rows = [areas[i:i + AREAS_PER_ROW] for i in range(0, len(areas), AREAS_PER_ROW)]
+        with Cluster("eu-central-2 regional services: outside the VPC, reached only through its endpoints", graph_attr=CLUSTER_ATTR):
+            for area_row in area_rows:
+                for area in area_row:
+                    with Cluster(f"{area[5:]}", graph_attr=CLUSTER_ATTR):
+                        drawn = _draw_kinds(area[5:], grouped[area], classes, ids)
+                        named.update(drawn)
+                        anchors[area] = next(iter(drawn.values()))
+                        row_nodes = [*row_nodes, *drawn.values()] if area != area_row[0] else list(drawn.values())
+                _same_rank(row_nodes)
+        previous = anchors["_s3"]
+        for area_row in area_rows:
+            previous >> Edge(style="invis") >> anchors[area_row[0]]
+            previous = anchors[area_row[0]]
         for (src, dst), cell in sorted(reachability.cells.items()):
             if not cell.ports or src == dst:
                 continue
             if dst in anchors and src in anchors:
                 anchors[src] >> Edge(label=str(cell.ports), color="darkgreen") >> anchors[dst]
-            elif dst == reach.S3 and src in anchors:
+            elif dst in (reach.S3, "dynamodb") and src in anchors:
                 anchors[src] >> Edge(label=str(cell.ports), color="steelblue", style="dashed") >> anchors["_s3"]
             elif reach.INTERNET in (src, dst):
-                anchors.setdefault("_internet", classes["_gateway"][1]("INTERNET"))
+                anchors.setdefault("_internet", classes["_gateway"][1]("INTERNET", nodeid=ids()))
                 a, b = (anchors.get(src), anchors["_internet"]) if dst == reach.INTERNET else (anchors["_internet"], anchors.get(dst))
                 if a is not None and b is not None:
                     a >> Edge(label=str(cell.ports), color="red", style="bold") >> b
+        for (zone, area), kinds in sorted(access_edges(plan, zones).items()):
+            if zone in anchors and f"area:{area}" in anchors:
+                anchors[zone] >> Edge(xlabel=", ".join(sorted(kinds)), color="darkorange", style="dotted",
+                                      fontcolor="darkorange") >> anchors[f"area:{area}"]
+        _release_flow(named, Edge)
+        with Cluster("legend", graph_attr=CLUSTER_ATTR):
+            tops = []
+            for text, style in LEGEND:
+                top = Blank("", nodeid=ids(), width="0.3", height="0.3")
+                top >> Edge(label=text, fontsize="15", **style) >> Blank("", nodeid=ids(), width="0.3", height="0.3")
+                tops.append(top)
+            _same_rank(tops)
+        if area_rows:
+            anchors[area_rows[-1][0]] >> Edge(style="invis") >> tops[0]
     return [out_dir / f"{filename}.png", out_dir / f"{filename}.svg"]
+
+
+def _release_flow(named: dict[str, Any], Edge: Any) -> None:
+    """builders -> artifacts bucket -> signer hosts -> releases bucket, where they are drawn."""
+    def first(*needles: str) -> Any:
+        return next((node for key, node in sorted(named.items()) if all(n in key for n in needles)), None)
+
+    steps = [first("build", "hosts"), first("build", "buckets"), first("signing", "hosts"), first("signing", "buckets")]
+    labels = ["1 build: artifacts", "2 sign", "3 release"]
+    for index, ((a, b), text) in enumerate(zip(zip(steps, steps[1:]), labels)):
+        if a is not None and b is not None:  # the artifacts go back up to the signers: no rank constraint
+            a >> Edge(label=text, color="purple", style="bold", fontcolor="purple",
+                      constraint="false" if index == 1 else "true") >> b
 
 
 def reachability_subnets(plan: dict[str, Any], zone: str) -> list[str]:
@@ -133,17 +286,31 @@ def reachability_subnets(plan: dict[str, Any], zone: str) -> list[str]:
             if r["type"] == "aws:ec2/subnet:Subnet" and (r["inputs"].get("tags") or {}).get("zone") == zone]
 
 
-def _draw_kinds(kinds: dict[str, list[str]], classes: dict[str, Any]) -> None:
+def _draw_kinds(where: str, kinds: dict[str, list[str]], classes: dict[str, Any], ids: Any) -> dict[str, Any]:
+    """One node per kind: its count, and its members' labels while they are few."""
+    drawn: dict[str, Any] = {}
+    if "aws:cloudhsmv2/cluster:Cluster" in kinds:  # the cluster node says how many HSMs it has
+        hsms = kinds.pop("aws:cloudhsmv2/hsm:Hsm", [])
+        kinds["aws:cloudhsmv2/cluster:Cluster"] = [f"cluster of {counted(len(hsms), 'HSM')}"]
     for type_, names in sorted(kinds.items()):
-        label, cls = classes[type_]
-        if len(names) > MAX_NODES_PER_KIND:
-            cls(f"{len(names)} {label}")
+        kind, cls = classes[type_]
+        singular = kind[:-1] if kind.endswith("s") else kind
+        if type_ == "aws:cloudhsmv2/cluster:Cluster":
+            text = f"CloudHSM\n{names[0]}"
+        elif len(names) > MAX_NODES_PER_KIND:
+            text = counted(len(names), singular, kind)
         else:
-            for name in sorted(names):
-                cls(_wrap(name))
+            text = "\n".join([counted(len(names), singular, kind)] + [_wrap(label(n)) for n in sorted(names)])
+        drawn[f"{where}:{kind}"] = cls(text, nodeid=ids(), height=_height(text))
+    return drawn
 
 
-def _wrap(name: str, width: int = 16) -> str:
+def _height(text: str) -> str:
+    """Room for the icon and every label line at the picture's font size (no label over its icon)."""
+    return f"{1.9 + 0.5 * text.count(chr(10)):.1f}"
+
+
+def _wrap(name: str, width: int = 22) -> str:
     parts, line = [], ""
     for piece in name.split("-"):
         candidate = f"{line}-{piece}" if line else piece
