@@ -18,7 +18,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 CLASSES = ("read", "write", "delete", "decrypt", "sign", "administer")
@@ -138,6 +138,7 @@ class Statement:
     principals: tuple[str, ...]   # "*" or ARNs / account ids / "service:NAME"
     condition: str                # "" when unconditional
     deny_decided: bool            # a Deny whose condition the kit's clients never meet
+    raw_condition: str = ""       # the Condition block as JSON, for decisions about a known caller
 
     def covers(self, action: str, resource: str, partly: bool = False) -> bool:
         """PARTLY: an Allow on part of the asset (a prefix of a bucket) counts; a Deny must cover all of it."""
@@ -182,7 +183,42 @@ def statements(document: Any) -> list[Statement]:
             principals=tuple(principals),
             condition=_condition_text(condition),
             deny_decided=bool(keys) and keys <= _DECIDED_DENY_KEYS,
+            raw_condition=json.dumps(condition, sort_keys=True) if keys & _PRINCIPAL_KEYS else "",
         ))
+    return out
+
+
+_PRINCIPAL_KEYS = {"aws:principalarn", "aws:principalaccount", "aws:principalisawsservice"}
+"""Condition keys whose value is the caller itself: decided for a known role, never left as "if"."""
+_MATCHING = {"arnequals": True, "arnlike": True, "stringequals": True, "stringlike": True, "bool": True,
+             "arnnotequals": False, "arnnotlike": False, "stringnotequals": False, "stringnotlike": False}
+
+
+def _for_principal(stmts: list[Statement], principal_arn: str) -> list[Statement]:
+    """Statements as they read for one role: the parts of a condition that name the caller
+    are decided (a false one drops the statement, a true one leaves the condition's rest)."""
+    if not principal_arn.startswith("arn:aws:iam::"):
+        return stmts
+    known = {"aws:principalarn": principal_arn, "aws:principalaccount": principal_arn.split(":")[4],
+             "aws:principalisawsservice": "false"}
+    out = []
+    for s in stmts:
+        if not s.raw_condition:
+            out.append(s)
+            continue
+        rest: dict[str, dict[str, Any]] = {}
+        holds = True
+        for operator, pairs in json.loads(s.raw_condition).items():
+            for key, expected in pairs.items():
+                matching = _MATCHING.get(operator.lower())
+                if key.lower() not in known or matching is None:
+                    rest.setdefault(operator, {})[key] = expected
+                    continue
+                hit = any(fnmatch.fnmatchcase(known[key.lower()], str(v).lower() if operator.lower() == "bool" else str(v))
+                          for v in _list(expected))
+                holds &= hit == matching
+        if holds:
+            out.append(replace(s, condition=_condition_text(rest), raw_condition=""))
     return out
 
 
@@ -338,11 +374,12 @@ def decide(principal: Principal, asset: Asset, action: str, account: str) -> fro
 
 def _decider(principal: Principal, asset: Asset, account: str):
     """The per-action decision for one principal on one asset (policy lists split once)."""
-    named = [(s, _names(principal, s, account)) for s in asset.policy]
+    named = [(s, _names(principal, s, account)) for s in _for_principal(asset.policy, principal.key)]
     policy_direct = [s for s, how in named if how == "direct"]
     policy_root = [s for s, how in named if how == "root"]
-    identity_statements = principal.identity if principal.kind == "role" else []
-    denies = [s for s in identity_statements + (principal.boundary or []) if s.effect == "Deny"] + \
+    identity_statements = _for_principal(principal.identity, principal.key) if principal.kind == "role" else []
+    denies = [s for s in identity_statements + _for_principal(principal.boundary or [], principal.key)
+              if s.effect == "Deny"] + \
              [s for s, how in named if s.effect == "Deny" and (not s.principals or how)]
 
     def decide_action(action: str) -> frozenset:
@@ -401,7 +438,17 @@ def effective_access(plan: dict[str, Any]) -> dict[str, Any]:
             computed[key] = access
         table[key] = {"kind": p.kind, "via": p.via, "notes": sorted(set(p.notes)), "access": access}
     return {"account": account, "assets": {a.name: {"kind": a.kind, "customer_data": a.customer_data}
-                                           for a in assets}, "principals": table}
+                                           for a in assets}, "principals": table,
+            "not_evaluable": {a.name: NOT_EVALUABLE[a.kind] for a in assets if a.kind in NOT_EVALUABLE}}
+
+
+NOT_EVALUABLE = {
+    "signing-cluster": ("sign: not decided by IAM. The HSMs' keys sign for the crypto users (CUs) created inside "
+                        "the cluster, with their own credentials; IAM governs only the cluster's management API "
+                        "(shown above). Who holds CU credentials is in the signer hosts' secrets and the HSM audit "
+                        "logs, not in the plan."),
+}
+"""Assets whose decisive permission lives outside IAM, and what decides it instead."""
 
 
 def _short(key: str) -> str:
@@ -426,6 +473,8 @@ def render_text(result: dict[str, Any], markdown: bool) -> str:
                 lines.append(f"{name:60} {asset:45} " + "  ".join(f"{c}={row[c]}" for c in CLASSES if c in row))
         for note in entry["notes"]:
             lines.append(("> " if markdown else "  note: ") + f"{name}: {note}")
+    for asset, reason in sorted(result.get("not_evaluable", {}).items()):
+        lines.append(("> " if markdown else "note: ") + f"{asset}: {reason}")
     return "\n".join(lines) + "\n"
 
 
