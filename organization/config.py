@@ -27,6 +27,8 @@ class OrganizationConfig(StrictModel):
     management_account_id: str
     log_archive_account_id: str
     center_account_id: str
+    security_tooling_account_id: str | None = Field(
+        default=None, description="Delegated administrator of GuardDuty, Security Hub, Access Analyzer and Config.")
     reviewer_account_ids: tuple[str, ...] = ()
     trail_name: str = "tc-organization-trail"
     archive_bucket: str
@@ -41,6 +43,13 @@ class OrganizationConfig(StrictModel):
     @classmethod
     def _account(cls, value: str) -> str:
         if not ACCOUNT_ID.match(value):
+            raise ValueError("must be a 12-digit AWS account id")
+        return value
+
+    @field_validator("security_tooling_account_id")
+    @classmethod
+    def _tooling(cls, value: str | None) -> str | None:
+        if value is not None and not ACCOUNT_ID.match(value):
             raise ValueError("must be a 12-digit AWS account id")
         return value
 

@@ -14,6 +14,10 @@ from components.policies import (
 from .config import OrganizationConfig
 from .scps import ScpRoles, center_scps
 
+DELEGATED_SERVICES = ("access-analyzer", "config", "config-multiaccountsetup")
+"""Services whose organization-wide administration moves to the security-tooling account
+(GuardDuty and Security Hub have their own admin-account resources)."""
+
 TRAIL_PREFIX = "organization"
 CONFIG_PREFIX = "config"
 
@@ -96,6 +100,9 @@ class Organization(pulumi.ComponentResource):
             aws.organizations.PolicyAttachment(f"{name}-scp-{scp_name}-attachment", policy_id=policy.id,
                                                target_id=ou_id, opts=child)
 
+        if config.security_tooling_account_id:
+            self._delegate_security_tooling(name, config.security_tooling_account_id, child)
+
         archive = aws.Provider(f"{name}-log-archive-provider", region=REGION,
                                assume_roles=[{"role_arn": role_arn(config.log_archive_account_id, config.log_archive_role)}],
                                allowed_account_ids=[config.log_archive_account_id], opts=pulumi.ResourceOptions(parent=self))
@@ -137,3 +144,12 @@ class Organization(pulumi.ComponentResource):
                         "archiveKeyArn": key.arn, "archiveReviewerRoleArn": reviewer.arn,
                         "logArchiveAccountId": config.log_archive_account_id}
         self.register_outputs(self.exports)
+
+    def _delegate_security_tooling(self, name: str, account_id: str, child: pulumi.ResourceOptions) -> None:
+        """GuardDuty, Security Hub, Access Analyzer and Config are administered organization-wide
+        from the security-tooling account, which the center account's admins do not control."""
+        aws.guardduty.OrganizationAdminAccount(f"{name}-guardduty-admin", admin_account_id=account_id, opts=child)
+        aws.securityhub.OrganizationAdminAccount(f"{name}-security-hub-admin", admin_account_id=account_id, opts=child)
+        for service in DELEGATED_SERVICES:
+            aws.organizations.DelegatedAdministrator(f"{name}-delegated-{service}", account_id=account_id,
+                                                     service_principal=service_principal(service), opts=child)

@@ -135,3 +135,17 @@ def test_the_log_archive_admits_the_center_accounts_config_deliveries_only(plan)
     (statement,) = [s for s in json.loads(key["inputs"]["policy"])["Statement"]
                     if s.get("Principal", {}).get("Service") == "config.amazonaws.com"]
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": center}}
+
+
+def test_security_services_are_administered_from_the_security_tooling_account(plan):
+    config = load_config(load_stack_values(plan["stack"], PROJECT), plan["stack"])
+    tooling = config.security_tooling_account_id
+    assert tooling and tooling not in (config.center_account_id, config.management_account_id)
+    admins = [r["inputs"]["adminAccountId"] for r in plan["resources"]
+              if r["type"] in ("aws:guardduty/organizationAdminAccount:OrganizationAdminAccount",
+                               "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount")]
+    assert admins == [tooling, tooling]
+    delegated = {r["inputs"]["servicePrincipal"]: r["inputs"]["accountId"] for r in plan["resources"]
+                 if r["type"] == "aws:organizations/delegatedAdministrator:DelegatedAdministrator"}
+    assert delegated == {"access-analyzer.amazonaws.com": tooling, "config.amazonaws.com": tooling,
+                         "config-multiaccountsetup.amazonaws.com": tooling}
