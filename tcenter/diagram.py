@@ -265,7 +265,22 @@ def render(plan: dict[str, Any], out_dir: Path, filename: str = "architecture") 
             _same_rank(tops)
         if area_rows:
             anchors[area_rows[-1][0]] >> Edge(style="invis") >> tops[0]
+    _embed_icons(out_dir / f"{filename}.svg")
     return [out_dir / f"{filename}.png", out_dir / f"{filename}.svg"]
+
+
+def _embed_icons(svg: Path) -> None:
+    """Graphviz links icons by absolute path into this machine's virtualenv; inline them so the
+    SVG shows the same anywhere and is the same file on every checkout."""
+    import base64
+    import re
+
+    def inline(match: "re.Match[str]") -> str:
+        data = base64.b64encode(Path(match.group(1)).read_bytes()).decode("ascii")
+        return f'xlink:href="data:image/png;base64,{data}"'
+
+    text = svg.read_text(encoding="utf-8")
+    svg.write_text(re.sub(r'xlink:href="(/[^"]+\.png)"', inline, text), encoding="utf-8")
 
 
 def _release_flow(named: dict[str, Any], Edge: Any) -> None:

@@ -27,6 +27,17 @@ def drawn(tmp_path_factory, plan_of):
     return png, ET.parse(svg).getroot()
 
 
+@needs_dot
+def test_the_svg_stands_alone_and_is_the_same_every_time(tmp_path, plan_of, drawn):
+    """No link into this machine's virtualenv (icons are inlined); the same plan, the same file."""
+    _, root = drawn
+    hrefs = [image.get("{http://www.w3.org/1999/xlink}href") for image in root.iter(f"{SVG}image")]
+    assert hrefs and all(h.startswith("data:image/png;base64,") for h in hrefs)
+    first = diagram.render(plan_of("zurich-prod"), tmp_path / "a")[1].read_bytes()
+    second = diagram.render(plan_of("zurich-prod"), tmp_path / "b")[1].read_bytes()
+    assert first == second
+
+
 def _numbers(d: str) -> list[float]:
     return [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", d)]
 

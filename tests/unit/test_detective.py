@@ -277,3 +277,79 @@ def test_with_a_log_archive_config_delivers_there_and_the_local_archive_admits_n
     assert (channel.inputs["s3BucketName"], channel.inputs["s3KmsKeyArn"]) == (log_archive["bucket"], log_archive["key"])
     assert not any(s.get("Principal", {}).get("Service") == "config.amazonaws.com"
                    for s in _archive_policy(run)["Statement"]), "the center's own archive still admits Config"
+
+
+def _event(source: str, name: str, *, identity: str = "AssumedRole", invoked_by: str | None = None, **extra) -> dict:
+    """A CloudTrail record as it arrives in the trail's log group (the fields the patterns read)."""
+    user = {"type": identity, "arn": "arn:aws:sts::333333333333:assumed-role/tc-platform-admin/alice"}
+    if invoked_by:
+        user["invokedBy"] = invoked_by
+    return {"eventVersion": "1.09", "eventSource": source, "eventName": name, "userIdentity": user,
+            "eventType": "AwsApiCall", "sourceIPAddress": "10.42.0.10", **extra}
+
+
+ALARMING = [
+    ("key-policy-or-grant-changes", _event("kms.amazonaws.com", "PutKeyPolicy")),
+    ("key-policy-or-grant-changes", _event("kms.amazonaws.com", "CreateGrant")),
+    ("kms-key-disabled-or-deleted", _event("kms.amazonaws.com", "ScheduleKeyDeletion")),
+    ("cloudtrail-changes", _event("cloudtrail.amazonaws.com", "StopLogging")),
+    ("cloudtrail-changes", _event("cloudtrail.amazonaws.com", "PutEventSelectors")),
+    ("session-document-changes", _event("ssm.amazonaws.com", "UpdateDocument")),
+    ("detective-controls-changes", _event("guardduty.amazonaws.com", "DeleteDetector")),
+    ("detective-controls-changes", _event("securityhub.amazonaws.com", "DisableSecurityHub")),
+    ("config-changes", _event("config.amazonaws.com", "StopConfigurationRecorder")),
+    ("s3-bucket-policy-changes", _event("s3.amazonaws.com", "PutBucketPolicy")),
+    ("network-gateway-changes", _event("ec2.amazonaws.com", "CreateNatGateway")),
+    ("vpc-changes", _event("ec2.amazonaws.com", "ModifyVpcEndpoint")),
+    ("route-table-changes", _event("ec2.amazonaws.com", "CreateRoute")),
+    ("iam-policy-changes", _event("iam.amazonaws.com", "PutRolePolicy")),
+    ("root-usage", _event("signin.amazonaws.com", "ConsoleLogin", identity="Root", eventType="AwsConsoleSignIn")),
+    ("unauthorized-api-calls", _event("s3.amazonaws.com", "GetObject", errorCode="AccessDenied")),
+    ("console-authentication-failures", _event("signin.amazonaws.com", "ConsoleLogin",
+                                               errorMessage="Failed authentication")),
+]
+QUIET = [
+    _event("kms.amazonaws.com", "CreateGrant", invoked_by="ec2.amazonaws.com"),  # EBS attaching a volume
+    _event("kms.amazonaws.com", "Decrypt"),
+    _event("kms.amazonaws.com", "DescribeKey"),
+    _event("s3.amazonaws.com", "HeadBucket", errorCode="AccessDenied"),  # CIS excludes it
+    _event("ssm.amazonaws.com", "StartSession"),
+    _event("cloudtrail.amazonaws.com", "LookupEvents"),
+    _event("ec2.amazonaws.com", "DescribeInstances"),
+    _event("kms.amazonaws.com", "GenerateDataKey", identity="Root", invoked_by="cloudtrail.amazonaws.com"),
+]
+
+
+@pytest.mark.parametrize("alarm_id,event", ALARMING, ids=[f"{a}:{e['eventName']}" for a, e in ALARMING])
+def test_each_alarm_fires_on_the_events_it_exists_for(declared, alarm_id, event):
+    from tests.unit.filter_patterns import matches
+
+    filters = {f.inputs["name"]: f.inputs["pattern"] for f in declared(PROD).by_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")}
+    fired = {name for name, pattern in filters.items() if matches(pattern, event)}
+    assert any(name.endswith(alarm_id) for name in fired), (alarm_id, fired)
+
+
+def test_routine_work_sets_off_no_alarm(declared):
+    """EBS grants, decrypts, reads and sessions are what the center does all day: alarms on
+    them would bury the ones that matter."""
+    from tests.unit.filter_patterns import matches
+
+    patterns = [f.inputs["pattern"] for f in declared(PROD).by_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")]
+    for event in QUIET:
+        assert not any(matches(p, event) for p in patterns), event["eventName"]
+
+
+def test_the_pattern_evaluator_on_patterns_from_the_cloudwatch_logs_guide():
+    """The evaluator itself, on the user guide's own examples, so it can fail apart from the kit."""
+    from tests.unit.filter_patterns import matches
+
+    event = {"eventType": "UpdateTrail", "sourceIPAddress": "123.123.123.123", "arrayKey": None,
+             "user": {"id": 1, "email": "John.Stiles@example.com"}}
+    assert matches('{ $.eventType = "UpdateTrail" }', event)
+    assert matches('{ $.sourceIPAddress != 123.123.* }', {"sourceIPAddress": "10.0.0.1"})
+    assert not matches('{ $.sourceIPAddress != 123.123.* }', event)
+    assert matches('{ ($.user.id = 1) && ($.user.email = "John.Stiles@example.com") }', event)
+    assert not matches('{ ($.user.id = 2) || ($.user.email = "someone@example.com") }', event)
+    assert matches('{ $.user.name NOT EXISTS }', event) and not matches('{ $.user.id NOT EXISTS }', event)
+    with pytest.raises(ValueError):
+        matches('{ $.eventType > 3 }', event)
