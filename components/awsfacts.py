@@ -79,10 +79,6 @@ def ec2_arn(account_id: str, kind: str, resource_id: str) -> str:
     return arn("ec2", f"{kind}/{resource_id}", account_id, REGION)
 
 
-def cloudwatch_alarm_arn_pattern(account_id: str) -> str:
-    return arn("cloudwatch", "alarm:*", account_id, REGION)
-
-
 def service_linked_role_arn(account_id: str, service: str, role_name: str) -> str:
     """A service-linked role, e.g. AWS Config's `AWSServiceRoleForConfig`."""
     return arn("iam", f"role/aws-service-role/{service_principal(service)}/{role_name}", account_id)

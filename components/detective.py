@@ -242,7 +242,7 @@ class DetectiveControls(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self._baselines(name, args, child)
         recorder_status = self._config_recorder(name, args, child)
-        self._config_rules(name, recorder_status, child)
+        self._config_rules(name, recorder_status)
         self._security_services(name, args, child)
         self.alert_topic = self._alerts(name, args, child)
         self.register_outputs({"alertTopicArn": self.alert_topic.arn, "ebsDefaultKeyArn": self.ebs_key.arn,
@@ -285,7 +285,7 @@ class DetectiveControls(pulumi.ComponentResource):
         return aws.cfg.RecorderStatus(resource_name(name, "config-recorder-status"), name=self.recorder.name,
                                       is_enabled=True, opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]))
 
-    def _config_rules(self, name: str, recorder_status: aws.cfg.RecorderStatus, child: pulumi.ResourceOptions) -> None:
+    def _config_rules(self, name: str, recorder_status: aws.cfg.RecorderStatus) -> None:
         after_recording = pulumi.ResourceOptions(parent=self, depends_on=[recorder_status])
         for identifier in config_rule_identifiers():
             slug = identifier.lower().replace("_", "-")

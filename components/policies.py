@@ -188,13 +188,17 @@ def cloudtrail_key_statements(account_id: str, trail_arn: str) -> list[dict[str,
     ]
 
 
+def arn_with(arn: Any, suffix: str) -> Any:
+    """An ARN with a suffix (`/*`, `/index/*`, `:log-stream:*`), known now or once deployed."""
+    from pulumi import Output
+
+    return Output.concat(arn, suffix) if isinstance(arn, Output) else f"{arn}{suffix}"
+
+
 # --- bucket policies ------------------------------------------------------------------
 
 def bucket_arns(bucket_arn: Any) -> list[Any]:
-    from pulumi import Output
-
-    objects = Output.concat(bucket_arn, "/*") if isinstance(bucket_arn, Output) else f"{bucket_arn}/*"
-    return [bucket_arn, objects]
+    return [bucket_arn, arn_with(bucket_arn, "/*")]
 
 
 def deny_insecure_transport(bucket_arn: Any) -> dict[str, Any]:
@@ -240,10 +244,7 @@ def allow_log_delivery(bucket_arn: Any, account_id: str, prefix: str = "") -> di
 
 
 def _objects(bucket_arn: Any, prefix: str) -> Any:
-    from pulumi import Output
-
-    suffix = f"/{prefix}*" if prefix else "/*"
-    return Output.concat(bucket_arn, suffix) if isinstance(bucket_arn, Output) else f"{bucket_arn}{suffix}"
+    return arn_with(bucket_arn, f"/{prefix}*" if prefix else "/*")
 
 
 def objects_under(bucket_arn: Any, prefix: str) -> Any:
@@ -353,17 +354,11 @@ def table_items_only_through_endpoint(table_arn: Any, dynamodb_endpoint_id: Any)
     """A table's resource policy: its items are read and written only through the center's
     DynamoDB gateway endpoint (AWS services, such as backups, are exempt)."""
     return document(statement(
-        "DenyItemAccessOutsideCenterEndpoint", DYNAMODB_ITEM_ACTIONS, [table_arn, _index_arns(table_arn)],
+        "DenyItemAccessOutsideCenterEndpoint", DYNAMODB_ITEM_ACTIONS, [table_arn, arn_with(table_arn, "/index/*")],
         effect="Deny", principals={"AWS": "*"},
         conditions={"StringNotEquals": {"aws:SourceVpce": dynamodb_endpoint_id},
                     "Bool": {"aws:PrincipalIsAWSService": "false"}},
     ))
-
-
-def _index_arns(table_arn: Any) -> Any:
-    from pulumi import Output
-
-    return Output.concat(table_arn, "/index/*") if isinstance(table_arn, Output) else f"{table_arn}/index/*"
 
 
 def dynamodb_read_statements(table_arn: Any, key_arn: Any) -> list[dict[str, Any]]:
@@ -389,11 +384,8 @@ def dynamodb_write_statements(table_arn: Any, key_arn: Any) -> list[dict[str, An
 
 def cloudtrail_log_delivery_statement(log_group_arn: Any) -> dict[str, Any]:
     """CloudTrail's role may create streams in, and write to, the trail's log group only."""
-    from pulumi import Output
-
-    streams = Output.concat(log_group_arn, ":log-stream:*") if isinstance(log_group_arn, Output) \
-        else f"{log_group_arn}:log-stream:*"
-    return statement("DeliverTrailToLogGroup", ["logs:CreateLogStream", "logs:PutLogEvents"], [streams])
+    return statement("DeliverTrailToLogGroup", ["logs:CreateLogStream", "logs:PutLogEvents"],
+                     [arn_with(log_group_arn, ":log-stream:*")])
 
 
 def s3_data_event_selectors(
@@ -403,10 +395,8 @@ def s3_data_event_selectors(
     and writes) of `bucket_arns`, object reads of `read_bucket_arns` (the trail's own archive
     and the access logs: their writes are the deliveries themselves, recording them would
     feed back into the archive), and item-level data events of the DynamoDB `table_arns`."""
-    from pulumi import Output
-
     def objects(arns: Sequence[Any]) -> list[Any]:
-        return [Output.concat(arn, "/") if isinstance(arn, Output) else f"{arn}/" for arn in arns]
+        return [arn_with(arn, "/") for arn in arns]
 
     prefixes = objects(bucket_arns)
     selectors: list[dict[str, Any]] = [{
@@ -591,9 +581,7 @@ def log_group_read_statements(log_group_arns: Sequence[Any], through_endpoint: A
 
 
 def _log_streams(arn: Any) -> Any:
-    from pulumi import Output
-
-    return Output.concat(arn, ":*") if isinstance(arn, Output) else f"{arn}:*"
+    return arn_with(arn, ":*")
 
 
 def session_key_statements(session_starter_arns: Sequence[Any], session_agent_arns: Sequence[Any]) -> list[dict[str, Any]]:

@@ -39,16 +39,9 @@ class OrganizationConfig(StrictModel):
     log_archive_role: str = Field(default="OrganizationAccountAccessRole",
                                   description="Role the deployer assumes in the log-archive account.")
 
-    @field_validator("management_account_id", "log_archive_account_id", "center_account_id")
+    @field_validator("management_account_id", "log_archive_account_id", "center_account_id", "security_tooling_account_id")
     @classmethod
-    def _account(cls, value: str) -> str:
-        if not ACCOUNT_ID.match(value):
-            raise ValueError("must be a 12-digit AWS account id")
-        return value
-
-    @field_validator("security_tooling_account_id")
-    @classmethod
-    def _tooling(cls, value: str | None) -> str | None:
+    def _account(cls, value: str | None) -> str | None:
         if value is not None and not ACCOUNT_ID.match(value):
             raise ValueError("must be a 12-digit AWS account id")
         return value

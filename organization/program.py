@@ -6,6 +6,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.audit import CONFIG_PREFIX
 from components.awsfacts import REGION, account_root, bucket_arn, role_arn, service_principal
 from components.policies import (
     config_delivery_bucket_statements, config_delivery_key_statement, document, statement, trust_statement,
@@ -19,7 +20,6 @@ DELEGATED_SERVICES = ("access-analyzer", "config", "config-multiaccountsetup")
 (GuardDuty and Security Hub have their own admin-account resources)."""
 
 TRAIL_PREFIX = "organization"
-CONFIG_PREFIX = "config"
 
 
 def archive_key_policy(config: OrganizationConfig, management_account_id: str) -> dict:

@@ -1182,7 +1182,7 @@ ALARMED_EVENTS = ("StopLogging", "DeleteTrail", "PutEventSelectors", "PutKeyPoli
                   "ScheduleKeyDeletion", "UpdateDocument", "PutBucketPolicy", "StopConfigurationRecorder",
                   "DeleteDetector", "DisableSecurityHub")
 """Events that quietly weaken the center's evidence or keys: each must fire an alarm that notifies someone."""
-SECURITY_HUB_STANDARD_PATHS = ("standards/aws-foundational-security-best-practices/", "standards/cis-aws-foundations-benchmark/v/3.")
+SECURITY_HUB_STANDARD_PATHS = tuple(f"standards/{s}" for s in awsfacts.SECURITY_HUB_STANDARDS.values())
 
 
 def _detective_gaps(stack: Stack) -> Iterator[str]:
@@ -1206,7 +1206,7 @@ def _detective_gaps(stack: Stack) -> Iterator[str]:
                   stack.of_type("aws:securityhub/standardsSubscription:StandardsSubscription")]
     for standard in SECURITY_HUB_STANDARD_PATHS:
         if not any(standard in arn for arn in subscribed):
-            yield f"Security Hub is not subscribed to {standard.split('/')[1]} (FSBP and CIS v3 are required)"
+            yield f"Security Hub is not subscribed to {standard.removeprefix('standards/')} (FSBP and CIS v3 are required)"
     analyzers = {a.inputs.get("type") for a in stack.of_type("aws:accessanalyzer/analyzer:Analyzer")}
     for kind in ("ACCOUNT", "ACCOUNT_UNUSED_ACCESS"):
         if kind not in analyzers:

@@ -97,7 +97,8 @@ def test_plans_are_deterministic():
 
 
 @pytest.mark.parametrize("key,value", [("logArchiveAccountId", "12345"), ("rootId", "root"),
-                                       ("archiveRetentionDays", 30), ("centerOuId", "ou-bad"), ("managementAccountId", "x")])
+                                       ("archiveRetentionDays", 30), ("centerOuId", "ou-bad"), ("managementAccountId", "x"),
+                                       ("securityToolingAccountId", "123")])
 def test_bad_config_names_the_key(key, value):
     raw = {k: v for k, v in load_stack_values(STACKS[0], PROJECT).items()}
     raw[f"tc-organization:{key}"] = value

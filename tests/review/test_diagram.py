@@ -3,6 +3,7 @@ its size, its fonts, where each icon landed, and a legend for every line style."
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
@@ -16,7 +17,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 README_WIDTH = 1600
 MIN_FONT_PT = 14
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None and not __import__("os").environ.get("CI"),
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None and not os.environ.get("CI"),
                                reason="Graphviz's dot is not installed (scripts/bootstrap.sh installs it; CI always has it)")
 
 
