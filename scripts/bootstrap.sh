@@ -51,10 +51,10 @@ if [[ ! -x .venv/bin/python ]]; then
   say "creating .venv"
   "$python" -m venv .venv
 fi
-extras=diagram
-$with_tests && extras=test
-say "installing the kit into .venv (extras: $extras)"
-pip_install .venv -e ".[$extras]"
+extras=""
+$with_tests && extras="[test]"
+say "installing the kit into .venv (extras: ${extras:-none})"
+pip_install .venv -e ".$extras"
 
 if $with_tests; then
   if [[ ! -x .venv-checkov/bin/checkov ]]; then
