@@ -14,9 +14,8 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from . import policies
+from . import awsfacts, policies
 from .config.audit import AuditConfig
-from .config.base import REGION
 from .iam import Role, RoleArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import account_name, bucket_name, resource_name
@@ -30,7 +29,8 @@ def trail_name(stack: str) -> str:
 
 
 def trail_arn(account_id: str, stack: str) -> str:
-    return f"arn:aws:cloudtrail:{REGION}:{account_id}:trail/{trail_name(stack)}"
+    """The ARN of the center's own trail."""
+    return awsfacts.trail_arn(account_id, trail_name(stack))
 
 
 TRAIL_PREFIX = "cloudtrail"

@@ -113,6 +113,14 @@ def interface_endpoint_service_name(service: str) -> str:
     return f"com.amazonaws.{REGION}.{service}"
 
 
+# --- the kit's shared classifications -------------------------------------------------------
+
+SIGNING_CLASSES = ("products", "av-databases")
+"""What the center signs, each class with its own key (and build pool purpose)."""
+
+KEY_LIFECYCLE_ACTIONS = ("kms:DisableKey", "kms:ScheduleKeyDeletion")
+"""KMS actions that make a key unusable (disable it, or schedule its deletion)."""
+
 # --- naming ----------------------------------------------------------------------------------
 
 def key_alias(name: str) -> str:

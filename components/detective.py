@@ -173,7 +173,7 @@ KIT_RULE_MIRRORS: tuple[ConfigRuleMirror, ...] = (
     ConfigRuleMirror("ssm-session-logging", why_none="no managed rule reads session preferences; the "
                                                      f"session-document alarm fires on every change, and {_ATTEST}"),
 )
-"""Every `tcenter check` rule (tests hold this table to tcenter.rules.RULES) and the AWS
+"""Every `tcenter check` rule (tests hold this table to tcenter.guardrails.RULES) and the AWS
 Config managed rules that keep checking it on the live account."""
 
 BASELINE_CONFIG_RULES: tuple[str, ...] = (

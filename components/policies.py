@@ -10,6 +10,7 @@ from typing import Any, Iterable, Sequence
 
 from .config.base import REGION
 from .awsfacts import ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT
+from .awsfacts import KEY_LIFECYCLE_ACTIONS as _KEY_LIFECYCLE_ACTIONS
 from .awsfacts import account_root, role_arn, service_endpoint, service_principal  # noqa: F401 - re-exported
 
 VERSION = "2012-10-17"
@@ -27,7 +28,7 @@ Decrypt). kms:PutKeyPolicy stays: KMS's lockout safety check refuses a key polic
 principal setting it (the deploying role, one of the administrators) may put the next one;
 every use of it is a CloudTrail management event (alarms: the organization issue)."""
 
-KEY_LIFECYCLE_ACTIONS = ["kms:DisableKey", "kms:ScheduleKeyDeletion"]
+KEY_LIFECYCLE_ACTIONS = list(_KEY_LIFECYCLE_ACTIONS)
 """Actions that make everything a key encrypted unreadable (a disabled trail key, a deleted
 data key). Destroyable stacks give them to the administrators (pulumi destroy schedules
 deletion); prod gives them to the break-glass role only (access.breakGlassRole)."""

@@ -27,9 +27,9 @@ from .reviewers import ReviewersConfig, reviewer_account_problems
 from .signing import SigningConfig
 
 __all__ = [
-    "AccessConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig", "DetectiveConfig", "LocalStackConfig",
+    "AccessConfig", "ApprovalsConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig", "DetectiveConfig", "LocalStackConfig",
     "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig", "load_config",
-    "load_from_pulumi", "section_keys",
+    "approvals_section", "declared_environment", "load_from_pulumi", "section_keys",
 ]
 
 if TYPE_CHECKING:
@@ -216,6 +216,25 @@ def load_config(raw: Mapping[str, Any], stack: str) -> CenterConfig:
     if problems:
         raise ConfigError(stack, problems)
     return config
+
+
+def declared_environment(values: Mapping[str, Any]) -> str | None:
+    """The environment a stack file's config values (as written) declare, or None."""
+    environment = _decode(values.get(f"{PROJECT}:environment"))
+    return environment if environment in ENVIRONMENTS else None
+
+
+def approvals_section(values: Mapping[str, Any], where: str) -> ApprovalsConfig:
+    """The validated approvals section of a stack file's config values (as written), judged
+    with the environment the file declares (prod when it declares none: stricter, never
+    looser). WHERE names the file or revision in the one-line error."""
+    environment = declared_environment(values) or "prod"
+    try:
+        return ApprovalsConfig.model_validate(_decode(values.get(f"{PROJECT}:approvals")) or {},
+                                              context={"environment": environment})
+    except ValidationError as error:
+        first = str(error).splitlines()
+        raise ConfigError(where, [(f"{PROJECT}:approvals", " ".join(first[1:3]) or first[0])]) from None
 
 
 def load_from_pulumi() -> CenterConfig:

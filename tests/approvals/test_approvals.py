@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import os
@@ -13,7 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tcenter import approvals, cli, lifecycle
+from tcenter.supply import approvals
+from tcenter.cli import main
+from tcenter.core.errors import ExitCode, InputError
+from tcenter.plan.workspace import Workspace
+from tcenter.live import lifecycle
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None and not os.environ.get("CI"),
                                 reason="ssh-keygen (openssh-client) is not installed; scripts/bootstrap.sh installs it")
@@ -37,10 +40,11 @@ def _git(repo: Path, *args: str) -> str:
 
 def _commit_stack(repo: Path, approvals_section: dict) -> str:
     (repo / "stacks").mkdir(exist_ok=True)
+    (repo / "Pulumi.yaml").write_text("name: transparency-center\nruntime: python\nstackConfigDir: stacks\n")
     document = {"config": {"transparency-center:environment": "prod",
                            "transparency-center:approvals": approvals_section}}
     (repo / "stacks" / f"Pulumi.{STACK}.yaml").write_text(yaml.safe_dump(document))
-    _git(repo, "add", "stacks")
+    _git(repo, "add", "stacks", "Pulumi.yaml")
     _git(repo, "commit", "-q", "-m", "stack")
     return _git(repo, "rev-parse", "HEAD")
 
@@ -58,19 +62,16 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         {"name": "third", "keys": [{"key": keys["third"][1]}]},
     ]}
     base = _commit_stack(repo, section)
-    monkeypatch.setattr(cli, "_project_dir", repo)
-    monkeypatch.setattr(cli, "plan_for", lambda target: copy.deepcopy(PLAN))
+    # The repository holds only the stack file: every plan of the stack is PLAN.
+    monkeypatch.setattr(Workspace, "plan_for", lambda self, target: copy.deepcopy(PLAN))
+    monkeypatch.setattr(Workspace, "plan", lambda self, stack: copy.deepcopy(PLAN))
     return {"keys": keys, "repo": repo, "base": base, "section": section}
 
 
 def approve(world, org: str, key: str, plan=PLAN) -> None:
-    args = argparse.Namespace(plan="p.json", key=str(world["keys"][key][0]), org=org, stack=STACK, base=world["base"])
-    original = cli.plan_for
-    cli.plan_for = lambda target: copy.deepcopy(plan)
-    try:
-        assert approvals.run_approve(args) == 0
-    finally:
-        cli.plan_for = original
+    signature = approvals.sign_approval(world["repo"], STACK, copy.deepcopy(plan), org, str(world["keys"][key][0]),
+                                        world["base"])
+    assert signature.is_file()
 
 
 def state(world, plan=PLAN):
@@ -141,7 +142,7 @@ def test_change_adding_its_own_approver_does_not_count(world):
     section["organizations"].append({"name": "newcomer", "keys": [{"key": newcomer_key}]})
     _commit_stack(world["repo"], section)  # the change under review adds its own approver
     approve(world, "lab", "lab")
-    with pytest.raises(cli.CliError, match="not an approver"):
+    with pytest.raises(InputError, match="not an approver"):
         approve(world, "newcomer", "stranger")
     directory = world["repo"] / "approvals" / STACK / approvals.plan_digest(PLAN)
     # Even a hand-made signature by the newcomer is judged against the base's approvers.
@@ -161,7 +162,7 @@ def test_corrupted_signature_is_one_line_refusal_exit_3(world, capsys, monkeypat
     directory = world["repo"] / "approvals" / STACK / approvals.plan_digest(PLAN)
     (directory / "cert.sig").write_text("-----BEGIN SSH SIGNATURE-----\ngarbage\n-----END SSH SIGNATURE-----\n")
     calls = _fake_pulumi(monkeypatch, tmp_path)
-    code = cli.main(["-C", str(world["repo"]), "up", STACK, "--base", world["base"]])
+    code = main(["-C", str(world["repo"]), "up", STACK, "--base", world["base"]])
     err = capsys.readouterr().err
     assert code == 3 and "Traceback" not in err and "cert" in err and "1 of 2" in err
     assert not calls.exists()
@@ -176,7 +177,6 @@ def _fake_pulumi(monkeypatch, tmp_path: Path) -> Path:
     fake.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    monkeypatch.setattr(cli, "plan_current", lambda stack, project_dir=None: copy.deepcopy(PLAN))
     return calls
 
 
@@ -185,7 +185,7 @@ def test_up_refused_before_pulumi_is_touched(world, capsys, monkeypatch, tmp_pat
     calls = _fake_pulumi(monkeypatch, tmp_path)
     selected = []
     monkeypatch.setattr(lifecycle, "select_stack", lambda *a, **k: selected.append(a))
-    assert cli.main(["-C", str(world["repo"]), "up", STACK, "--base", world["base"]]) == 3
+    assert main(["-C", str(world["repo"]), "up", STACK, "--base", world["base"]]) == 3
     assert "refusing to deploy" in capsys.readouterr().err
     assert not calls.exists() and selected == []
 
@@ -201,13 +201,13 @@ def test_up_with_quorum_reaches_pulumi(world, monkeypatch, tmp_path):
             ups.append(kwargs)
 
     monkeypatch.setattr(lifecycle, "select_stack", lambda *a, **k: Stack())
-    assert cli.main(["-C", str(world["repo"]), "up", STACK, "--base", world["base"]]) == 0
+    assert main(["-C", str(world["repo"]), "up", STACK, "--base", world["base"]]) == 0
     assert len(ups) == 1
 
 
 def test_prod_config_needs_two_organizations():
     from components.config import ConfigError, load_config
-    from tcenter.engine import load_stack_values
+    from tcenter.core.stackfiles import load_stack_values
 
     values = load_stack_values("zurich-prod")
     assert load_config(values, "zurich-prod").approvals.quorum >= 2
@@ -230,17 +230,20 @@ def test_approvals_command_reports_state(world, capsys):
     approve(world, "lab", "lab")
     approve(world, "cert", "old")  # lab's revoked key, claiming cert
     capsys.readouterr()
-    args = argparse.Namespace(target="p.json", stack=STACK, base=world["base"], format="text")
-    assert approvals.run_approvals(args) == 0
+    assert main(["-C", str(world["repo"]), "approvals", "p.json", "--stack", STACK, "--base", world["base"]]) == 0
     out = capsys.readouterr().out
     assert "1 of 2" in out and "approved: lab" in out and "missing: cert" in out and "invalid: cert" in out
 
 
 def test_no_pulumi_cli_is_exit_69(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no pulumi, nothing else either
-    assert cli.main(["preview", "dev"]) == lifecycle.EXIT_NO_PULUMI == 69
+    assert main(["preview", "dev"]) == ExitCode.UNAVAILABLE == 69
 
 
-def test_lifecycle_module_is_an_alias(capsys):
-    assert lifecycle.main(["destroy", "zurich-prod"]) == 3
-    assert "refusing to destroy zurich-prod" in capsys.readouterr().err
+def test_approve_command_prints_the_summary_and_signs(world, capsys):
+    key = str(world["keys"]["lab"][0])
+    assert main(["-C", str(world["repo"]), "approve", "p.json", "--stack", STACK, "--key", key, "--org", "lab",
+                     "--base", world["base"]]) == 0
+    out = capsys.readouterr().out
+    assert "resources per zone" in out and "<rich.table.Table object" not in out
+    assert state(world).counted == ["lab"]

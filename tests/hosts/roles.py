@@ -21,7 +21,8 @@ from components import hosts
 from components.build import build_host_values
 from components.config import CenterConfig, load_config
 from components.layout import bucket_name
-from tcenter.engine import S3_PREFIX_LIST_STAND_IN, load_stack_values, to_pulumi_config
+from tcenter.core.stackfiles import load_stack_values
+from tcenter.plan.engine import S3_PREFIX_LIST_STAND_IN, to_pulumi_config
 
 DEFAULT_STACK = "dev"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from tcenter.engine import PROJECT_ROOT
+from tcenter.core.stackfiles import PROJECT_ROOT
 
 WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "pull-request.yml"
 

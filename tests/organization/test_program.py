@@ -10,8 +10,8 @@ from moto.iam.policy_validation import IAMPolicyDocumentValidator, IAMTrustPolic
 
 from organization.config import OrganizationConfigError, load_config
 from organization.scps import SCP_MAX_CHARS, SCPS_PER_TARGET
-from tcenter.engine import load_stack_values
-from tcenter.plan import plan_stack
+from tcenter.core.stackfiles import load_stack_values
+from tcenter.plan.format import plan_stack
 
 PROJECT = Path(__file__).resolve().parents[2] / "organization"
 STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (PROJECT / "stacks").glob("Pulumi.*.yaml"))

@@ -1,6 +1,6 @@
-"""Minimal passing and failing resources for every rule of tcenter/rules.py.
+"""Minimal passing and failing resources for every rule of tcenter/guardrails/.
 
-Each case is written the way a plan file records resources (tcenter/plan.py): type token,
+Each case is written the way a plan file records resources (tcenter/plan/format.py): type token,
 camelCase inputs, JSON policy documents as strings, options, provider URN and property
 dependencies. The tests feed the same cases to `tcenter check` and to the policy pack.
 """
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tcenter import rules as rules_module
+from tcenter.guardrails.audit import ALARMED_EVENTS
 
 PROJECT = "transparency-center"
 ACCOUNT = "111111111111"
@@ -413,7 +413,7 @@ def build_cases() -> list[Case]:
     # Detective controls and baselines: the full set passes; each case removes one piece (generated).
     trail_log = {"enableLogFileValidation": True, "isMultiRegionTrail": True, "kmsKeyId": KEY_ARN, "name": "tc-trail"}
     center_trail = resource(p, "aws:cloudtrail/trail:Trail", "case-center-trail", trail_log)
-    alarmed = " || ".join(f"($.eventName = {e})" for e in rules_module.ALARMED_EVENTS)
+    alarmed = " || ".join(f"($.eventName = {e})" for e in ALARMED_EVENTS)
     detective_pieces = {
         "config-recorder": resource(p, "aws:cfg/recorder:Recorder", "case-recorder",
                                     {"name": "tc-config", "recordingGroup": {"allSupported": True,

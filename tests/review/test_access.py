@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tcenter.access import CLASSES, effective_access, service_actions
+from tcenter.analysis.access import CLASSES, effective_access, service_actions
 from tests.review.conftest import find
 
 STACK = "zurich-prod"

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tcenter import diagram
+from tcenter.render import diagram
 
 SVG = "{http://www.w3.org/2000/svg}"
 README_WIDTH = 1600

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tcenter import export
+from tcenter.render import export
 
 
 def test_every_aws_resource_is_exported_as_a_managed_terraform_resource(each_stack, plan_of):

@@ -8,7 +8,8 @@ import json
 import pytest
 from rich.console import Console
 
-from tcenter.diff import diff_plans, render_markdown, render_terminal
+from tcenter.analysis.diff import diff_plans
+from tcenter.render.diff_text import render_markdown, render_terminal
 from tests.review.conftest import find
 
 STACK = "zurich-prod"
@@ -121,9 +122,9 @@ def test_an_unchanged_plan_has_no_danger(prod, plan_of):
 
 
 def test_a_stack_missing_at_the_base_revision_diffs_against_an_empty_plan(prod):
-    from tcenter import cli
+    from tcenter.plan.workspace import Workspace
 
-    base = cli.plan_revision("HEAD", "stack-that-does-not-exist")
+    base = Workspace().plan_at("HEAD", "stack-that-does-not-exist")
     assert base["resources"] == []
     d = diff_plans(base, prod)
     assert d.counts["create"] == len(prod["resources"]) and d.exit_code == 2

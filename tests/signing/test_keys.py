@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tcenter import cli
+from tcenter.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def printed():
     for stack in ("dev", "zurich-prod"):
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
-            assert cli.main(["keys", stack]) == 0
+            assert main(["keys", stack]) == 0
         out[stack] = buffer.getvalue().splitlines()
     return out
 
@@ -54,7 +54,7 @@ def test_fetch_writes_the_kms_public_key_as_pem(tmp_path, monkeypatch):
             key_id = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P384")["KeyMetadata"]["KeyId"]
             kms.create_alias(AliasName=f"alias/tc/dev/signing/{signing_class}", TargetKeyId=key_id)
             expected[signing_class] = load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
-        assert cli.main(["keys", "dev", "--fetch", str(tmp_path)]) == 0
+        assert main(["keys", "dev", "--fetch", str(tmp_path)]) == 0
     for signing_class, public in expected.items():
         written = load_pem_public_key(Path(tmp_path / f"{signing_class}.pub.pem").read_bytes())
         assert written.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo) == \

@@ -23,7 +23,7 @@ import components.config  # noqa: F401 - first: components.layout and components
 from components import hosts
 from components.layout import bucket_name
 from components.signing import SIGNER_SCRIPT, signer_host_values
-from tcenter.engine import S3_PREFIX_LIST_STAND_IN
+from tcenter.plan.engine import S3_PREFIX_LIST_STAND_IN
 from tests.hosts.roles import render_signer, stack_config
 from tests.signing.release_kit import BUILD_INFO
 

@@ -11,7 +11,8 @@ import pytest
 
 from components.config import ConfigError, load_config
 from components.config.network import PROD_MIN_LOG_RETENTION_DAYS
-from tcenter.engine import load_stack_values, to_pulumi_config
+from tcenter.core.stackfiles import load_stack_values
+from tcenter.plan.engine import to_pulumi_config
 from tests.helpers import expect_refused
 
 NS = "transparency-center"

@@ -10,7 +10,7 @@ import pytest
 
 from components.config.data import DataStoresConfig, LifecycleConfig, ObjectLockConfig
 from components.data import residency_problems
-from tcenter.engine import load_stack_values
+from tcenter.core.stackfiles import load_stack_values
 from tests.helpers import expect_refused
 
 NS = "transparency-center"
@@ -256,7 +256,7 @@ def test_prod_lock_retention_below_minimum_is_refused(declare_with, stack_values
 
 def test_the_same_short_retention_is_fine_outside_prod(stack_values):
     from components.config import load_config
-    from tcenter.engine import to_pulumi_config
+    from tcenter.plan.engine import to_pulumi_config
 
     values = stack_values("dev")
     values[f"{NS}:dataStores"]["objectLock"]["retentionDays"] = 7

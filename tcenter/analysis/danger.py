@@ -7,6 +7,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import iamdoc
+from .access import effective_access
+
 DANGER_CLASSES: dict[str, str] = {
     "access": "a principal newly able to read, decrypt or delete customer data, or to sign",
     "deny-removed": "an explicit Deny statement removed or weakened",
@@ -29,33 +32,14 @@ class Danger:
     sentence: str
 
 
-def _doc(value: Any) -> dict[str, Any]:
-    if isinstance(value, str) and value.startswith("{"):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _statements(value: Any) -> list[dict[str, Any]]:
-    raw = _doc(value).get("Statement", [])
-    return [s for s in (raw if isinstance(raw, list) else [raw]) if isinstance(s, dict)]
+_statements = iamdoc.statements
 
 
 def _principals(value: Any) -> set[str]:
-    out = set()
-    for s in _statements(value):
-        if s.get("Effect") != "Allow":
-            continue
-        p = s.get("Principal")
-        if p == "*":
-            out.add("*")
-        elif isinstance(p, dict):
-            for kind, who in p.items():
-                for w in who if isinstance(who, list) else [who]:
-                    out.add(f"{kind}:{w}")
-    return out
+    """Who the Allow statements of a document name, as `Kind:value` ('*' for everyone)."""
+    return {"*" if kind == "*" else f"{kind}:{who}"
+            for s in iamdoc.statements(value) if s.get("Effect") == "Allow"
+            for kind, who in iamdoc.principal_entries(s)}
 
 
 def _account_of(principal: str) -> str:
@@ -64,8 +48,6 @@ def _account_of(principal: str) -> str:
 
 
 def access_dangers(base: dict[str, Any], head: dict[str, Any]) -> list[Danger]:
-    from .access import effective_access
-
     if not head.get("resources"):
         return []
     before = effective_access(base) if base.get("resources") else {"principals": {}, "assets": {}}

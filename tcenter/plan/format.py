@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import ProgramRun, RecordedResource
+from ..core.errors import InputError
 
 FORMAT = "transparency-center-plan"
 VERSION = 1
@@ -32,7 +33,7 @@ SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 
 
-class PlanError(Exception):
+class PlanError(InputError):
     """A file that is not a plan this version of tcenter can read."""
 
 

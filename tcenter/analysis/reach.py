@@ -25,6 +25,8 @@ from typing import Any, Iterable
 
 from components.awsfacts import HTTPS
 
+from ..core.planview import zone_tag
+
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 RETURN_PORTS = (32768, 60999)
@@ -239,11 +241,6 @@ def _id(resource: dict[str, Any]) -> str:
     return str(resource.get("outputs", {}).get("id") or resource.get("inputs", {}).get("id") or resource["name"])
 
 
-def _zone_tag(resource: dict[str, Any]) -> str | None:
-    tags = resource.get("inputs", {}).get("tags") or {}
-    return tags.get("zone") if isinstance(tags, dict) else None
-
-
 def build_network(plan: dict[str, Any]) -> Network:
     by_type: dict[str, list[dict[str, Any]]] = {}
     for resource in plan.get("resources", []):
@@ -256,7 +253,7 @@ def build_network(plan: dict[str, Any]) -> Network:
     subnet_zone: dict[str, str] = {}
     public_zones: set[str] = set()
     for subnet in of("aws:ec2/subnet:Subnet"):
-        zone = _zone_tag(subnet) or f"untagged:{subnet['name']}"
+        zone = zone_tag(subnet) or f"untagged:{subnet['name']}"
         cidr = _net(subnet["inputs"].get("cidrBlock"))
         zones.setdefault(zone, [])
         if cidr:
@@ -353,7 +350,7 @@ def build_network(plan: dict[str, Any]) -> Network:
     groups: dict[str, SecurityGroup] = {}
     for sg in of("aws:ec2/securityGroup:SecurityGroup") + of("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
         sg_id = _id(sg)
-        group = SecurityGroup(sg_id, sg["name"], zone=_zone_tag(sg))
+        group = SecurityGroup(sg_id, sg["name"], zone=zone_tag(sg))
         for key, bucket in (("ingress", group.ingress), ("egress", group.egress)):
             for rule in sg["inputs"].get(key) or []:
                 parsed = _sg_rule_from_inline(rule, sg_id)

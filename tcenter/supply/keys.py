@@ -9,27 +9,20 @@ with boto3 (needs credentials that may call kms:GetPublicKey or read the public 
 
 from __future__ import annotations
 
-import argparse
 import shlex
 from pathlib import Path
 from typing import Any
 
-from .cli import CliError, plan_current
+from components.awsfacts import REGION, SIGNING_CLASSES
 
-SIGNING_CLASSES = ("products", "av-databases")
-DEFAULT_REGION = "eu-central-2"
-
-
-def configure_parser(p: argparse.ArgumentParser) -> None:
-    p.add_argument("stack", help="the stack whose keys to get")
-    p.add_argument("--fetch", metavar="DIR", help="write <class>.pub.pem into DIR with boto3 (needs AWS credentials)")
+from ..core.errors import InputError
 
 
 def key_sources(plan: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
     """(region, [{class, kind, id, command}]) from the plan's outputs."""
     outputs = plan.get("outputs", {})
     region = next((r.get("inputs", {}).get("region") for r in plan.get("resources", [])
-                   if r.get("type") == "pulumi:providers:aws" and r.get("inputs", {}).get("region")), DEFAULT_REGION)
+                   if r.get("type") == "pulumi:providers:aws" and r.get("inputs", {}).get("region")), REGION)
     backend = outputs.get("signingBackend")
     sources = []
     for signing_class in SIGNING_CLASSES:
@@ -37,7 +30,7 @@ def key_sources(plan: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
         if backend == "kms":
             alias = outputs.get("signingKeyAliases", {}).get(signing_class)
             if not alias:
-                raise CliError(f"the plan has no signingKeyAliases.{signing_class} output")
+                raise InputError(f"the plan has no signingKeyAliases.{signing_class} output")
             command = (f"aws kms get-public-key --region {region} --key-id {shlex.quote(alias)} --query PublicKey "
                        f"--output text | base64 -d | openssl pkey -pubin -inform DER -out {pem}")
             sources.append({"class": signing_class, "kind": "kms", "id": alias, "command": command})
@@ -47,7 +40,7 @@ def key_sources(plan: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
             command = f"aws s3 cp --region {region} {url} {pem}"
             sources.append({"class": signing_class, "kind": "cloudhsm", "id": url, "command": command})
         else:
-            raise CliError(f"the plan's signingBackend is {backend!r}; expected kms or cloudhsm")
+            raise InputError(f"the plan's signingBackend is {backend!r}; expected kms or cloudhsm")
     return region, sources
 
 
@@ -68,18 +61,3 @@ def fetch(region: str, sources: list[dict[str, str]], folder: Path) -> list[Path
         target.write_bytes(pem)
         written.append(target)
     return written
-
-
-def run(args: argparse.Namespace) -> int:
-    region, sources = key_sources(plan_current(args.stack))
-    if args.fetch:
-        try:
-            for path in fetch(region, sources, Path(args.fetch)):
-                print(f"wrote {path}")
-        except Exception as error:  # noqa: BLE001 - botocore raises many kinds; one line for the user
-            raise CliError(f"could not fetch the public keys: {type(error).__name__}: {error}") from None
-        return 0
-    print(f"# public signing keys of stack {args.stack} as PEM (then: tcenter verify ... --key CLASS=CLASS.pub.pem)")
-    for source in sources:
-        print(source["command"])
-    return 0

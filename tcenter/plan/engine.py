@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components import awsfacts
 from components.awsfacts import REGION
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from ..core.errors import InputError
+from ..core.stackfiles import PROJECT_ROOT, load_stack_values, project_settings
+
+__all__ = ["PROJECT_ROOT", "EngineError", "ProgramRun", "RecordedResource", "StandInMocks", "run_program",
+           "to_pulumi_config"]
 
 S3_PREFIX_LIST_STAND_IN = ("3.5.136.0/22", "16.12.32.0/22", "52.95.139.0/24")
 """Stand-in CIDRs for the S3 prefix list of eu-central-2, which AWS supplies at deploy time."""
@@ -36,7 +38,7 @@ DYNAMODB_PREFIX_LIST_STAND_IN = ("35.71.104.0/22", "52.94.26.0/23")
 
 
 
-class EngineError(Exception):
+class EngineError(InputError):
     """The program could not be run for this stack (missing stack, broken config, crash)."""
 
 
@@ -110,7 +112,7 @@ class StandInMocks:
             # The organization project (organization/) reads its organization's id.
             management = self._account_of(getattr(args, "provider", None))
             return ({"id": "o-standin0001", "masterAccountId": management,
-                     "arn": f"arn:aws:organizations::{management}:organization/o-standin0001"}, [])
+                     "arn": awsfacts.arn("organizations", "organization/o-standin0001", management)}, [])
         if args.token == "aws:ec2/getPrefixList:getPrefixList":
             return ({"cidrBlocks": list(S3_PREFIX_LIST_STAND_IN), "id": "pl-standin", "name": args.args.get("name", "")}, None)
         return ({}, None)
@@ -277,28 +279,6 @@ def _make_monitor(mocks: StandInMocks, records: dict[str, RecordedResource], out
     return RecordingMonitor(mocks)
 
 
-def project_settings(project_dir: Path) -> dict[str, Any]:
-    path = project_dir / "Pulumi.yaml"
-    if not path.exists():
-        raise EngineError(f"{project_dir} is not a Pulumi project (no Pulumi.yaml)")
-    return yaml.safe_load(path.read_text())
-
-
-def stack_names(project_dir: Path = PROJECT_ROOT) -> list[str]:
-    settings = project_settings(project_dir)
-    folder = project_dir / settings.get("stackConfigDir", ".")
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
-
-
-def stack_config_path(stack: str, project_dir: Path = PROJECT_ROOT) -> Path:
-    settings = project_settings(project_dir)
-    path = project_dir / settings.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        known = ", ".join(stack_names(project_dir)) or "none"
-        raise EngineError(f"no stack {stack!r}: {path.relative_to(project_dir)} does not exist (stacks: {known})")
-    return path
-
-
 def to_pulumi_config(values: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
     """Stack file values as the Pulumi CLI hands them to a program: objects as JSON text,
     scalars as strings. Encrypted values (`secure:`) cannot be read here: they are
@@ -316,18 +296,6 @@ def to_pulumi_config(values: dict[str, Any]) -> tuple[dict[str, str], list[str]]
         else:
             config[key] = "" if value is None else str(value)
     return config, secret_keys
-
-
-def load_stack_values(stack: str, project_dir: Path = PROJECT_ROOT) -> dict[str, Any]:
-    path = stack_config_path(stack, project_dir)
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise EngineError(f"{path.name} is not valid YAML: {error}") from None
-    values = document.get("config") or {}
-    if not isinstance(values, dict):
-        raise EngineError(f"{path.name}: 'config' must be a mapping of keys to values")
-    return values
 
 
 def _own_package_names(project_dir: Path) -> set[str]:

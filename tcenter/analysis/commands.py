@@ -1,0 +1,125 @@
+"""`tcenter diff`, `tcenter reach`, `tcenter access`: what a change does, which zone reaches
+which, and who can do what to each asset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..core.errors import UsageError
+from ..core.output import console, write
+from ..plan.workspace import Workspace, load_plan
+
+
+class _GitRevision(argparse.Action):
+    """`--git REV` joins the positional plan files as `git:REV`, in command-line order."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        sources = list(getattr(namespace, self.dest, None) or [])
+        sources.append(f"git:{values}")
+        setattr(namespace, self.dest, sources)
+
+
+class _PlanSources(argparse.Action):
+    """Positional plan files, appended after any `--git` seen before them (keeps the order)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        sources = list(getattr(namespace, self.dest, None) or [])
+        sources.extend(values)
+        setattr(namespace, self.dest, sources)
+
+
+def _diff_source(workspace: Workspace, source: str, stack: str | None) -> tuple[dict[str, Any], str]:
+    if source.startswith("git:"):
+        revision = source[4:]
+        if not stack:
+            raise UsageError("--git needs --stack STACK: which stack to plan at that revision")
+        return workspace.plan_at(revision, stack), f"{stack}@{revision}"
+    if source.startswith("stack:"):
+        return workspace.plan(source[6:]), f"{source[6:]} (working tree)"
+    return load_plan(source), source
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from ..render import diff_text
+    from . import diff
+
+    sources: list[str] = args.sources
+    if not 1 <= len(sources) <= 2:
+        raise UsageError("diff takes a BASE and a HEAD (plan files or --git REV); HEAD defaults to the working tree")
+    if len(sources) == 1:
+        if not args.stack:
+            raise UsageError("with one side only, --stack STACK names the working-tree stack to compare against")
+        sources = sources + [f"stack:{args.stack}"]
+    base, base_label = _diff_source(args.workspace, sources[0], args.stack)
+    head, head_label = _diff_source(args.workspace, sources[1], args.stack)
+    result = diff.diff_plans(base, head, base_label, head_label)
+    if args.format == "markdown":
+        write(diff_text.render_markdown(result), args.output)
+    elif args.format == "json":
+        write(diff.as_json(result), args.output)
+    elif args.output and args.output != "-":
+        from rich.console import Console
+
+        with open(args.output, "w", encoding="utf-8") as handle:
+            diff_text.render_terminal(result, Console(file=handle, width=160, no_color=True, highlight=False))
+    else:
+        diff_text.render_terminal(result, console())
+    return result.exit_code
+
+
+def run_reach(args: argparse.Namespace) -> int:
+    from . import reach
+
+    plan = args.workspace.plan_for(args.target)
+    result = reach.compute(plan)
+    if args.format == "json":
+        write(reach.dumps(result), args.output)
+    elif args.format == "markdown":
+        write(reach.markdown_table(result) + "\n\n" + reach.LEGEND + "\n", args.output)
+    else:
+        out = console()
+        out.print(reach.render_table(result, f"Reachability of {plan['stack']} (TCP ports)"))
+        out.print(f"[dim]{reach.LEGEND}[/dim]")
+    return 0
+
+
+def run_access(args: argparse.Namespace) -> int:
+    from . import access
+
+    result = access.effective_access(args.workspace.plan_for(args.target))
+    if args.format == "json":
+        text = json.dumps(result, indent=2, sort_keys=True) + "\n"
+    else:
+        text = access.render_text(result, markdown=args.format == "markdown")
+    write(text, args.output)
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("diff", help="compare two plans: BASE and HEAD are plan files or --git REV",
+                       description="BASE and HEAD are plan files, or `--git REV` (plans that revision). "
+                                   "With one side only, HEAD is the working tree's --stack. "
+                                   "Exit: 0 no changes, 1 changes, 2 dangerous changes, 3 error.")
+    p.add_argument("sources", nargs="*", metavar="PLAN", action=_PlanSources, default=[])
+    p.add_argument("--git", dest="sources", action=_GitRevision, metavar="REV",
+                   help="a git revision to plan (in order with the plan files)")
+    p.add_argument("-s", "--stack", help="stack to plan for --git and for the working tree")
+    p.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=run_diff)
+
+    p = sub.add_parser("reach", help="zone reachability matrix from SGs, NACLs, routes and endpoints")
+    p.add_argument("target", metavar="STACK|PLAN")
+    p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=run_reach)
+
+    p = sub.add_parser("access", help="effective access: who can read/write/delete/decrypt/sign/administer each asset")
+    p.add_argument("target", metavar="STACK|PLAN")
+    p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=run_access)

@@ -1,0 +1,134 @@
+"""`tcenter approve`, `approvals`, `verify`, `keys`: the supply chain's commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from components.awsfacts import SIGNING_CLASSES
+
+from ..core.errors import UsageError
+from ..core.output import console
+
+BASE_HELP = "base revision (default: merge-base with origin/main, else HEAD~1)"
+
+
+def _plan_and_stack(args: argparse.Namespace, target: str) -> tuple[dict[str, Any], str]:
+    plan = args.workspace.plan_for(target)
+    name = args.stack or (plan.get("stack") if isinstance(plan, dict) else None)
+    if not isinstance(name, str):
+        raise UsageError("give --stack STACK: the plan file does not name its stack")
+    return plan, name
+
+
+def run_approve(args: argparse.Namespace) -> int:
+    from ..render.summary import summary
+    from . import approvals
+
+    repo = args.workspace.project_dir
+    plan, stack = _plan_and_stack(args, args.plan)
+    base = args.base or approvals.default_base(repo)
+    table, _ = summary(plan)
+    console().print(table)
+    print(f"approving plan {approvals.plan_digest(plan)} of stack {stack} as {args.org}")
+    signature = approvals.sign_approval(repo, stack, plan, args.org, args.key, base)
+    print(f"wrote {signature}")
+    return 0
+
+
+def run_approvals(args: argparse.Namespace) -> int:
+    from . import approvals
+
+    repo = args.workspace.project_dir
+    plan, stack = _plan_and_stack(args, args.target)
+    base = args.base or approvals.default_base(repo)
+    config = approvals.approvals_config_at(stack, base, repo)
+    state = approvals.quorum_state(stack, approvals.plan_digest(plan), config, repo)
+    bullet = "- " if args.format == "markdown" else "  "
+    print(f"{'**Approvals**' if args.format == 'markdown' else 'approvals'} for {stack}, plan {state.digest} "
+          f"(approvers from {base[:12]}): {len(state.counted)} of {state.quorum} "
+          f"{'- quorum met' if state.met else '- NOT met'}")
+    for org in state.counted:
+        print(f"{bullet}approved: {org}")
+    for org in state.missing:
+        print(f"{bullet}missing: {org}")
+    for verdict in state.invalid:
+        print(f"{bullet}invalid: {verdict.org}: {verdict.reason}")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from . import verify
+
+    if args.min_builders < 2:
+        raise UsageError(f"--min-builders must be at least 2; got {args.min_builders}")
+    keys = verify.parse_keys(args.key)
+    release = Path(args.release)
+    try:
+        verdict = verify.verify_release(release, args.signing_class, keys,
+                                        Path(args.bundle_dir) if args.bundle_dir else None,
+                                        args.pool, args.min_builders, args.source_rev)
+    except verify.Rejected as rejected:
+        print(f"NOT VERIFIED {release.name}: {verify.REASONS[rejected.code]}: {rejected}")
+        return int(rejected.code)
+    print(f"VERIFIED {verdict.release} (sha256 {verdict.sha256}): signed with the {verdict.signing_class} key; "
+          f"builders {', '.join(verdict.builders)} of pool {verdict.pool} agreed; "
+          f"source commit {verdict.commit} (tree {verdict.tree}); SBOM matches")
+    return int(verify.VERIFIED)
+
+
+def run_keys(args: argparse.Namespace) -> int:
+    from ..core.errors import InputError
+    from .keys import fetch, key_sources
+
+    region, sources = key_sources(args.workspace.plan(args.stack))
+    if args.fetch:
+        try:
+            for path in fetch(region, sources, Path(args.fetch)):
+                print(f"wrote {path}")
+        except Exception as error:  # noqa: BLE001 - botocore raises many kinds; one line for the user
+            raise InputError(f"could not fetch the public keys: {type(error).__name__}: {error}") from None
+        return 0
+    print(f"# public signing keys of stack {args.stack} as PEM (then: tcenter verify ... --key CLASS=CLASS.pub.pem)")
+    for source in sources:
+        print(source["command"])
+    return 0
+
+
+def register(sub: Any) -> None:
+    from . import verify
+
+    p = sub.add_parser("approve", help="sign the exact plan as an approving organization")
+    p.add_argument("plan", metavar="PLAN|STACK")
+    p.add_argument("--key", required=True, help="your private SSH key (ssh-ed25519 or ecdsa-sha2-nistp256)")
+    p.add_argument("--org", required=True, help="your organization's name in the approvals config")
+    p.add_argument("--stack", help="the stack, when PLAN is a file")
+    p.add_argument("--base", help=BASE_HELP)
+    p.set_defaults(func=run_approve)
+
+    p = sub.add_parser("approvals", help="quorum state of a stack's plan")
+    p.add_argument("target", metavar="STACK|PLAN")
+    p.add_argument("--stack", help="the stack, when the target is a plan file")
+    p.add_argument("--base", help=BASE_HELP)
+    p.add_argument("--format", choices=("text", "markdown"), default="text")
+    p.set_defaults(func=run_approvals)
+
+    p = sub.add_parser("verify", help="check a release offline: signature, signed provenance, builders, SBOM",
+                       description=verify.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("release", help="the release file")
+    p.add_argument("--class", dest="signing_class", required=True, choices=SIGNING_CLASSES,
+                   help="what the release must be (products or av-databases): its key class")
+    p.add_argument("--key", action="append", default=[], metavar="CLASS=PEM",
+                   help="a class's public key (PEM); the expected class's is required, the other helps name a "
+                        "wrong-class signature")
+    p.add_argument("--bundle-dir", help="where RELEASE.sig, .intoto.json and .cdx.json are (default: next to RELEASE)")
+    p.add_argument("--pool", help="the build pool the builders must belong to (default: the one the provenance names)")
+    p.add_argument("--min-builders", type=int, default=2, help="distinct builder identities that must agree (default 2)")
+    p.add_argument("--source-rev", help="the reviewed source commit the provenance must name")
+    p.set_defaults(func=run_verify)
+
+    p = sub.add_parser("keys", help="how to get the public signing keys of a stack as PEM")
+    p.add_argument("stack", help="the stack whose keys to get")
+    p.add_argument("--fetch", metavar="DIR", help="write <class>.pub.pem into DIR with boto3 (needs AWS credentials)")
+    p.set_defaults(func=run_keys)
