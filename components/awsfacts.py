@@ -131,16 +131,30 @@ def key_alias(name: str) -> str:
 
 STATEFUL_TYPES: dict[str, dict[str, Any]] = {
     "aws:kms/key:Key": {"what": "key", "loses": "whatever it encrypted or signed becomes unusable once it is deleted"},
+    "aws:kms/externalKey:ExternalKey": {"what": "key", "loses": "whatever it encrypted or signed becomes unusable once it is deleted"},
+    "aws:kms/replicaKey:ReplicaKey": {"what": "key", "loses": "whatever its primary encrypted, where only it remains"},
     "aws:kms/customKeyStore:CustomKeyStore": {"what": "custom key store", "loses": "its keys live in the HSMs"},
     "aws:cloudhsmv2/cluster:Cluster": {"what": "HSM cluster", "loses": "signing keys and the initialized cluster state"},
     "aws:cloudhsmv2/hsm:Hsm": {"what": "HSM", "loses": "removing the last HSM of a cluster loses its keys"},
+    "aws:acmpca/certificateAuthority:CertificateAuthority": {"what": "private CA", "loses": "the CA's private key"},
     "aws:s3/bucket:Bucket": {"what": "bucket", "loses": "the objects it stores"},
     "aws:s3/bucketV2:BucketV2": {"what": "bucket", "loses": "the objects it stores"},
+    "aws:glacier/vault:Vault": {"what": "Glacier vault", "loses": "its archives"},
     "aws:dynamodb/table:Table": {"what": "table", "loses": "the items it stores"},
+    "aws:dynamodb/tableReplica:TableReplica": {"what": "table replica", "loses": "the items it stores"},
     "aws:cloudwatch/logGroup:LogGroup": {"what": "log group", "loses": "the log events it archives"},
+    "aws:cloudtrail/eventDataStore:EventDataStore": {"what": "event data store", "loses": "the events it stores"},
     "aws:ebs/volume:Volume": {"what": "volume", "loses": "its data"},
+    "aws:ebs/snapshot:Snapshot": {"what": "snapshot", "loses": "the point-in-time copy"},
+    "aws:efs/fileSystem:FileSystem": {"what": "file system", "loses": "its files"},
+    "aws:rds/instance:Instance": {"what": "database", "loses": "its data (unless a final snapshot is taken)"},
+    "aws:rds/cluster:Cluster": {"what": "database cluster", "loses": "its data"},
     "aws:secretsmanager/secret:Secret": {"what": "secret", "loses": "its value"},
+    "aws:ssm/parameter:Parameter": {"what": "parameter", "loses": "its value and history"},
     "aws:backup/vault:Vault": {"what": "backup vault", "loses": "its recovery points"},
+    "aws:sqs/queue:Queue": {"what": "queue", "loses": "the messages waiting in it"},
+    "aws:kinesis/stream:Stream": {"what": "stream", "loses": "the records it retains"},
+    "aws:ecr/repository:Repository": {"what": "image repository", "loses": "its images"},
 }
 """The one table of stateful types: the teardown rule (components), the prod-protect rule
 and the diff's data-loss risk (tcenter) all read it."""

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from components import awsfacts
+
 from ..core import iamdoc
 from .access import effective_access
 
@@ -23,7 +25,6 @@ DANGER_CLASSES: dict[str, str] = {
 }
 
 LOCK_STRENGTH = {"COMPLIANCE": 2, "GOVERNANCE": 1}
-STATEFUL_WORDS = ("kms/key", "s3/bucket:Bucket", "dynamodb/table", "cloudwatch/logGroup", "cloudhsmv2/cluster")
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,8 @@ def loss_sentence(resource: dict[str, Any], verb: str) -> str:
     return f"{name} would be {verb} with its data{extra}"
 
 
-def is_stateful(type_: str) -> bool:
-    return any(w in type_ for w in STATEFUL_WORDS)
+is_stateful = awsfacts.is_stateful
+"""The one table of stateful types (components.awsfacts.STATEFUL_TYPES)."""
 
 
 def _lock_days(retention: dict) -> int:
