@@ -186,3 +186,16 @@ def test_a_revision_is_planned_with_its_own_components(tmp_path):
         descriptions[revision] = key["inputs"]["description"]
     assert planted not in descriptions["HEAD~1"]
     assert planted in descriptions["HEAD"]
+
+
+def test_the_documented_exit_codes_are_the_exit_code_table():
+    """docs/review.md's table lists every code of tcenter.core.errors.ExitCode, and no other."""
+    import re
+
+    text = (PROJECT_ROOT / "docs" / "review.md").read_text()
+    table = text[text.index("## Exit codes"):text.index("\n## ", text.index("## Exit codes") + 5)]
+    documented = set()
+    for cell in re.findall(r"^\| ([\d-]+) \|", table, re.M):
+        low, _, high = cell.partition("-")
+        documented |= set(range(int(low), int(high or low) + 1))
+    assert documented == {int(code) for code in ExitCode}
