@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from .analysis import commands as analysis_commands
 from .core.errors import ExitCode, TcenterError
@@ -45,7 +44,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tcenter", description="Credential-free review of the transparency center.", epilog=EPILOG)
-    parser.add_argument("-C", "--project-dir", help="the Pulumi project to plan (default: this checkout)")
+    parser.add_argument("-C", "--project-dir", help="the Pulumi project to plan (default: the checkout of the kit the "
+                                                    "working directory is in, else the one tcenter comes from)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for group in COMMAND_GROUPS:
         group.register(sub)
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
-        args.workspace = Workspace(Path(args.project_dir).resolve()) if args.project_dir else Workspace()
+        args.workspace = Workspace.resolve(args.project_dir)
         return int(args.func(args))
     except TcenterError as error:
         if error.exit_code == ExitCode.USAGE:

@@ -55,7 +55,7 @@ def stack_config_path(stack: str, project_dir: Path = PROJECT_ROOT) -> Path:
     path = stack_folder(project_dir) / f"Pulumi.{stack}.yaml"
     if not path.exists():
         known = ", ".join(stack_names(project_dir)) or "none"
-        raise StackFileError(f"no stack {stack!r}: {path.relative_to(project_dir)} does not exist (stacks: {known})")
+        raise StackFileError(f"no stack {stack!r}: {path} does not exist (stacks of {Path(project_dir)}: {known})")
     return path
 
 

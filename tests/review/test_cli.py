@@ -181,7 +181,7 @@ def test_a_revision_is_planned_with_its_own_components(tmp_path):
     _git_in(repo, "commit", "-qam", "change a component")
     descriptions = {}
     for revision in ("HEAD~1", "HEAD"):
-        plan = Workspace().plan_at(revision, "dev", repo=repo)
+        plan = Workspace(repo).plan_at(revision, "dev")
         (key,) = [r for r in plan["resources"] if r["type"] == "aws:kms/key:Key" and r["name"] == "tc-audit-key-key"]
         descriptions[revision] = key["inputs"]["description"]
     assert planted not in descriptions["HEAD~1"]
