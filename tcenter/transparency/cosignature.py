@@ -33,7 +33,6 @@ from .note import (
     SIG_COSIGNATURE_V1,
     Ed25519Signer,
     Signature,
-    Verifier,
     format_verifier_key,
     key_id,
     parse_verifier_key,
