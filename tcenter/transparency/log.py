@@ -359,7 +359,7 @@ class TransparencyLog:
             raise BadRequest(f"the checkpoint is of size {signed.size}, beyond the log's {self.size}")
         if tree_hash(signed.size, self.reader(signed.size)) != signed.root_hash:
             raise BadRequest(f"the checkpoint of size {signed.size} is not this log's tree")
-        return prove(index, signed, self.reader(signed.size))
+        return prove(index, signed, self.reader(signed.size), extra=extra)
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         new_size = self.size if new_size is None else new_size

@@ -180,10 +180,16 @@ def format_verifier_key(name: str, sig_type: int, public_key: bytes) -> str:
 
 
 def _b64(text: str) -> bytes:
+    """Strict standard base64: alphabet, padding, and zero pad bits (RFC 4648 3.5 lets decoders
+    refuse others; Go's encoder never writes them). One byte string has one encoding, so a changed
+    character of a signature line always changes the signature."""
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
+        data = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as e:
         raise Malformed("not standard base64") from e
+    if base64.b64encode(data).decode("ascii") != text:
+        raise Malformed("not canonical base64 (non-zero pad bits)")
+    return data
 
 
 def _split_key(text: str, parts: int, what: str) -> list[str]:

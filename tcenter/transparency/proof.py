@@ -52,9 +52,12 @@ class TlogProof:
 
 def _b64(text: str, what: str) -> bytes:
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
+        data = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise Malformed(f"tlog-proof: {what} is not base64") from None
+    if base64.b64encode(data).decode("ascii") != text:
+        raise Malformed(f"tlog-proof: {what} is not canonical base64")
+    return data
 
 
 def parse_proof(data: bytes) -> TlogProof:
