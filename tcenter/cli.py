@@ -21,6 +21,7 @@ from .plan import commands as plan_commands
 from .plan.workspace import Workspace
 from .render import commands as render_commands
 from .supply import commands as supply_commands
+from .transparency import commands as transparency_commands
 
 COMMAND_GROUPS = (
     render_commands,     # review, diagram, export, comment
@@ -29,11 +30,12 @@ COMMAND_GROUPS = (
     guardrail_commands,  # check
     supply_commands,     # approve, approvals, verify, keys
     live_commands,       # preview, up, destroy, attest
+    transparency_commands,  # log
 )
 """Every command group, in the order `tcenter --help` lists them."""
 
 EPILOG = ("exit codes: 0 ok/no changes, 1 changes, 2 dangerous changes, 3 error, 4 drift (attest), "
-          "10-16 a release does not verify (verify), 64 usage, 69 the Pulumi CLI is missing")
+          "10-18 a release does not verify (verify), 20 a log equivocated (witness), 64 usage, 69 a tool is missing")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -36,6 +36,12 @@ class ExitCode(enum.IntEnum):
     """verify: the provenance's source revision is not the reviewed one"""
     SBOM = 16
     """verify: the SBOM is missing or not the one the provenance names"""
+    NOT_LOGGED = 17
+    """verify, log: the transparency-log proof does not verify (not logged, or tampered)"""
+    WITNESSES = 18
+    """verify, log: fewer than the required organizations' witnesses cosigned the checkpoint"""
+    EQUIVOCATION = 20
+    """witness: the log showed two views that cannot both be honest (fork or rollback)"""
     USAGE = 64
     """wrong usage of a command (argparse, conflicting options)"""
     UNAVAILABLE = 69

@@ -33,13 +33,13 @@ def register(subparsers: Any) -> None:
     verify.add_argument("--witness", action="append", default=[], metavar="ORG=VKEY",
                         help="a witness key of an organization (repeat; one key belongs to one organization)")
     verify.add_argument("--quorum", type=int, default=2, help="distinct organizations that must cosign (default 2)")
-    verify.set_defaults(handler=run_verify_proof)
+    verify.set_defaults(func=run_verify_proof)
 
     keygen = sub.add_parser("keygen", help="make an Ed25519 note key")
     keygen.add_argument("name", help="the key name (the log's origin, or the witness's name)")
     keygen.add_argument("--out", required=True, help="where to write the signer key (must not exist)")
     keygen.add_argument("--cosignature", action="store_true", help="print the witness (cosignature/v1) verifier key")
-    keygen.set_defaults(handler=run_keygen)
+    keygen.set_defaults(func=run_keygen)
 
 
 def _read(path: str, what: str) -> bytes:

@@ -35,7 +35,7 @@ from .note import (
     Signature,
     format_verifier_key,
     key_id,
-    parse_verifier_key,
+    split_verifier_key,
     split_note,
     valid_name,
 )
@@ -132,10 +132,10 @@ class CosignatureSigner:
 
 def parse_witness_key(vkey: str) -> CosignatureVerifier:
     """A witness verifier key (`name+hexid+base64(0x04||key)`)."""
-    verifier = parse_verifier_key(vkey)
-    if not isinstance(verifier, CosignatureVerifier):
-        raise Malformed(f"witness key {vkey.split('+', 1)[0]!r} is not a cosignature/v1 (type 0x04) key")
-    return verifier
+    name, sig_type, public_key = split_verifier_key(vkey)
+    if sig_type != SIG_COSIGNATURE_V1:
+        raise Malformed(f"witness key {name!r} is not a cosignature/v1 (type 0x04) key")
+    return CosignatureVerifier(name, public_key)
 
 
 # --- witness policy --------------------------------------------------------------------------

@@ -25,16 +25,15 @@ format and does not verify":
         ├── UnverifiedNote                no signature from a known key (carries the parsed note)
         └── PolicyNotMet                  fewer than k organizations' witnesses cosigned
 
-Exit codes: everything here exits with `ExitCode.ERROR` (3) until the lead assigns the log's
-own codes in `tcenter.core.errors.ExitCode`; `VerificationFailed` subclasses are the ones a
-`tcenter verify` would map to a "does not verify" code.
+Exit codes (`tcenter.core.errors.ExitCode`): verification failures exit NOT_LOGGED (17),
+PolicyNotMet WITNESSES (18), Equivocation EQUIVOCATION (20); everything else ERROR (3).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tcenter.core.errors import InputError, TcenterError, VerificationFailed
+from tcenter.core.errors import ExitCode, InputError, TcenterError, VerificationFailed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .note import Note
@@ -75,6 +74,8 @@ class TileMissing(TlogError):
 class TlogVerificationFailed(VerificationFailed):
     """Base of everything in the log that was offered as genuine and did not verify."""
 
+    exit_code = ExitCode.NOT_LOGGED
+
 
 class ProofError(TlogVerificationFailed):
     """A Merkle proof does not verify."""
@@ -111,6 +112,8 @@ class UnverifiedNote(TlogVerificationFailed):
 
 class PolicyNotMet(TlogVerificationFailed):
     """Fewer than `quorum` distinct organizations' witnesses cosigned the checkpoint."""
+
+    exit_code = ExitCode.WITNESSES
 
     def __init__(self, message: str, *, quorum: int, organizations: tuple[str, ...], ignored: tuple[str, ...]):
         super().__init__(message)
@@ -149,6 +152,7 @@ class Equivocation(WitnessRefused):
     """
 
     http_status = 409
+    exit_code = ExitCode.EQUIVOCATION
 
     def __init__(self, message: str, *, origin: str, cosigned: bytes, offered: bytes, proof: tuple[bytes, ...] = ()):
         super().__init__(message)

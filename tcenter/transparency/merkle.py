@@ -192,19 +192,19 @@ def _maxpow2(n: int) -> tuple[int, int]:
     return 1 << level, level
 
 
-def _subtree_index(lo: int, hi: int, need: list[int]) -> list[int]:
+def subtree_indexes(lo: int, hi: int, need: list[int]) -> list[int]:
     """Storage indexes for the hash of the subtree of records [lo, hi) (perfect pieces, left to right)."""
     while lo < hi:
         k, level = _maxpow2(hi - lo + 1)
         if lo & (k - 1):  # pragma: no cover - unreachable for lo, hi from the callers below
-            raise AssertionError("bad math in _subtree_index")
+            raise AssertionError("bad math in subtree_indexes")
         need.append(stored_hash_index(level, lo >> level))
         lo += k
     return need
 
 
 def _subtree_hash(lo: int, hi: int, hashes: list[bytes], pos: int) -> tuple[bytes, int]:
-    """Hash of [lo, hi) from the hashes `_subtree_index` asked for, starting at hashes[pos]."""
+    """Hash of [lo, hi) from the hashes `subtree_indexes` asked for, starting at hashes[pos]."""
     count = 0
     while lo < hi:
         k, _ = _maxpow2(hi - lo + 1)
@@ -222,7 +222,7 @@ def tree_hash(size: int, reader: HashReader) -> bytes:
         raise BadRequest(f"tree size {size} is negative")
     if size == 0:
         return EMPTY_ROOT
-    indexes = _subtree_index(0, size, [])
+    indexes = subtree_indexes(0, size, [])
     hashes = reader.read_hashes(indexes)
     _check_count(indexes, hashes)
     h, _ = _subtree_hash(0, size, list(hashes), 0)
@@ -235,9 +235,9 @@ def _leaf_proof_index(lo: int, hi: int, n: int, need: list[int]) -> list[int]:
     k, _ = _maxpow2(hi - lo)
     if n < lo + k:
         _leaf_proof_index(lo, lo + k, n, need)
-        _subtree_index(lo + k, hi, need)
+        subtree_indexes(lo + k, hi, need)
     else:
-        _subtree_index(lo, lo + k, need)
+        subtree_indexes(lo, lo + k, need)
         _leaf_proof_index(lo + k, hi, n, need)
     return need
 
@@ -273,13 +273,13 @@ def prove_inclusion(size: int, index: int, reader: HashReader) -> list[bytes]:
 
 def _tree_proof_index(lo: int, hi: int, n: int, need: list[int]) -> list[int]:
     if n == hi:
-        return need if lo == 0 else _subtree_index(lo, hi, need)
+        return need if lo == 0 else subtree_indexes(lo, hi, need)
     k, _ = _maxpow2(hi - lo)
     if n <= lo + k:
         _tree_proof_index(lo, lo + k, n, need)
-        _subtree_index(lo + k, hi, need)
+        subtree_indexes(lo + k, hi, need)
     else:
-        _subtree_index(lo, lo + k, need)
+        subtree_indexes(lo, lo + k, need)
         _tree_proof_index(lo + k, hi, n, need)
     return need
 

@@ -199,8 +199,8 @@ def _split_key(text: str, parts: int, what: str) -> list[str]:
     return fields
 
 
-def parse_verifier_key(vkey: str) -> Verifier:
-    """A verifier from `name+hexid+base64(type||key)`: type 0x01 Ed25519 or 0x04 cosignature/v1."""
+def split_verifier_key(vkey: str) -> tuple[str, int, bytes]:
+    """(name, signature type, public key) of `name+hexid+base64(type||key)`, its key ID checked."""
     name, hex_id, key64 = _split_key(vkey, 3, "verifier key")
     try:
         raw = _b64(key64)
@@ -211,12 +211,17 @@ def parse_verifier_key(vkey: str) -> Verifier:
     sig_type, public_key = raw[0], raw[1:]
     if int(hex_id, 16) != key_id(name, sig_type, public_key):
         raise Malformed(f"verifier key {name!r}: key ID {hex_id} is not the hash of its name and key")
+    return name, sig_type, public_key
+
+
+def parse_verifier_key(vkey: str) -> Verifier:
+    """A log's verifier from `name+hexid+base64(0x01||key)` (Ed25519). Witness keys (0x04,
+    cosignature/v1) are read by `cosignature.parse_witness_key`."""
+    name, sig_type, public_key = split_verifier_key(vkey)
     if sig_type == SIG_ED25519:
         return Ed25519Verifier(name, public_key)
     if sig_type == SIG_COSIGNATURE_V1:
-        from .cosignature import CosignatureVerifier
-
-        return CosignatureVerifier(name, public_key)
+        raise Malformed(f"verifier key {name!r} is a witness's cosignature/v1 key (0x04), not a log key (0x01)")
     raise Malformed(f"verifier key {name!r}: signature type 0x{sig_type:02x} is not supported (0x01 Ed25519, 0x04 cosignature/v1)")
 
 

@@ -31,7 +31,7 @@ from .errors import BadRequest, Malformed, TileMismatch, TileMissing
 from .merkle import (
     HASH_SIZE,
     HashReader,
-    _subtree_index,
+    subtree_indexes,
     leaf_hash,
     node_hash,
     split_stored_hash_index,
@@ -304,7 +304,7 @@ class TileHashReader:
         tiles: list[Tile] = []
 
         # The tiles that recompute the tree hash: if it matches, those tiles are authentic.
-        stx = _subtree_index(0, size, [])
+        stx = subtree_indexes(0, size, [])
         stx_tile = []
         for x in stx:
             tile = tile_parent(tile_for_index(x)[0], 0, size)
