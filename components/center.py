@@ -21,6 +21,7 @@ from .detective import DetectiveControls, DetectiveControlsArgs
 from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
 from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
 from .teardown import Teardown
+from .transparency import TransparencyLog, TransparencyLogArgs
 
 
 def localstack_settings(config: CenterConfig) -> dict:
@@ -134,8 +135,41 @@ class TransparencyCenter(pulumi.ComponentResource):
                 "cloudHsmInitialized": self.signing.initialized,
             })
 
-        # Operators' sessions on builders and signer hosts are logged like reviewers' are.
-        for role in [*self.build.roles.values(), *self.signing.signers.values()]:
+        # --- transparency log: bucket, checkpoint key, sequencer (signing zone), cosignature
+        # prefixes of the reviewer organizations (docs/transparency-infrastructure.md) ----------
+        self.transparency: TransparencyLog | None = None
+        transparency_exports: dict[str, pulumi.Input] = {}
+        if config.transparency.enabled:
+            self.transparency = TransparencyLog(
+                resource_name(name, "transparency"),
+                TransparencyLogArgs(
+                    stack=stack, account_id=account, key_administrators=admins, config=config.transparency,
+                    teardown=teardown, plan=plan, network=self.network, access_log_bucket=self.audit_store.access_logs,
+                    release_bucket=self.signing.release_bucket, release_records=self.audit_store.archive,
+                    release_record_prefix=RELEASE_RECORDS_PREFIX,
+                    organizations=tuple(org.name for org in config.reviewers.organizations), ami_id=config.build.ami_id,
+                ),
+                opts=area("transparency"),
+            )
+            log = self.transparency
+            transparency_exports = {
+                "transparencyLogBucket": log.bucket_name,
+                "transparencyLogOrigin": log.origin,
+                "transparencyLogKeyArn": log.key.arn,
+                "transparencyCheckpointKeyArn": log.signing_key.arn,
+                "transparencyCheckpointKeyAlias": log.signing_key_alias,
+                "transparencySequencerRoleArn": log.sequencer.arn,
+                "transparencySequencerInstanceIds": log.host.instance_ids,
+                "transparencyCosignaturePrefixes": {org: prefix for org, _, prefix in log.cosigners},
+                "transparencyWitnessKeys": {w.organization: list(w.keys) for w in config.transparency.witnesses},
+                "transparencyVerification": dict(config.transparency.verification),
+                "transparencyPublicUrl": (pulumi.Output.concat("https://", log.distribution.domain_name, "/")
+                                          if log.distribution is not None else None),
+            }
+
+        # Operators' sessions on builders, signer hosts and the sequencer are logged like reviewers' are.
+        for role in [*self.build.roles.values(), *self.signing.signers.values(),
+                     *([self.transparency.sequencer] if self.transparency else [])]:
             self.audit_store.grant_operator_session_logging(role)
 
         # --- data zone: one RegionalDataStore per customer region ----------------------------
@@ -190,9 +224,18 @@ class TransparencyCenter(pulumi.ComponentResource):
                     materials=tuple(m for m in review_materials if m.scope in org.scopes),
                     customer_data=tuple(self.data_stores.values()),
                     workstation_ami_id=config.reviewers.workstation_ami_id or config.build.ami_id,
+                    boundary_allows=tuple(self.transparency.cosignature_statements(org.name)) if self.transparency else (),
                 ),
                 opts=area(zone_name),
             )
+            if self.transparency is not None:
+                # The log is public: every organization reads it and its key, from anywhere;
+                # only its reviewer role writes its own cosignatures (its witness runs outside).
+                zone = self.reviewer_zones[org.name]
+                for reader in [zone.role, *([zone.workstation_role] if zone.workstation_role else [])]:
+                    self.transparency.grant_read(reader)
+                    self.transparency.grant_verify(reader)
+                self.transparency.grant_cosign(org.name, zone.role)
         reviewer_exports: dict[str, pulumi.Input] = {
             "reviewerRoleArns": {org: zone.role.arn for org, zone in self.reviewer_zones.items()},
             "reviewerSecurityGroupIds": {org: zone.security_group.id for org, zone in self.reviewer_zones.items()
@@ -211,6 +254,7 @@ class TransparencyCenter(pulumi.ComponentResource):
             self.build.source_mirror.arn,
             self.build.artifacts.arn,
             self.signing.release_bucket.arn,
+            *([self.transparency.bucket.arn] if self.transparency else []),
         ]
         self.audit_trail = AuditTrail(
             resource_name(name, "audit-trail"),
@@ -255,6 +299,7 @@ class TransparencyCenter(pulumi.ComponentResource):
         # --- exports of the zones above: self.exports.update({...}) in each zone's block -----
         self.exports.update(build_exports)  # build zone
         self.exports.update(signing_exports)  # signing zone
+        self.exports.update(transparency_exports)  # transparency log
         self.exports.update(reviewer_exports)  # reviewer zones
         self.exports.update({  # data zone and audit trail
             "dataStoreBuckets": {region: store.bucket_name for region, store in self.data_stores.items()},
