@@ -143,9 +143,6 @@ class ReviewerZoneArgs:
     """The S3 prefix list's CIDRs (NetworkZones.s3_endpoint.cidr_blocks): the workstations'
     firewall allows HTTPS to them."""
     workstation_ami_id: str | None = None
-    boundary_allows: Sequence[dict[str, Any]] = ()
-    """Extra Allow statements of the reviewer role's permission boundary, beyond read-only review:
-    the transparency log's witness uploads of this organization's own cosignatures."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -178,8 +175,7 @@ class ReviewerZone(pulumi.ComponentResource):
             policy=pulumi.Output.json_dumps(
                 policies.reviewer_boundary_policy(denied, f"alias/{session_key_alias}", args.account_id,
                                                   self.document_name,
-                                                  [*attest_read_statements(args.account_id, args.stack),
-                                                   *args.boundary_allows])),
+                                                  attest_read_statements(args.account_id, args.stack))),
             tags=tags,
             opts=child,
         )
