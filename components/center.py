@@ -135,41 +135,8 @@ class TransparencyCenter(pulumi.ComponentResource):
                 "cloudHsmInitialized": self.signing.initialized,
             })
 
-        # --- transparency log: bucket, checkpoint key, sequencer (signing zone), cosignature
-        # prefixes of the reviewer organizations (docs/transparency-infrastructure.md) ----------
-        self.transparency: TransparencyLog | None = None
-        transparency_exports: dict[str, pulumi.Input] = {}
-        if config.transparency.enabled:
-            self.transparency = TransparencyLog(
-                resource_name(name, "transparency"),
-                TransparencyLogArgs(
-                    stack=stack, account_id=account, key_administrators=admins, config=config.transparency,
-                    teardown=teardown, plan=plan, network=self.network, access_log_bucket=self.audit_store.access_logs,
-                    release_bucket=self.signing.release_bucket, release_records=self.audit_store.archive,
-                    release_record_prefix=RELEASE_RECORDS_PREFIX,
-                    organizations=tuple(org.name for org in config.reviewers.organizations), ami_id=config.build.ami_id,
-                ),
-                opts=area("transparency"),
-            )
-            log = self.transparency
-            transparency_exports = {
-                "transparencyLogBucket": log.bucket_name,
-                "transparencyLogOrigin": log.origin,
-                "transparencyLogKeyArn": log.key.arn,
-                "transparencyCheckpointKeyArn": log.signing_key.arn,
-                "transparencyCheckpointKeyAlias": log.signing_key_alias,
-                "transparencySequencerRoleArn": log.sequencer.arn,
-                "transparencySequencerInstanceIds": log.host.instance_ids,
-                "transparencyCosignaturePrefixes": {org: prefix for org, _, prefix in log.cosigners},
-                "transparencyWitnessKeys": {w.organization: list(w.keys) for w in config.transparency.witnesses},
-                "transparencyVerification": dict(config.transparency.verification),
-                "transparencyPublicUrl": (pulumi.Output.concat("https://", log.distribution.domain_name, "/")
-                                          if log.distribution is not None else None),
-            }
-
-        # Operators' sessions on builders, signer hosts and the sequencer are logged like reviewers' are.
-        for role in [*self.build.roles.values(), *self.signing.signers.values(),
-                     *([self.transparency.sequencer] if self.transparency else [])]:
+        # Operators' sessions on builders and signer hosts are logged like reviewers' are.
+        for role in [*self.build.roles.values(), *self.signing.signers.values()]:
             self.audit_store.grant_operator_session_logging(role)
 
         # --- data zone: one RegionalDataStore per customer region ----------------------------
@@ -187,6 +154,43 @@ class TransparencyCenter(pulumi.ComponentResource):
             )
             for region in config.data_stores.customer_regions
         }
+
+        # --- transparency log: bucket, checkpoint key, sequencer (signing zone), one witness role
+        # and cosignature prefix per reviewer organization (docs/transparency-infrastructure.md)
+        self.transparency: TransparencyLog | None = None
+        transparency_exports: dict[str, pulumi.Input] = {}
+        if config.transparency.enabled:
+            self.transparency = TransparencyLog(
+                resource_name(name, "transparency"),
+                TransparencyLogArgs(
+                    stack=stack, account_id=account, key_administrators=admins, config=config.transparency,
+                    teardown=teardown, plan=plan, network=self.network, access_log_bucket=self.audit_store.access_logs,
+                    release_bucket=self.signing.release_bucket, release_records=self.audit_store.archive,
+                    release_record_prefix=RELEASE_RECORDS_PREFIX,
+                    organizations=tuple(config.reviewers.organizations), ami_id=config.build.ami_id,
+                    customer_data=tuple(self.data_stores.values()),
+                ),
+                opts=area("transparency"),
+            )
+            log = self.transparency
+            transparency_exports = {
+                "transparencyLogBucket": log.bucket_name,
+                "transparencyLogOrigin": log.origin,
+                "transparencyLogKeyArn": log.key.arn,
+                "transparencyCheckpointKeyArn": log.signing_key.arn,
+                "transparencyCheckpointKeyAlias": log.signing_key_alias,
+                "transparencySequencerRoleArn": log.sequencer.arn,
+                "transparencySequencerInstanceIds": log.host.instance_ids,
+                "transparencyCosignaturePrefixes": {org: prefix for org, _, prefix in log.cosigners},
+                "transparencyWitnessRoleArns": {org: role.arn for org, role in sorted(log.witness_roles.items())},
+                "transparencyWitnessKeys": {w.organization: list(w.keys) for w in config.transparency.witnesses},
+                "transparencyVerification": dict(config.transparency.verification),
+                "transparencyPublicUrl": (pulumi.Output.concat("https://", log.distribution.domain_name, "/")
+                                          if log.distribution is not None else None),
+            }
+
+        if self.transparency is not None:  # its sequencer's operator sessions are logged too
+            self.audit_store.grant_operator_session_logging(self.transparency.sequencer)
 
         # --- reviewer zones: one ReviewerZone per organization -------------------------------
         # Scopes map to what the zones above expose; a zone that exposes nothing for a scope
@@ -224,18 +228,9 @@ class TransparencyCenter(pulumi.ComponentResource):
                     materials=tuple(m for m in review_materials if m.scope in org.scopes),
                     customer_data=tuple(self.data_stores.values()),
                     workstation_ami_id=config.reviewers.workstation_ami_id or config.build.ami_id,
-                    boundary_allows=tuple(self.transparency.cosignature_statements(org.name)) if self.transparency else (),
                 ),
                 opts=area(zone_name),
             )
-            if self.transparency is not None:
-                # The log is public: every organization reads it and its key, from anywhere;
-                # only its reviewer role writes its own cosignatures (its witness runs outside).
-                zone = self.reviewer_zones[org.name]
-                for reader in [zone.role, *([zone.workstation_role] if zone.workstation_role else [])]:
-                    self.transparency.grant_read(reader)
-                    self.transparency.grant_verify(reader)
-                self.transparency.grant_cosign(org.name, zone.role)
         reviewer_exports: dict[str, pulumi.Input] = {
             "reviewerRoleArns": {org: zone.role.arn for org, zone in self.reviewer_zones.items()},
             "reviewerSecurityGroupIds": {org: zone.security_group.id for org, zone in self.reviewer_zones.items()

@@ -34,14 +34,15 @@ import pulumi_aws as aws
 
 from . import awsfacts, hosts, policies
 from .awsfacts import REGION, role_arn
+from .config.reviewers import ReviewerOrgConfig
 from .config.transparency import TransparencyConfig
 from .hosts import HostFile, HostNetwork, HostProfile, HostUser
-from .iam import Role, instance_role
+from .iam import Role, RoleArgs, instance_role
 from .instances import HardenedHost, HardenedHostArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import HTTPS, NetworkPlan, account_name, bucket_name, resource_name
 from .network import NetworkZones
-from .reviewers import role_name as reviewer_role_name
+from .reviewers import ORGANIZATION_TAG, CustomerDataStore, denied_resources
 from .storage import Lifecycle, ObjectLock, SecureBucket, SecureBucketArgs
 from .teardown import KEY_DELETION_WINDOW_DAYS, Teardown
 
@@ -52,9 +53,13 @@ TILE_PREFIX = "tile/"
 ENTRY_BUNDLE_PREFIX = f"{TILE_PREFIX}entries/"
 COSIGNATURES_PREFIX = "cosignatures/"
 
-LOG_TAGS = {"purpose": "audit", "transparency-log": "true"}
+LOG_TAG = "transparency-log"
+"""What the log's guardrails (tcenter/guardrails/transparency.py) find its resources by."""
+LOG_BUCKET_TAGS = {"purpose": "audit", LOG_TAG: "log-bucket"}
 """The log is evidence: `purpose: audit` makes the kit's rules treat the bucket as an audit
 store (Object Lock required), like the archive and the releases."""
+CHECKPOINT_KEY_TAGS = {LOG_TAG: "checkpoint-key"}
+DISTRIBUTION_TAGS = {LOG_TAG: "distribution"}
 SEQUENCER_ZONE = "signing"
 
 SEQUENCER_USER = "tc-sequencer"
@@ -74,6 +79,12 @@ def sequencer_role_name(stack: str) -> str:
     """The sequencer's role: it signs the log, so it is named like the center's other signers
     (the kit's rules admit kms:Sign for signer roles only)."""
     return account_name(stack, "log-signer")
+
+
+def witness_role_name(stack: str, organization: str) -> str:
+    """A reviewer organization's witness role: its witness, on the organization's own machine
+    with the organization's own key, reads the log and uploads cosignatures with it."""
+    return account_name(stack, "witness", organization)
 
 
 def log_bucket_name(account_id: str, stack: str) -> str:
@@ -160,9 +171,12 @@ class TransparencyLogArgs:
     release_records: SecureBucket
     """The audit archive, whose `release_record_prefix` holds one record per signed release."""
     release_record_prefix: str
-    organizations: tuple[str, ...]
-    """Every reviewer organization: each gets a cosignature prefix only its role may write."""
+    organizations: tuple[ReviewerOrgConfig, ...]
+    """Every reviewer organization: each gets a witness role (trusted by the same principals as
+    its reviewer role) and a cosignature prefix only that role may write."""
     ami_id: str
+    customer_data: tuple[CustomerDataStore, ...] = ()
+    """Denied to the witness roles explicitly, like to every reviewer role."""
 
 
 class TransparencyLog(pulumi.ComponentResource):
@@ -214,7 +228,7 @@ class TransparencyLog(pulumi.ComponentResource):
                 object_lock=ObjectLock(args.teardown.object_lock_mode(lock.mode), lock.retention_days),
                 lifecycle=Lifecycle(noncurrent_version_expiration_days=None),
                 policy_declared_later=True,
-                tags=dict(LOG_TAGS),
+                tags=dict(LOG_BUCKET_TAGS),
             ),
             opts=child,
         )
@@ -234,6 +248,7 @@ class TransparencyLog(pulumi.ComponentResource):
             multi_region=False,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
             policy=pulumi.Output.json_dumps(self.signing_key_policy),
+            tags=dict(CHECKPOINT_KEY_TAGS),
             # The key policy names the sequencer role: it must exist first.
             opts=pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(depends_on=[self.sequencer.role])),
         )
@@ -241,10 +256,11 @@ class TransparencyLog(pulumi.ComponentResource):
         aws.kms.Alias(resource_name(name, "checkpoint-key-alias"), name=self.signing_key_alias,
                       target_key_id=self.signing_key.key_id, opts=child)
 
-        # One cosignature prefix per reviewer organization, written only by its reviewer role.
+        # One witness role and one cosignature prefix per reviewer organization; only that
+        # role writes the prefix.
         self.cosigners = tuple(
-            (org, role_arn(account, reviewer_role_name(args.stack, org)), cosignature_prefix(org))
-            for org in sorted(args.organizations))
+            (org.name, role_arn(account, witness_role_name(args.stack, org.name)), cosignature_prefix(org.name))
+            for org in sorted(args.organizations, key=lambda o: o.name))
 
         self.distribution: aws.cloudfront.Distribution | None = None
         if publication:
@@ -270,12 +286,66 @@ class TransparencyLog(pulumi.ComponentResource):
         args.release_records.grant_read_prefixes(self.sequencer, "read-release-records", [args.release_record_prefix])
         args.release_bucket.grant_read(self.sequencer)
 
+        self.witness_roles: dict[str, Role] = {}
+        for org in sorted(args.organizations, key=lambda o: o.name):
+            self.witness_roles[org.name] = self._witness_role(name, args, org)
+
         self.security_group = self._security_group(name, args)
         self.host = self._host(name, args)
         self.register_outputs({
             "bucket": self.bucket_name, "origin": self.origin, "signingKeyArn": self.signing_key.arn,
             "signingKeyAlias": self.signing_key_alias, "sequencerRoleArn": self.sequencer.arn,
+            "witnessRoleArns": {org: role.arn for org, role in sorted(self.witness_roles.items())},
         })
+
+    # --- witnesses ------------------------------------------------------------------------
+
+    def _witness_role(self, name: str, args: TransparencyLogArgs, org: ReviewerOrgConfig) -> Role:
+        """The organization's witness role: trusted by the principals its reviewer role trusts,
+        it reads the whole log (public) and verifies with the checkpoint key, from wherever the
+        witness runs, and writes only `cosignatures/<org>/` (create-only). Never customer data,
+        never a signature: the reviewers' denies, and a permission boundary that allows no more."""
+        child = pulumi.ResourceOptions(parent=self)
+        role_name = witness_role_name(args.stack, org.name)
+        tags = {ORGANIZATION_TAG: org.name, "role": "witness"}
+        denied = denied_resources(args.customer_data)
+        allows = self.witness_statements(org.name)
+        boundary = aws.iam.Policy(
+            resource_name(name, "witness", org.name, "boundary"),
+            name=f"{role_name}-boundary",
+            description=f"Permission boundary of {org.name}'s witness: read the transparency log, write its own cosignatures",
+            policy=pulumi.Output.json_dumps(policies.document(*allows, *policies.reviewer_deny_statements(denied))),
+            tags=tags,
+            opts=child,
+        )
+        role = Role(
+            resource_name(name, "witness", org.name),
+            RoleArgs(
+                role_name=role_name,
+                description=f"Witness of {org.name} ({org.contact}): reads the transparency log, writes its own cosignatures",
+                trust_policy=policies.reviewer_trust_policy(org.trusted_principals, args.account_id),
+                permissions_boundary=boundary.arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        role.add_policy("witness-transparency-log", allows)
+        role.add_policy("deny-customer-data-and-signing", policies.reviewer_deny_statements(denied))
+        return role
+
+    def witness_statements(self, organization: str) -> list[dict[str, Any]]:
+        """Read the log and the checkpoint public key; put objects under the organization's own
+        prefix (create-only by the bucket policy) and have S3 encrypt them."""
+        return [
+            policies.statement("ListTheLog", policies.S3_LIST_ACTIONS, [self.bucket.arn]),
+            policies.statement("ReadTheLog", policies.S3_READ_ACTIONS, [policies.objects_under(self.bucket.arn, "")]),
+            policies.statement("WriteOwnCosignatures", policies.S3_WRITE_ACTIONS,
+                               [policies.objects_under(self.bucket.arn, cosignature_prefix(organization))]),
+            policies.statement("UseTheLogKeyThroughS3", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+                               [self.key.arn],
+                               conditions={"StringEquals": {"kms:ViaService": awsfacts.service_endpoint("s3")}}),
+            policies.statement("VerifyCheckpoints", policies.KEY_VERIFY_ACTIONS, [self.signing_key.arn]),
+        ]
 
     # --- publication -----------------------------------------------------------------------
 
@@ -333,7 +403,7 @@ class TransparencyLog(pulumi.ComponentResource):
             ordered_cache_behaviors=[{**read_only, "path_pattern": CHECKPOINT_KEY, "cache_policy_id": checkpoint.id}],
             restrictions={"geo_restriction": {"restriction_type": "none"}},
             viewer_certificate={"cloudfront_default_certificate": True},
-            tags=dict(LOG_TAGS),
+            tags=dict(DISTRIBUTION_TAGS),
             opts=child,
         )
 
@@ -360,7 +430,7 @@ class TransparencyLog(pulumi.ComponentResource):
         args = self._args
         return sequencer_values(args.stack, args.config, args.plan, self.bucket_name, self.origin,
                                 args.release_bucket.bucket_name, args.release_records.bucket_name,
-                                args.release_record_prefix, args.organizations, s3_cidrs)
+                                args.release_record_prefix, [o.name for o in args.organizations], s3_cidrs)
 
     def _host(self, name: str, args: TransparencyLogArgs) -> HardenedHost:
         subnets = dict(zip((s.az_id for s in args.plan.zone(SEQUENCER_ZONE).subnets),
@@ -395,20 +465,6 @@ class TransparencyLog(pulumi.ComponentResource):
         """Fetch the checkpoint key's public key (and verify with KMS); never sign."""
         return role.add_policy("verify-transparency-checkpoints", [policies.statement(
             "VerifyCheckpoints", policies.KEY_VERIFY_ACTIONS, [self.signing_key.arn])])
-
-    def cosignature_statements(self, organization: str) -> list[dict[str, Any]]:
-        """What a witness of `organization` needs to upload a cosignature: put objects under
-        its own prefix (create-only by the bucket policy) and have S3 encrypt them. The
-        reviewer zone adds the same to its role's permission boundary."""
-        return [
-            policies.statement("WriteOwnCosignatures", policies.S3_WRITE_ACTIONS,
-                               [policies.objects_under(self.bucket.arn, cosignature_prefix(organization))]),
-            policies.statement("EncryptOwnCosignatures", ["kms:GenerateDataKey"], [self.key.arn],
-                               conditions={"StringEquals": {"kms:ViaService": awsfacts.service_endpoint("s3")}}),
-        ]
-
-    def grant_cosign(self, organization: str, role: Role) -> aws.iam.RolePolicy:
-        return role.add_policy("write-own-cosignatures", self.cosignature_statements(organization))
 
 
 def sequencer_values(stack: str, config: TransparencyConfig, plan: NetworkPlan, log_bucket: str, origin: str,
