@@ -398,3 +398,21 @@ def test_prod_keeps_the_log_on_and_locked_in_compliance():
 def test_origins_are_refused_when_notes_could_not_carry_them(origin):
     section = {**load_stack_values("dev")["transparency-center:transparency"], "origin": origin}
     assert _problems("dev", section)[0][0] == "transparency-center:transparency.origin"
+
+
+def test_tcenter_access_names_the_logs_writers_and_its_one_signer():
+    """`tcenter access` (whole assets): the log bucket is written by the sequencer and the witness
+    roles and nobody else in the plan; the checkpoint key is a signing key only the sequencer uses."""
+    from tcenter.access import effective_access
+    from tcenter.plan import build_plan
+
+    run = _declared("zurich-prod")
+    result = effective_access(build_plan(run))
+    bucket = next(name for name in result["assets"] if name.endswith("transparency-log-bucket"))
+    key = next(name for name in result["assets"] if name.endswith("transparency-checkpoint-key"))
+    direct = {k: v["access"] for k, v in result["principals"].items() if not v["via"]}
+    writers = {k for k, access in direct.items() if "write" in access.get(bucket, {})}
+    assert writers == {run.outputs["transparencySequencerRoleArn"], *run.outputs["transparencyWitnessRoleArns"].values()}
+    assert {k for k, access in direct.items() if "sign" in access.get(key, {})} == {run.outputs["transparencySequencerRoleArn"]}
+    assert result["assets"][key]["kind"] == "signing-key"
+    assert not any("delete" in access.get(bucket, {}) for access in direct.values())
