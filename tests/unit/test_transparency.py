@@ -416,3 +416,14 @@ def test_tcenter_access_names_the_logs_writers_and_its_one_signer():
     assert {k for k, access in direct.items() if "sign" in access.get(key, {})} == {run.outputs["transparencySequencerRoleArn"]}
     assert result["assets"][key]["kind"] == "signing-key"
     assert not any("delete" in access.get(bucket, {}) for access in direct.values())
+
+
+def test_the_host_suite_renders_exactly_the_sequencer_the_stack_deploys():
+    """tests/hosts/roles.py's `sequencer` role is what the testinfra suite provisions: it must be
+    the user data TransparencyLog gives the sequencer host."""
+    from tests.hosts.roles import render_sequencer
+
+    run = _declared("dev")
+    (instance_id,) = run.outputs["transparencySequencerInstanceIds"]
+    (instance,) = [i for i in run.by_type("aws:ec2/instance:Instance") if i.outputs["id"] == instance_id]
+    assert base64.b64decode(instance.inputs["userDataBase64"]).decode() == render_sequencer("dev").user_data
