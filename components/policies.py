@@ -750,10 +750,10 @@ def log_bucket_statements(
         statement("DenyLogWritesOutsideCenterEndpoint", put, sequencer_objects, effect="Deny", principals=everyone,
                   conditions={"StringNotEquals": {"aws:SourceVpce": s3_endpoint_id}}),
     ]
-    for organization, role_arn, prefix in cosigners:
+    for organization, writer_arn, prefix in cosigners:
         statements.append(statement(
             f"DenyCosignaturesOf{_sid_part(organization)}ExceptItsRole", put, [_objects(bucket_arn, prefix)],
-            effect="Deny", principals=everyone, conditions={"ArnNotEquals": {"aws:PrincipalArn": role_arn}}))
+            effect="Deny", principals=everyone, conditions={"ArnNotEquals": {"aws:PrincipalArn": writer_arn}}))
     not_layout = {"Sid": "DenyWritesOutsideTheLogLayout", "Effect": "Deny", "Principal": everyone, "Action": put,
                   "NotResource": [*sequencer_objects, *cosignature_objects]}
     create_only = {"Sid": "DenyUploadsThatMayOverwrite", "Effect": "Deny", "Principal": everyone, "Action": put,
