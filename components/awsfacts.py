@@ -99,6 +99,11 @@ SERVICE_LINKED_ROLE_NAMES = {"config.amazonaws.com": "AWSServiceRoleForConfig"}
 """The names AWS gives the service-linked roles the center creates."""
 
 
+def cloudfront_distribution_arn(account_id: str, distribution_id: str) -> str:
+    """CloudFront is global: its ARNs carry no region."""
+    return arn("cloudfront", f"distribution/{distribution_id}", account_id)
+
+
 def service_principal(service: str) -> str:
     """A global service principal, e.g. `cloudtrail.amazonaws.com`."""
     return f"{service}.amazonaws.com"
@@ -205,11 +210,22 @@ TAG_VALUE_MAX = 256
 KEY_SPECS_BY_USAGE: dict[str, tuple[str, ...]] = {
     "ENCRYPT_DECRYPT": ("SYMMETRIC_DEFAULT", "RSA_2048", "RSA_3072", "RSA_4096", "SM2"),
     "SIGN_VERIFY": ("RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521",
-                    "ECC_SECG_P256K1", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "SM2"),
+                    "ECC_SECG_P256K1", "ECC_NIST_EDWARDS25519", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "SM2"),
     "GENERATE_VERIFY_MAC": ("HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512"),
     "KEY_AGREEMENT": ("ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2"),
 }
-"""KMS CreateKey: which KeySpec each KeyUsage accepts (KMS developer guide, 'key spec reference')."""
+"""KMS CreateKey: which KeySpec each KeyUsage accepts (KMS developer guide, 'key spec reference').
+ECC_NIST_EDWARDS25519 (Ed25519, signing only) is in the KMS API's KeySpec enum (botocore 1.44) and in
+pulumi-aws 7.51's list of valid `customerMasterKeySpec` values; it is not in the deprecated
+CustomerMasterKeySpec enum, which the provider no longer validates against."""
+
+ED25519_KEY_SPEC = "ECC_NIST_EDWARDS25519"
+ED25519_SIGNING_ALGORITHM = "ED25519_SHA_512"
+"""PureEdDSA (RFC 8032 Ed25519) in KMS: Sign with MessageType RAW (messages up to 4,096 bytes).
+ED25519_PH_SHA_512 is HashEdDSA (Ed25519ph, MessageType DIGEST): a different signature, which
+no signed-note verifier accepts."""
+KMS_RAW_MESSAGE_MAX = 4096
+"""KMS Sign/Verify: the largest message with MessageType RAW, in bytes."""
 ROTATABLE_KEY_SPECS = ("SYMMETRIC_DEFAULT",)
 """Automatic rotation exists for symmetric encryption keys only (HMAC and asymmetric keys refuse it)."""
 KEY_DELETION_WINDOW_DAYS = (7, 30)

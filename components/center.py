@@ -21,6 +21,7 @@ from .detective import DetectiveControls, DetectiveControlsArgs
 from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
 from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
 from .teardown import Teardown
+from .transparency import TransparencyLog, TransparencyLogArgs
 
 
 def localstack_settings(config: CenterConfig) -> dict:
@@ -154,6 +155,43 @@ class TransparencyCenter(pulumi.ComponentResource):
             for region in config.data_stores.customer_regions
         }
 
+        # --- transparency log: bucket, checkpoint key, sequencer (signing zone), one witness role
+        # and cosignature prefix per reviewer organization (docs/transparency-infrastructure.md)
+        self.transparency: TransparencyLog | None = None
+        transparency_exports: dict[str, pulumi.Input] = {}
+        if config.transparency.enabled:
+            self.transparency = TransparencyLog(
+                resource_name(name, "transparency"),
+                TransparencyLogArgs(
+                    stack=stack, account_id=account, key_administrators=admins, config=config.transparency,
+                    teardown=teardown, plan=plan, network=self.network, access_log_bucket=self.audit_store.access_logs,
+                    release_bucket=self.signing.release_bucket, release_records=self.audit_store.archive,
+                    release_record_prefix=RELEASE_RECORDS_PREFIX,
+                    organizations=tuple(config.reviewers.organizations), ami_id=config.build.ami_id,
+                    customer_data=tuple(self.data_stores.values()),
+                ),
+                opts=area("transparency"),
+            )
+            log = self.transparency
+            transparency_exports = {
+                "transparencyLogBucket": log.bucket_name,
+                "transparencyLogOrigin": log.origin,
+                "transparencyLogKeyArn": log.key.arn,
+                "transparencyCheckpointKeyArn": log.signing_key.arn,
+                "transparencyCheckpointKeyAlias": log.signing_key_alias,
+                "transparencySequencerRoleArn": log.sequencer.arn,
+                "transparencySequencerInstanceIds": log.host.instance_ids,
+                "transparencyCosignaturePrefixes": {org: prefix for org, _, prefix in log.cosigners},
+                "transparencyWitnessRoleArns": {org: role.arn for org, role in sorted(log.witness_roles.items())},
+                "transparencyWitnessKeys": {w.organization: list(w.keys) for w in config.transparency.witnesses},
+                "transparencyVerification": dict(config.transparency.verification),
+                "transparencyPublicUrl": (pulumi.Output.concat("https://", log.distribution.domain_name, "/")
+                                          if log.distribution is not None else None),
+            }
+
+        if self.transparency is not None:  # its sequencer's operator sessions are logged too
+            self.audit_store.grant_operator_session_logging(self.transparency.sequencer)
+
         # --- reviewer zones: one ReviewerZone per organization -------------------------------
         # Scopes map to what the zones above expose; a zone that exposes nothing for a scope
         # simply grants nothing (extension point: add its ReviewMaterial here).
@@ -211,6 +249,7 @@ class TransparencyCenter(pulumi.ComponentResource):
             self.build.source_mirror.arn,
             self.build.artifacts.arn,
             self.signing.release_bucket.arn,
+            *([self.transparency.bucket.arn] if self.transparency else []),
         ]
         self.audit_trail = AuditTrail(
             resource_name(name, "audit-trail"),
@@ -255,6 +294,7 @@ class TransparencyCenter(pulumi.ComponentResource):
         # --- exports of the zones above: self.exports.update({...}) in each zone's block -----
         self.exports.update(build_exports)  # build zone
         self.exports.update(signing_exports)  # signing zone
+        self.exports.update(transparency_exports)  # transparency log
         self.exports.update(reviewer_exports)  # reviewer zones
         self.exports.update({  # data zone and audit trail
             "dataStoreBuckets": {region: store.bucket_name for region, store in self.data_stores.items()},

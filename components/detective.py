@@ -172,6 +172,10 @@ KIT_RULE_MIRRORS: tuple[ConfigRuleMirror, ...] = (
                                           "IAM_PASSWORD_POLICY")),
     ConfigRuleMirror("ssm-session-logging", why_none="no managed rule reads session preferences; the "
                                                      f"session-document alarm fires on every change, and {_ATTEST}"),
+    ConfigRuleMirror("tlog-create-only", why_none=f"no managed rule reads conditional-write bucket policies; {_ATTEST}"),
+    ConfigRuleMirror("tlog-sequencer-only", why_none="no managed rule reads who may write a bucket or sign with a key; "
+                                                     f"{_ATTEST}, and the key-policy alarm fires on every PutKeyPolicy"),
+    ConfigRuleMirror("tlog-cosignatures-own-prefix", why_none=f"no managed rule reads bucket policy prefixes; {_ATTEST}"),
 )
 """Every `tcenter check` rule (tests hold this table to tcenter.guardrails.RULES) and the AWS
 Config managed rules that keep checking it on the live account."""

@@ -307,17 +307,22 @@ def s3_log_delivery_key_statement(account_id: str) -> dict[str, Any]:
 def signing_key_policy(
     account_id: str, administrators: Sequence[str], signer_role_arn: Any, kms_endpoint_id: Any,
     *, guard_lifecycle: bool = True, break_glass_role: str | None = None,
+    signing_algorithms: Sequence[str] = (),
 ) -> dict[str, Any]:
     """An asymmetric signing key: administrators administer; only the class's signer role
-    signs, only through the center's KMS interface endpoint; public key and Verify are
-    delegated to IAM of this account (granted to reviewers by `grant_verify`)."""
+    signs, only through the center's KMS interface endpoint (and, when `signing_algorithms`
+    is given, only with those); public key and Verify are delegated to IAM of this account
+    (granted to reviewers by `grant_verify`)."""
     everyone_here = {"AWS": account_root(account_id)}
+    sign_conditions: dict[str, Any] = {"StringEquals": {"aws:SourceVpce": kms_endpoint_id}}
+    if signing_algorithms:
+        sign_conditions["StringEquals"]["kms:SigningAlgorithm"] = sorted(signing_algorithms)
     return document(
         *key_admin_statements(account_id, administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role),
         key_statement(
             "SignOnlyBySignerRoleThroughCenterEndpoint", KEY_SIGN_ACTIONS,
             principals={"AWS": signer_role_arn},
-            conditions={"StringEquals": {"aws:SourceVpce": kms_endpoint_id}},
+            conditions=sign_conditions,
         ),
         key_statement(
             "PublicKeyAndVerifyWhenGrantedByIam", KEY_VERIFY_ACTIONS, principals=everyone_here,
@@ -683,4 +688,105 @@ def alert_topic_policy(topic_arn: Any, account_id: str) -> dict[str, Any]:
                   conditions={"StringEquals": {"aws:SourceAccount": account_id}}),
         statement("DenyInsecureTransport", ["sns:Publish", "sns:Subscribe"], topic_arn, effect="Deny",
                   principals={"AWS": "*"}, conditions={"Bool": {"aws:SecureTransport": "false"}}),
+    )
+
+
+# --- the transparency log (TransparencyLog) ---------------------------------------------
+
+LOG_OBJECT_LOCK_ACTIONS = ["s3:BypassGovernanceRetention", "s3:DeleteObject", "s3:DeleteObjectVersion",
+                           "s3:PutObjectLegalHold", "s3:PutObjectRetention"]
+"""What could remove or unlock a log object: a delete marker hides a tile (the locked version stays,
+but a later create-only PUT would then succeed), a version delete or a bypass removes one."""
+
+LOG_BUCKET_CONFIGURATION_ACTIONS = [
+    "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketCORS", "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketOwnershipControls", "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning",
+    "s3:PutBucketWebsite", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
+    "s3:PutReplicationConfiguration",
+]
+"""Bucket settings that could hide, expire, copy out or publish the log. (S3 always lets the
+account's root user change the bucket policy; every change is a management event that alarms.)"""
+
+
+def _sid_part(name: str) -> str:
+    """`swiss-review-lab` -> `SwissReviewLab` (Sids are letters and digits only)."""
+    return "".join(part[:1].upper() + part[1:] for part in name.replace("_", "-").split("-") if part)
+
+
+def log_bucket_statements(
+    bucket_arn: Any,
+    *,
+    checkpoint_key: str,
+    tile_prefix: str,
+    sequencer_arn: Any,
+    s3_endpoint_id: Any,
+    cosigners: Sequence[tuple[str, Any, str]],
+    administrators: Sequence[str],
+    distribution_arn: Any = None,
+) -> list[dict[str, Any]]:
+    """The transparency log's bucket policy (after DenyInsecureTransport). Every write rule is a
+    Deny that names the one principal it admits (`aws:PrincipalArn`), so no other principal of the
+    account, administrators and root included, can write, whatever its IAM policy says:
+
+    - the checkpoint and `tile_prefix` only by the sequencer, only through the center's S3 endpoint;
+    - `cosigners` = (organization, role ARN, prefix): each prefix only by that organization's role
+      (from wherever its witness runs: the witness key never enters the center);
+    - nothing anywhere else; every object but the checkpoint create-only (`If-None-Match: *` on
+      PutObject and CompleteMultipartUpload; the multipart steps that take no condition header
+      are exempt by `s3:ObjectCreationOperation`), the checkpoint only with a precondition
+      (`If-None-Match` or `If-Match`: compare-and-swap, so two sequencers cannot race);
+    - no delete, version delete, retention bypass or change, by anyone;
+    - bucket settings only by the named `administrators` (the key administrators, which
+      include the deploying role);
+    - with `distribution_arn`, that one CloudFront distribution reads (Origin Access Control)."""
+    checkpoint = arn_with(bucket_arn, f"/{checkpoint_key}")
+    tiles = _objects(bucket_arn, tile_prefix)
+    sequencer_objects = [checkpoint, tiles]
+    cosignature_objects = [_objects(bucket_arn, prefix) for _, _, prefix in cosigners]
+    everyone = {"AWS": "*"}
+    put = ["s3:PutObject"]
+    statements = [
+        statement("DenyLogWritesExceptSequencer", put, sequencer_objects, effect="Deny", principals=everyone,
+                  conditions={"ArnNotEquals": {"aws:PrincipalArn": sequencer_arn}}),
+        statement("DenyLogWritesOutsideCenterEndpoint", put, sequencer_objects, effect="Deny", principals=everyone,
+                  conditions={"StringNotEquals": {"aws:SourceVpce": s3_endpoint_id}}),
+    ]
+    for organization, writer_arn, prefix in cosigners:
+        statements.append(statement(
+            f"DenyCosignaturesOf{_sid_part(organization)}ExceptItsRole", put, [_objects(bucket_arn, prefix)],
+            effect="Deny", principals=everyone, conditions={"ArnNotEquals": {"aws:PrincipalArn": writer_arn}}))
+    not_layout = {"Sid": "DenyWritesOutsideTheLogLayout", "Effect": "Deny", "Principal": everyone, "Action": put,
+                  "NotResource": [*sequencer_objects, *cosignature_objects]}
+    create_only = {"Sid": "DenyUploadsThatMayOverwrite", "Effect": "Deny", "Principal": everyone, "Action": put,
+                   "NotResource": [checkpoint],
+                   "Condition": {"Null": {"s3:if-none-match": "true"}, "Bool": {"s3:ObjectCreationOperation": "true"}}}
+    statements += [
+        not_layout,
+        create_only,
+        statement("DenyCheckpointWritesWithoutPrecondition", put, [checkpoint], effect="Deny", principals=everyone,
+                  conditions={"Null": {"s3:if-none-match": "true", "s3:if-match": "true"},
+                              "Bool": {"s3:ObjectCreationOperation": "true"}}),
+        statement("DenyDeletesAndRetentionChanges", LOG_OBJECT_LOCK_ACTIONS, [_objects(bucket_arn, "")],
+                  effect="Deny", principals=everyone),
+        statement("DenyBucketChangesExceptAdministrators", LOG_BUCKET_CONFIGURATION_ACTIONS, bucket_arn,
+                  effect="Deny", principals=everyone,
+                  conditions={"ArnNotEquals": {"aws:PrincipalArn": sorted(administrators)}}),
+    ]
+    if distribution_arn is not None:
+        statements.append(statement(
+            "PublishThroughTheLogDistribution", ["s3:GetObject"], [_objects(bucket_arn, "")],
+            principals={"Service": service_principal("cloudfront")},
+            conditions={"StringEquals": {"aws:SourceArn": distribution_arn}}))
+    return statements
+
+
+def cloudfront_log_key_statement(account_id: str) -> dict[str, Any]:
+    """CloudFront (Origin Access Control) decrypts log objects for this account's distributions.
+    The key exists before the distribution (the bucket needs the key, the distribution the
+    bucket), so the key names the account's distributions and the bucket policy the one."""
+    return key_statement(
+        "CloudFrontDecryptsForThisAccountsDistributions", ["kms:Decrypt"],
+        principals={"Service": service_principal("cloudfront")},
+        conditions={"StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:cloudfront::{account_id}:distribution/*"}},
     )

@@ -25,11 +25,12 @@ from .localstack import LocalStackConfig
 from .network import NetworkConfig
 from .reviewers import ReviewersConfig, reviewer_account_problems
 from .signing import SigningConfig
+from .transparency import TransparencyConfig
 
 __all__ = [
-    "AccessConfig", "ApprovalsConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig", "DetectiveConfig", "LocalStackConfig",
-    "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig", "load_config",
-    "approvals_section", "declared_environment", "load_from_pulumi", "section_keys",
+    "AccessConfig", "ApprovalsConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig",
+    "DetectiveConfig", "LocalStackConfig", "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig",
+    "TransparencyConfig", "approvals_section", "declared_environment", "load_config", "load_from_pulumi", "section_keys",
 ]
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class CenterConfig(StrictModel):
     reviewers: ReviewersConfig = Field(default_factory=dict)  # validated with the stack's environment
     approvals: ApprovalsConfig = Field(default_factory=dict)  # validated with the stack's environment
     detective: DetectiveConfig = Field(default_factory=dict)  # validated with the stack's environment
+    transparency: TransparencyConfig = Field(default_factory=dict)  # validated with the stack's environment
     localstack: LocalStackConfig | None = None
     """Set only by the `local` stack: every provider talks to a LocalStack emulator."""
 
@@ -120,6 +122,12 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
             problems.append((f"{PROJECT}:signing.cloudhsm.hsms",
                              f"prod puts an HSM in every availability zone: {hsm.hsms} HSMs for "
                              f"{len(config.network.availability_zones)} zones"))
+    reviewer_names = {org.name for org in config.reviewers.organizations}
+    for witness in config.transparency.witnesses:
+        if witness.organization not in reviewer_names:
+            problems.append((f"{PROJECT}:transparency.witnesses[{witness.organization}]",
+                             f"{witness.organization!r} is not a reviewer organization ({sorted(reviewer_names)}): "
+                             "only a reviewer organization has a cosignature prefix and a role to write it"))
     if config.localstack is not None and config.detective.enabled:
         problems.append((f"{PROJECT}:detective.enabled",
                          "LocalStack emulates neither Security Hub, GuardDuty, Access Analyzer nor AWS Config: "

@@ -138,6 +138,8 @@ class Statement:
             return False
         if self.not_resources and _matches(self.not_resources, resource):
             return False
+        if self.not_resources and not partly and any(_glob(resource).match(r) for r in self.not_resources):
+            return False  # a Deny that spares part of the asset (NotResource inside it) does not cover all of it
         return True
 
 

@@ -9,7 +9,7 @@ paginated) and compares it with the stack's plan:
             security group rules, extra role policies, grants on the center's keys, buckets
             outside the plan, CloudHSM clusters the plan does not declare);
 - drifted:  found, but an attribute that matters differs;
-- violation: the kit's own rules (tcenter/rules.py) on what was read;
+- violation: the kit's own rules (tcenter/guardrails/) on what was read;
 - unread:   a service that answered AccessDenied (reported, attest goes on);
 - unsupported: an API the endpoint does not implement (moto: Route 53 Resolver DNS Firewall).
 

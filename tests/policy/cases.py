@@ -515,4 +515,7 @@ def build_cases() -> list[Case]:
     return cases
 
 
-CASES = build_cases()
+# The transparency log's cases live in their own module (it builds on the helpers above).
+from .transparency_cases import CASES as TRANSPARENCY_CASES  # noqa: E402
+
+CASES = build_cases() + list(TRANSPARENCY_CASES)
