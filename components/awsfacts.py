@@ -126,6 +126,13 @@ SIGNING_CLASSES = ("products", "av-databases")
 KEY_LIFECYCLE_ACTIONS = ("kms:DisableKey", "kms:ScheduleKeyDeletion")
 """KMS actions that make a key unusable (disable it, or schedule its deletion)."""
 
+ASSET_CLASSES: dict[str, tuple[str, ...]] = {
+    "customer-data": ("data",),
+    "signing": ("signing",),
+    "audit": ("audit", "transparency"),
+}
+"""What reviewers filter assets by -> the areas (provider `zone` tags) whose assets belong to it."""
+
 # --- naming ----------------------------------------------------------------------------------
 
 def key_alias(name: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from components import awsfacts
 
-from ..core import iamdoc
+from ..core import iamdoc, planview
 
 CLASSES = ("read", "write", "delete", "decrypt", "sign", "administer")
 SERVICES = ("s3", "dynamodb", "kms", "logs", "cloudhsm")
@@ -266,6 +266,7 @@ class Asset:
     service: str
     customer_data: bool
     policy: list[Statement] = field(default_factory=list)
+    zone: str = "?"               # the area it belongs to (tcenter.core.planview.zones)
 
 
 def _account(plan: dict[str, Any]) -> str:
@@ -282,6 +283,7 @@ def _arn(resource: dict[str, Any]) -> str:
 
 def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], str]:
     account = _account(plan)
+    zone_of = planview.zones(plan)
     by_type: dict[str, list[dict[str, Any]]] = {}
     for r in plan["resources"]:
         by_type.setdefault(r["type"], []).append(r)
@@ -333,14 +335,14 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
         bucket = b["inputs"].get("bucket", b["name"])
         arn = awsfacts.bucket_arn(bucket)
         assets.append(Asset(b["name"], "bucket", (arn, arn + "/*"), "s3", "-data-" in b["name"],
-                            bucket_policies.get(bucket, [])))
+                            bucket_policies.get(bucket, []), zone=zone_of[b["urn"]]))
     for t in by_type.get("aws:dynamodb/table:Table", []):
         arn = _arn(t)
-        assets.append(Asset(t["name"], "table", (arn,), "dynamodb", "-data-" in t["name"]))
+        assets.append(Asset(t["name"], "table", (arn,), "dynamodb", "-data-" in t["name"], zone=zone_of[t["urn"]]))
     for k in by_type.get("aws:kms/key:Key", []):
         arn = _arn(k)
         kind = "signing-key" if k["inputs"].get("keyUsage") == "SIGN_VERIFY" or "-signing-" in k["name"] else "key"
-        assets.append(Asset(k["name"], kind, (arn,), "kms", "-data-" in k["name"], statements(k["inputs"].get("policy"))))
+        assets.append(Asset(k["name"], kind, (arn,), "kms", "-data-" in k["name"], statements(k["inputs"].get("policy")), zone=zone_of[k["urn"]]))
         for s in assets[-1].policy:
             for who in s.principals:
                 if s.effect == "Allow" and who not in principals and who != "*" and not who.endswith(":root") \
@@ -348,10 +350,10 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
                     kind_ = "service" if who.startswith("service:") else "key-administrator"
                     principals[who] = Principal(who, kind_)
     for c in by_type.get("aws:cloudhsmv2/cluster:Cluster", []):
-        assets.append(Asset(c["name"], "signing-cluster", (_arn(c) or "*",), "cloudhsm", False))
+        assets.append(Asset(c["name"], "signing-cluster", (_arn(c) or "*",), "cloudhsm", False, zone=zone_of[c["urn"]]))
     for lg in by_type.get("aws:cloudwatch/logGroup:LogGroup", []):
         arn = _arn(lg) or awsfacts.log_group_arn(account, lg["inputs"].get("name", ""))
-        assets.append(Asset(lg["name"], "log-group", (arn, arn + ":*", arn + ":log-stream:*"), "logs", False))
+        assets.append(Asset(lg["name"], "log-group", (arn, arn + ":*", arn + ":log-stream:*"), "logs", False, zone=zone_of[lg["urn"]]))
     return principals, assets, account
 
 
@@ -434,7 +436,7 @@ def effective_access(plan: dict[str, Any]) -> dict[str, Any]:
                     access[asset.name] = row
             computed[key] = access
         table[key] = {"kind": p.kind, "via": p.via, "notes": sorted(set(p.notes)), "access": access}
-    return {"account": account, "assets": {a.name: {"kind": a.kind, "customer_data": a.customer_data}
+    return {"account": account, "assets": {a.name: {"kind": a.kind, "customer_data": a.customer_data, "zone": a.zone}
                                            for a in assets}, "principals": table,
             "not_evaluable": {a.name: NOT_EVALUABLE[a.kind] for a in assets if a.kind in NOT_EVALUABLE}}
 
@@ -448,28 +450,27 @@ NOT_EVALUABLE = {
 """Assets whose decisive permission lives outside IAM, and what decides it instead."""
 
 
-def _short(key: str) -> str:
-    return key.split(":role/")[-1] if ":role/" in key else key
+def select(result: dict[str, Any], principal: str | None = None, asset: str | None = None,
+           only: str | None = None) -> dict[str, Any]:
+    """RESULT narrowed to principals matching PRINCIPAL and assets matching ASSET (glob, or a
+    substring when no wildcard; case-insensitive) of the class ONLY (awsfacts.ASSET_CLASSES)."""
+    from components.awsfacts import ASSET_CLASSES
 
+    def matches(pattern: str | None, *names: str) -> bool:
+        if not pattern:
+            return True
+        glob = pattern if any(c in pattern for c in "*?[") else f"*{pattern}*"
+        return any(fnmatch.fnmatchcase(n.lower(), glob.lower()) for n in names)
 
-def render_text(result: dict[str, Any], markdown: bool) -> str:
-    lines = []
-    if markdown:
-        lines += ["| principal | asset | " + " | ".join(CLASSES) + " |", "|" + "---|" * (2 + len(CLASSES))]
+    areas = ASSET_CLASSES.get(only or "", ())
+    keep = {name for name, meta in result["assets"].items()
+            if matches(asset, name) and (not only or meta.get("zone") in areas)}
+    principals = {}
     for key, entry in result["principals"].items():
-        name = _short(key) + (f" → {_short(entry['via'])}" if entry["via"] else "")
-        if entry["via"]:
-            if not markdown:
-                lines.append(f"{name}: as the role (notes: {'; '.join(entry['notes']) or 'none'})")
+        if not matches(principal, key, key.split(":role/")[-1], entry.get("via", "")):
             continue
-        for asset, row in entry["access"].items():
-            cells = [row.get(c, "") for c in CLASSES]
-            if markdown:
-                lines.append(f"| {name} | {asset} | " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-            else:
-                lines.append(f"{name:60} {asset:45} " + "  ".join(f"{c}={row[c]}" for c in CLASSES if c in row))
-        for note in entry["notes"]:
-            lines.append(("> " if markdown else "  note: ") + f"{name}: {note}")
-    for asset, reason in sorted(result.get("not_evaluable", {}).items()):
-        lines.append(("> " if markdown else "note: ") + f"{asset}: {reason}")
-    return "\n".join(lines) + "\n"
+        rows = {name: row for name, row in entry["access"].items() if name in keep}
+        if rows or (entry["via"] and not asset and not only):
+            principals[key] = {**entry, "access": rows}
+    return {**result, "assets": {n: m for n, m in result["assets"].items() if n in keep}, "principals": principals,
+            "not_evaluable": {n: r for n, r in result.get("not_evaluable", {}).items() if n in keep}}

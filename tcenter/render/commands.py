@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..core.output import console, progress, write
+from ..core.output import console, progress, text_width, write
 
 
 def run_review(args: argparse.Namespace) -> int:
@@ -31,8 +31,7 @@ def run_review(args: argparse.Namespace) -> int:
         shown.print("nothing is protected or retained: this stack is fully destroyable")
     result = reach.compute(plan)
     (out / "reach.json").write_text(reach.dumps(result), encoding="utf-8")
-    shown.print(reach.render_table(result, f"Reachability of {stack} (TCP ports)"))
-    shown.print(f"[dim]{reach.LEGEND}[/dim]")
+    write(reach.render_text(result, f"Reachability of {stack} (TCP ports)", text_width()), None)
     try:
         with progress("rendering the diagram..."):
             files = diagram.render(plan, out)
