@@ -110,12 +110,13 @@ def register(sub: Any) -> None:
                        description="BASE and HEAD are plan files, or `--git REV` (plans that revision). "
                                    "With one side only, HEAD is the working tree's --stack. "
                                    "Exit: 0 no changes, 1 changes, 2 dangerous changes, 3 error.")
-    p.add_argument("sources", nargs="*", metavar="PLAN", action=_PlanSources, default=[])
+    p.add_argument("sources", nargs="*", metavar="PLAN", action=_PlanSources, default=[],
+                   help="BASE then HEAD: plan files (or use --git REV for either side)")
     p.add_argument("--git", dest="sources", action=_GitRevision, metavar="REV",
                    help="a git revision to plan (in order with the plan files)")
     p.add_argument("-s", "--stack", help="stack to plan for --git and for the working tree")
-    p.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
-    p.add_argument("-o", "--output")
+    add_format(p, ("text", "markdown", "json"))
+    p.add_argument("-o", "--output", help=OUTPUT_HELP)
     p.set_defaults(func=run_diff)
 
     p = sub.add_parser("reach", help="zone reachability matrix from SGs, NACLs, routes and endpoints")

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ..core.errors import InputError, ToolMissing
+from ..core.options import OUTPUT_HELP, TARGET_HELP, add_format
 from ..core.output import write
 
 
@@ -52,7 +53,7 @@ def run_attest(args: argparse.Namespace) -> int:
         session = boto3.Session(profile_name=args.profile, region_name=REGION)
         result = attest.attest(plan, session)
     except (reports.AttestError, BotoCoreError) as error:
-        raise InputError(f"attest: {error}") from None
+        raise InputError(str(error)) from None
     if args.format == "json":
         write(reports.as_json(result), args.output)
     elif args.format == "markdown":
@@ -70,7 +71,7 @@ def register(sub: Any) -> None:
 
     for action in ("preview", "up", "destroy"):
         p = sub.add_parser(action, help=f"pulumi {action} (Automation API) behind the approval and destroy guards")
-        p.add_argument("stack")
+        p.add_argument("stack", help="the stack (stacks/Pulumi.STACK.yaml of the project)")
         p.add_argument("--confirm-destroy", metavar="STACK", help="the stack name again (prod destroy only)")
         p.add_argument("--backend", help="state backend URL (default: $PULUMI_BACKEND_URL or file://.pulumi-state)")
         p.add_argument("--secrets-provider", help="e.g. awskms://alias/tc-pulumi-state?region=eu-central-2")
@@ -83,8 +84,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("attest", help="compare the live account with a stack's plan (read-only; exit 0 match, 4 drift)",
                        description="Compare the live account (read-only, standard AWS environment) with a stack's "
                                    "plan. Exit: 0 match, 4 drift, 3 error.")
-    p.add_argument("target", metavar="STACK|PLAN")
+    p.add_argument("target", metavar="STACK|PLAN", help=TARGET_HELP)
     p.add_argument("--profile", help="AWS profile (default: the standard environment)")
-    p.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
-    p.add_argument("-o", "--output")
+    add_format(p, ("text", "markdown", "json"))
+    p.add_argument("-o", "--output", help=OUTPUT_HELP)
     p.set_defaults(func=run_attest)

@@ -9,6 +9,7 @@ from typing import Any
 from components.awsfacts import SIGNING_CLASSES
 
 from ..core.errors import UsageError
+from ..core.options import TARGET_HELP
 from ..core.output import console
 
 BASE_HELP = "base revision (default: merge-base with origin/main, else HEAD~1)"
@@ -100,7 +101,7 @@ def register(sub: Any) -> None:
     from . import verify
 
     p = sub.add_parser("approve", help="sign the exact plan as an approving organization")
-    p.add_argument("plan", metavar="PLAN|STACK")
+    p.add_argument("plan", metavar="PLAN|STACK", help=TARGET_HELP)
     p.add_argument("--key", required=True, help="your private SSH key (ssh-ed25519 or ecdsa-sha2-nistp256)")
     p.add_argument("--org", required=True, help="your organization's name in the approvals config")
     p.add_argument("--stack", help="the stack, when PLAN is a file")
@@ -108,7 +109,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run_approve)
 
     p = sub.add_parser("approvals", help="quorum state of a stack's plan")
-    p.add_argument("target", metavar="STACK|PLAN")
+    p.add_argument("target", metavar="STACK|PLAN", help=TARGET_HELP)
     p.add_argument("--stack", help="the stack, when the target is a plan file")
     p.add_argument("--base", help=BASE_HELP)
     p.add_argument("--format", choices=("text", "markdown"), default="text")
