@@ -53,6 +53,14 @@ class SecureBucketArgs:
     """When set, only these principals may put objects."""
     extra_statements: Sequence[dict[str, Any]] = ()
     """Bucket policy statements for AWS services that deliver logs here."""
+    named_access: policies.NamedObjectAccess | None = None
+    """When set, only these principals read, write and delete objects (explicit Denies by
+    aws:PrincipalArn), whatever an administrator's own IAM policy allows."""
+    remote_readers: Sequence[pulumi.Input[str]] = ()
+    """Principals that may read objects from outside the center's endpoints (a reviewer
+    organization without workstations, reading from its own account)."""
+    remote_writers: Sequence[pulumi.Input[str]] = ()
+    """Principals that may put objects from outside the center's endpoints (the source mirror's writer)."""
     policy_declared_later: bool = False
     """The bucket policy waits for `admit_only_through(endpoint ids)`: the audit buckets exist
     before the network whose endpoint they admit (the network logs to the audit key)."""
@@ -145,14 +153,26 @@ class SecureBucket(pulumi.ComponentResource):
             raise ValueError(f"{self._name}: admit_only_through needs at least one VPC endpoint")
         return self._declare_policy(vpc_endpoint_ids)
 
-    def _declare_policy(self, vpc_endpoint_ids: Sequence[pulumi.Input[str]]) -> aws.s3.BucketPolicy:
+    def declare_policy_with(self, extra_statements: Sequence[dict[str, Any]]) -> aws.s3.BucketPolicy:
+        """Declare the deferred bucket policy with statements that name what exists only now
+        (the builders' instances, whose credentials alone may write their prefixes)."""
+        if self.policy is not None:
+            raise ValueError(f"{self._name}: the bucket policy is already declared")
+        return self._declare_policy(self._args.vpc_endpoint_ids, extra_statements)
+
+    def _declare_policy(self, vpc_endpoint_ids: Sequence[pulumi.Input[str]],
+                        later_statements: Sequence[dict[str, Any]] = ()) -> aws.s3.BucketPolicy:
         args = self._args
         statements = [policies.deny_insecure_transport(self.arn)]
         if vpc_endpoint_ids:
-            statements.append(policies.deny_outside_vpc_endpoints(self.arn, vpc_endpoint_ids))
+            statements.extend(policies.deny_outside_vpc_endpoints_statements(
+                self.arn, vpc_endpoint_ids, remote_readers=args.remote_readers, remote_writers=args.remote_writers))
         if args.writer_arns:
             statements.append(policies.deny_writes_except(self.arn, args.writer_arns))
+        if args.named_access is not None:
+            statements.extend(policies.named_object_access_statements(self.arn, args.named_access))
         statements.extend(args.extra_statements)
+        statements.extend(later_statements)
         self.policy = aws.s3.BucketPolicy(
             resource_name(self._name, "policy"),
             bucket=self.bucket.id,
