@@ -194,10 +194,17 @@ _MATCHING = {"arnequals": True, "arnlike": True, "stringequals": True, "stringli
 def _for_principal(stmts: list[Statement], principal_arn: str) -> list[Statement]:
     """Statements as they read for one role: the parts of a condition that name the caller
     are decided (a false one drops the statement, a true one leaves the condition's rest)."""
-    if not principal_arn.startswith("arn:aws:iam::"):
+    absent: set[str] = set()
+    if principal_arn.startswith("service:"):
+        # An AWS service principal: aws:PrincipalIsAWSService is true, and it has no aws:PrincipalArn
+        # or aws:PrincipalAccount (a positive operator on an absent key fails, a negated one holds).
+        known = {"aws:principalisawsservice": "true"}
+        absent = {"aws:principalarn", "aws:principalaccount"}
+    elif not principal_arn.startswith("arn:aws:iam::"):
         return stmts
-    known = {"aws:principalarn": principal_arn, "aws:principalaccount": principal_arn.split(":")[4],
-             "aws:principalisawsservice": "false"}
+    else:
+        known = {"aws:principalarn": principal_arn, "aws:principalaccount": principal_arn.split(":")[4],
+                 "aws:principalisawsservice": "false"}
     out = []
     for s in stmts:
         if not s.raw_condition:
@@ -208,6 +215,9 @@ def _for_principal(stmts: list[Statement], principal_arn: str) -> list[Statement
         for operator, pairs in json.loads(s.raw_condition).items():
             for key, expected in pairs.items():
                 matching = _MATCHING.get(operator.lower())
+                if key.lower() in absent and matching is not None:
+                    holds &= not matching
+                    continue
                 if key.lower() not in known or matching is None:
                     rest.setdefault(operator, {})[key] = expected
                     continue
@@ -336,9 +346,13 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
         arn = awsfacts.bucket_arn(bucket)
         assets.append(Asset(b["name"], "bucket", (arn, arn + "/*"), "s3", "-data-" in b["name"],
                             bucket_policies.get(bucket, []), zone=zone_of[b["urn"]]))
+    table_policies: dict[str, list[Statement]] = {}
+    for tp in by_type.get("aws:dynamodb/resourcePolicy:ResourcePolicy", []):
+        table_policies.setdefault(str(tp["inputs"].get("resourceArn", "")), []).extend(statements(tp["inputs"].get("policy")))
     for t in by_type.get("aws:dynamodb/table:Table", []):
         arn = _arn(t)
-        assets.append(Asset(t["name"], "table", (arn,), "dynamodb", "-data-" in t["name"], zone=zone_of[t["urn"]]))
+        assets.append(Asset(t["name"], "table", (arn,), "dynamodb", "-data-" in t["name"], table_policies.get(arn, []),
+                            zone=zone_of[t["urn"]]))
     for k in by_type.get("aws:kms/key:Key", []):
         arn = _arn(k)
         kind = "signing-key" if k["inputs"].get("keyUsage") == "SIGN_VERIFY" or "-signing-" in k["name"] else "key"
@@ -353,8 +367,19 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
         assets.append(Asset(c["name"], "signing-cluster", (_arn(c) or "*",), "cloudhsm", False, zone=zone_of[c["urn"]]))
     for lg in by_type.get("aws:cloudwatch/logGroup:LogGroup", []):
         arn = _arn(lg) or awsfacts.log_group_arn(account, lg["inputs"].get("name", ""))
-        assets.append(Asset(lg["name"], "log-group", (arn, arn + ":*", arn + ":log-stream:*"), "logs", False, zone=zone_of[lg["urn"]]))
+        assets.append(Asset(lg["name"], "log-group", (arn, arn + ":*", arn + ":log-stream:*"), "logs", False,
+                            zone=zone_of[lg["urn"]]))
+    if account:
+        # Not in the plan, and in every account: its administrators (AdministratorAccess). What they
+        # can do to an asset is what the plan's resource policies leave to the account root.
+        root = awsfacts.account_root(account)
+        principals[root] = Principal(root, "account", statements({"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}), notes=[ACCOUNT_NOTE])
     return principals, assets, account
+
+
+ACCOUNT_NOTE = ("any principal of the account the plan does not declare, with AdministratorAccess (the owner's own "
+                "administrators); the organization's SCPs, which bind it further, are not part of this plan")
 
 
 def _names(principal: Principal, s: Statement, account: str) -> str:
@@ -376,7 +401,7 @@ def _decider(principal: Principal, asset: Asset, account: str):
     named = [(s, _names(principal, s, account)) for s in _for_principal(asset.policy, principal.key)]
     policy_direct = [s for s, how in named if how == "direct"]
     policy_root = [s for s, how in named if how == "root"]
-    identity_statements = _for_principal(principal.identity, principal.key) if principal.kind == "role" else []
+    identity_statements = _for_principal(principal.identity, principal.key) if principal.kind in ("role", "account") else []
     denies = [s for s in identity_statements + _for_principal(principal.boundary or [], principal.key)
               if s.effect == "Deny"] + \
              [s for s, how in named if s.effect == "Deny" and (not s.principals or how)]
