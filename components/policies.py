@@ -778,6 +778,12 @@ LOG_OBJECT_LOCK_ACTIONS = ["s3:BypassGovernanceRetention", "s3:DeleteObject", "s
 """What could remove or unlock a log object: a delete marker hides a tile (the locked version stays,
 but a later create-only PUT would then succeed), a version delete or a bypass removes one."""
 
+LOG_WRITE_ACTIONS = ["s3:AbortMultipartUpload", "s3:PutObject", "s3:ReplicateDelete", "s3:ReplicateObject",
+                     "s3:ReplicateTags"]
+"""Everything that puts bytes into the log or takes an upload away: PutObject, and what S3
+replication calls on a destination (an administrator's replication rule could write into the
+log as its destination), and aborting another writer's upload."""
+
 LOG_BUCKET_CONFIGURATION_ACTIONS = [
     "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketCORS", "s3:PutBucketObjectLockConfiguration",
     "s3:PutBucketOwnershipControls", "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning",
@@ -825,17 +831,18 @@ def log_bucket_statements(
     cosignature_objects = [_objects(bucket_arn, prefix) for _, _, prefix in cosigners]
     everyone = {"AWS": "*"}
     put = ["s3:PutObject"]
+    writes = LOG_WRITE_ACTIONS
     statements = [
-        statement("DenyLogWritesExceptSequencer", put, sequencer_objects, effect="Deny", principals=everyone,
+        statement("DenyLogWritesExceptSequencer", writes, sequencer_objects, effect="Deny", principals=everyone,
                   conditions={"ArnNotEquals": {"aws:PrincipalArn": sequencer_arn}}),
-        statement("DenyLogWritesOutsideCenterEndpoint", put, sequencer_objects, effect="Deny", principals=everyone,
+        statement("DenyLogWritesOutsideCenterEndpoint", writes, sequencer_objects, effect="Deny", principals=everyone,
                   conditions={"StringNotEquals": {"aws:SourceVpce": s3_endpoint_id}}),
     ]
     for organization, writer_arn, prefix in cosigners:
         statements.append(statement(
-            f"DenyCosignaturesOf{_sid_part(organization)}ExceptItsRole", put, [_objects(bucket_arn, prefix)],
+            f"DenyCosignaturesOf{_sid_part(organization)}ExceptItsRole", writes, [_objects(bucket_arn, prefix)],
             effect="Deny", principals=everyone, conditions={"ArnNotEquals": {"aws:PrincipalArn": writer_arn}}))
-    not_layout = {"Sid": "DenyWritesOutsideTheLogLayout", "Effect": "Deny", "Principal": everyone, "Action": put,
+    not_layout = {"Sid": "DenyWritesOutsideTheLogLayout", "Effect": "Deny", "Principal": everyone, "Action": writes,
                   "NotResource": [*sequencer_objects, *cosignature_objects]}
     create_only = {"Sid": "DenyUploadsThatMayOverwrite", "Effect": "Deny", "Principal": everyone, "Action": put,
                    "NotResource": [checkpoint],

@@ -63,6 +63,15 @@ class CustomerDataStore(Protocol):
     key_arn: pulumi.Output[str]
 
 
+def organization_trust_policy(org: ReviewerOrgConfig, center_account: str) -> dict[str, Any]:
+    """Who may act for a reviewer organization (its reviewer role, its witness role): the
+    organization's own account when it has one (it decides who its people are), else the
+    named roles of the center's account (dev and staging)."""
+    if org.account_id:
+        return policies.reviewer_account_trust_policy(org.account_id, org.trusted_principals)
+    return policies.reviewer_trust_policy(org.trusted_principals, center_account)
+
+
 @dataclass(frozen=True)
 class DeniedData:
     """What a reviewer is denied: `stores` (buckets, tables, keys) but reading their configuration,
@@ -211,8 +220,7 @@ class ReviewerZone(pulumi.ComponentResource):
             RoleArgs(
                 role_name=self.role_name,
                 description=f"Independent reviewer {org.name} ({org.contact}): reads {', '.join(org.scopes)}",
-                trust_policy=(policies.reviewer_account_trust_policy(org.account_id, org.trusted_principals)
-                              if org.account_id else policies.reviewer_trust_policy(org.trusted_principals, args.account_id)),
+                trust_policy=organization_trust_policy(org, args.account_id),
                 permissions_boundary=self.boundary.arn,
                 max_session_seconds=min(MAX_ROLE_SESSION_SECONDS,
                                         max(MIN_ROLE_SESSION_SECONDS, args.session.max_session_minutes * 60)),

@@ -42,7 +42,7 @@ from .instances import HardenedHost, HardenedHostArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import HTTPS, NetworkPlan, account_name, bucket_name, resource_name
 from .network import NetworkZones
-from .reviewers import ORGANIZATION_TAG, CustomerDataStore, denied_resources
+from .reviewers import ORGANIZATION_TAG, CustomerDataStore, denied_resources, organization_trust_policy
 from .storage import Lifecycle, ObjectLock, SecureBucket, SecureBucketArgs
 from .teardown import KEY_DELETION_WINDOW_DAYS, Teardown
 
@@ -323,7 +323,7 @@ class TransparencyLog(pulumi.ComponentResource):
             RoleArgs(
                 role_name=role_name,
                 description=f"Witness of {org.name} ({org.contact}): reads the transparency log, writes its own cosignatures",
-                trust_policy=policies.reviewer_trust_policy(org.trusted_principals, args.account_id),
+                trust_policy=organization_trust_policy(org, args.account_id),
                 permissions_boundary=boundary.arn,
                 tags=tags,
             ),

@@ -41,6 +41,16 @@ def service_actions(service: str) -> tuple[str, ...]:
     return tuple(sorted(a for a in get_all_actions() if a.lower().startswith(prefix)))
 
 
+DATA_DELETIONS = {
+    "s3": ("deleteobject", "deleteobjectversion", "deletebucket"),
+    "dynamodb": ("deleteitem", "partiqldelete", "deletetable", "deletebackup"),
+    "logs": ("deleteloggroup", "deletelogstream"),
+    "cloudhsm": ("deletecluster", "deletehsm", "deletebackup"),
+}
+"""Actions that destroy what an asset holds (its objects, items, events, keys); other Delete*
+actions remove a setting, a tag or an attachment and count as administering it."""
+
+
 def classify(action: str) -> str | None:
     """The reviewer class of an action on a center asset (None: metadata only)."""
     service, _, name = action.partition(":")
@@ -58,8 +68,10 @@ def classify(action: str) -> str | None:
                              "tag", "untag", "import", "rotate", "replicate", "connect")):
             return "administer"
         return None
-    if lname.startswith("delete") and not lname.startswith(("deletebucketpolicy", "deleteresourcepolicy")):
+    if lname in DATA_DELETIONS.get(service, ()):
         return "delete"
+    if lname.startswith("delete"):
+        return "administer"  # a setting, tag, policy or attachment goes, not the data
     if lname.startswith(("putbucketpolicy", "deletebucketpolicy", "putresourcepolicy", "deleteresourcepolicy",
                          "putbucketacl", "putobjectacl", "putobjectlegalhold", "putobjectretention",
                          "bypassgovernanceretention", "putbucketobjectlockconfiguration", "putlifecycle",
@@ -279,6 +291,22 @@ class Asset:
     zone: str = "?"               # the area it belongs to (tcenter.core.planview.zones)
 
 
+OTHER_OBJECT = "tcenter-any-other-key"
+"""An object key no statement names: stands for every key outside the named prefixes."""
+
+
+def object_samples(bucket_arn: str, documents: Iterable[list[Statement]]) -> tuple[str, ...]:
+    """Object ARNs that stand for every object of the bucket: one per object pattern any
+    statement names (its wildcards filled in), and one no pattern names. A bucket policy may
+    deny writes prefix by prefix (tiles to one writer, cosignatures to another, nothing else
+    anywhere): only together do the Denies cover the bucket, so each part is judged apart."""
+    prefix = bucket_arn + "/"
+    patterns = {p for statements_ in documents for s in statements_ for p in (*s.resources, *s.not_resources)
+                if p.startswith(prefix) and p != prefix + "*"}
+    samples = {p.replace("*", "x").replace("?", "x") for p in patterns}
+    return tuple(sorted(samples | {prefix + OTHER_OBJECT}))
+
+
 def _account(plan: dict[str, Any]) -> str:
     for r in plan["resources"]:
         found = re.search(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):", json.dumps(r.get("outputs", {})))
@@ -344,8 +372,10 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
     for b in by_type.get("aws:s3/bucket:Bucket", []):
         bucket = b["inputs"].get("bucket", b["name"])
         arn = awsfacts.bucket_arn(bucket)
-        assets.append(Asset(b["name"], "bucket", (arn, arn + "/*"), "s3", "-data-" in b["name"],
-                            bucket_policies.get(bucket, []), zone=zone_of[b["urn"]]))
+        policy = bucket_policies.get(bucket, [])
+        samples = object_samples(arn, [policy, *(p.identity for p in principals.values())])
+        assets.append(Asset(b["name"], "bucket", (arn, *samples), "s3", "-data-" in b["name"],
+                            policy, zone=zone_of[b["urn"]]))
     table_policies: dict[str, list[Statement]] = {}
     for tp in by_type.get("aws:dynamodb/resourcePolicy:ResourcePolicy", []):
         table_policies.setdefault(str(tp["inputs"].get("resourceArn", "")), []).extend(statements(tp["inputs"].get("policy")))
@@ -396,6 +426,23 @@ def decide(principal: Principal, asset: Asset, action: str, account: str) -> fro
     return _decider(principal, asset, account)(action)
 
 
+def s3_object_level(action: str) -> bool:
+    """An S3 action on objects (its resource is `bucket/key`), not on the bucket itself."""
+    name = action.partition(":")[2].lower()
+    if name.startswith(("getbucket", "putbucket", "deletebucket", "listbucket")):
+        return False
+    return "object" in name or name in ("abortmultipartupload", "listmultipartuploadparts", "replicatedelete",
+                                        "replicatetags")
+
+
+def _applies(service: str, action: str, resource: str) -> bool:
+    """Whether ACTION acts on RESOURCE at all: S3 object actions on object ARNs, bucket
+    actions on the bucket's ARN (an Allow of `*` does not let DeleteObject act on a bucket)."""
+    if service != "s3" or not resource.startswith("arn:aws:s3:::"):
+        return True
+    return s3_object_level(action) == ("/" in resource.removeprefix("arn:aws:s3:::"))
+
+
 def _decider(principal: Principal, asset: Asset, account: str):
     """The per-action decision for one principal on one asset (policy lists split once)."""
     named = [(s, _names(principal, s, account)) for s in _for_principal(asset.policy, principal.key)]
@@ -409,6 +456,8 @@ def _decider(principal: Principal, asset: Asset, account: str):
     def decide_action(action: str) -> frozenset:
         result = NEVER
         for resource in asset.arns:
+            if not _applies(asset.service, action, resource):
+                continue
             identity = _allow(identity_statements, action, resource)
             if principal.boundary is not None:
                 identity = _and(identity, _allow(principal.boundary, action, resource))
