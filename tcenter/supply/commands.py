@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +65,25 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.min_builders < 2:
         raise UsageError(f"--min-builders must be at least 2; got {args.min_builders}")
     keys = verify.parse_keys(args.key)
+    if args.signing_class not in keys:
+        raise UsageError(f"--key {args.signing_class}=PEM is required to verify a {args.signing_class} release")
+    builders_file = Path(args.builders) if args.builders else verify.default_builder_set(keys[args.signing_class])
+    if not args.builders and not builders_file.is_file():
+        raise UsageError(f"give --builders FILE (the stack's builder set: `tcenter keys STACK --builders FILE`); "
+                         f"there is no {builders_file} next to the {args.signing_class} key")
+    expect = verify.Expectations(
+        builders=verify.load_builder_set(builders_file), pool=args.pool, min_builders=args.min_builders,
+        source_rev=args.source_rev, source_tree=args.source_tree, not_older_than=args.not_older_than,
+        state=Path(args.state) if args.state else None)
     release = Path(args.release)
     try:
-        verdict = verify.verify_release(release, args.signing_class, keys,
-                                        Path(args.bundle_dir) if args.bundle_dir else None,
-                                        args.pool, args.min_builders, args.source_rev)
+        verdict = verify.verify_release(release, args.signing_class, keys, expect,
+                                        Path(args.bundle_dir) if args.bundle_dir else None)
     except verify.Rejected as rejected:
         print(f"NOT VERIFIED {release.name}: {verify.REASONS[rejected.code]}: {rejected}")
         return int(rejected.code)
-    print(f"VERIFIED {verdict.release} (sha256 {verdict.sha256}): signed with the {verdict.signing_class} key; "
+    version = f"version {verdict.version}, " if verdict.version else ""
+    print(f"VERIFIED {verdict.release} ({version}sha256 {verdict.sha256}): signed with the {verdict.signing_class} key; "
           f"builders {', '.join(verdict.builders)} of pool {verdict.pool} agreed; "
           f"source commit {verdict.commit} (tree {verdict.tree}); SBOM matches")
     return int(verify.VERIFIED)
@@ -80,19 +91,28 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_keys(args: argparse.Namespace) -> int:
     from ..core.errors import InputError
-    from .keys import fetch, key_sources
+    from ..core.output import write
+    from .keys import builder_set, fetch, key_sources
 
-    region, sources = key_sources(args.workspace.plan(args.stack))
+    plan = args.workspace.plan(args.stack)
+    region, sources = key_sources(plan)
+    published = builder_set(plan, args.stack)
+    if args.builders:
+        write(json.dumps(published, indent=2, sort_keys=True) + "\n", args.builders)
     if args.fetch:
         try:
             for path in fetch(region, sources, Path(args.fetch)):
                 print(f"wrote {path}")
+            (Path(args.fetch) / "builders.json").write_text(json.dumps(published, indent=2, sort_keys=True) + "\n")
+            print(f"wrote {Path(args.fetch) / 'builders.json'}")
         except Exception as error:  # noqa: BLE001 - botocore raises many kinds; one line for the user
             raise InputError(f"could not fetch the public keys: {type(error).__name__}: {error}") from None
         return 0
     print(f"# public signing keys of stack {args.stack} as PEM (then: tcenter verify ... --key CLASS=CLASS.pub.pem)")
     for source in sources:
         print(source["command"])
+    print(f"# the stack's builder identities (tcenter verify ... --builders builders.json): "
+          f"{' '.join(published['builders'])}")
     return 0
 
 
@@ -126,9 +146,17 @@ def register(sub: Any) -> None:
     p.add_argument("--pool", help="the build pool the builders must belong to (default: the one the provenance names)")
     p.add_argument("--min-builders", type=int, default=2, help="distinct builder identities that must agree (default 2)")
     p.add_argument("--source-rev", help="the reviewed source commit the provenance must name")
+    p.add_argument("--source-tree", help="the reviewed source tree id (git rev-parse COMMIT^{tree}) it must name")
+    p.add_argument("--builders", metavar="FILE", help="the stack's builder set (`tcenter keys STACK --builders FILE`; "
+                                                      "default: builders.json next to the class's key)")
+    p.add_argument("--not-older-than", metavar="VERSION", help="refuse a release whose version is older (exit 17)")
+    p.add_argument("--state", metavar="FILE", help="remember the newest version seen per class and release name in "
+                                                   "FILE (written only after success) and refuse older ones (exit 17)")
     p.set_defaults(func=run_verify)
 
     p = sub.add_parser("keys", help="how to get the public signing keys of a stack as PEM")
     p.add_argument("stack", help="the stack whose keys to get")
-    p.add_argument("--fetch", metavar="DIR", help="write <class>.pub.pem into DIR with boto3 (needs AWS credentials)")
+    p.add_argument("--fetch", metavar="DIR", help="write <class>.pub.pem and builders.json into DIR with boto3 "
+                                                  "(needs AWS credentials)")
+    p.add_argument("--builders", metavar="FILE", help="write the stack's builder set (offline; `-` for stdout)")
     p.set_defaults(func=run_keys)

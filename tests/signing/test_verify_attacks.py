@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tcenter.cli import main
 from tcenter.core.errors import ExitCode
-from tests.signing.release_kit import ARTIFACT, builder_outputs, make_key, openssl_backend, sign
+from tests.signing.release_kit import ARTIFACT, builder_outputs, make_key, openssl_backend, publish_builders, sign
 from tests.signing.test_verify import resign
 
 pytestmark = pytest.mark.skipif(not os.environ.get("CI") and shutil.which("openssl") is None,
@@ -29,6 +29,7 @@ pytestmark = pytest.mark.skipif(not os.environ.get("CI") and shutil.which("opens
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory) -> dict[str, dict[str, Path]]:
     folder = tmp_path_factory.mktemp("keys")
+    publish_builders(folder)
     return {name: make_key(folder, name) for name in ("products", "av-databases")}
 
 
