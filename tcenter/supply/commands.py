@@ -12,43 +12,45 @@ from components.awsfacts import SIGNING_CLASSES
 from ..core.errors import UsageError
 from ..core.output import console
 
-BASE_HELP = "base revision (default: merge-base with origin/main, else HEAD~1)"
+def _prepared(args: argparse.Namespace):
+    from pathlib import Path
 
+    from . import deployment
 
-def _plan_and_stack(args: argparse.Namespace, target: str) -> tuple[dict[str, Any], str]:
-    plan = args.workspace.plan_for(target)
-    name = args.stack or (plan.get("stack") if isinstance(plan, dict) else None)
-    if not isinstance(name, str):
-        raise UsageError("give --stack STACK: the plan file does not name its stack")
-    return plan, name
+    return deployment.prepare(args.workspace.project_dir, args.stack, args.commit, args.policy_pack or None,
+                              Path(args.saved_plan) if args.saved_plan else None, args.ledger, args.bootstrap,
+                              Path(args.base_record) if args.base_record else None)
 
 
 def run_approve(args: argparse.Namespace) -> int:
+    from ..plan.workspace import Workspace
     from ..render.summary import summary
     from . import approvals
 
-    repo = args.workspace.project_dir
-    plan, stack = _plan_and_stack(args, args.plan)
-    base = args.base or approvals.default_base(repo)
-    table, _ = summary(plan)
-    console().print(table)
-    print(f"approving plan {approvals.plan_digest(plan)} of stack {stack} as {args.org}")
-    signature = approvals.sign_approval(repo, stack, plan, args.org, args.key, base)
+    with _prepared(args) as prepared:
+        table, _ = summary(Workspace(prepared.export).plan(args.stack))
+        console().print(table)
+        subject = prepared.subject
+        print(f"approving {args.stack} as {args.org}: commit {prepared.commit}, program tree {subject.programTree}, "
+              f"plan {subject.planDigest}, config {subject.configDigest}, policy packs "
+              f"{[p['path'] for p in subject.policyPacks]}, saved plan {subject.savedPlanDigest or 'none'}, "
+              f"against the {approvals.describe_base(subject.base)}")
+        signature = approvals.sign_approval(args.workspace.project_dir, subject, prepared.approvers, args.org, args.key,
+                                            args.valid_days)
     print(f"wrote {signature}")
     return 0
 
 
 def run_approvals(args: argparse.Namespace) -> int:
+    from ..core.errors import ExitCode
     from . import approvals
 
-    repo = args.workspace.project_dir
-    plan, stack = _plan_and_stack(args, args.target)
-    base = args.base or approvals.default_base(repo)
-    config = approvals.approvals_config_at(stack, base, repo)
-    state = approvals.quorum_state(stack, approvals.plan_digest(plan), config, repo)
+    with _prepared(args) as prepared:
+        state = approvals.quorum_state(prepared.subject, prepared.approvers, args.workspace.project_dir)
     bullet = "- " if args.format == "markdown" else "  "
-    print(f"{'**Approvals**' if args.format == 'markdown' else 'approvals'} for {stack}, plan {state.digest} "
-          f"(approvers from {base[:12]}): {len(state.counted)} of {state.quorum} "
+    print(f"{'**Approvals**' if args.format == 'markdown' else 'approvals'} for {args.stack}, subject "
+          f"{state.subject.digest} (commit {prepared.commit[:12]}, tree {state.subject.programTree[:12]}), against the "
+          f"{approvals.describe_base(state.subject.base)}: {len(state.counted)} of {state.quorum} "
           f"{'- quorum met' if state.met else '- NOT met'}")
     for org in state.counted:
         print(f"{bullet}approved: {org}")
@@ -56,7 +58,19 @@ def run_approvals(args: argparse.Namespace) -> int:
         print(f"{bullet}missing: {org}")
     for verdict in state.invalid:
         print(f"{bullet}invalid: {verdict.org}: {verdict.reason}")
-    return 0
+    return 0 if state.met else int(ExitCode.NOT_APPROVED)
+
+
+def _subject_options(p: Any) -> None:
+    p.add_argument("stack")
+    p.add_argument("--commit", metavar="REV", help="the commit of the project (-C) to approve (default HEAD)")
+    p.add_argument("--policy-pack", action="append", default=[],
+                   help="policy pack folder(s) `up` will run (default: policy when present)")
+    p.add_argument("--saved-plan", metavar="FILE", help="the Pulumi update plan (`tcenter preview --save-plan`) "
+                                                        "that `up --plan` will enforce")
+    p.add_argument("--ledger", metavar="URL", help="the deployment ledger (default: $TCENTER_LEDGER)")
+    p.add_argument("--base-record", metavar="FILE", help="the deployed base's ledger record, fetched by hand")
+    p.add_argument("--bootstrap", action="store_true", help="the stack's first deployment (no ledger record yet)")
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -119,18 +133,15 @@ def run_keys(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     from . import verify
 
-    p = sub.add_parser("approve", help="sign the exact plan as an approving organization")
-    p.add_argument("plan", metavar="PLAN|STACK")
+    p = sub.add_parser("approve", help="sign exactly what `up` will run, as an approving organization")
+    _subject_options(p)
     p.add_argument("--key", required=True, help="your private SSH key (ssh-ed25519 or ecdsa-sha2-nistp256)")
     p.add_argument("--org", required=True, help="your organization's name in the approvals config")
-    p.add_argument("--stack", help="the stack, when PLAN is a file")
-    p.add_argument("--base", help=BASE_HELP)
+    p.add_argument("--valid-days", type=int, help="expire sooner than the base config's expiryDays")
     p.set_defaults(func=run_approve)
 
-    p = sub.add_parser("approvals", help="quorum state of a stack's plan")
-    p.add_argument("target", metavar="STACK|PLAN")
-    p.add_argument("--stack", help="the stack, when the target is a plan file")
-    p.add_argument("--base", help=BASE_HELP)
+    p = sub.add_parser("approvals", help="quorum state of what `up` would run (exit 5: not met)")
+    _subject_options(p)
     p.add_argument("--format", choices=("text", "markdown"), default="text")
     p.set_defaults(func=run_approvals)
 
