@@ -39,7 +39,8 @@ def _change_environment(values: dict[str, Any]) -> str | None:
     return declared_environment(values)
 
 
-def approvers_for(stack: str, head: ledgers.Record | None, values: dict[str, Any], bootstrap: bool) -> approvals.Approvers:
+def approvers_for(stack: str, head: ledgers.Record | None, values: dict[str, Any], bootstrap: bool,
+                  require_base: bool = True) -> approvals.Approvers:
     change = _change_environment(values)
     if head is not None:
         if bootstrap:
@@ -48,7 +49,7 @@ def approvers_for(stack: str, head: ledgers.Record | None, values: dict[str, Any
                                         f"deployment record #{head.sequence} of {stack}", change)
     own = approvals.approvers_from(values.get("transparency-center:approvals") or {}, change or "prod", stack,
                                    f"the commit's config of {stack} (bootstrap)", change)
-    if own.quorum > 0 and not bootstrap:
+    if own.quorum > 0 and not bootstrap and require_base:
         raise GuardRefused(f"refusing: the ledger holds no deployment of {stack}, so nothing names its approvers; "
                            "give --ledger URL (or TCENTER_LEDGER), or --bootstrap for the first deployment "
                            "(docs/lifecycle.md)")
@@ -57,7 +58,10 @@ def approvers_for(stack: str, head: ledgers.Record | None, values: dict[str, Any
 
 @contextlib.contextmanager
 def prepare(repo: Path, stack: str, revision: str | None, packs: list[str] | None, saved_plan: Path | None,
-            ledger_url: str | None, bootstrap: bool = False, base_record: Path | None = None) -> Iterator[Prepared]:
+            ledger_url: str | None, bootstrap: bool = False, base_record: Path | None = None,
+            require_base: bool = True) -> Iterator[Prepared]:
+    """REQUIRE_BASE: the subject must name the deployed base (approve, approvals, up); preview
+    and destroy gate nothing and run without a ledger."""
     from ..plan.workspace import Workspace
 
     commit = subjects.resolve_commit(repo, revision or "HEAD")
@@ -71,8 +75,8 @@ def prepare(repo: Path, stack: str, revision: str | None, packs: list[str] | Non
         plan = Workspace(export).plan(stack)
         subject, values = subjects.build_subject(repo, commit, export, stack, plan, packs, saved_plan,
                                                  head.base() if head else dict(ledgers.NO_BASE))
-        found = approvers_for(stack, head, values, bootstrap)
-        if found.quorum > 0 and ledger is None and base_record is None:
+        found = approvers_for(stack, head, values, bootstrap, require_base)
+        if require_base and found.quorum > 0 and ledger is None and base_record is None:
             raise GuardRefused(f"refusing: {stack} needs approvals and no deployment ledger is named "
                                "(--ledger URL or TCENTER_LEDGER)")
         yield Prepared(repo, stack, commit, export, subject, found, head, ledger, values, bootstrap)

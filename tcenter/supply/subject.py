@@ -113,7 +113,7 @@ def materialize(repo: Path, commit: str, destination: Path) -> None:
     blobs = [(mode, oid, path) for mode, kind, oid, path in entries if kind == "blob"]
     batch = _git(repo, "cat-file", "--batch", data="".join(f"{oid}\n" for _, oid, _ in blobs).encode())
     offset = 0
-    for mode, oid, path in blobs:
+    for mode, _oid, path in blobs:
         header_end = batch.index(b"\n", offset)
         size = int(batch[offset:header_end].split()[2])
         content = batch[header_end + 1:header_end + 1 + size]

@@ -98,8 +98,10 @@ class World:
         document = {"config": config, **(extra or {})}
         (self.repo / "stacks" / f"Pulumi.{STACK}.yaml").write_text(yaml.safe_dump(document))
 
-    def commit(self, message: str) -> str:
-        git(self.repo, "add", "-A")
+    def commit(self, message: str, with_approvals: bool = False) -> str:
+        """Commit the project; signatures stay in the working tree unless asked for (as in a
+        deploy checkout, where approvals/ arrives after the commit it approves)."""
+        git(self.repo, "add", "-A", "--", ".", *([] if with_approvals else [":!approvals"]))
         git(self.repo, "commit", "-q", "--allow-empty", "-m", message)
         sha = git(self.repo, "rev-parse", "HEAD")
         self.commits.append(sha)

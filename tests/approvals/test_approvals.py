@@ -176,7 +176,7 @@ def test_the_program_tree_is_gits_tree_without_the_approvals_folder(world):
     assert subject.program_tree(repo, head) == git(repo, "rev-parse", "HEAD^{tree}")
     (repo / "approvals" / STACK / "x").mkdir(parents=True)
     (repo / "approvals" / STACK / "x" / "lab.json").write_text("{}")
-    with_approvals = world.commit("approvals committed after the approved commit")
+    with_approvals = world.commit("approvals committed after the approved commit", with_approvals=True)
     assert git(repo, "rev-parse", f"{with_approvals}^{{tree}}") != git(repo, "rev-parse", "HEAD~1^{tree}")
     assert subject.program_tree(repo, with_approvals) == subject.program_tree(repo, head)
 
@@ -298,3 +298,11 @@ def test_the_s3_ledger_writes_create_only(tmp_path):
         second = s3.append(STACK, ledger.new_record(STACK, head, commit="c2", tree="t2", environment="prod",
                                                     approvals={"quorum": 2}, extra={}))
         assert s3.head(STACK).sequence == 2 and second.data["previous"] == head.digest
+
+
+def test_no_pulumi_cli_is_exit_69(monkeypatch, tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").symlink_to(shutil.which("git"))  # git only: the commit is read, Pulumi is missing
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert cli("preview", "dev") == ExitCode.UNAVAILABLE == 69
