@@ -15,7 +15,6 @@ record or by the change) needs at least PROD_MIN_ORGANIZATIONS whatever any conf
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import subprocess
 import tempfile
@@ -25,8 +24,7 @@ from typing import Any
 
 from ..core.errors import GuardRefused, InputError
 from ..core.stackfiles import PROJECT_ROOT
-from ..plan.format import dumps
-from .subject import APPROVALS_DIR, Subject
+from .subject import APPROVALS_DIR, Subject, plan_digest  # noqa: F401 - plan_digest: the approvals' API
 
 NAMESPACE = "transparency-center-plan@v1"
 STATEMENT_TYPE = "transparency-center-approval/v2"
@@ -53,10 +51,6 @@ def _parse_stamp(text: Any) -> datetime.datetime | None:
         return datetime.datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
     except ValueError:
         return None
-
-
-def plan_digest(plan: dict[str, Any]) -> str:
-    return hashlib.sha256(dumps(plan).encode()).hexdigest()
 
 
 def is_prod_stack(stack: str) -> bool:

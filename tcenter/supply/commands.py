@@ -23,12 +23,11 @@ def _prepared(args: argparse.Namespace):
 
 
 def run_approve(args: argparse.Namespace) -> int:
-    from ..plan.workspace import Workspace
     from ..render.summary import summary
     from . import approvals
 
     with _prepared(args) as prepared:
-        table, _ = summary(Workspace(prepared.export).plan(args.stack))
+        table, _ = summary(prepared.plan)
         console().print(table)
         subject = prepared.subject
         print(f"approving {args.stack} as {args.org}: commit {prepared.commit}, program tree {subject.programTree}, "

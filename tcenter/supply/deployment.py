@@ -27,6 +27,7 @@ class Prepared:
     ledger: ledgers.Ledger | None
     values: dict[str, Any]
     bootstrap: bool
+    plan: dict[str, Any]
 
     @property
     def gated(self) -> bool:
@@ -79,7 +80,7 @@ def prepare(repo: Path, stack: str, revision: str | None, packs: list[str] | Non
         if require_base and found.quorum > 0 and ledger is None and base_record is None:
             raise GuardRefused(f"refusing: {stack} needs approvals and no deployment ledger is named "
                                "(--ledger URL or TCENTER_LEDGER)")
-        yield Prepared(repo, stack, commit, export, subject, found, head, ledger, values, bootstrap)
+        yield Prepared(repo, stack, commit, export, subject, found, head, ledger, values, bootstrap, plan)
 
 
 def gate(prepared: Prepared) -> approvals.QuorumState | None:

@@ -190,6 +190,13 @@ def default_policy_packs(export: Path) -> list[str]:
     return ["policy"] if (export / "policy" / "PulumiPolicy.yaml").is_file() else []
 
 
+def plan_digest(plan: dict[str, Any]) -> str:
+    """SHA-256 of the canonical plan bytes (`tcenter plan STACK` writes the same bytes)."""
+    from ..plan.format import dumps
+
+    return hashlib.sha256(dumps(plan).encode()).hexdigest()
+
+
 def tool_identity() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -240,8 +247,6 @@ class Subject:
 def build_subject(repo: Path, commit: str, export: Path, stack: str, plan: dict[str, Any], packs: list[str] | None,
                   saved_plan: Path | None, base: dict[str, Any]) -> tuple[Subject, dict[str, Any]]:
     """(the subject, the stack file's config values) of COMMIT, materialized in EXPORT."""
-    from .approvals import plan_digest
-
     settings, document = project_files(export, stack)
     if packs is not None and not packs:
         raise UsageError("give at least one --policy-pack, or none for the default")
