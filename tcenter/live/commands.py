@@ -33,7 +33,8 @@ def run_lifecycle(args: argparse.Namespace) -> int:
     # The commit is planned first, whatever the command: bad config is refused in one line
     # before the Pulumi CLI is looked for, and `up` gates exactly this subject.
     with deployment.prepare(repo, args.stack, args.commit, args.policy_pack or None, saved_plan, args.ledger,
-                            getattr(args, "bootstrap", False), require_base=args.command == "up") as prepared, \
+                            getattr(args, "bootstrap", False), require_base=args.command == "up",
+                            gate_first=args.command == "up") as prepared, \
             tempfile.TemporaryDirectory(prefix="tcenter-pack-config-") as configs:
         state = deployment.gate(prepared) if args.command == "up" else None
         packs = tuple(str(prepared.export / pack["path"]) for pack in prepared.subject.policyPacks)

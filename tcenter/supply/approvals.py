@@ -102,6 +102,7 @@ class QuorumState:
     counted: list[str] = field(default_factory=list)
     invalid: list[Verdict] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    ignored: tuple[str, ...] = ()
 
     @property
     def quorum(self) -> int:
@@ -126,7 +127,7 @@ def _allowed_signers(config: Any, revoked: bool) -> str:
 
 
 def statement_problem(statement: Any, org: str, subject: Subject, approvers: Approvers,
-                      now: datetime.datetime) -> str | None:
+                      now: datetime.datetime, ignore: tuple[str, ...] = ()) -> str | None:
     if not isinstance(statement, dict) or statement.get("type") != STATEMENT_TYPE:
         return f"not a {STATEMENT_TYPE} statement"
     if statement.get("organization") != org:
@@ -136,9 +137,10 @@ def statement_problem(statement: Any, org: str, subject: Subject, approvers: App
     theirs = statement.get("subject")
     if not isinstance(theirs, dict) or theirs.get("base") != subject.base:
         return "made against another base (another deployment happened since; approve again)"
-    if theirs != subject.as_dict():
-        changed = sorted(k for k in subject.as_dict() if theirs.get(k) != subject.as_dict()[k])
-        return f"statement covers another subject ({', '.join(changed)} differ)"
+    ours = subject.as_dict()
+    changed = sorted(k for k in set(ours) | set(theirs) if k not in ignore and theirs.get(k) != ours.get(k))
+    if changed:
+        return f"statement covers another subject (its {', '.join(FIELD_NAMES.get(k, k) for k in changed)} differ)"
     issued, expires = _parse_stamp(statement.get("issuedAt")), _parse_stamp(statement.get("expires"))
     if issued is None or expires is None:
         return "statement has no issuedAt/expires"
@@ -152,7 +154,7 @@ def statement_problem(statement: Any, org: str, subject: Subject, approvers: App
 
 
 def verify_one(statement_path: Path, signature_path: Path, org: str, subject: Subject, approvers: Approvers,
-               workdir: Path, now: datetime.datetime) -> Verdict:
+               workdir: Path, now: datetime.datetime, ignore: tuple[str, ...] = ()) -> Verdict:
     try:
         statement_bytes = statement_path.read_bytes()
         statement = json.loads(statement_bytes)
@@ -160,7 +162,7 @@ def verify_one(statement_path: Path, signature_path: Path, org: str, subject: Su
         return Verdict(org, False, f"statement {statement_path} is missing or not JSON")
     if approvers.config.organization(org) is None:
         return Verdict(org, False, "organization is not an approver of the deployed base")
-    problem = statement_problem(statement, org, subject, approvers, now)
+    problem = statement_problem(statement, org, subject, approvers, now, ignore)
     if problem:
         return Verdict(org, False, problem)
     for revoked in (False, True):
@@ -177,18 +179,28 @@ def verify_one(statement_path: Path, signature_path: Path, org: str, subject: Su
     return Verdict(org, False, f"signed by a key not listed for {org} at the deployed base")
 
 
-def quorum_state(subject: Subject, approvers: Approvers, root: Path, now: datetime.datetime | None = None) -> QuorumState:
+def quorum_state(subject: Subject, approvers: Approvers, root: Path, now: datetime.datetime | None = None,
+                 ignore: tuple[str, ...] = ()) -> QuorumState:
+    """Who approved exactly SUBJECT. With IGNORE (the deploy gate's first pass, before the
+    program may run even on the mock engine): who approved it but for those fields, in any
+    of the stack's approval folders."""
     now = now or utcnow()
     state = QuorumState(subject, approvers)
-    directory = root / APPROVALS_DIR / subject.stack / subject.digest
+    stack_dir = root / APPROVALS_DIR / subject.stack
+    folders = ([p for p in sorted(stack_dir.iterdir()) if p.is_dir()] if stack_dir.is_dir() else []) if ignore \
+        else [stack_dir / subject.digest]
     with tempfile.TemporaryDirectory() as tmp:
-        for signature in sorted(directory.glob("*.sig")) if directory.is_dir() else []:
-            org = signature.stem
-            verdict = verify_one(signature.with_suffix(".json"), signature, org, subject, approvers, Path(tmp), now)
-            if verdict.valid and org not in state.counted:
-                state.counted.append(org)
-            elif not verdict.valid:
-                state.invalid.append(verdict)
+        for directory in folders:
+            for signature in sorted(directory.glob("*.sig")) if directory.is_dir() else []:
+                org = signature.stem
+                verdict = verify_one(signature.with_suffix(".json"), signature, org, subject, approvers, Path(tmp), now,
+                                     ignore)
+                if verdict.valid and org not in state.counted:
+                    state.counted.append(org)
+                elif not verdict.valid:
+                    state.invalid.append(verdict)
+    state.invalid = [v for v in state.invalid if v.org not in state.counted]
+    state.ignored = ignore
     state.missing = [o.name for o in approvers.config.organizations if o.name not in state.counted and o.active_keys]
     return state
 
@@ -232,11 +244,12 @@ def refusal(state: QuorumState, root: Path | None = None) -> str | None:
     need = state.quorum - len(state.counted)
     invalid = "; ".join(f"{v.org}: {v.reason}" for v in state.invalid)
     subject = state.subject
+    plan = "not run before the tree is approved" if "planDigest" in state.ignored else subject.planDigest[:12]
     return (f"refusing to deploy {subject.stack}: subject {subject.digest[:16]} (tree {subject.programTree[:12]}, "
-            f"plan {subject.planDigest[:12]}) against the {describe_base(subject.base)} has {len(state.counted)} of "
+            f"plan {plan}) against the {describe_base(subject.base)} has {len(state.counted)} of "
             f"{state.quorum} approvals ({need} more needed from {', '.join(state.missing) or 'nobody left'})"
             + (f"; not counted: {invalid}" if invalid else "")
-            + (f"; {hint}" if (hint := other_subjects(subject, root) if root else None) else "")
+            + (f"; {hint}" if (hint := other_subjects(subject, root) if root and not state.ignored else None) else "")
             + ". Approve with `tcenter approve STACK --key KEY --org ORG` (docs/reviewer-access.md).")
 
 

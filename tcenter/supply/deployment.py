@@ -6,6 +6,7 @@ from the ledger, and its approvers taken from that base (docs/lifecycle.md)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,11 +61,16 @@ def approvers_for(stack: str, head: ledgers.Record | None, values: dict[str, Any
 @contextlib.contextmanager
 def prepare(repo: Path, stack: str, revision: str | None, packs: list[str] | None, saved_plan: Path | None,
             ledger_url: str | None, bootstrap: bool = False, base_record: Path | None = None,
-            require_base: bool = True) -> Iterator[Prepared]:
+            require_base: bool = True, gate_first: bool = False) -> Iterator[Prepared]:
     """REQUIRE_BASE: the subject must name the deployed base (approve, approvals, up); preview
-    and destroy gate nothing and run without a ledger."""
+    and destroy gate nothing and run without a ledger. GATE_FIRST (up): trusted code, and a
+    quorum for everything but the mock plan, before the change's program runs at all; the
+    program is then planned in a separate process without the caller's environment."""
+    import os
+
     from ..plan.workspace import Workspace
 
+    subjects.refuse_config_from_environment(os.environ)
     commit = subjects.resolve_commit(repo, revision or "HEAD")
     ledger = ledgers.open_ledger(ledger_url)
     head = ledgers.read_record_file(base_record, stack) if base_record else (ledger.head(stack) if ledger else None)
@@ -72,14 +78,20 @@ def prepare(repo: Path, stack: str, revision: str | None, packs: list[str] | Non
         export = Path(tmp) / "tree"
         export.mkdir()
         subjects.materialize(repo, commit, export)
-        subjects.project_files(export, stack)  # refuse main:, ESC imports, ... before planning
-        plan = Workspace(export).plan(stack)
-        subject, values = subjects.build_subject(repo, commit, export, stack, plan, packs, saved_plan,
-                                                 head.base() if head else dict(ledgers.NO_BASE))
+        skeleton, values = subjects.build_subject(repo, commit, export, stack, None, packs, saved_plan,
+                                                  head.base() if head else dict(ledgers.NO_BASE))
         found = approvers_for(stack, head, values, bootstrap, require_base)
         if require_base and found.quorum > 0 and ledger is None and base_record is None:
             raise GuardRefused(f"refusing: {stack} needs approvals and no deployment ledger is named "
                                "(--ledger URL or TCENTER_LEDGER)")
+        if gate_first and found.quorum > 0:
+            approvals.check_gate_code(approvals.GATE_ROOT, repo)
+            approved = approvals.quorum_state(skeleton, found, repo, ignore=("planDigest",))
+            message = approvals.refusal(approved, repo)
+            if message:
+                raise GuardRefused(message)
+        plan = Workspace(export).plan_isolated(stack)
+        subject = dataclasses.replace(skeleton, planDigest=subjects.plan_digest(plan))
         yield Prepared(repo, stack, commit, export, subject, found, head, ledger, values, bootstrap, plan)
 
 

@@ -244,14 +244,15 @@ class Subject:
         return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def build_subject(repo: Path, commit: str, export: Path, stack: str, plan: dict[str, Any], packs: list[str] | None,
-                  saved_plan: Path | None, base: dict[str, Any]) -> tuple[Subject, dict[str, Any]]:
-    """(the subject, the stack file's config values) of COMMIT, materialized in EXPORT."""
+def build_subject(repo: Path, commit: str, export: Path, stack: str, plan: dict[str, Any] | None,
+                  packs: list[str] | None, saved_plan: Path | None, base: dict[str, Any]) -> tuple[Subject, dict[str, Any]]:
+    """(the subject, the stack file's config values) of COMMIT, materialized in EXPORT; without
+    PLAN (not made yet) its planDigest is empty."""
     settings, document = project_files(export, stack)
     if packs is not None and not packs:
         raise UsageError("give at least one --policy-pack, or none for the default")
     bound = policy_packs(repo, commit, export, default_policy_packs(export) if packs is None else packs)
-    subject = Subject(stack=stack, programTree=program_tree(repo, commit), planDigest=plan_digest(plan),
+    subject = Subject(stack=stack, programTree=program_tree(repo, commit), planDigest=plan_digest(plan) if plan is not None else "",
                       configDigest=config_digest(settings, document), policyPacks=bound, tool=tool_identity(),
                       savedPlanDigest=file_digest(saved_plan, "the saved plan") if saved_plan else None,
                       base=base, commit=commit)

@@ -8,7 +8,6 @@ handed). A bypass is a call of `pulumi up` that no quorum approved."""
 
 from __future__ import annotations
 
-import copy
 import datetime
 import hashlib
 import json
@@ -22,11 +21,9 @@ from typing import Any
 import yaml
 
 STACK = "zurich-prod"
-PLAN = {"version": 1, "stack": STACK, "resources": [{"urn": "urn:a", "type": "aws:s3/bucket:Bucket",
-                                                      "inputs": {"bucket": "tc-a"}}]}
-"""What the mock engine 'plans' for every revision here: the mock plan cannot tell the
-revisions apart, exactly as it cannot see a program that behaves differently under the
-real engine."""
+"""Every revision's program here declares nothing on the mock engine, so every revision has the
+same mock plan: the mock plan cannot tell them apart, exactly as it cannot see a program that
+behaves differently under the real engine."""
 PROJECT_MARKER = "the attacked project"
 ORGS = ("lab", "cert", "third")
 OUTSIDERS = ("evil1", "evil2")
@@ -169,11 +166,6 @@ def make_world(tmp_path: Path, monkeypatch) -> World:
     for name in [n for n in os.environ if n.startswith("PULUMI_CONFIG") and not n.startswith("PULUMI_CONFIG_PASS")]:
         monkeypatch.delenv(name)
 
-    from tcenter.plan.workspace import Workspace
-
-    # Every revision plans to PLAN on the mock engine (see PLAN).
-    monkeypatch.setattr(Workspace, "plan_for", lambda self, target: copy.deepcopy(PLAN))
-    monkeypatch.setattr(Workspace, "plan", lambda self, stack: copy.deepcopy(PLAN))
     # The gate's own code: a clean checkout that is not the project being deployed.
     trusted = tmp_path / "trusted"
     trusted.mkdir()

@@ -232,15 +232,15 @@ def test_preview_saves_a_plan_that_up_enforces_once_approved(world, tmp_path, ca
     assert approve(world, "lab", None, "--saved-plan", str(saved)) == 0
     assert approve(world, "cert", None, "--saved-plan", str(saved)) == 0
     assert up(world) == ExitCode.ERROR and world.ups() == []  # approved with the saved plan, not without
+    other = tmp_path / "other-plan.json"
+    other.write_text(json.dumps({"resourcePlans": {"urn:extra": {}}}))
+    capsys.readouterr()
+    assert up(world, "--plan", str(other)) == ExitCode.ERROR and world.ups() == []
+    assert "saved plan" in capsys.readouterr().err
     assert up(world, "--plan", str(saved)) == 0
     [call] = world.ups()
     assert call["argv"][call["argv"].index("--plan") + 1] == str(saved)
     assert call["files"]["--plan"] == saved.read_text()
-    other = tmp_path / "other-plan.json"
-    other.write_text(json.dumps({"resourcePlans": {"urn:extra": {}}}))
-    capsys.readouterr()
-    assert up(world, "--plan", str(other)) == ExitCode.ERROR
-    assert "saved plan" in capsys.readouterr().err
 
 
 # --- the deployment ledger --------------------------------------------------------------------

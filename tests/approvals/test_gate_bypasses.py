@@ -243,3 +243,34 @@ def test_quorum_not_met_is_a_non_zero_exit(world, capsys):
     assert main(["-C", str(world.repo), "approvals", STACK]) == ExitCode.NOT_APPROVED == 5
     assert approve(world, "cert") == 0
     assert main(["-C", str(world.repo), "approvals", STACK]) == 0
+
+
+# --- the change's program runs only once approved, and never inside the gate -------------------
+
+PATCHING_PROGRAM = '''import json, os, sys
+gate = sys.modules.get("tcenter.supply.approvals")
+if gate is not None:  # in the gate's own process: switch the gate off
+    gate.refusal = lambda *args, **kwargs: None
+with open({ran!r}, "w") as out:
+    json.dump({{"aws": os.environ.get("AWS_SECRET_ACCESS_KEY"), "patched": gate is not None}}, out)
+'''
+
+
+def test_an_unapproved_program_never_runs_not_even_on_the_mock_engine(world, capsys, monkeypatch):
+    ran = world.root / "ran.json"
+    (world.repo / "__main__.py").write_text(PATCHING_PROGRAM.format(ran=str(ran)))
+    world.commit("a program that switches the gate off and reads the deploy credentials")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-deploy-roles-secret")
+    refused(world, up(world), capsys)
+    assert not ran.exists(), f"the unapproved program ran inside the gate: {ran.read_text()}"
+
+
+def test_an_approved_program_is_planned_without_the_gates_memory_or_credentials(world, monkeypatch):
+    ran = world.root / "ran.json"
+    (world.repo / "__main__.py").write_text(PATCHING_PROGRAM.format(ran=str(ran)))
+    world.commit("an approved program")
+    quorum(world)
+    ran.unlink(missing_ok=True)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-deploy-roles-secret")
+    assert up(world) == 0
+    assert json.loads(ran.read_text()) == {"aws": None, "patched": False}
