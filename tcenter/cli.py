@@ -34,7 +34,7 @@ COMMAND_GROUPS = (
 """Every command group, in the order `tcenter --help` lists them."""
 
 EPILOG = ("exit codes: 0 ok/no changes, 1 changes, 2 dangerous changes, 3 error, 4 drift (attest), "
-          "5 quorum not met (approvals), 10-17 a release does not verify (verify), 64 usage, 69 the Pulumi CLI is missing")
+          "5 quorum not met (approvals), 10-16 or 19 a release does not verify (verify), 64 usage, 69 the Pulumi CLI is missing")
 
 
 class _Parser(argparse.ArgumentParser):

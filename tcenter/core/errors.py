@@ -38,7 +38,7 @@ class ExitCode(enum.IntEnum):
     """verify: the provenance's source revision is not the reviewed one"""
     SBOM = 16
     """verify: the SBOM is missing or not the one the provenance names"""
-    ROLLBACK = 17
+    ROLLBACK = 19
     """verify: the release is older than --not-older-than or than the last version seen (--state)"""
     USAGE = 64
     """wrong usage of a command (argparse, conflicting options)"""

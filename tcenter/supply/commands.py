@@ -159,9 +159,9 @@ def register(sub: Any) -> None:
     p.add_argument("--source-tree", help="the reviewed source tree id (git rev-parse COMMIT^{tree}) it must name")
     p.add_argument("--builders", metavar="FILE", help="the stack's builder set (`tcenter keys STACK --builders FILE`; "
                                                       "default: builders.json next to the class's key)")
-    p.add_argument("--not-older-than", metavar="VERSION", help="refuse a release whose version is older (exit 17)")
+    p.add_argument("--not-older-than", metavar="VERSION", help="refuse a release whose version is older (exit 19)")
     p.add_argument("--state", metavar="FILE", help="remember the newest version seen per class and release name in "
-                                                   "FILE (written only after success) and refuse older ones (exit 17)")
+                                                   "FILE (written only after success) and refuse older ones (exit 19)")
     p.set_defaults(func=run_verify)
 
     p = sub.add_parser("keys", help="how to get the public signing keys of a stack as PEM")

@@ -20,7 +20,7 @@ Exit codes (one per failure class, checked in this order):
   14 fewer than N distinct builder identities of the pool and of the stack agreed
   15 the provenance's source commit or tree is not --source-rev / --source-tree
   16 the SBOM is missing or is not the one the provenance names
-  17 a rollback: older than --not-older-than, or than the last version --state saw
+  19 a rollback: older than --not-older-than, or than the last version --state saw
   3 unreadable input (file, key, JSON; special files, oversized files), 64 usage
 """
 
