@@ -213,7 +213,8 @@ def describe_base(base: dict[str, Any]) -> str:
 
 FIELD_NAMES = {"programTree": "program tree", "planDigest": "mock plan", "configDigest": "config",
                "policyPacks": "policy packs", "tool": "tool version", "savedPlanDigest": "saved plan",
-               "base": "base (another deployment happened since)", "stack": "stack"}
+               "base": "base (another deployment happened since)", "stack": "stack",
+               "project": "project folder"}
 
 
 def other_subjects(subject: Subject, root: Path) -> str | None:

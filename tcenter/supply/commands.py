@@ -34,7 +34,7 @@ def run_approve(args: argparse.Namespace) -> int:
               f"plan {subject.planDigest}, config {subject.configDigest}, policy packs "
               f"{[p['path'] for p in subject.policyPacks]}, saved plan {subject.savedPlanDigest or 'none'}, "
               f"against the {approvals.describe_base(subject.base)}")
-        signature = approvals.sign_approval(args.workspace.project_dir, subject, prepared.approvers, args.org, args.key,
+        signature = approvals.sign_approval(prepared.repo, subject, prepared.approvers, args.org, args.key,
                                             args.valid_days)
     print(f"wrote {signature}")
     return 0
@@ -45,7 +45,7 @@ def run_approvals(args: argparse.Namespace) -> int:
     from . import approvals
 
     with _prepared(args) as prepared:
-        state = approvals.quorum_state(prepared.subject, prepared.approvers, args.workspace.project_dir)
+        state = approvals.quorum_state(prepared.subject, prepared.approvers, prepared.repo)
     bullet = "- " if args.format == "markdown" else "  "
     print(f"{'**Approvals**' if args.format == 'markdown' else 'approvals'} for {args.stack}, subject "
           f"{state.subject.digest} (commit {prepared.commit[:12]}, tree {state.subject.programTree[:12]}), against the "

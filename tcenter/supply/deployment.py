@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..core.errors import GuardRefused, UsageError
+from ..core.errors import GuardRefused, InputError, UsageError
 from . import approvals, ledger as ledgers, subject as subjects
 
 
 @dataclass(frozen=True)
 class Prepared:
-    repo: Path
+    repo: Path  # the repository's top folder (its approvals/ folder, its tree)
     stack: str
     commit: str
-    export: Path
+    export: Path  # the project in the fresh copy of the commit: where Pulumi runs
     subject: subjects.Subject
     approvers: approvals.Approvers
     head: ledgers.Record | None
@@ -71,15 +71,19 @@ def prepare(repo: Path, stack: str, revision: str | None, packs: list[str] | Non
     from ..plan.workspace import Workspace
 
     subjects.refuse_config_from_environment(os.environ)
+    repo, prefix = subjects.git_location(repo)  # the repository's top: its tree, its approvals/
     commit = subjects.resolve_commit(repo, revision or "HEAD")
     ledger = ledgers.open_ledger(ledger_url)
     head = ledgers.read_record_file(base_record, stack) if base_record else (ledger.head(stack) if ledger else None)
     with tempfile.TemporaryDirectory(prefix="tcenter-deploy-") as tmp:
-        export = Path(tmp) / "tree"
-        export.mkdir()
-        subjects.materialize(repo, commit, export)
+        tree = Path(tmp) / "tree"
+        tree.mkdir()
+        subjects.materialize(repo, commit, tree)
+        export = tree / prefix
+        if not (export / "Pulumi.yaml").is_file():
+            raise InputError(f"commit {commit[:12]} has no Pulumi project at {prefix or 'its top'} (no Pulumi.yaml)")
         skeleton, values = subjects.build_subject(repo, commit, export, stack, None, packs, saved_plan,
-                                                  head.base() if head else dict(ledgers.NO_BASE))
+                                                  head.base() if head else dict(ledgers.NO_BASE), prefix)
         found = approvers_for(stack, head, values, bootstrap, require_base)
         if require_base and found.quorum > 0 and ledger is None and base_record is None:
             raise GuardRefused(f"refusing: {stack} needs approvals and no deployment ledger is named "
@@ -121,7 +125,7 @@ def record(prepared: Prepared, state: approvals.QuorumState | None) -> ledgers.R
     entry = ledgers.new_record(
         prepared.stack, prepared.head, commit=prepared.commit, tree=prepared.subject.programTree, environment=environment,
         approvals=prepared.values.get("transparency-center:approvals") or {},
-        extra={"subjectDigest": prepared.subject.digest, "planDigest": prepared.subject.planDigest,
+        extra={"project": prepared.subject.project, "subjectDigest": prepared.subject.digest, "planDigest": prepared.subject.planDigest,
                "approvedBy": sorted(state.counted) if state else [], "bootstrap": prepared.bootstrap,
                "gate": {"commit": gate_commit or None, "tool": prepared.subject.tool}})
     return prepared.ledger.append(prepared.stack, entry)

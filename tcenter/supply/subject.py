@@ -67,6 +67,13 @@ def _git(repo: Path, *args: str, data: bytes | None = None) -> bytes:
     return done.stdout
 
 
+def git_location(project_dir: Path) -> tuple[Path, str]:
+    """(the repository's top folder, the project's path inside it: '' or 'organization/')."""
+    top = _git(project_dir, "rev-parse", "--show-toplevel").decode().strip()
+    prefix = _git(project_dir, "rev-parse", "--show-prefix").decode().strip()
+    return Path(top), prefix
+
+
 def resolve_commit(repo: Path, revision: str) -> str:
     try:
         return _git(repo, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").decode().strip()
@@ -173,7 +180,7 @@ def config_digest(settings: dict[str, Any], document: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
-def policy_packs(repo: Path, commit: str, export: Path, paths: list[str]) -> list[dict[str, str]]:
+def policy_packs(repo: Path, commit: str, export: Path, paths: list[str], prefix: str = "") -> list[dict[str, str]]:
     packs = []
     for path in sorted(set(paths)):
         if os.path.isabs(path) or not _inside(export, path) or os.path.normpath(path) == ".":
@@ -181,7 +188,7 @@ def policy_packs(repo: Path, commit: str, export: Path, paths: list[str]) -> lis
         relative = os.path.normpath(path)
         if not (export / relative / "PulumiPolicy.yaml").is_file():
             raise GuardRefused(f"refusing: policy pack {relative!r} has no PulumiPolicy.yaml in the approved tree")
-        tree = _git(repo, "rev-parse", f"{commit}:{relative}").decode().strip()
+        tree = _git(repo, "rev-parse", f"{commit}:{prefix}{relative}").decode().strip()
         packs.append({"path": relative, "tree": tree, "enforcement": ENFORCEMENT})
     return packs
 
@@ -223,6 +230,7 @@ def file_digest(path: Path, what: str) -> str:
 @dataclass(frozen=True)
 class Subject:
     stack: str
+    project: str  # the project's folder in the tree ('.' for the top)
     programTree: str  # noqa: N815 - the statement's JSON names
     planDigest: str  # noqa: N815
     configDigest: str  # noqa: N815
@@ -245,14 +253,16 @@ class Subject:
 
 
 def build_subject(repo: Path, commit: str, export: Path, stack: str, plan: dict[str, Any] | None,
-                  packs: list[str] | None, saved_plan: Path | None, base: dict[str, Any]) -> tuple[Subject, dict[str, Any]]:
-    """(the subject, the stack file's config values) of COMMIT, materialized in EXPORT; without
-    PLAN (not made yet) its planDigest is empty."""
+                  packs: list[str] | None, saved_plan: Path | None, base: dict[str, Any],
+                  prefix: str = "") -> tuple[Subject, dict[str, Any]]:
+    """(the subject, the stack file's config values) of COMMIT of the repository REPO, whose
+    project (at PREFIX in the tree) is materialized in EXPORT; without PLAN (not made yet)
+    its planDigest is empty."""
     settings, document = project_files(export, stack)
     if packs is not None and not packs:
         raise UsageError("give at least one --policy-pack, or none for the default")
-    bound = policy_packs(repo, commit, export, default_policy_packs(export) if packs is None else packs)
-    subject = Subject(stack=stack, programTree=program_tree(repo, commit), planDigest=plan_digest(plan) if plan is not None else "",
+    bound = policy_packs(repo, commit, export, default_policy_packs(export) if packs is None else packs, prefix)
+    subject = Subject(stack=stack, project=prefix.rstrip("/") or ".", programTree=program_tree(repo, commit), planDigest=plan_digest(plan) if plan is not None else "",
                       configDigest=config_digest(settings, document), policyPacks=bound, tool=tool_identity(),
                       savedPlanDigest=file_digest(saved_plan, "the saved plan") if saved_plan else None,
                       base=base, commit=commit)

@@ -306,3 +306,21 @@ def test_no_pulumi_cli_is_exit_69(monkeypatch, tmp_path):
     (bin_dir / "git").symlink_to(shutil.which("git"))  # git only: the commit is read, Pulumi is missing
     monkeypatch.setenv("PATH", str(bin_dir))
     assert cli("preview", "dev") == ExitCode.UNAVAILABLE == 69
+
+
+def test_a_project_in_a_subfolder_runs_there_and_needs_its_own_approvals(world, capsys):
+    sub = world.repo / "infra"
+    (sub / "stacks").mkdir(parents=True)
+    (sub / "Pulumi.yaml").write_text("name: infra\ndescription: the sub project\nruntime: python\nstackConfigDir: stacks\n")
+    (sub / "__main__.py").write_text("# the sub project\n")
+    shutil.copy(world.repo / "stacks" / f"Pulumi.{STACK}.yaml", sub / "stacks")
+    world.commit("a second project in a subfolder")
+    assert approve(world, "lab") == 0 and approve(world, "cert") == 0  # the top project, same tree
+    assert cli("-C", str(sub), "up", STACK) == ExitCode.ERROR and world.ups() == []
+    assert "project folder" in capsys.readouterr().err
+    for org in ("lab", "cert"):
+        assert cli("-C", str(sub), "approve", STACK, "--key", str(world.keys[org][0]), "--org", org) == 0
+    assert cli("-C", str(sub), "up", STACK) == 0
+    [call] = world.ups()
+    assert call["cwd"].endswith("/infra") and "the sub project" in call["files"]["Pulumi.yaml"]
+    assert len([p for p in (world.repo / "approvals" / STACK).iterdir()]) == 2  # at the repository's top
