@@ -63,6 +63,8 @@ def run_lifecycle(args: argparse.Namespace) -> int:
         except CommandError as error:  # pulumi ran and failed: its last line, nothing recorded
             lines = [line for line in str(error).splitlines() if line.strip()] or ["(no output)"]
             raise InputError(f"pulumi {args.command} of {args.stack} failed: {lines[-1].strip()}") from None
+        except RuntimeError as error:  # the Automation API itself (e.g. no summary event from the CLI)
+            raise InputError(f"pulumi {args.command} of {args.stack}: the Automation API failed: {error}") from None
         if args.command == "up":
             written = deployment.record(prepared, state)
             if written is not None:

@@ -23,7 +23,7 @@ class Prepared:
     commit: str
     export: Path  # the project in the fresh copy of the commit: where Pulumi runs
     subject: subjects.Subject
-    approvers: approvals.Approvers
+    approvers: approvals.Approvers | None  # None for preview and destroy: nothing is gated
     head: ledgers.Record | None
     ledger: ledgers.Ledger | None
     values: dict[str, Any]
@@ -32,7 +32,7 @@ class Prepared:
 
     @property
     def gated(self) -> bool:
-        return self.approvers.quorum > 0
+        return self.approvers is not None and self.approvers.quorum > 0
 
 
 def _change_environment(values: dict[str, Any]) -> str | None:
@@ -41,8 +41,7 @@ def _change_environment(values: dict[str, Any]) -> str | None:
     return declared_environment(values)
 
 
-def approvers_for(stack: str, head: ledgers.Record | None, values: dict[str, Any], bootstrap: bool,
-                  require_base: bool = True) -> approvals.Approvers:
+def approvers_for(stack: str, head: ledgers.Record | None, values: dict[str, Any], bootstrap: bool) -> approvals.Approvers:
     change = _change_environment(values)
     if head is not None:
         if bootstrap:
@@ -51,7 +50,7 @@ def approvers_for(stack: str, head: ledgers.Record | None, values: dict[str, Any
                                         f"deployment record #{head.sequence} of {stack}", change)
     own = approvals.approvers_from(values.get("transparency-center:approvals") or {}, change or "prod", stack,
                                    f"the commit's config of {stack} (bootstrap)", change)
-    if own.quorum > 0 and not bootstrap and require_base:
+    if own.quorum > 0 and not bootstrap:
         raise GuardRefused(f"refusing: the ledger holds no deployment of {stack}, so nothing names its approvers; "
                            "give --ledger URL (or TCENTER_LEDGER), or --bootstrap for the first deployment "
                            "(docs/lifecycle.md)")
@@ -84,11 +83,11 @@ def prepare(repo: Path, stack: str, revision: str | None, packs: list[str] | Non
             raise InputError(f"commit {commit[:12]} has no Pulumi project at {prefix or 'its top'} (no Pulumi.yaml)")
         skeleton, values = subjects.build_subject(repo, commit, export, stack, None, packs, saved_plan,
                                                   head.base() if head else dict(ledgers.NO_BASE), prefix)
-        found = approvers_for(stack, head, values, bootstrap, require_base)
-        if require_base and found.quorum > 0 and ledger is None and base_record is None:
+        found = approvers_for(stack, head, values, bootstrap) if require_base else None
+        if found is not None and found.quorum > 0 and ledger is None and base_record is None:
             raise GuardRefused(f"refusing: {stack} needs approvals and no deployment ledger is named "
                                "(--ledger URL or TCENTER_LEDGER)")
-        if gate_first and found.quorum > 0:
+        if gate_first and found is not None and found.quorum > 0:
             approvals.check_gate_code(approvals.GATE_ROOT, repo)
             approved = approvals.quorum_state(skeleton, found, repo, ignore=("planDigest",))
             message = approvals.refusal(approved, repo)
@@ -104,6 +103,7 @@ def gate(prepared: Prepared) -> approvals.QuorumState | None:
     if not prepared.gated:
         return None
     approvals.check_gate_code(approvals.GATE_ROOT, prepared.repo)
+    assert prepared.approvers is not None  # gated
     state = approvals.quorum_state(prepared.subject, prepared.approvers, prepared.repo)
     message = approvals.refusal(state, prepared.repo)
     if message:
