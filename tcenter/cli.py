@@ -36,7 +36,8 @@ COMMAND_GROUPS = (
 """Every command group, in the order `tcenter --help` lists them."""
 
 EPILOG = ("exit codes: 0 ok/no changes, 1 changes, 2 dangerous changes, 3 error, 4 drift (attest), "
-          "10-18 a release does not verify (verify), 20 a log equivocated (witness), 64 usage, 69 a tool is missing")
+          "5 quorum not met (approvals), 10-19 a release does not verify (verify), 20 a log equivocated (witness), "
+          "64 usage, 69 a tool is missing")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -20,6 +20,8 @@ from . import format as plan_format
 
 TCENTER_ROOT = PROJECT_ROOT
 """The checkout tcenter's own code comes from: a revision's plan is made with this tcenter."""
+ISOLATED_ENV = ("PATH", "HOME", "LANG", "TMPDIR", "TZ", "SYSTEMROOT", "TCENTER_DEBUG")
+"""What a separately planned program sees of the environment (no credentials, no PULUMI_*)."""
 
 
 def program_failure(error: BaseException, stack: str) -> TcenterError:
@@ -167,6 +169,22 @@ class Workspace:
                 if run.returncode == ExitCode.ERROR:
                     raise InputError(f"at revision {revision}: " + "\n".join(message_lines))
                 raise InputError(f"planning revision {revision} failed: {message_lines[-1]}")
+            return plan_format.load(out)
+
+    def plan_isolated(self, stack: str, environ: dict[str, str] | None = None) -> dict[str, Any]:
+        """The stack's plan from a separate process whose environment holds only ISOLATED_ENV:
+        the program (not yet trusted: the deploy gate plans a change before it lets Pulumi run
+        it) can neither touch the caller's memory nor read its credentials."""
+        source = os.environ if environ is None else environ
+        env = {k: v for k, v in source.items() if k in ISOLATED_ENV or k.startswith("LC_")}
+        with tempfile.TemporaryDirectory(prefix="tcenter-plan-") as tmp:
+            out = Path(tmp) / "plan.json"
+            with progress(f"planning stack {stack} in a separate process on the mock engine..."):
+                run = subprocess.run([sys.executable, "-c", _REVISION_RUNNER, str(TCENTER_ROOT), str(self.project_dir),
+                                      stack, str(out)], cwd=self.project_dir, env=env, capture_output=True, text=True)
+            if run.returncode != 0:
+                lines = run.stderr.strip().splitlines() or ["no message"]
+                raise InputError(f"planning {stack} failed: {lines[-1] if run.returncode != ExitCode.ERROR else ' '.join(lines)}")
             return plan_format.load(out)
 
     def plan_for(self, arg: str) -> dict[str, Any]:
