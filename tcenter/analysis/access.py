@@ -484,7 +484,7 @@ class Walls:
         boundary = None if self.boundary is None else _allow(self.boundary, action, resource)
         direct = _allow(self.direct, action, resource) | _allow(self.grants, action, resource)
         out = []
-        if (identity or direct) and boundary is not None and not boundary:
+        if boundary is not None and not boundary:
             out.append(f"the permissions boundary {self.principal.boundary_name}")
         if self.asset.service == "kms":
             if not direct and not _allow(self.root, action, resource):

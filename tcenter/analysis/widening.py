@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import iamdoc
 from ..core.planview import resource_key
 from . import access, layers, reach
 from .danger import Danger, blocked_text, removed_denies
@@ -276,6 +277,7 @@ def _deny_removals(removals: list[tuple[dict, str, dict]], mb: access.Model, mh:
     assets_h = {a.name: a for a in mh.assets}
     for resource, prop, raw in removals:
         sid = raw.get("Sid") or "(no Sid)"
+        own_sid = raw.get("Sid") or f"statement {iamdoc.statements(resource['inputs'].get(prop)).index(raw)}"
         kinds = layers.layers_of(resource["type"], prop)
         if resource["type"] == "aws:iam/policy:Policy":
             bounded = any(p.boundary_name == resource["name"] for p in mb.principals.values())
@@ -291,8 +293,10 @@ def _deny_removals(removals: list[tuple[dict, str, dict]], mb: access.Model, mh:
                 guarded = _guarded(a_b)
                 if a_h is None or not guarded:
                     continue
-                gone = [s for _, s in access.walls(mb, p_b, a_b).denies if s.source == resource["name"]
-                        and s.sid == str(raw.get("Sid") or s.sid) and not s.deny_decided]
+                wb = access.walls(mb, p_b, a_b)
+                denies = [s for _, s in wb.denies] + [s for policy in wb.endpoints or [] for s in policy if s.effect == "Deny"]
+                gone = [s for s in denies if s.source == resource["name"]
+                        and s.sid == own_sid and not s.deny_decided]
                 wh = None
                 for cls, _ in guarded if gone else ():
                     action = next((a for a in access.class_actions(a_b.service).get(cls, ())
