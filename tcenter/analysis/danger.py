@@ -10,6 +10,7 @@ from typing import Any
 from components import awsfacts
 
 from ..core import iamdoc
+from ..core.planview import same
 
 DANGER_CLASSES: dict[str, str] = {
     "access": "a principal newly able to reach a guarded asset (customer data, signing, audit evidence, key "
@@ -85,7 +86,7 @@ def removed_denies(old: dict[str, dict], new: dict[str, dict]) -> list[tuple[dic
         b, h = old[key], new.get(key)
         bi, hi = b.get("inputs", {}), (h or {}).get("inputs", {})
         for prop in POLICY_PROPERTIES:
-            if prop not in bi:
+            if prop not in bi or (h is not None and same(bi[prop], hi.get(prop))):
                 continue
             head_denies = {json.dumps(s, sort_keys=True) for s in _statements(hi.get(prop)) if s.get("Effect") == "Deny"}
             for s in _statements(bi.get(prop)):

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..core import iamdoc
 from ..core.errors import ExitCode
+from ..core import planview
 from ..core.planview import resource_key
 from . import danger, exposure, reach, widening
 from .replacements import UNKNOWN_TYPE_NOTE, forces_replacement, stateful_reason
@@ -126,6 +127,10 @@ def statement_changes(prop: str, before: Any, after: Any) -> list[StatementChang
         elif canonical(old[sid]) != canonical(new[sid]):
             changes.append(StatementChange(prop, "changed", sid, old[sid], new[sid]))
     return changes
+
+
+same = planview.same
+"""Equal as JSON (tcenter.core.planview.same)."""
 
 
 def canonical(value: Any) -> str:
@@ -239,7 +244,7 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any], base_label: str = "ba
             change = _in_full(old[key], "delete")
             _loss_risks(change, old[key])
             changes.append(change)
-        else:
+        elif not same(old[key], new[key]):
             change = compare_resource(old[key], new[key])
             if change:
                 changes.append(change)

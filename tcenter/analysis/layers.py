@@ -9,6 +9,7 @@ layer still blocks it: defence in depth holds only if each wall is guarded on it
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -132,6 +133,7 @@ def guarded_pairs() -> list[tuple[str, str]]:
     return [(a.name, layer.name) for a in ASSET_CLASSES for layer in LAYER_KINDS if (a.name, layer.name) not in NOT_GUARDED]
 
 
+@functools.lru_cache(maxsize=4096)
 def asset_class_of(kind: str, name: str, customer_data: bool, access_class: str) -> str | None:
     """The asset class an access class on an asset counts toward (None: not a guarded asset)."""
     for asset in ASSET_CLASSES:
@@ -147,11 +149,12 @@ def asset_class_of(kind: str, name: str, customer_data: bool, access_class: str)
 
 
 def zone_class(*zones: str) -> str:
-    """The asset class a network path to or from ZONES counts toward: the class holding one of the
-    zones (customer data, signing), else a path between zones."""
-    for asset in ASSET_CLASSES:
-        if any(z in asset.zones for z in zones) and "*" not in asset.zones:
-            return asset.name
+    """The asset class a network path counts toward: the class holding the first of ZONES that
+    any class holds (pass the destination first: customer data, signing), else a path between zones."""
+    for zone in zones:
+        for asset in ASSET_CLASSES:
+            if zone in asset.zones and "*" not in asset.zones:
+                return asset.name
     return "zone-paths"
 
 

@@ -49,13 +49,20 @@ def _net(text: Any) -> IPNet | None:
         return None
 
 
+def _span(net: IPNet) -> tuple[int, int, int]:
+    """(version, first, last address) as integers: comparing these is what ipaddress does, minus its cost."""
+    return net.version, int(net.network_address), int(net.broadcast_address)
+
+
 def _overlaps(rule: IPNet, peers: Iterable[IPNet]) -> bool:
-    return any(rule.version == p.version and rule.overlaps(p) for p in peers)
+    version, lo, hi = _span(rule)
+    return any(v == version and p_lo <= hi and lo <= p_hi for v, p_lo, p_hi in map(_span, peers))
 
 
 def _covers(rule: IPNet, peers: Iterable[IPNet]) -> bool:
-    peers = list(peers)
-    return bool(peers) and all(rule.version == p.version and p.subnet_of(rule) for p in peers)
+    version, lo, hi = _span(rule)
+    spans = [_span(p) for p in peers]
+    return bool(spans) and all(v == version and lo <= p_lo and p_hi <= hi for v, p_lo, p_hi in spans)
 
 
 def _tcp(protocol: Any) -> bool:
@@ -165,6 +172,7 @@ class Network:
     """Per zone, the NACLs of its subnets (resource names; `default NACL` for AWS's)."""
     table_names: dict[str, str] = field(default_factory=dict)
     """Route table id -> its resource name."""
+    memo: dict[tuple, Ports] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _id(resource: dict[str, Any]) -> str:
@@ -358,7 +366,12 @@ def build_network(plan: dict[str, Any]) -> Network:
 
 def _nacl(net: Network, zone: str, egress: bool, peers: list[IPNet]) -> Ports:
     rules = net.nacl_of_zone.get(zone)
-    return EVERY_PORT if rules is None else nacl_ports(rules, egress, peers)
+    if rules is None:
+        return EVERY_PORT
+    key = (zone, egress, tuple(peers))
+    if key not in net.memo:  # the matrix and each layer alone ask the same questions
+        net.memo[key] = nacl_ports(rules, egress, peers)
+    return net.memo[key]
 
 
 def _nacl_path(net: Network, src: str, dst: str | None, dst_peers: list[IPNet], src_peers: list[IPNet]) -> Ports:

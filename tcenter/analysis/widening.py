@@ -16,12 +16,11 @@ Nothing of this runs for a change that touches no layer (a tag).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from ..core import iamdoc
-from ..core.planview import resource_key
+from ..core.planview import resource_key, same
 from . import access, layers, reach
 from .danger import Danger, blocked_text, removed_denies
 
@@ -35,13 +34,11 @@ IGNORED_INPUTS = ("tags", "tagsAll")
 resources are read by reach, so network resources compare whole."""
 
 
-def _inputs(resource: dict[str, Any] | None, network: bool) -> str:
+def _inputs(resource: dict[str, Any] | None, network: bool) -> dict[str, Any] | None:
     if resource is None:
-        return ""
+        return None
     inputs = resource.get("inputs", {})
-    if not network:
-        inputs = {k: v for k, v in inputs.items() if k not in IGNORED_INPUTS}
-    return json.dumps(inputs, sort_keys=True)
+    return inputs if network else {k: v for k, v in inputs.items() if k not in IGNORED_INPUTS}
 
 
 def changed(base: dict[str, Any], head: dict[str, Any], types: frozenset) -> list[tuple[dict | None, dict | None]]:
@@ -50,7 +47,7 @@ def changed(base: dict[str, Any], head: dict[str, Any], types: frozenset) -> lis
     new = {resource_key(r["urn"]): r for r in head.get("resources", []) if r["type"] in types}
     network = types is NETWORK_TYPES
     return [(old.get(k), new.get(k)) for k in sorted(set(old) | set(new))
-            if _inputs(old.get(k), network) != _inputs(new.get(k), network)]
+            if old.get(k) is None or new.get(k) is None or not same(_inputs(old[k], network), _inputs(new[k], network))]
 
 
 def _layers_changed(pairs: list[tuple[dict | None, dict | None]]) -> set[str]:
@@ -62,7 +59,7 @@ def _layers_changed(pairs: list[tuple[dict | None, dict | None]]) -> set[str]:
             found.update(layers.layers_of(either["type"]))
             continue
         for prop in props:
-            if json.dumps(b["inputs"].get(prop), sort_keys=True) != json.dumps(h["inputs"].get(prop), sort_keys=True):
+            if not same(b["inputs"].get(prop), h["inputs"].get(prop)):
                 found.update(layers.layers_of(either["type"], prop))
     return found
 
@@ -155,8 +152,9 @@ def _guarded(asset: access.Asset) -> list[tuple[str, str]]:
 @dataclass
 class IamFindings:
     dangers: list[Danger]
-    opened: dict[tuple[str, str, str], set[str]]
-    """(principal, asset, access class) -> the layers that widened and now let it through."""
+    opened: dict[tuple[str, str, str], tuple[set[str], list[str]]]
+    """(principal, asset, access class) whose effective access changed -> the layers that widened,
+    and what still blocks when it is only conditional."""
 
 
 def _by_name(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -179,7 +177,7 @@ def iam_findings(base: dict[str, Any], head: dict[str, Any]) -> IamFindings:
     mb = access.collect_model(base) if base.get("resources") else access.Model({}, [], "")
     mh = access.collect_model(head)
     named = _by_name(head)
-    opened: dict[tuple[str, str, str], set[str]] = {}
+    opened: dict[tuple[str, str, str], tuple[set[str], list[str]]] = {}
     grouped: dict[tuple, list[str]] = {}
     old_assets = {a.name: a for a in mb.assets}
     for key, p_h in mh.principals.items():
@@ -222,11 +220,12 @@ def _access_dangers(base, head, mb: access.Model, mh: access.Model, scope: Scope
             for cls, text in row.items():
                 asset_class = layers.asset_class_of(asset.kind, name, asset.customer_data, cls)
                 was = old.get(name, {}).get(cls)
-                if effective_access_danger(asset, cls) and was != text and (was is None or text == "yes"):
+                if asset_class and effective_access_danger(asset, cls) and was != text and (was is None or text == "yes"):
                     resource = named.get(name, {})
-                    opened_by = opened.get((access.principal_name(entry["via"] or key), name, cls), set())
+                    opened_by, blockers = opened.get((access.principal_name(entry["via"] or key), name, cls), (set(), []))
                     out.append(Danger("access", f"{who} can newly {cls} {name} ({text})", resource.get("urn", ""),
-                                      resource.get("type", ""), ", ".join(sorted(opened_by)), asset_class, (), text))
+                                      resource.get("type", ""), ", ".join(sorted(opened_by)), asset_class,
+                                      tuple(blockers), text))
     return out
 
 
@@ -259,14 +258,21 @@ def _widen_pair(mb, mh, p_b, p_h, a_b, a_h, guarded, changed_layers, opened, gro
             for action in actions:
                 effective |= wh.effective(action)
             effective_text = access.render_clauses(effective)
-            if effective_text == "yes" and effective_access_danger(a_h, cls):
-                opened.setdefault((who, a_h.name, cls), set()).add(layer)
-                continue  # the access danger says it, with this layer
+            blockers = tuple(wh.blockers(first)) if effective_text != "yes" else ()
+            if effective_access_danger(a_h, cls):
+                was = access.NEVER
+                for action in actions:
+                    was |= wb.effective(action)
+                was_text = access.render_clauses(was)
+                if was_text != effective_text and (was_text == "" or effective_text == "yes"):
+                    entry = opened.setdefault((who, a_h.name, cls), (set(), []))  # the access danger says it
+                    entry[0].add(layer)
+                    entry[1].extend(b for b in blockers if b not in entry[1])
+                    continue
             base_statements = set(wb.layer_statements(layer))
             source = next((s.named() for s in wh.layer_statements(layer)
                            if s not in base_statements and any(s.covers(first, r, partly=True) for r in a_h.arns)),
                           f"the {layers.label(layer)}")
-            blockers = tuple(wh.blockers(first)) if effective_text != "yes" else ()
             grouped.setdefault((layer, who, cls, asset_class, source, blockers, effective_text or "no"), []).append(a_h.name)
 
 
@@ -320,6 +326,13 @@ def _deny_removals(removals: list[tuple[dict, str, dict]], mb: access.Model, mh:
     return out
 
 
+def _direction(wall: reach.Wall) -> str:
+    """A wall's direction without its peer, to group the zones it widened toward."""
+    if wall.side == "path":
+        return wall.detail
+    return ("ingress" if wall.side == "destination" else "egress") + (" and replies" if wall.layer == "nacl" else "")
+
+
 @dataclass
 class NetworkFindings:
     dangers: list[Danger]
@@ -328,7 +341,8 @@ class NetworkFindings:
 
 
 def network_findings(base: dict[str, Any], head: dict[str, Any]) -> NetworkFindings:
-    """Each network layer (security groups, NACLs, routes) on each path, alone on both plans."""
+    """Each network layer (security groups, NACLs, routes) on each path, alone on both plans. One
+    danger per widened wall and new ports, listing the zones at its other end."""
     pairs = changed(base, head, NETWORK_TYPES)
     if not pairs or not base.get("resources") or not head.get("resources"):
         return NetworkFindings([], {})
@@ -336,7 +350,8 @@ def network_findings(base: dict[str, Any], head: dict[str, Any]) -> NetworkFindi
     changed_names = {r["name"]: r for b, h in pairs for r in (h, b) if r is not None}
     nb, nh = reach.build_network(base), reach.build_network(head)
     old_paths = set(reach.paths(nb))
-    dangers, opened = [], {}
+    opened: dict[tuple[str, str], set[str]] = {}
+    grouped: dict[tuple, tuple[list[str], list[str]]] = {}
     for src, dst in reach.paths(nh):
         if (src, dst) not in old_paths:
             continue
@@ -345,8 +360,8 @@ def network_findings(base: dict[str, Any], head: dict[str, Any]) -> NetworkFindi
         for wall in walls:
             if wall.layer not in changed_layers:
                 continue
-            old = before[(wall.layer, wall.side)].ports if (wall.layer, wall.side) in before else reach.EVERY_PORT
-            new = wall.ports - old
+            was = before.get((wall.layer, wall.side))
+            new = wall.ports - (was.ports if was else reach.EVERY_PORT)
             if not new:
                 continue
             through = new
@@ -355,18 +370,30 @@ def network_findings(base: dict[str, Any], head: dict[str, Any]) -> NetworkFindi
             if through:
                 opened.setdefault((src, dst), set()).add(wall.layer)
                 continue
-            blockers = tuple(other.what for other in walls if other is not wall and (other.ports & new) != new)
+            names = wall.names
             if wall.parts:  # name the groups that widened, not every group of the zone
-                was = dict(before[(wall.layer, wall.side)].parts) if (wall.layer, wall.side) in before else {}
-                grown = [name for name, ports in wall.parts if ports - was.get(name, reach.NO_PORTS)]
-                what = f"{', '.join(grown or wall.names)} ({wall.detail})"
-            else:
-                what = wall.what
-            asset_class = layers.zone_class(*(z for z in (src, dst) if z not in (reach.INTERNET, reach.S3)))
-            resource = next((changed_names[n] for n in (grown if wall.parts else wall.names) if n in changed_names),
-                            next((r for r in changed_names.values() if wall.layer in layers.layers_of(r["type"])), {}))
-            dangers.append(Danger(
-                "layer", f"{layers.label(wall.layer)} widened toward {layers.ASSETS[asset_class].label}: {what} "
-                         f"now lets {src} -> {dst} through on {new}{blocked_text(blockers)}",
-                resource.get("urn", ""), resource.get("type", ""), wall.layer, asset_class, blockers, "-"))
+                grown = [name for name, ports in wall.parts if ports - dict(was.parts if was else ()).get(name, reach.NO_PORTS)]
+                names = tuple(grown) or wall.names
+            anchor, peer = (dst, src) if wall.side == "destination" else (src, dst)
+            detail = _direction(wall)
+            asset_class = layers.zone_class(*(z for z in (dst, src) if z not in (reach.INTERNET, reach.S3)))
+            key = (wall.layer, wall.side, names, detail, anchor, str(new), asset_class)
+            peers, blockers = grouped.setdefault(key, ([], []))
+            peers.append(peer)
+            blockers += [b for b in (f"{', '.join(o.names)} ({_direction(o)})" for o in walls
+                                     if o is not wall and (o.ports & new) != new) if b not in blockers]
+    dangers = []
+    for (layer, side, names, detail, anchor, ports, asset_class), (peers, blockers) in grouped.items():
+        resource = next((changed_names[n] for n in names if n in changed_names),
+                        next((r for r in changed_names.values() if layer in layers.layers_of(r["type"])), {}))
+        if side == "path":
+            what, path = f"{', '.join(names)} ({detail})", f"{anchor} -> {', '.join(peers)}"
+        elif side == "destination":
+            what, path = f"{', '.join(names)} ({detail})", f"{', '.join(peers)} -> {anchor}"
+        else:
+            what, path = f"{', '.join(names)} ({detail})", f"{anchor} -> {', '.join(peers)}"
+        dangers.append(Danger(
+            "layer", f"{layers.label(layer)} widened toward {layers.ASSETS[asset_class].label}: {what} now lets "
+                     f"{path} through on {ports}{blocked_text(tuple(blockers))}",
+            resource.get("urn", ""), resource.get("type", ""), layer, asset_class, tuple(blockers), "-"))
     return NetworkFindings(dangers, opened)

@@ -6,8 +6,7 @@ checkouts, processes and users, and an entry is never stale, only unused.
 Where: `$TCENTER_CACHE_DIR`, else `$XDG_CACHE_HOME/tcenter`, else `~/.cache/tcenter`; when
 that cannot be created, `.tcenter-cache/` in the checkout (gitignored). `TCENTER_NO_CACHE=1`
 turns it off. Entries are written to a temporary file and renamed into place (atomic on
-POSIX): a reader sees a whole entry or none. Clear it with `tcenter cache --clear` (or delete
-the folder).
+POSIX): a reader sees a whole entry or none. To clear it, delete the folder.
 """
 
 from __future__ import annotations
@@ -74,6 +73,7 @@ def write(kind: str, key: str, data: bytes, suffix: str = ".json") -> Path | Non
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
+            os.chmod(temporary, 0o644)  # readable by whoever shares the folder, like any cache
             os.replace(temporary, where)
         finally:
             if os.path.exists(temporary):
@@ -81,27 +81,3 @@ def write(kind: str, key: str, data: bytes, suffix: str = ".json") -> Path | Non
         return where
     except OSError:
         return None
-
-
-def usage() -> tuple[Path | None, int, int]:
-    """(the folder, entries, bytes)."""
-    folder = root()
-    if folder is None:
-        return None, 0, 0
-    files = [f for f in folder.rglob("*") if f.is_file()]
-    return folder, len(files), sum(f.stat().st_size for f in files)
-
-
-def clear() -> tuple[Path | None, int]:
-    """Delete every entry; (the folder, how many were deleted)."""
-    folder = root()
-    if folder is None:
-        return None, 0
-    count = 0
-    for entry in sorted(folder.rglob("*"), reverse=True):
-        if entry.is_file():
-            entry.unlink()
-            count += 1
-        elif entry.is_dir():
-            entry.rmdir()
-    return folder, count

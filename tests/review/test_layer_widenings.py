@@ -308,8 +308,8 @@ def test_an_ssh_rule_from_the_build_subnet_to_the_signers(prod, plan_of):
     danger = _one(d, "security-group")
     assert d.reach_added == [], "no path opened: the NACLs still block"
     assert danger.asset_class == "signing" and "build -> signing" in danger.sentence and "on 22" in danger.sentence
-    assert any(b.startswith("tc-network-signing-nacl (ingress from build") for b in danger.still_blocked_by)
-    assert any(b.startswith("tc-network-build-nacl (egress to signing") for b in danger.still_blocked_by)
+    assert "tc-network-signing-nacl (ingress and replies)" in danger.still_blocked_by
+    assert "tc-network-build-nacl (egress and replies)" in danger.still_blocked_by
 
 
 def test_a_builder_given_sign_on_a_signing_key(prod, plan_of):
