@@ -26,6 +26,8 @@ from typing import Any, Iterable
 from components.awsfacts import HTTPS
 
 from ..core.planview import zone_tag
+from .ports import ALL_PORTS, EVERY_PORT, NO_PORTS, Ports  # noqa: F401 (re-exported: the port sets live there)
+from .ports import rule_ports as _rule_ports
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -37,9 +39,6 @@ S3 = "s3 (gateway)"
 AWS_APIS = "aws apis (endpoints)"
 INTERNET_PROBES = tuple(ipaddress.ip_network(a) for a in ("1.1.1.1/32", "8.8.8.8/32", "9.9.9.9/32", "198.51.100.7/32"))
 """Public addresses standing in for 'the internet' when matching rules and routes."""
-
-from .ports import ALL_PORTS, EVERY_PORT, NO_PORTS, Ports  # noqa: F401 (re-exported: the port sets live there)
-from .ports import rule_ports as _rule_ports
 
 
 def _net(text: Any) -> IPNet | None:

@@ -382,3 +382,18 @@ def test_the_diff_evaluates_only_what_a_change_reaches_and_finds_the_same(prod, 
     scoped = {d for d in diff_plans(prod, head).dangers if d.startswith("[access]")}
     assert scoped == _full_access_dangers(prod, head)
     assert scoped, "each change grants some effective access"
+
+
+def test_the_documented_layer_model_is_the_one_the_diff_uses():
+    from tcenter.core.stackfiles import PROJECT_ROOT
+
+    doc = (PROJECT_ROOT / "docs" / "review.md").read_text()
+    for kind in layers.LAYER_KINDS:
+        row = next((line for line in doc.splitlines() if line.startswith(f"| `{kind.name}` | {kind.label} |")), None)
+        assert row is not None, f"docs/review.md lacks layer kind {kind.name}"
+        for type_, props in kind.resources.items():
+            assert f"`{type_}`: " + ("all" if props == layers.ALL else ", ".join(f"`{p}`" for p in props)) in row, type_
+    for asset in layers.ASSET_CLASSES:
+        assert any(line.startswith(f"| `{asset.name}` |") for line in doc.splitlines()), asset.name
+    for (asset_class, layer), reason in layers.NOT_GUARDED.items():
+        assert f"| `{asset_class}` | `{layer}` | {reason} |" in doc
