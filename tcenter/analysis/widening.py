@@ -197,7 +197,7 @@ def iam_findings(base: dict[str, Any], head: dict[str, Any]) -> IamFindings:
             "layer", f"{layers.label(layer)} widened toward {layers.ASSETS[asset_class].label}: {source} lets {who} "
                      f"{cls} {', '.join(assets)}" + (blocked_text(blockers) or "; nothing else blocks it"),
             resource.get("urn", ""), resource.get("type", ""), layer, asset_class, blockers, effective))
-    dangers += _deny_removals(removals, mb, mh)
+    dangers += _deny_removals(removals, mb, mh, _index(base, head))
     return IamFindings(_access_dangers(base, head, mb, mh, scope, opened) + dangers, opened)
 
 
@@ -276,12 +276,15 @@ def _widen_pair(mb, mh, p_b, p_h, a_b, a_h, guarded, changed_layers, opened, gro
             grouped.setdefault((layer, who, cls, asset_class, source, blockers, effective_text or "no"), []).append(a_h.name)
 
 
-def _deny_removals(removals: list[tuple[dict, str, dict]], mb: access.Model, mh: access.Model) -> list[Danger]:
+def _deny_removals(removals: list[tuple[dict, str, dict]], mb: access.Model, mh: access.Model,
+                   index: dict[str, dict[str, set[str]]]) -> list[Danger]:
     """A Deny statement gone: its layer, and for what it denied (guarded assets only) the walls that
-    still block, or who it no longer stops."""
+    still block, or who it no longer stops. Only the pairs its resource reaches are looked at."""
     out = []
     assets_h = {a.name: a for a in mh.assets}
     for resource, prop, raw in removals:
+        reach_roles, reach_assets = _reaches(resource, index)
+        reached = Scope(reach_roles, reach_assets, set())
         sid = raw.get("Sid") or "(no Sid)"
         own_sid = raw.get("Sid") or f"statement {iamdoc.statements(resource['inputs'].get(prop)).index(raw)}"
         kinds = layers.layers_of(resource["type"], prop)
@@ -297,7 +300,7 @@ def _deny_removals(removals: list[tuple[dict, str, dict]], mb: access.Model, mh:
             for a_b in mb.assets:
                 a_h = assets_h.get(a_b.name)
                 guarded = _guarded(a_b)
-                if a_h is None or not guarded:
+                if a_h is None or not guarded or not reached.covers(p_b, a_b):
                     continue
                 wb = access.walls(mb, p_b, a_b)
                 denies = [s for _, s in wb.denies] + [s for policy in wb.endpoints or [] for s in policy if s.effect == "Deny"]
