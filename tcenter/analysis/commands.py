@@ -62,8 +62,12 @@ def run_diff(args: argparse.Namespace) -> int:
     else:
         # revisions plan in subprocesses: start them all before anything is planned here
         pending = {s: args.workspace.start_plan_at(s[4:], args.stack) for s in sources if s.startswith("git:")}
-        base, base_label = _diff_source(args.workspace, sources[0], args.stack, pending)
-        head, head_label = _diff_source(args.workspace, sources[1], args.stack, pending)
+        try:
+            base, base_label = _diff_source(args.workspace, sources[0], args.stack, pending)
+            head, head_label = _diff_source(args.workspace, sources[1], args.stack, pending)
+        finally:
+            for plan in pending.values():  # one side failed: stop the other
+                plan.cancel()
     result = diff.diff_plans(base, head, base_label, head_label)
     if args.format == "markdown":
         write(diff_text.render_markdown(result), args.output)

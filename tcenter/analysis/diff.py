@@ -23,7 +23,7 @@ from ..core import iamdoc
 from ..core.errors import ExitCode
 from ..core import planview
 from ..core.planview import resource_key
-from . import danger, exposure, reach, widening
+from . import danger, exposure, layers, reach, widening
 from .replacements import UNKNOWN_TYPE_NOTE, forces_replacement, stateful_reason
 
 __all__ = ["PlanDiff", "ResourceChange", "PropertyChange", "StatementChange", "as_json", "canonical", "diff_plans",
@@ -269,7 +269,7 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any], base_label: str = "ba
         found.append(danger.Danger("network", f"new network path {edge}"
                                    + (" from or to outside" if reach.INTERNET in edge else " between zones"),
                                    layer=", ".join(sorted(network.opened.get((src, dst), set()))),
-                                   asset_class="zone-paths"))
+                                   asset_class=layers.zone_class(*(z for z in (dst, src) if z != reach.INTERNET))))
     found += danger.resource_dangers(old, new)
     found += iam.dangers + network.dangers
     return PlanDiff(base_label, head_label, changes, reach_added, reach_removed, public_added, outputs,
