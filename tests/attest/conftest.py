@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.attest.provision import Provisioner, provision
+from tests.attest.provision import Provisioner, plan_account, provision
 
 pytest.importorskip("moto.server", reason="moto[server] is a test dependency (pyproject.toml)")
 
@@ -23,10 +23,11 @@ def dev_plan() -> dict[str, Any]:
     return plan_stack("dev")
 
 
-def plan_account(plan: dict[str, Any]) -> str:
-    """The account the plan was made for (moto then answers as that account)."""
-    role = next(r for r in plan["resources"] if r["type"] == "aws:iam/role:Role")
-    return role["outputs"]["arn"].split(":")[4]
+@pytest.fixture(scope="session")
+def prod_plan() -> dict[str, Any]:
+    from tcenter.plan.format import plan_stack
+
+    return plan_stack("zurich-prod")
 
 
 @pytest.fixture(scope="session")
@@ -84,10 +85,22 @@ class Recorder:
         assert len(self.calls) <= REQUEST_BUDGET, "request budget exceeded"
 
 
-def recorded_session() -> tuple[Any, Recorder]:
+def account_session(account: str | None = None) -> Any:
+    """A session in ACCOUNT (moto answers an assumed role's calls as the role's account);
+    the server's own account without."""
     import boto3
 
     session = boto3.Session(region_name="eu-central-2")
+    if account is None:
+        return session
+    credentials = session.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/attest-test",
+                                                     RoleSessionName="attest-test")["Credentials"]
+    return boto3.Session(region_name="eu-central-2", aws_access_key_id=credentials["AccessKeyId"],
+                         aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])
+
+
+def recorded_session(account: str | None = None) -> tuple[Any, Recorder]:
+    session = account_session(account)
     recorder = Recorder()
     session.events.register("before-call", recorder)
     return session, recorder
@@ -95,6 +108,9 @@ def recorded_session() -> tuple[Any, Recorder]:
 
 @pytest.fixture()
 def deployed(aws_env: str, dev_plan: dict[str, Any]) -> Provisioner:
-    import boto3
+    return provision(account_session(), dev_plan)
 
-    return provision(boto3.Session(region_name="eu-central-2"), dev_plan)
+
+@pytest.fixture()
+def deployed_prod(aws_env: str, prod_plan: dict[str, Any]) -> Provisioner:
+    return provision(account_session(plan_account(prod_plan)), prod_plan)
