@@ -41,6 +41,9 @@ def moto_endpoint(dev_plan: dict[str, Any]) -> Iterator[str]:
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    from tests.attest import moto_fixes
+
+    moto_fixes.apply()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -20,14 +20,14 @@ from typing import Any
 from tcenter.plan.engine import DYNAMODB_PREFIX_LIST_STAND_IN, S3_PREFIX_LIST_STAND_IN
 
 SERVICES = ("ec2", "iam", "kms", "s3", "s3control", "cloudtrail", "logs", "cloudwatch", "sns", "events", "config",
-            "guardduty", "securityhub", "dynamodb", "ssm", "cloudhsmv2")
+            "guardduty", "securityhub", "dynamodb", "ssm", "cloudhsmv2", "route53resolver")
 
 
-def _tags(tags: dict[str, str] | None) -> list[dict[str, str]]:
+def tag_list(tags: dict[str, str] | None) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted((tags or {}).items())]
 
 
-def _of(plan: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+def of(plan: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [r for r in plan["resources"] if r["type"] == kind]
 
 
@@ -89,7 +89,7 @@ class Provisioner:
 
     def kms(self) -> None:
         kms = self.c["kms"]
-        for key in _of(self.plan, "aws:kms/key:Key"):
+        for key in of(self.plan, "aws:kms/key:Key"):
             i = key["inputs"]
             meta = kms.create_key(Description=i["description"], KeyUsage=i.get("keyUsage", "ENCRYPT_DECRYPT"),
                                   KeySpec=i.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT"),
@@ -97,38 +97,38 @@ class Provisioner:
             if i.get("enableKeyRotation"):
                 kms.enable_key_rotation(KeyId=meta["KeyId"])
             self.assign(key, arn=meta["Arn"], id=meta["KeyId"], keyId=meta["KeyId"])
-        for alias in _of(self.plan, "aws:kms/alias:Alias"):
+        for alias in of(self.plan, "aws:kms/alias:Alias"):
             kms.create_alias(AliasName=alias["inputs"]["name"], TargetKeyId=self.live(alias["inputs"]["targetKeyId"]))
 
     def iam(self) -> None:
         iam = self.c["iam"]
-        for policy in _of(self.plan, "aws:iam/policy:Policy"):
+        for policy in of(self.plan, "aws:iam/policy:Policy"):
             created = iam.create_policy(PolicyName=policy["inputs"]["name"], PolicyDocument=policy["inputs"]["policy"],
                                         Description=policy["inputs"].get("description", ""),
-                                        Tags=_tags(policy["inputs"].get("tags")))["Policy"]
+                                        Tags=tag_list(policy["inputs"].get("tags")))["Policy"]
             self.assign(policy, arn=created["Arn"], id=created["Arn"])
-        for role in _of(self.plan, "aws:iam/role:Role"):
+        for role in of(self.plan, "aws:iam/role:Role"):
             i = role["inputs"]
             extra = {"PermissionsBoundary": self.live(i["permissionsBoundary"])} if i.get("permissionsBoundary") else {}
             created = iam.create_role(RoleName=i["name"], AssumeRolePolicyDocument=i["assumeRolePolicy"],
-                                      Description=i.get("description", ""), Tags=_tags(i.get("tags")),
+                                      Description=i.get("description", ""), Tags=tag_list(i.get("tags")),
                                       MaxSessionDuration=i.get("maxSessionDuration", 3600), **extra)["Role"]
             self.assign(role, arn=created["Arn"], uniqueId=created["RoleId"])
-        for linked in _of(self.plan, "aws:iam/serviceLinkedRole:ServiceLinkedRole"):
+        for linked in of(self.plan, "aws:iam/serviceLinkedRole:ServiceLinkedRole"):
             created = iam.create_service_linked_role(AWSServiceName=linked["inputs"]["awsServiceName"])["Role"]
             self.assign(linked, arn=created["Arn"], id=created["RoleName"], name=created["RoleName"])
-        for policy in _of(self.plan, "aws:iam/rolePolicy:RolePolicy"):
+        for policy in of(self.plan, "aws:iam/rolePolicy:RolePolicy"):
             i = policy["inputs"]
             iam.put_role_policy(RoleName=i["role"], PolicyName=i.get("name") or autoname(policy), PolicyDocument=i["policy"])
-        for attachment in _of(self.plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        for attachment in of(self.plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
             i = attachment["inputs"]
             iam.attach_role_policy(RoleName=i["role"], PolicyArn=self.live(i["policyArn"]))
-        for profile in _of(self.plan, "aws:iam/instanceProfile:InstanceProfile"):
+        for profile in of(self.plan, "aws:iam/instanceProfile:InstanceProfile"):
             i = profile["inputs"]
             created = iam.create_instance_profile(InstanceProfileName=i["name"])["InstanceProfile"]
             iam.add_role_to_instance_profile(InstanceProfileName=i["name"], RoleName=i["role"])
             self.assign(profile, arn=created["Arn"])
-        for policy in _of(self.plan, "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"):
+        for policy in of(self.plan, "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"):
             i = policy["inputs"]
             iam.update_account_password_policy(
                 **{k[0].upper() + k[1:]: v for k, v in i.items() if k not in ("hardExpiry", "allowUsersToChangePassword")},
@@ -171,7 +171,7 @@ class Provisioner:
 
     def logs(self) -> None:
         logs = self.c["logs"]
-        for group in _of(self.plan, "aws:cloudwatch/logGroup:LogGroup"):
+        for group in of(self.plan, "aws:cloudwatch/logGroup:LogGroup"):
             i = group["inputs"]
             extra = {"kmsKeyId": self.live(i["kmsKeyId"])} if i.get("kmsKeyId") else {}
             logs.create_log_group(logGroupName=i["name"], **extra)
@@ -180,7 +180,7 @@ class Provisioner:
 
     def trail(self) -> None:
         trail = self.c["cloudtrail"]
-        for declared in _of(self.plan, "aws:cloudtrail/trail:Trail"):
+        for declared in of(self.plan, "aws:cloudtrail/trail:Trail"):
             i = declared["inputs"]
             extra = {k: self.live(i[v]) for k, v in (("CloudWatchLogsLogGroupArn", "cloudWatchLogsGroupArn"),
                                                      ("CloudWatchLogsRoleArn", "cloudWatchLogsRoleArn")) if i.get(v)}
@@ -202,21 +202,21 @@ class Provisioner:
     def documents(self) -> None:
         """Every document written again with the live ids, as `pulumi up` resolves its Outputs."""
         kms, iam, ec2 = self.c["kms"], self.c["iam"], self.c["ec2"]
-        for key in _of(self.plan, "aws:kms/key:Key"):
+        for key in of(self.plan, "aws:kms/key:Key"):
             kms.put_key_policy(KeyId=self.live(key["outputs"]["id"]), PolicyName="default",
                                Policy=self.live(key["inputs"]["policy"]), BypassPolicyLockoutSafetyCheck=True)
-        for policy in _of(self.plan, "aws:iam/policy:Policy"):
+        for policy in of(self.plan, "aws:iam/policy:Policy"):
             document = self.live(policy["inputs"]["policy"])
             if document != policy["inputs"]["policy"]:
                 arn = self.live(policy["outputs"]["arn"])
                 iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
                 iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
-        for role in _of(self.plan, "aws:iam/role:Role"):
+        for role in of(self.plan, "aws:iam/role:Role"):
             iam.update_assume_role_policy(RoleName=role["inputs"]["name"], PolicyDocument=self.live(role["inputs"]["assumeRolePolicy"]))
-        for policy in _of(self.plan, "aws:iam/rolePolicy:RolePolicy"):
+        for policy in of(self.plan, "aws:iam/rolePolicy:RolePolicy"):
             i = policy["inputs"]
             iam.put_role_policy(RoleName=i["role"], PolicyName=i.get("name") or autoname(policy), PolicyDocument=self.live(i["policy"]))
-        for endpoint in _of(self.plan, "aws:ec2/vpcEndpoint:VpcEndpoint"):
+        for endpoint in of(self.plan, "aws:ec2/vpcEndpoint:VpcEndpoint"):
             if endpoint["inputs"].get("policy"):
                 ec2.modify_vpc_endpoint(VpcEndpointId=self.live(endpoint["outputs"]["id"]),
                                         PolicyDocument=self.live(endpoint["inputs"]["policy"]))

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from tests.attest.provision import Provisioner, _of, _tags
+from tests.attest.provision import Provisioner, of, tag_list
 
 
 def cap(key: str) -> str:
@@ -49,29 +49,29 @@ def scalar_resources(s3: Any, bucket: str) -> Iterator[None]:
 
 def run(p: Provisioner) -> None:
     s3 = p.c["s3"]
-    locked = {r["inputs"]["bucket"] for r in _of(p.plan, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")}
-    for bucket in _of(p.plan, "aws:s3/bucket:Bucket"):
+    locked = {r["inputs"]["bucket"] for r in of(p.plan, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")}
+    for bucket in of(p.plan, "aws:s3/bucket:Bucket"):
         i = bucket["inputs"]
         s3.create_bucket(Bucket=i["bucket"], CreateBucketConfiguration={"LocationConstraint": "eu-central-2"},
                          ObjectLockEnabledForBucket=i["bucket"] in locked or bool(i.get("objectLockEnabled")))
         if i.get("tags"):
-            s3.put_bucket_tagging(Bucket=i["bucket"], Tagging={"TagSet": _tags(i["tags"])})
-    for versioning in _of(p.plan, "aws:s3/bucketVersioning:BucketVersioning"):
+            s3.put_bucket_tagging(Bucket=i["bucket"], Tagging={"TagSet": tag_list(i["tags"])})
+    for versioning in of(p.plan, "aws:s3/bucketVersioning:BucketVersioning"):
         i = versioning["inputs"]
         s3.put_bucket_versioning(Bucket=i["bucket"], VersioningConfiguration={"Status": i["versioningConfiguration"]["status"]})
-    for block in _of(p.plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
+    for block in of(p.plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
         i = block["inputs"]
         s3.put_public_access_block(Bucket=i["bucket"], PublicAccessBlockConfiguration={
             cap(k): bool(i.get(k)) for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")})
-    for controls in _of(p.plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls"):
+    for controls in of(p.plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls"):
         i = controls["inputs"]
         s3.put_bucket_ownership_controls(Bucket=i["bucket"], OwnershipControls={"Rules": [{"ObjectOwnership": i["rule"]["objectOwnership"]}]})
-    for lock in _of(p.plan, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"):
+    for lock in of(p.plan, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"):
         i = lock["inputs"]
         retention = {k.capitalize(): v for k, v in i["rule"]["defaultRetention"].items()}
         s3.put_object_lock_configuration(Bucket=i["bucket"], ObjectLockConfiguration={
             "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": retention}})
-    for encryption in _of(p.plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"):
+    for encryption in of(p.plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"):
         i = encryption["inputs"]
         rules = []
         for rule in i["rules"]:
@@ -81,18 +81,18 @@ def run(p: Provisioner) -> None:
                 entry["KMSMasterKeyID"] = p.live(default["kmsMasterKeyId"])
             rules.append({"ApplyServerSideEncryptionByDefault": entry, "BucketKeyEnabled": bool(rule.get("bucketKeyEnabled"))})
         s3.put_bucket_encryption(Bucket=i["bucket"], ServerSideEncryptionConfiguration={"Rules": rules})
-    for policy in _of(p.plan, "aws:s3/bucketPolicy:BucketPolicy"):  # before logging: it grants the log delivery
+    for policy in of(p.plan, "aws:s3/bucketPolicy:BucketPolicy"):  # before logging: it grants the log delivery
         s3.put_bucket_policy(Bucket=policy["inputs"]["bucket"], Policy=p.live(policy["inputs"]["policy"]))
-    for logging in _of(p.plan, "aws:s3/bucketLogging:BucketLogging"):
+    for logging in of(p.plan, "aws:s3/bucketLogging:BucketLogging"):
         i = logging["inputs"]
         with scalar_resources(s3, i["targetBucket"]):
             s3.put_bucket_logging(Bucket=i["bucket"], BucketLoggingStatus={"LoggingEnabled": {
                 "TargetBucket": i["targetBucket"], "TargetPrefix": i.get("targetPrefix", "")}})
-    for lifecycle in _of(p.plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
+    for lifecycle in of(p.plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
         i = lifecycle["inputs"]
         s3.put_bucket_lifecycle_configuration(Bucket=i["bucket"], LifecycleConfiguration={"Rules": lifecycle_rules(i["rules"])})
     dynamodb = p.c["dynamodb"]
-    for table in _of(p.plan, "aws:dynamodb/table:Table"):
+    for table in of(p.plan, "aws:dynamodb/table:Table"):
         i = table["inputs"]
         keys = [{"AttributeName": i["hashKey"], "KeyType": "HASH"}]
         if i.get("rangeKey"):
@@ -103,12 +103,12 @@ def run(p: Provisioner) -> None:
             AttributeDefinitions=[{"AttributeName": a["name"], "AttributeType": a["type"]} for a in i["attributes"]],
             SSESpecification={"Enabled": bool(sse.get("enabled")), "SSEType": "KMS",
                               **({"KMSMasterKeyId": p.live(sse["kmsKeyArn"])} if sse.get("kmsKeyArn") else {})},
-            DeletionProtectionEnabled=bool(i.get("deletionProtectionEnabled")), Tags=_tags(i.get("tags")))["TableDescription"]
+            DeletionProtectionEnabled=bool(i.get("deletionProtectionEnabled")), Tags=tag_list(i.get("tags")))["TableDescription"]
         p.assign(table, arn=created["TableArn"])
         if (i.get("pointInTimeRecovery") or {}).get("enabled"):
             dynamodb.update_continuous_backups(TableName=i["name"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
 
 
 def documents(p: Provisioner) -> None:
-    for policy in _of(p.plan, "aws:dynamodb/resourcePolicy:ResourcePolicy"):
+    for policy in of(p.plan, "aws:dynamodb/resourcePolicy:ResourcePolicy"):
         p.c["dynamodb"].put_resource_policy(ResourceArn=p.live(policy["inputs"]["resourceArn"]), Policy=p.live(policy["inputs"]["policy"]))
