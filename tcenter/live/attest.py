@@ -113,6 +113,11 @@ def live_plan(plan: dict[str, Any], entries: list[Entry]) -> dict[str, Any]:
 
 def attest(plan: dict[str, Any], session: Any, trace: Trace | None = None) -> Report:
     """TRACE, when given, sees every declared value compared (after stand-in resolution)."""
+    return run(plan, session, trace)[0]
+
+
+def run(plan: dict[str, Any], session: Any, trace: Trace | None = None) -> tuple[Report, list[Entry], Live]:
+    """The report, and what it was made from: each declared resource with its live match, the live account."""
     started = time.monotonic()
     report = Report(stack=str(plan.get("stack", "?")))
     live = read_live(session, plan, report)
@@ -131,4 +136,4 @@ def attest(plan: dict[str, Any], session: Any, trace: Trace | None = None) -> Re
                                            f"[{violation.control}] {violation.message}"))
     report.findings.sort(key=lambda f: (KINDS.index(f.kind), f.type, f.name, f.message))
     report.seconds = time.monotonic() - started
-    return report
+    return report, entries, live

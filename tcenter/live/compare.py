@@ -15,7 +15,7 @@ from . import coverage
 from .identity import declared_key, matches
 from .read import Live, LiveResource, canonical_policy
 from .report import Finding, Report
-from .resolve import Resolver
+from .resolve import Resolver, invented
 
 DOCUMENTS = {"policy", "assumeRolePolicy", "eventPattern", "content", "inputParameters", "configuration"}
 KEY_FIELDS = {"kmsKeyId", "kmsMasterKeyId", "keyArn", "s3KmsKeyArn", "kmsKeyArn"}
@@ -179,8 +179,24 @@ def normal(kind: str, name: str, value: Any, live: Live, context: dict[str, Any]
     return plain(keys_named(value, live))
 
 
+def unknowable(entries: list[Entry], live: Live) -> set[str]:
+    """The stand-ins of declared resources whose type could not be read (AccessDenied, not
+    implemented): what they resolve to cannot be known, so nothing naming them is compared."""
+    values: set[str] = set()
+    for entry in entries:
+        if entry.live is None and entry.resource["type"] not in live.read_types:
+            values |= invented({"resources": [entry.resource]})
+    return values
+
+
+def names_any(value: Any, tokens: set[str]) -> bool:
+    text = json.dumps(value, sort_keys=True)
+    return any(token in text for token in tokens)
+
+
 def compare(entries: list[Entry], live: Live, report: Report, trace: Trace | None = None) -> None:
     declared_cidrs = context_cidrs(entries)
+    hidden = unknowable(entries, live)
     live_cidrs = {cidr: service for service, cidrs in live.prefix_lists.items() for cidr in cidrs}
     standalone: dict[str, list[dict[str, Any]]] = {}
     for entry in entries:
@@ -196,6 +212,7 @@ def compare(entries: list[Entry], live: Live, report: Report, trace: Trace | Non
             continue
         have_all = entry.live.inputs
         context = {"own_id": entry.live.ids.get("id", ""), "declared_cidrs": declared_cidrs, "live_cidrs": live_cidrs}
+        skipped: list[str] = []
         for field, label in coverage.COMPARED[kind].items():
             if field not in have_all:
                 continue  # the reader could not read it here (recorded as unsupported)
@@ -207,12 +224,18 @@ def compare(entries: list[Entry], live: Live, report: Report, trace: Trace | Non
                 continue  # not declared: AWS's choice
             if field == "ingress" and "securityGroup" in kind:
                 want = list(want or []) + standalone.get(context["own_id"], [])
+            if hidden and names_any(want, hidden):
+                skipped.append(label)
+                continue
             if trace is not None:
                 trace(kind, name, field, want)
             expected = normal(kind, field, want, live, context, "declared")
             actual = normal(kind, field, have_all[field], live, context, "live")
             if expected != actual:
                 report.findings.append(Finding("drifted", kind, name, f"{shown}: {label}: {difference(expected, actual)}"))
+        if skipped:
+            report.findings.append(Finding("unread", kind, name, f"{shown}: not compared: {', '.join(skipped)} (they name "
+                                           "resources of a service attest could not read)"))
     # groups AWS made for a service (CloudHSM's) hold only the declared standalone rules
     for group_id, rules in standalone.items():
         group = next((r for r in live.by_key.values() if r.type == "aws:ec2/securityGroup:SecurityGroup"

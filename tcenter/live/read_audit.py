@@ -37,7 +37,7 @@ def read_trails(reader: Reader, live: Live) -> None:
         put(live, "aws:cloudtrail/trail:Trail", {
             "name": trail["Name"], "enableLogging": bool(status.get("IsLogging")),
             "enableLogFileValidation": bool(trail.get("LogFileValidationEnabled")),
-            "isMultiRegionTrail": bool(trail.get("IsMultiRegionTrail")),
+            "isMultiRegionTrail": bool(trail.get("IsMultiRegionTrail")), "isOrganizationTrail": bool(trail.get("IsOrganizationTrail")),
             "includeGlobalServiceEvents": bool(trail.get("IncludeGlobalServiceEvents")),
             "s3BucketName": trail.get("S3BucketName"), "s3KeyPrefix": trail.get("S3KeyPrefix", ""), "kmsKeyId": trail.get("KmsKeyId"),
             "cloudWatchLogsGroupArn": trail.get("CloudWatchLogsLogGroupArn"), "cloudWatchLogsRoleArn": trail.get("CloudWatchLogsRoleArn"),

@@ -88,22 +88,14 @@ class Recorder:
         assert len(self.calls) <= REQUEST_BUDGET, "request budget exceeded"
 
 
-def account_session(account: str | None = None) -> Any:
-    """A session in ACCOUNT (moto answers an assumed role's calls as the role's account);
-    the server's own account without."""
+def account_session() -> Any:
     import boto3
 
-    session = boto3.Session(region_name="eu-central-2")
-    if account is None:
-        return session
-    credentials = session.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/attest-test",
-                                                     RoleSessionName="attest-test")["Credentials"]
-    return boto3.Session(region_name="eu-central-2", aws_access_key_id=credentials["AccessKeyId"],
-                         aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])
+    return boto3.Session(region_name="eu-central-2")
 
 
-def recorded_session(account: str | None = None) -> tuple[Any, Recorder]:
-    session = account_session(account)
+def recorded_session() -> tuple[Any, Recorder]:
+    session = account_session()
     recorder = Recorder()
     session.events.register("before-call", recorder)
     return session, recorder
@@ -115,5 +107,7 @@ def deployed(aws_env: str, dev_plan: dict[str, Any]) -> Provisioner:
 
 
 @pytest.fixture()
-def deployed_prod(aws_env: str, prod_plan: dict[str, Any]) -> Provisioner:
-    return provision(account_session(plan_account(prod_plan)), prod_plan)
+def deployed_prod(aws_env: str, prod_plan: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Provisioner:
+    """zurich-prod's account: moto's server (in this process) reads MOTO_ACCOUNT_ID on every request."""
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", plan_account(prod_plan))
+    return provision(account_session(), prod_plan)

@@ -119,12 +119,11 @@ def run(p: Provisioner) -> None:
 def hsms(p: Provisioner) -> None:
     """moto has no CreateHsm: the HSMs the plan declares are put into moto's cluster as CloudHSM's
     DescribeClusters shows them (HsmId, SubnetId, EniIp, EniId, State)."""
-    from moto.cloudhsmv2.models import cloudhsmv2_backends
+    from tests.attest.provision_network import moto_cluster
 
-    backend = cloudhsmv2_backends[p.account]["eu-central-2"]
     for n, hsm in enumerate(of(p.plan, "aws:cloudhsmv2/hsm:Hsm")):
         i = hsm["inputs"]
-        cluster = backend.clusters[p.live(i["clusterId"])]
+        cluster = moto_cluster(p.live(i["clusterId"]))
         subnet = p.c["ec2"].describe_subnets(SubnetIds=[p.live(i["subnetId"])])["Subnets"][0]
         hsm_id = f"hsm-{n:011d}"
         cluster.hsms.append({"AvailabilityZone": subnet["AvailabilityZone"], "ClusterId": cluster.cluster_id, "SubnetId": subnet["SubnetId"],

@@ -209,6 +209,18 @@ def launch(p: Provisioner, instance: dict[str, Any], http_tokens: str | None = N
     return created["InstanceId"]
 
 
+def moto_cluster(cluster_id: str) -> Any:
+    """moto's model of a cluster (the server runs in this process), whichever account holds it."""
+    from moto.cloudhsmv2.models import cloudhsmv2_backends
+
+    for account in list(cloudhsmv2_backends):
+        for region in ("eu-central-2",):
+            clusters = cloudhsmv2_backends[account][region].clusters
+            if cluster_id in clusters:
+                return clusters[cluster_id]
+    raise KeyError(cluster_id)
+
+
 def hsm_clusters(p: Provisioner) -> None:
     """The CloudHSM cluster and the security group CloudHSM creates for it (moto's cluster has none:
     the group is made here under CloudHSM's naming). HSMs cannot be created in moto."""
@@ -218,10 +230,8 @@ def hsm_clusters(p: Provisioner) -> None:
                                                    TagList=tag_list(i.get("tags")))["Cluster"]
         subnets = p.c["ec2"].describe_subnets(SubnetIds=p.live(i["subnetIds"]))["Subnets"]
         subnet = subnets[0]
-        from moto.cloudhsmv2.models import cloudhsmv2_backends
-
         # moto maps the region to one subnet ("XXX" in its source); CloudHSM maps each AZ to its subnet
-        model = cloudhsmv2_backends[p.account]["eu-central-2"].clusters[created["ClusterId"]]
+        model = moto_cluster(created["ClusterId"])
         model.subnet_mapping = {s["AvailabilityZone"]: s["SubnetId"] for s in subnets}
         model.vpc_id = subnet["VpcId"]
         group = p.c["ec2"].create_security_group(GroupName=f"cloudhsm-{created['ClusterId']}-sg",
