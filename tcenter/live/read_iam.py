@@ -40,7 +40,9 @@ def read_iam(reader: Reader, live: Live) -> None:
             "permissionsBoundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
             "maxSessionDuration": summary.get("MaxSessionDuration"), "description": summary.get("Description", ""),
             "tags": tags_of(role.get("Tags"))}, {"id": name, "arn": role["Arn"], "uniqueId": role.get("RoleId", "")},
-            exempt=SERVICE_LINKED if linked else None, label=f"role {name} (trust: {trusted(role)})")
+            exempt=SERVICE_LINKED if linked else None,
+            label=f"role {name} (trust: {trusted(role)}; policies: "
+                  f"{', '.join([p['PolicyName'] for p in role.get('RolePolicyList', [])] + [p['PolicyArn'] for p in role.get('AttachedManagedPolicies', [])]) or 'none'})")
         for policy in role.get("RolePolicyList", []):
             put(live, "aws:iam/rolePolicy:RolePolicy", {"role": name, "name": policy["PolicyName"],
                                                         "policy": policy_data(policy.get("PolicyDocument"))},

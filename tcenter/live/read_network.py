@@ -205,7 +205,9 @@ def read_endpoints(reader: Reader, live: Live) -> set[str]:
         ids = {"id": endpoint["VpcEndpointId"]}
         if kind == "Gateway" and short in live.prefix_lists:
             ids.update(prefixListId=live.prefix_list_ids[short], cidrBlocks=live.prefix_lists[short])
-        owner = "" if service.startswith(("com.amazonaws.", "aws.")) else f" (another account's PrivateLink service {service})"
+        # AWS's own services are com.amazonaws.REGION.SERVICE; PrivateLink endpoint services (any account's) vpce-svc-...
+        owner = f" (a PrivateLink endpoint service: another account's, or one outside the plan)" if "vpce-svc-" in service \
+            or not service.startswith(("com.amazonaws.", "aws.")) else ""
         put(live, "aws:ec2/vpcEndpoint:VpcEndpoint", inputs, ids,
             label=f"{kind} endpoint {endpoint['VpcEndpointId']} to {service}{owner}")
     return interfaces

@@ -7,6 +7,7 @@ all changes at once (each on its own input), so the run stays bounded."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import urllib.request
 from collections.abc import Iterator
@@ -61,12 +62,25 @@ def target(plan: dict[str, Any], kind: str, field: str) -> dict[str, Any]:
     return declaring[-1] if (kind, field) in plants.LAST else declaring[0]
 
 
-def planted_report(endpoint: str, plan: dict[str, Any], keys: list[tuple[str, str]]) -> tuple[Any, dict[tuple[str, str], dict[str, Any]]]:
-    with urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10):
-        pass
+@contextlib.contextmanager
+def moto_account(endpoint: str, plan: dict[str, Any]) -> Iterator[Provisioner]:
+    """A fresh moto account for PLAN, provisioned as `pulumi up` leaves it, in the standard AWS
+    environment pointed at the server (for module-scoped fixtures: the function-scoped ones reset it)."""
+    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": "eu-central-2", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+           "MOTO_ACCOUNT_ID": plan_account(plan)}
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MOTO_ACCOUNT_ID", plan_account(plan))
-        deployed: Provisioner = provision(account_session(), plan)
+        for variable in [v for v in os.environ if v.startswith("AWS_")]:
+            mp.delenv(variable)
+        for variable, value in env.items():
+            mp.setenv(variable, value)
+        with urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10):
+            pass
+        yield provision(account_session(), plan)
+
+
+def planted_report(endpoint: str, plan: dict[str, Any], keys: list[tuple[str, str]]) -> tuple[Any, dict[tuple[str, str], dict[str, Any]]]:
+    with moto_account(endpoint, plan) as deployed:
         targets: dict[tuple[str, str], Any] = {}
         for key in keys:
             targets[key] = target(plan, *key)
@@ -80,23 +94,16 @@ def planted_report(endpoint: str, plan: dict[str, Any], keys: list[tuple[str, st
 
 @pytest.fixture(scope="module")
 def planted(moto_endpoint: str, dev_plan: dict[str, Any], prod_plan: dict[str, Any]) -> Iterator[dict[tuple[str, str], tuple[Any, dict]]]:
-    env = {"AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": "eu-central-2", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-    with pytest.MonkeyPatch.context() as mp:
-        for variable in [v for v in os.environ if v.startswith("AWS_")]:
-            mp.delenv(variable)
-        for variable, value in env.items():
-            mp.setenv(variable, value)
-        results: dict[tuple[str, str], tuple[Any, dict]] = {}
-        dev_types = {r["type"] for r in dev_plan["resources"]}
-        for plan, only_here in ((dev_plan, None), (prod_plan, dev_types)):
-            keys = [k for k in plants.PLANTS if any(r["type"] == k[0] for r in plan["resources"])
-                    and (only_here is None or k[0] not in only_here)]
-            for round_keys in ([k for k in keys if k not in plants.SECOND_ROUND], [k for k in keys if k in plants.SECOND_ROUND]):
-                if round_keys:
-                    report, targets = planted_report(moto_endpoint, plan, round_keys)
-                    results.update({k: (report, targets[k]) for k in round_keys})
-        yield results
+    results: dict[tuple[str, str], tuple[Any, dict]] = {}
+    dev_types = {r["type"] for r in dev_plan["resources"]}
+    for plan, only_here in ((dev_plan, None), (prod_plan, dev_types)):
+        keys = [k for k in plants.PLANTS if any(r["type"] == k[0] for r in plan["resources"])
+                and (only_here is None or k[0] not in only_here)]
+        for round_keys in ([k for k in keys if k not in plants.SECOND_ROUND], [k for k in keys if k in plants.SECOND_ROUND]):
+            if round_keys:
+                report, targets = planted_report(moto_endpoint, plan, round_keys)
+                results.update({k: (report, targets[k]) for k in round_keys})
+    yield results
 
 
 def plant_ids() -> list[tuple[str, str]]:
