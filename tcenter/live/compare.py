@@ -270,7 +270,6 @@ def extras(entries: list[Entry], live: Live, report: Report) -> None:
     center_vpcs = {e.live.ids.get("id") for e in entries if e.live is not None and e.resource["type"] == "aws:ec2/vpc:Vpc"}
     matched_roles = {e.live.key for e in entries if e.live is not None and e.resource["type"] == "aws:iam/role:Role"
                      and not e.live.exempt}
-    matched_keys = {e.live.key for e in entries if e.live is not None and e.resource["type"] == "aws:kms/key:Key"}
     for resource in sorted(live.by_key.values(), key=lambda r: (r.type, r.key)):
         if id(resource) in matched or resource.exempt or resource.type not in EXTRA_TYPES:
             continue
@@ -278,8 +277,6 @@ def extras(entries: list[Entry], live: Live, report: Report) -> None:
             continue
         if resource.type in ROLE_CHILDREN and resource.inputs.get("role") not in matched_roles:
             continue
-        if resource.type == "aws:kms/grant:Grant" and not any(k in resource.label for k in matched_keys):
-            pass  # grants on keys outside the plan are reported too: a key is no less the center's for it
         label = resource.label or resource.key
         report.findings.append(Finding("extra", resource.type, label, f"{label}: found in the account, not in the plan"))
     report.findings.extend(live.extras)
