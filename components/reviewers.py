@@ -27,7 +27,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import hosts, policies
-from .awsfacts import arn, bucket_arn, ec2_arn, key_arn, role_arn, ssm_document_arn, table_arn, trail_arn
+from .awsfacts import arn, bucket_arn, ec2_arn, key_arn, ssm_document_arn, table_arn, trail_arn
 from .config.base import REGION
 from .config.reviewers import ReviewScope, ReviewerOrgConfig, SessionConfig
 from .iam import Role, RoleArgs, instance_role

@@ -4,7 +4,6 @@ encryption by default and its key, instance metadata defaults)."""
 
 from __future__ import annotations
 
-from typing import Any
 
 from .identity import ACCOUNT, key_of
 from .read import Live, Reader, Unread, tags_of

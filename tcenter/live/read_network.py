@@ -89,7 +89,7 @@ def read_network(reader: Reader, live: Live) -> None:
         put(live, "aws:ec2/subnet:Subnet", inputs, {"id": subnet["SubnetId"], "arn": subnet.get("SubnetArn", "")},
             vpc=subnet["VpcId"], exempt=DEFAULT_VPC if subnet.get("DefaultForAz") else None,
             label=f"subnet {subnet['SubnetId']} ({subnet['CidrBlock']})")
-    hsm_groups = read_hsm(reader, live)
+    hsm_groups = read_hsm(reader, live, groups)
     for group in groups:
         inputs = {"tags": tags_of(group.get("Tags")), "vpcId": group.get("VpcId"), "description": group.get("Description"),
                   "ingress": sg_rules(group.get("IpPermissions", [])), "egress": sg_rules(group.get("IpPermissionsEgress", []))}
@@ -206,7 +206,7 @@ def read_endpoints(reader: Reader, live: Live) -> set[str]:
         if kind == "Gateway" and short in live.prefix_lists:
             ids.update(prefixListId=live.prefix_list_ids[short], cidrBlocks=live.prefix_lists[short])
         # AWS's own services are com.amazonaws.REGION.SERVICE; PrivateLink endpoint services (any account's) vpce-svc-...
-        owner = f" (a PrivateLink endpoint service: another account's, or one outside the plan)" if "vpce-svc-" in service \
+        owner = " (a PrivateLink endpoint service: another account's, or one outside the plan)" if "vpce-svc-" in service \
             or not service.startswith(("com.amazonaws.", "aws.")) else ""
         put(live, "aws:ec2/vpcEndpoint:VpcEndpoint", inputs, ids,
             label=f"{kind} endpoint {endpoint['VpcEndpointId']} to {service}{owner}")
@@ -227,7 +227,7 @@ def read_interfaces(reader: Reader, live: Live, endpoint_interfaces: set[str]) -
                        f"{', '.join(groups) or 'none'}" + (f", attached to {attachment['InstanceId']}" if attachment.get("InstanceId") else ""))
 
 
-def read_hsm(reader: Reader, live: Live) -> set[str]:
+def read_hsm(reader: Reader, live: Live, all_groups: list[dict[str, Any]]) -> set[str]:
     """CloudHSM clusters and their HSMs; the security groups CloudHSM made for them."""
     groups: set[str] = set()
     try:
@@ -249,10 +249,9 @@ def read_hsm(reader: Reader, live: Live) -> set[str]:
                 {"id": hsm.get("HsmId", ""), "hsmId": hsm.get("HsmId", ""), "hsmEniId": hsm.get("EniId", "")},
                 label=f"HSM {hsm.get('HsmId')} in {cluster_id}")
     # moto's clusters carry no group id: CloudHSM names the group after the cluster
-    named = {g["GroupName"]: g["GroupId"] for g in reader.call("ec2", "describe_security_groups", "SecurityGroups",
-                                                               Filters=[{"Name": "group-name", "Values": sorted(groups)}])} if groups else {}
-    for (kind, key), resource in live.by_key.items():
-        if kind == "aws:cloudhsmv2/cluster:Cluster" and resource.ids["securityGroupId"] in named:
+    named = {g["GroupName"]: g["GroupId"] for g in all_groups if g["GroupName"] in groups}
+    for resource in live.by_key.values():
+        if resource.type == "aws:cloudhsmv2/cluster:Cluster" and resource.ids["securityGroupId"] in named:
             resource.ids["securityGroupId"] = named[resource.ids["securityGroupId"]]
     return groups | set(named.values())
 
