@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from .analysis import commands as analysis_commands
+from . import __version__
 from .core.errors import ExitCode, TcenterError
 from .core.output import console, escape, one_line
 from .guardrails import commands as guardrail_commands
@@ -22,6 +22,7 @@ from .plan import commands as plan_commands
 from .plan.workspace import Workspace
 from .render import commands as render_commands
 from .supply import commands as supply_commands
+from .transparency import commands as transparency_commands
 
 COMMAND_GROUPS = (
     render_commands,     # review, diagram, export, comment
@@ -30,22 +31,39 @@ COMMAND_GROUPS = (
     guardrail_commands,  # check
     supply_commands,     # approve, approvals, verify, keys
     live_commands,       # preview, up, destroy, attest
+    transparency_commands,  # log
 )
 """Every command group, in the order `tcenter --help` lists them."""
 
 EPILOG = ("exit codes: 0 ok/no changes, 1 changes, 2 dangerous changes, 3 error, 4 drift (attest), "
-          "10-16 a release does not verify (verify), 64 usage, 69 the Pulumi CLI is missing")
+          "5 quorum not met (approvals), 10-19 a release does not verify (verify), 20 a log equivocated (witness), "
+          "64 usage, 69 a tool is missing")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        # One line (the usage synopsis wraps over several): the message and where help is.
-        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        # One line (the usage synopsis wraps over several): the message, a guess, where help is.
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}{_did_you_mean(message)} (see {self.prog} --help)\n")
+
+
+def _did_you_mean(message: str) -> str:
+    """For argparse's "invalid choice: 'x' (choose from ...)": the closest choice, if any."""
+    import difflib
+    import re
+
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if not found:
+        return ""
+    choices = re.findall(r"'([^']*)'", found.group(2))
+    close = difflib.get_close_matches(found.group(1), choices, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tcenter", description="Credential-free review of the transparency center.", epilog=EPILOG)
-    parser.add_argument("-C", "--project-dir", help="the Pulumi project to plan (default: this checkout)")
+    parser.add_argument("--version", action="version", version=f"tcenter {__version__}")
+    parser.add_argument("-C", "--project-dir", help="the Pulumi project to plan (default: the checkout of the kit the "
+                                                    "working directory is in, else the one tcenter comes from)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for group in COMMAND_GROUPS:
         group.register(sub)
@@ -56,13 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
-        args.workspace = Workspace(Path(args.project_dir).resolve()) if args.project_dir else Workspace()
+        args.workspace = Workspace.resolve(args.project_dir)
         return int(args.func(args))
     except TcenterError as error:
-        if error.exit_code == ExitCode.USAGE:
-            print(f"tcenter {args.command}: error: {error} (see tcenter {args.command} --help)", file=sys.stderr)
-        else:
-            console(stderr=True).print(f"[bold red]tcenter:[/bold red] {escape(one_line(str(error)))}")
+        # One prefix for every error of a command, usage or not: `tcenter COMMAND: error: ...`.
+        hint = f" (see tcenter {args.command} --help)" if error.exit_code == ExitCode.USAGE else ""
+        console(stderr=True).print(f"[bold red]tcenter {escape(args.command)}: error:[/bold red] "
+                                   f"{escape(one_line(str(error)))}{hint}")
         return int(error.exit_code)
     except KeyboardInterrupt:
         return int(ExitCode.INTERRUPTED)

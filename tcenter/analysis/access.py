@@ -22,7 +22,7 @@ from typing import Any
 
 from components import awsfacts
 
-from ..core import iamdoc
+from ..core import iamdoc, planview
 
 CLASSES = ("read", "write", "delete", "decrypt", "sign", "administer")
 SERVICES = ("s3", "dynamodb", "kms", "logs", "cloudhsm")
@@ -39,6 +39,16 @@ def service_actions(service: str) -> tuple[str, ...]:
 
     prefix = service + ":"
     return tuple(sorted(a for a in get_all_actions() if a.lower().startswith(prefix)))
+
+
+DATA_DELETIONS = {
+    "s3": ("deleteobject", "deleteobjectversion", "deletebucket"),
+    "dynamodb": ("deleteitem", "partiqldelete", "deletetable", "deletebackup"),
+    "logs": ("deleteloggroup", "deletelogstream"),
+    "cloudhsm": ("deletecluster", "deletehsm", "deletebackup"),
+}
+"""Actions that destroy what an asset holds (its objects, items, events, keys); other Delete*
+actions remove a setting, a tag or an attachment and count as administering it."""
 
 
 def classify(action: str) -> str | None:
@@ -58,8 +68,10 @@ def classify(action: str) -> str | None:
                              "tag", "untag", "import", "rotate", "replicate", "connect")):
             return "administer"
         return None
-    if lname.startswith("delete") and not lname.startswith(("deletebucketpolicy", "deleteresourcepolicy")):
+    if lname in DATA_DELETIONS.get(service, ()):
         return "delete"
+    if lname.startswith("delete"):
+        return "administer"  # a setting, tag, policy or attachment goes, not the data
     if lname.startswith(("putbucketpolicy", "deletebucketpolicy", "putresourcepolicy", "deleteresourcepolicy",
                          "putbucketacl", "putobjectacl", "putobjectlegalhold", "putobjectretention",
                          "bypassgovernanceretention", "putbucketobjectlockconfiguration", "putlifecycle",
@@ -138,6 +150,8 @@ class Statement:
             return False
         if self.not_resources and _matches(self.not_resources, resource):
             return False
+        if self.not_resources and not partly and any(_glob(resource).match(r) for r in self.not_resources):
+            return False  # a Deny that spares part of the asset (NotResource inside it) does not cover all of it
         return True
 
 
@@ -192,10 +206,17 @@ _MATCHING = {"arnequals": True, "arnlike": True, "stringequals": True, "stringli
 def _for_principal(stmts: list[Statement], principal_arn: str) -> list[Statement]:
     """Statements as they read for one role: the parts of a condition that name the caller
     are decided (a false one drops the statement, a true one leaves the condition's rest)."""
-    if not principal_arn.startswith("arn:aws:iam::"):
+    absent: set[str] = set()
+    if principal_arn.startswith("service:"):
+        # An AWS service principal: aws:PrincipalIsAWSService is true, and it has no aws:PrincipalArn
+        # or aws:PrincipalAccount (a positive operator on an absent key fails, a negated one holds).
+        known = {"aws:principalisawsservice": "true"}
+        absent = {"aws:principalarn", "aws:principalaccount"}
+    elif not principal_arn.startswith("arn:aws:iam::"):
         return stmts
-    known = {"aws:principalarn": principal_arn, "aws:principalaccount": principal_arn.split(":")[4],
-             "aws:principalisawsservice": "false"}
+    else:
+        known = {"aws:principalarn": principal_arn, "aws:principalaccount": principal_arn.split(":")[4],
+                 "aws:principalisawsservice": "false"}
     out = []
     for s in stmts:
         if not s.raw_condition:
@@ -206,6 +227,9 @@ def _for_principal(stmts: list[Statement], principal_arn: str) -> list[Statement
         for operator, pairs in json.loads(s.raw_condition).items():
             for key, expected in pairs.items():
                 matching = _MATCHING.get(operator.lower())
+                if key.lower() in absent and matching is not None:
+                    holds &= not matching
+                    continue
                 if key.lower() not in known or matching is None:
                     rest.setdefault(operator, {})[key] = expected
                     continue
@@ -264,6 +288,23 @@ class Asset:
     service: str
     customer_data: bool
     policy: list[Statement] = field(default_factory=list)
+    zone: str = "?"               # the area it belongs to (tcenter.core.planview.zones)
+
+
+OTHER_OBJECT = "tcenter-any-other-key"
+"""An object key no statement names: stands for every key outside the named prefixes."""
+
+
+def object_samples(bucket_arn: str, documents: Iterable[list[Statement]]) -> tuple[str, ...]:
+    """Object ARNs that stand for every object of the bucket: one per object pattern any
+    statement names (its wildcards filled in), and one no pattern names. A bucket policy may
+    deny writes prefix by prefix (tiles to one writer, cosignatures to another, nothing else
+    anywhere): only together do the Denies cover the bucket, so each part is judged apart."""
+    prefix = bucket_arn + "/"
+    patterns = {p for statements_ in documents for s in statements_ for p in (*s.resources, *s.not_resources)
+                if p.startswith(prefix) and p != prefix + "*"}
+    samples = {p.replace("*", "x").replace("?", "x") for p in patterns}
+    return tuple(sorted(samples | {prefix + OTHER_OBJECT}))
 
 
 def _account(plan: dict[str, Any]) -> str:
@@ -280,6 +321,7 @@ def _arn(resource: dict[str, Any]) -> str:
 
 def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], str]:
     account = _account(plan)
+    zone_of = planview.zones(plan)
     by_type: dict[str, list[dict[str, Any]]] = {}
     for r in plan["resources"]:
         by_type.setdefault(r["type"], []).append(r)
@@ -330,15 +372,21 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
     for b in by_type.get("aws:s3/bucket:Bucket", []):
         bucket = b["inputs"].get("bucket", b["name"])
         arn = awsfacts.bucket_arn(bucket)
-        assets.append(Asset(b["name"], "bucket", (arn, arn + "/*"), "s3", "-data-" in b["name"],
-                            bucket_policies.get(bucket, [])))
+        policy = bucket_policies.get(bucket, [])
+        samples = object_samples(arn, [policy, *(p.identity for p in principals.values())])
+        assets.append(Asset(b["name"], "bucket", (arn, *samples), "s3", "-data-" in b["name"],
+                            policy, zone=zone_of[b["urn"]]))
+    table_policies: dict[str, list[Statement]] = {}
+    for tp in by_type.get("aws:dynamodb/resourcePolicy:ResourcePolicy", []):
+        table_policies.setdefault(str(tp["inputs"].get("resourceArn", "")), []).extend(statements(tp["inputs"].get("policy")))
     for t in by_type.get("aws:dynamodb/table:Table", []):
         arn = _arn(t)
-        assets.append(Asset(t["name"], "table", (arn,), "dynamodb", "-data-" in t["name"]))
+        assets.append(Asset(t["name"], "table", (arn,), "dynamodb", "-data-" in t["name"], table_policies.get(arn, []),
+                            zone=zone_of[t["urn"]]))
     for k in by_type.get("aws:kms/key:Key", []):
         arn = _arn(k)
         kind = "signing-key" if k["inputs"].get("keyUsage") == "SIGN_VERIFY" or "-signing-" in k["name"] else "key"
-        assets.append(Asset(k["name"], kind, (arn,), "kms", "-data-" in k["name"], statements(k["inputs"].get("policy"))))
+        assets.append(Asset(k["name"], kind, (arn,), "kms", "-data-" in k["name"], statements(k["inputs"].get("policy")), zone=zone_of[k["urn"]]))
         for s in assets[-1].policy:
             for who in s.principals:
                 if s.effect == "Allow" and who not in principals and who != "*" and not who.endswith(":root") \
@@ -346,11 +394,22 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
                     kind_ = "service" if who.startswith("service:") else "key-administrator"
                     principals[who] = Principal(who, kind_)
     for c in by_type.get("aws:cloudhsmv2/cluster:Cluster", []):
-        assets.append(Asset(c["name"], "signing-cluster", (_arn(c) or "*",), "cloudhsm", False))
+        assets.append(Asset(c["name"], "signing-cluster", (_arn(c) or "*",), "cloudhsm", False, zone=zone_of[c["urn"]]))
     for lg in by_type.get("aws:cloudwatch/logGroup:LogGroup", []):
         arn = _arn(lg) or awsfacts.log_group_arn(account, lg["inputs"].get("name", ""))
-        assets.append(Asset(lg["name"], "log-group", (arn, arn + ":*", arn + ":log-stream:*"), "logs", False))
+        assets.append(Asset(lg["name"], "log-group", (arn, arn + ":*", arn + ":log-stream:*"), "logs", False,
+                            zone=zone_of[lg["urn"]]))
+    if account:
+        # Not in the plan, and in every account: its administrators (AdministratorAccess). What they
+        # can do to an asset is what the plan's resource policies leave to the account root.
+        root = awsfacts.account_root(account)
+        principals[root] = Principal(root, "account", statements({"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}), notes=[ACCOUNT_NOTE])
     return principals, assets, account
+
+
+ACCOUNT_NOTE = ("any principal of the account the plan does not declare, with AdministratorAccess (the owner's own "
+                "administrators); the organization's SCPs, which bind it further, are not part of this plan")
 
 
 def _names(principal: Principal, s: Statement, account: str) -> str:
@@ -367,12 +426,29 @@ def decide(principal: Principal, asset: Asset, action: str, account: str) -> fro
     return _decider(principal, asset, account)(action)
 
 
+def s3_object_level(action: str) -> bool:
+    """An S3 action on objects (its resource is `bucket/key`), not on the bucket itself."""
+    name = action.partition(":")[2].lower()
+    if name.startswith(("getbucket", "putbucket", "deletebucket", "listbucket")):
+        return False
+    return "object" in name or name in ("abortmultipartupload", "listmultipartuploadparts", "replicatedelete",
+                                        "replicatetags")
+
+
+def _applies(service: str, action: str, resource: str) -> bool:
+    """Whether ACTION acts on RESOURCE at all: S3 object actions on object ARNs, bucket
+    actions on the bucket's ARN (an Allow of `*` does not let DeleteObject act on a bucket)."""
+    if service != "s3" or not resource.startswith("arn:aws:s3:::"):
+        return True
+    return s3_object_level(action) == ("/" in resource.removeprefix("arn:aws:s3:::"))
+
+
 def _decider(principal: Principal, asset: Asset, account: str):
     """The per-action decision for one principal on one asset (policy lists split once)."""
     named = [(s, _names(principal, s, account)) for s in _for_principal(asset.policy, principal.key)]
     policy_direct = [s for s, how in named if how == "direct"]
     policy_root = [s for s, how in named if how == "root"]
-    identity_statements = _for_principal(principal.identity, principal.key) if principal.kind == "role" else []
+    identity_statements = _for_principal(principal.identity, principal.key) if principal.kind in ("role", "account") else []
     denies = [s for s in identity_statements + _for_principal(principal.boundary or [], principal.key)
               if s.effect == "Deny"] + \
              [s for s, how in named if s.effect == "Deny" and (not s.principals or how)]
@@ -380,6 +456,8 @@ def _decider(principal: Principal, asset: Asset, account: str):
     def decide_action(action: str) -> frozenset:
         result = NEVER
         for resource in asset.arns:
+            if not _applies(asset.service, action, resource):
+                continue
             identity = _allow(identity_statements, action, resource)
             if principal.boundary is not None:
                 identity = _and(identity, _allow(principal.boundary, action, resource))
@@ -432,7 +510,7 @@ def effective_access(plan: dict[str, Any]) -> dict[str, Any]:
                     access[asset.name] = row
             computed[key] = access
         table[key] = {"kind": p.kind, "via": p.via, "notes": sorted(set(p.notes)), "access": access}
-    return {"account": account, "assets": {a.name: {"kind": a.kind, "customer_data": a.customer_data}
+    return {"account": account, "assets": {a.name: {"kind": a.kind, "customer_data": a.customer_data, "zone": a.zone}
                                            for a in assets}, "principals": table,
             "not_evaluable": {a.name: NOT_EVALUABLE[a.kind] for a in assets if a.kind in NOT_EVALUABLE}}
 
@@ -446,28 +524,27 @@ NOT_EVALUABLE = {
 """Assets whose decisive permission lives outside IAM, and what decides it instead."""
 
 
-def _short(key: str) -> str:
-    return key.split(":role/")[-1] if ":role/" in key else key
+def select(result: dict[str, Any], principal: str | None = None, asset: str | None = None,
+           only: str | None = None) -> dict[str, Any]:
+    """RESULT narrowed to principals matching PRINCIPAL and assets matching ASSET (glob, or a
+    substring when no wildcard; case-insensitive) of the class ONLY (awsfacts.ASSET_CLASSES)."""
+    from components.awsfacts import ASSET_CLASSES
 
+    def matches(pattern: str | None, *names: str) -> bool:
+        if not pattern:
+            return True
+        glob = pattern if any(c in pattern for c in "*?[") else f"*{pattern}*"
+        return any(fnmatch.fnmatchcase(n.lower(), glob.lower()) for n in names)
 
-def render_text(result: dict[str, Any], markdown: bool) -> str:
-    lines = []
-    if markdown:
-        lines += ["| principal | asset | " + " | ".join(CLASSES) + " |", "|" + "---|" * (2 + len(CLASSES))]
+    areas = ASSET_CLASSES.get(only or "", ())
+    keep = {name for name, meta in result["assets"].items()
+            if matches(asset, name) and (not only or meta.get("zone") in areas)}
+    principals = {}
     for key, entry in result["principals"].items():
-        name = _short(key) + (f" → {_short(entry['via'])}" if entry["via"] else "")
-        if entry["via"]:
-            if not markdown:
-                lines.append(f"{name}: as the role (notes: {'; '.join(entry['notes']) or 'none'})")
+        if not matches(principal, key, key.split(":role/")[-1], entry.get("via", "")):
             continue
-        for asset, row in entry["access"].items():
-            cells = [row.get(c, "") for c in CLASSES]
-            if markdown:
-                lines.append(f"| {name} | {asset} | " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-            else:
-                lines.append(f"{name:60} {asset:45} " + "  ".join(f"{c}={row[c]}" for c in CLASSES if c in row))
-        for note in entry["notes"]:
-            lines.append(("> " if markdown else "  note: ") + f"{name}: {note}")
-    for asset, reason in sorted(result.get("not_evaluable", {}).items()):
-        lines.append(("> " if markdown else "note: ") + f"{asset}: {reason}")
-    return "\n".join(lines) + "\n"
+        rows = {name: row for name, row in entry["access"].items() if name in keep}
+        if rows or (entry["via"] and not asset and not only):
+            principals[key] = {**entry, "access": rows}
+    return {**result, "assets": {n: m for n, m in result["assets"].items() if n in keep}, "principals": principals,
+            "not_evaluable": {n: r for n, r in result.get("not_evaluable", {}).items() if n in keep}}

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from ..core.errors import UsageError
+from ..core.options import OUTPUT_HELP, TARGET_HELP, add_format
 from ..core.output import console, write
 from ..plan.workspace import Workspace, load_plan
 
@@ -74,6 +75,8 @@ def run_diff(args: argparse.Namespace) -> int:
 def run_reach(args: argparse.Namespace) -> int:
     from . import reach
 
+    from ..core.output import text_width
+
     plan = args.workspace.plan_for(args.target)
     result = reach.compute(plan)
     if args.format == "json":
@@ -81,20 +84,23 @@ def run_reach(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         write(reach.markdown_table(result) + "\n\n" + reach.LEGEND + "\n", args.output)
     else:
-        out = console()
-        out.print(reach.render_table(result, f"Reachability of {plan['stack']} (TCP ports)"))
-        out.print(f"[dim]{reach.LEGEND}[/dim]")
+        write(reach.render_text(result, f"Reachability of {plan['stack']} (TCP ports)", text_width()), args.output)
     return 0
 
 
 def run_access(args: argparse.Namespace) -> int:
+    from ..core.output import text_width
+    from ..render import access_text
     from . import access
 
-    result = access.effective_access(args.workspace.plan_for(args.target))
+    result = access.select(access.effective_access(args.workspace.plan_for(args.target)),
+                           principal=args.principal, asset=args.asset, only=args.only)
     if args.format == "json":
         text = json.dumps(result, indent=2, sort_keys=True) + "\n"
+    elif args.format == "markdown":
+        text = access_text.render_markdown(result)
     else:
-        text = access.render_text(result, markdown=args.format == "markdown")
+        text = access_text.render_text(result, text_width())
     write(text, args.output)
     return 0
 
@@ -104,22 +110,28 @@ def register(sub: Any) -> None:
                        description="BASE and HEAD are plan files, or `--git REV` (plans that revision). "
                                    "With one side only, HEAD is the working tree's --stack. "
                                    "Exit: 0 no changes, 1 changes, 2 dangerous changes, 3 error.")
-    p.add_argument("sources", nargs="*", metavar="PLAN", action=_PlanSources, default=[])
+    p.add_argument("sources", nargs="*", metavar="PLAN", action=_PlanSources, default=[],
+                   help="BASE then HEAD: plan files (or use --git REV for either side)")
     p.add_argument("--git", dest="sources", action=_GitRevision, metavar="REV",
                    help="a git revision to plan (in order with the plan files)")
     p.add_argument("-s", "--stack", help="stack to plan for --git and for the working tree")
-    p.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
-    p.add_argument("-o", "--output")
+    add_format(p, ("text", "markdown", "json"))
+    p.add_argument("-o", "--output", help=OUTPUT_HELP)
     p.set_defaults(func=run_diff)
 
     p = sub.add_parser("reach", help="zone reachability matrix from SGs, NACLs, routes and endpoints")
-    p.add_argument("target", metavar="STACK|PLAN")
-    p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
-    p.add_argument("-o", "--output")
+    p.add_argument("target", metavar="STACK|PLAN", help=TARGET_HELP)
+    add_format(p, ("text", "markdown", "json"))
+    p.add_argument("-o", "--output", help=OUTPUT_HELP)
     p.set_defaults(func=run_reach)
 
+    from components.awsfacts import ASSET_CLASSES
+
     p = sub.add_parser("access", help="effective access: who can read/write/delete/decrypt/sign/administer each asset")
-    p.add_argument("target", metavar="STACK|PLAN")
-    p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
-    p.add_argument("-o", "--output")
+    p.add_argument("target", metavar="STACK|PLAN", help=TARGET_HELP)
+    add_format(p, ("text", "markdown", "json"))
+    p.add_argument("--principal", metavar="PATTERN", help="only principals whose name or ARN matches (glob or substring)")
+    p.add_argument("--asset", metavar="PATTERN", help="only assets whose name matches (glob or substring)")
+    p.add_argument("--only", choices=sorted(ASSET_CLASSES), help="only assets of this class")
+    p.add_argument("-o", "--output", help=OUTPUT_HELP)
     p.set_defaults(func=run_access)

@@ -616,21 +616,25 @@ def public_ingress(plan: dict[str, Any]) -> list[str]:
     return sorted(findings)
 
 
-def render_table(reach: Reachability, title: str = "Reachability (TCP ports)") -> Any:
-    from rich.table import Table
+def render_text(reach: Reachability, title: str, width: int) -> str:
+    """The matrix when it fits WIDTH; else one row per reachable pair (from, to, ports).
+    Headers are never shortened, cells never cut."""
+    from ..core.output import fit_table, wrap
 
-    table = Table(title=title, show_lines=False)
-    table.add_column("from \\ to", style="bold")
-    for dst in reach.destinations:
-        table.add_column(dst, justify="center")
-    for src in reach.sources:
-        row = [src]
-        for dst in reach.destinations:
-            cell = reach.cells.get((src, dst))
-            text = str(cell) if cell else ""
-            row.append(f"[red]{text}[/red]" if cell and cell.ports and INTERNET in (src, dst) else text)
-        table.add_row(*row)
-    return table
+    headers = ["from \\ to", *reach.destinations]
+    rows = [[src, *(str(reach.cells.get((src, dst), "")) for dst in reach.destinations)] for src in reach.sources]
+    columns = [max(len(r[c]) for r in [headers, *rows]) for c in range(len(headers))]
+    lines = [title]
+    if sum(columns) + 2 * (len(columns) - 1) <= width:
+        lines += fit_table(headers, rows, width)
+    else:
+        pairs = [[src, dst, str(cell)] for (src, dst), cell in sorted(reach.cells.items(), key=lambda kv: (
+            reach.sources.index(kv[0][0]) if kv[0][0] in reach.sources else 99,
+            reach.destinations.index(kv[0][1]) if kv[0][1] in reach.destinations else 99)) if cell.ports]
+        lines += fit_table(["from", "to", "TCP ports"], pairs, width)
+        lines.append("every other pair of zones: nothing (-)")
+    lines += wrap(LEGEND, width)
+    return "\n".join(lines) + "\n"
 
 
 LEGEND = ("ports a TCP connection can open, replies included; '-' none; '*' judged on routes and NACLs only "

@@ -54,8 +54,13 @@ def values_of_stack_file(text: str, where: str) -> dict[str, Any]:
 def stack_config_path(stack: str, project_dir: Path = PROJECT_ROOT) -> Path:
     path = stack_folder(project_dir) / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        known = ", ".join(stack_names(project_dir)) or "none"
-        raise StackFileError(f"no stack {stack!r}: {path.relative_to(project_dir)} does not exist (stacks: {known})")
+        import difflib
+
+        names = stack_names(project_dir)
+        close = difflib.get_close_matches(stack, names, n=1)
+        guess = f"; did you mean {close[0]!r}?" if close else ""
+        raise StackFileError(f"no stack {stack!r}: {path} does not exist "
+                             f"(stacks of {Path(project_dir)}: {', '.join(names) or 'none'}){guess}")
     return path
 
 

@@ -142,6 +142,25 @@ class Rule:
     resource_check: ResourceCheck | None = None
     stack_check: StackCheck | None = None
 
+    @property
+    def references(self) -> dict[str, list[str]]:
+        """The control ids in `control`, by catalogue: {"securityHub": ["S3.1"], "cis": ["v3 1.8"],
+        "checkov": ["CKV_AWS_93"], "center": ["residency"]}; catalogues not named are left out."""
+        found: dict[str, list[str]] = {}
+        for part in self.control.split(";"):
+            part = re.sub(r"\(.*?\)", "", part).strip()
+            if part.startswith("center:"):
+                found.setdefault("center", []).append(part.removeprefix("center:").strip())
+            elif part.startswith("FSBP "):
+                found.setdefault("securityHub", []).extend(c.strip() for c in part[5:].split(","))
+            elif part.startswith("CIS "):
+                version = "v3 " if part.startswith("CIS v3 ") else ""
+                found.setdefault("cis", []).extend(version + c.strip() for c in part.removeprefix("CIS v3 ")
+                                                   .removeprefix("CIS ").split(","))
+            elif part.startswith(("CKV_", "CKV2_")):
+                found.setdefault("checkov", []).extend(c.strip() for c in part.split(","))
+        return found
+
     def check_resource(self, resource: Resource, context: Context) -> list[Violation]:
         if self.resource_check is None:
             return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..core.options import add_output
 from ..core.output import console, write
 from .format import dumps
 
@@ -19,6 +20,6 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("plan", help="the stack's plan as versioned JSON (docs/plan-format.md)")
-    p.add_argument("stack")
-    p.add_argument("-o", "--output", help="file (default: stdout)")
+    p.add_argument("stack", help="the stack to plan (a stacks/Pulumi.STACK.yaml of the project)")
+    add_output(p)
     p.set_defaults(func=run_plan)

@@ -142,6 +142,11 @@ class StandInMocks:
             resource_id = physical
             state["arn"] = awsfacts.bucket_arn(physical)
             state["bucket"] = physical
+            state["bucketRegionalDomainName"] = f"{physical}.s3.{REGION}.amazonaws.com"
+        elif typ == "aws:cloudfront/distribution:Distribution":
+            resource_id = f"E{_stable_id(typ, name, length=13).upper()}"
+            state["arn"] = awsfacts.cloudfront_distribution_arn(account, resource_id)  # global: no region
+            state["domainName"] = f"d{_stable_id('domain', name, length=13)}.cloudfront.net"
         elif typ == "aws:kms/key:Key":
             resource_id = _stable_uuid(typ, name)
             state["keyId"] = resource_id

@@ -15,11 +15,13 @@ from typing import Any
 
 from ..core.errors import ExitCode, InputError, TcenterError
 from ..core.output import progress
-from ..core.stackfiles import PROJECT_ROOT, stack_file_in_tree, stack_names
+from ..core.stackfiles import PROJECT_ROOT, project_settings, stack_file_in_tree, stack_names
 from . import format as plan_format
 
 TCENTER_ROOT = PROJECT_ROOT
 """The checkout tcenter's own code comes from: a revision's plan is made with this tcenter."""
+ISOLATED_ENV = ("PATH", "HOME", "LANG", "TMPDIR", "TZ", "SYSTEMROOT", "TCENTER_DEBUG")
+"""What a separately planned program sees of the environment (no credentials, no PULUMI_*)."""
 
 
 def program_failure(error: BaseException, stack: str) -> TcenterError:
@@ -73,11 +75,48 @@ def is_plan_file(arg: str) -> bool:
     return arg.endswith(".json") or os.sep in arg or Path(arg).is_file()
 
 
+PROJECT_NAME = "transparency-center"
+"""The `name:` in Pulumi.yaml of the projects tcenter plans (the center's, and copies of it)."""
+
+
+def discover(start: Path) -> Path | None:
+    """The project directory START is in: the nearest folder at or above it whose Pulumi.yaml
+    names the center's project (a checkout of the kit), or None."""
+    for folder in [start, *start.parents]:
+        settings = folder / "Pulumi.yaml"
+        if settings.is_file():
+            try:
+                name = project_settings(folder).get("name")
+            except Exception:  # noqa: BLE001 - an unreadable Pulumi.yaml is not ours
+                name = None
+            if name == PROJECT_NAME:
+                return folder
+    return None
+
+
 @dataclass(frozen=True)
 class Workspace:
-    """The project tcenter plans (a directory holding Pulumi.yaml and stacks/)."""
+    """The project tcenter plans (a directory holding Pulumi.yaml and its stack files), and
+    the git repository it is in: plans now, at a revision, or from a file, all of THIS project."""
 
     project_dir: Path = PROJECT_ROOT
+
+    @classmethod
+    def resolve(cls, project_dir: str | None, cwd: Path | None = None) -> "Workspace":
+        """`-C DIR` when given; else the checkout of the kit the working directory is in; else
+        the checkout tcenter itself comes from."""
+        if project_dir:
+            return cls(Path(project_dir).resolve())
+        return cls(discover((cwd or Path.cwd()).resolve()) or PROJECT_ROOT)
+
+    def repository(self) -> tuple[Path, Path]:
+        """(the git work tree holding the project, the project's path inside it)."""
+        done = _git("rev-parse", "--show-toplevel", cwd=self.project_dir)
+        if done.returncode != 0:
+            raise InputError(f"{self.project_dir} is not in a git repository: --git needs one "
+                             "(or plan the revisions yourself and pass plan files)")
+        top = Path(done.stdout.strip()).resolve()
+        return top, self.project_dir.resolve().relative_to(top)
 
     def stacks(self) -> list[str]:
         return stack_names(self.project_dir)
@@ -94,15 +133,15 @@ class Workspace:
                 raise
             raise program_failure(error, stack) from None
 
-    def plan_at(self, revision: str, stack: str, repo: Path | None = None) -> dict[str, Any]:
-        """Plan `stack` as of git `revision`, in a temporary copy of that revision.
+    def plan_at(self, revision: str, stack: str) -> dict[str, Any]:
+        """Plan `stack` as of git `revision` of this project's repository, in a temporary copy.
 
         The program runs in a subprocess: this process has already imported the working
         tree's `components`, and the revision must use its own. The copy comes from
         `git archive`, which reads the repository without changing it (no worktree entry,
         no lock), so parallel runs and other people's checkouts are left alone. tcenter itself
         comes from this checkout, so both plans have the same format."""
-        repo = repo or TCENTER_ROOT
+        repo, inside = self.repository()
         resolved = _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}", cwd=repo)
         if resolved.returncode != 0:
             raise InputError(f"unknown git revision {revision!r} in {repo}")
@@ -117,18 +156,35 @@ class Workspace:
             if archive.wait() != 0 or unpack.returncode != 0:
                 message = archive.stderr.read().decode().strip()  # type: ignore[union-attr]
                 raise InputError(f"could not extract revision {revision!r}: {message}")
-            if stack_file_in_tree(tree, stack) is None:
+            project = tree / inside
+            if stack_file_in_tree(project, stack) is None:
                 return empty_plan(stack)  # a stack new in HEAD: everything shows as created
             out = Path(tmp) / "plan.json"
             env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
             with progress(f"planning stack {stack} at {revision} ({commit[:10]}) on the mock engine..."):
-                run = subprocess.run([sys.executable, "-c", _REVISION_RUNNER, str(TCENTER_ROOT), str(tree), stack,
-                                      str(out)], cwd=tree, env=env, capture_output=True, text=True)
+                run = subprocess.run([sys.executable, "-c", _REVISION_RUNNER, str(TCENTER_ROOT), str(project), stack,
+                                      str(out)], cwd=project, env=env, capture_output=True, text=True)
             if run.returncode != 0:
                 message_lines = run.stderr.strip().splitlines() or ["no message"]
                 if run.returncode == ExitCode.ERROR:
                     raise InputError(f"at revision {revision}: " + "\n".join(message_lines))
                 raise InputError(f"planning revision {revision} failed: {message_lines[-1]}")
+            return plan_format.load(out)
+
+    def plan_isolated(self, stack: str, environ: dict[str, str] | None = None) -> dict[str, Any]:
+        """The stack's plan from a separate process whose environment holds only ISOLATED_ENV:
+        the program (not yet trusted: the deploy gate plans a change before it lets Pulumi run
+        it) can neither touch the caller's memory nor read its credentials."""
+        source = os.environ if environ is None else environ
+        env = {k: v for k, v in source.items() if k in ISOLATED_ENV or k.startswith("LC_")}
+        with tempfile.TemporaryDirectory(prefix="tcenter-plan-") as tmp:
+            out = Path(tmp) / "plan.json"
+            with progress(f"planning stack {stack} in a separate process on the mock engine..."):
+                run = subprocess.run([sys.executable, "-c", _REVISION_RUNNER, str(TCENTER_ROOT), str(self.project_dir),
+                                      stack, str(out)], cwd=self.project_dir, env=env, capture_output=True, text=True)
+            if run.returncode != 0:
+                lines = run.stderr.strip().splitlines() or ["no message"]
+                raise InputError(f"planning {stack} failed: {lines[-1] if run.returncode != ExitCode.ERROR else ' '.join(lines)}")
             return plan_format.load(out)
 
     def plan_for(self, arg: str) -> dict[str, Any]:

@@ -133,17 +133,42 @@ def render_comment(reports: Sequence[StackReport], *, base_ref: str, artifact_ur
     return text
 
 
+def exit_code(reports: Sequence[StackReport]) -> int:
+    """2 when any stack has a dangerous change or a violation, 1 when anything changed, 0
+    otherwise (the same scale as `tcenter diff`)."""
+    worst = max((r.diff.exit_code for r in reports), default=0)
+    return 2 if any(r.violations for r in reports) else worst
+
+
+def as_json(reports: Sequence[StackReport]) -> str:
+    """The verdicts for a pipeline: per stack, the diff's counts and dangers and check's violations."""
+    import json
+
+    return json.dumps({
+        "format": "tcenter-comment", "version": 1, "exitCode": exit_code(reports),
+        "stacks": [{
+            "stack": r.stack, "environment": r.environment, "newStack": r.new_stack, "exitCode": r.diff.exit_code,
+            "counts": r.diff.counts, "dangers": r.diff.dangers,
+            "violations": [{"rule": v.rule, "control": v.control, "urn": v.urn, "message": v.message}
+                           for v in r.violations],
+        } for r in reports],
+    }, indent=2, sort_keys=True) + "\n"
+
+
 def run(args: Any) -> tuple[str, int]:
-    """(comment, exit code): 2 when any stack has a dangerous change or a violation, 1 when
-    anything changed, 0 otherwise (the same scale as `tcenter diff`)."""
+    """(the comment as markdown or JSON, its exit code). Both folders must exist: a mistyped
+    one would make every stack look new."""
+    for option, folder in (("--base-dir", args.base_dir), ("--head-dir", args.head_dir)):
+        if not Path(folder).is_dir():
+            raise InputError(f"{option} {folder}: no such directory (base plans are STACK.json files in it; "
+                             "a stack without one is new)")
     try:
         reports = build_reports(Path(args.base_dir), Path(args.head_dir), args.stacks)
         appendix = Path(args.append).read_text(encoding="utf-8") if args.append else ""
     except OSError as error:
         raise InputError(f"{error.filename}: {error.strerror}") from None
+    if getattr(args, "format", "markdown") == "json":
+        return as_json(reports), exit_code(reports)
     text = render_comment(reports, base_ref=args.base_ref, artifact_url=args.artifact_url, budget=args.budget,
                           appendix=appendix)
-    worst = max((r.diff.exit_code for r in reports), default=0)
-    if any(r.violations for r in reports):
-        worst = 2
-    return text, worst
+    return text, exit_code(reports)

@@ -47,7 +47,7 @@ def _node_classes() -> dict[str, Any]:
         "aws:kms/key:Key": ("KMS keys", KMS),
         "aws:s3/bucket:Bucket": ("buckets", S3),
         "aws:dynamodb/table:Table": ("tables", Dynamodb),
-        "aws:ec2/vpcEndpoint:VpcEndpoint": ("endpoints", Endpoint),
+        "aws:ec2/vpcEndpoint:VpcEndpoint": ("interface endpoints", Endpoint),
         "aws:cloudtrail/trail:Trail": ("trails", Cloudtrail),
         "_zone": ("subnets", PrivateSubnet),
         "_gateway": ("S3 gateway", VPCRouter),
@@ -181,6 +181,8 @@ def render(plan: dict[str, Any], out_dir: Path, filename: str = "architecture") 
     network_zones = [z for z in reachability.sources if z != reach.INTERNET]
     grouped: dict[str, dict[str, list[str]]] = {}
     for r in plan.get("resources", []):
+        if r["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint" and (r.get("inputs") or {}).get("vpcEndpointType") == "Gateway":
+            continue  # drawn as the one gateway-endpoints node; the zone's count is of interface endpoints
         if r["type"] in classes and r.get("custom"):
             inside = r["type"] in NETWORK_TYPES and zones[r["urn"]] in network_zones
             area = zones[r["urn"]] if inside else f"area:{zones[r['urn']]}"

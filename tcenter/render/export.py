@@ -16,6 +16,8 @@ import json
 import re
 from typing import Any
 
+from ..core.planview import resource_key
+
 TERRAFORM_VERSION = "1.9.8"
 """The Terraform version the shape follows (plan `format_version` 1.2)."""
 
@@ -173,60 +175,110 @@ def _tf_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "unnamed"
 
 
-def export_terraform_plan(plan: dict[str, Any]) -> dict[str, Any]:
-    resources = [r for r in plan.get("resources", []) if r.get("custom") and terraform_type(r["type"])]
+def _exported(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in plan.get("resources", []) if r.get("custom") and terraform_type(r["type"])]
+
+
+def _addresses(resources: list[dict[str, Any]]) -> dict[str, str]:
+    """A Terraform address per resource key (type chain and name, the same in every stack)."""
     address: dict[str, str] = {}
     taken: set[str] = set()
     for resource in resources:
+        key = resource_key(resource["urn"])
+        if key in address:
+            continue
         base = f"{terraform_type(resource['type'])}.{_tf_name(resource['name'])}"
         candidate, n = base, 2
         while candidate in taken:
             candidate, n = f"{base}_{n}", n + 1
         taken.add(candidate)
-        address[resource["urn"]] = candidate
+        address[key] = candidate
+    return address
 
-    planned, configured = [], []
-    for resource in resources:
-        tf_type, tf_address = terraform_type(resource["type"]), address[resource["urn"]]
-        values = {snake(k): _attribute_value(v, snake(k)) for k, v in sorted(resource.get("inputs", {}).items())}
-        values.setdefault("tags_all", values.get("tags") or {})
-        planned.append({
-            "address": tf_address,
-            "mode": "managed",
-            "type": tf_type,
-            "name": tf_address.split(".", 1)[1],
-            "provider_name": "registry.terraform.io/hashicorp/aws",
-            "schema_version": 0,
-            "values": values,
-            "sensitive_values": {},
-        })
+
+def _values(resource: dict[str, Any]) -> dict[str, Any]:
+    values = {snake(k): _attribute_value(v, snake(k)) for k, v in sorted(resource.get("inputs", {}).items())}
+    values.setdefault("tags_all", values.get("tags") or {})
+    return values
+
+
+def _planned(resource: dict[str, Any], tf_address: str) -> dict[str, Any]:
+    return {
+        "address": tf_address,
+        "mode": "managed",
+        "type": terraform_type(resource["type"]),
+        "name": tf_address.split(".", 1)[1],
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "schema_version": 0,
+        "values": _values(resource),
+        "sensitive_values": {},
+    }
+
+
+def _actions(base: dict[str, Any] | None, head: dict[str, Any] | None, action: str | None) -> list[str]:
+    """Terraform's action list for one resource, as `terraform show -json` gives it."""
+    if base is None:
+        return ["create"]
+    if head is None:
+        return ["delete"]
+    if action == "replace":
+        return ["delete", "create"] if (head.get("options") or {}).get("deleteBeforeReplace") else ["create", "delete"]
+    return ["update"] if action == "update" else ["no-op"]
+
+
+def export_terraform_plan(plan: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The plan as Terraform's plan JSON. Without BASE every resource is a creation (what a
+    scanner of the whole configuration wants); with BASE, each resource carries the action
+    a deploy from BASE would take (create, update, replace, delete, no-op) with `before` and
+    `after`, and BASE is the prior state: what change-aware tools read."""
+    from ..analysis.diff import diff_plans
+
+    head_resources = _exported(plan)
+    base_resources = _exported(base) if base is not None else []
+    address = _addresses(head_resources + base_resources)
+    planned = [_planned(r, address[resource_key(r["urn"])]) for r in head_resources]
+
+    configured = []
+    for resource in head_resources:
+        tf_address = address[resource_key(resource["urn"])]
         expressions: dict[str, Any] = {}
         for prop, urns in sorted(resource.get("propertyDependencies", {}).items()):
             refs = []
             for urn in urns:
-                if urn in address:
-                    refs += [f"{address[urn]}.id", address[urn]]
+                if resource_key(urn) in address:
+                    refs += [f"{address[resource_key(urn)]}.id", address[resource_key(urn)]]
             if refs:
                 expressions[snake(prop)] = {"references": refs}
         configured.append({
             "address": tf_address,
             "mode": "managed",
-            "type": tf_type,
+            "type": terraform_type(resource["type"]),
             "name": tf_address.split(".", 1)[1],
             "provider_config_key": "aws",
             "expressions": expressions,
             "schema_version": 0,
         })
-    return {
+
+    before = {resource_key(r["urn"]): r for r in base_resources}
+    after = {resource_key(r["urn"]): r for r in head_resources}
+    actions = {} if base is None else {c.key: c.action for c in diff_plans(base, plan).resources}
+    changes = []
+    for key in sorted(set(after) | (set(before) if base is not None else set()), key=lambda k: address[k]):
+        old, new = (before.get(key) if base is not None else None), after.get(key)
+        source = new or old
+        changes.append({
+            "address": address[key], "mode": "managed", "type": terraform_type(source["type"]),
+            "name": address[key].split(".", 1)[1], "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {"actions": _actions(old, new, actions.get(key)),
+                       "before": _values(old) if old is not None else None,
+                       "after": _values(new) if new is not None else None,
+                       "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}},
+        })
+    document: dict[str, Any] = {
         "format_version": "1.2",
         "terraform_version": TERRAFORM_VERSION,
         "planned_values": {"root_module": {"resources": planned}},
-        "resource_changes": [
-            {"address": p["address"], "mode": "managed", "type": p["type"], "name": p["name"],
-             "provider_name": p["provider_name"],
-             "change": {"actions": ["create"], "before": None, "after": p["values"], "after_unknown": {}}}
-            for p in planned
-        ],
+        "resource_changes": changes,
         "configuration": {
             "provider_config": {"aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws"}},
             "root_module": {"resources": configured},
@@ -234,6 +286,13 @@ def export_terraform_plan(plan: dict[str, Any]) -> dict[str, Any]:
         "transparency_center": {"project": plan.get("project"), "stack": plan.get("stack"),
                                 "note": "exported by tcenter from a transparency-center-plan; values are the declared inputs"},
     }
+    if base is not None:
+        document["prior_state"] = {
+            "format_version": "1.0", "terraform_version": TERRAFORM_VERSION,
+            "values": {"root_module": {"resources": [_planned(r, address[resource_key(r["urn"])])
+                                                    for r in base_resources]}},
+        }
+    return document
 
 
 def dumps(document: dict[str, Any]) -> str:

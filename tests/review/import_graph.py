@@ -9,9 +9,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOTS = ("tcenter", "components", "policy", "organization", "bench", "tests")
+ROOTS = ("tcenter", "components", "policy", "organization", "reviewer_account", "bench", "tests")
 """Top-level folders of the kit whose modules are read."""
-OWN_PACKAGES = ("tcenter", "components", "policy", "organization")
+OWN_PACKAGES = ("tcenter", "components", "policy", "organization", "reviewer_account")
 CLI = "tcenter.cli"
 CLI_ENTRY_POINTS = {"main", "build_parser"}
 """What tests may take from tcenter.cli (nothing else imports it at all)."""
@@ -48,9 +48,22 @@ def _is_package(name: str, sources: dict[str, str]) -> bool:
     return any(other.startswith(name + ".") for other in sources)
 
 
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node that can run: `if TYPE_CHECKING:` blocks are left out (type checkers only)."""
+    nodes, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
 def imports_of(name: str, source: str, sources: dict[str, str]) -> list[Import]:
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in _runtime_nodes(ast.parse(source)):
         if isinstance(node, ast.Import):
             found += [Import(name, alias.name, (), node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):

@@ -32,7 +32,7 @@ def _no_traceback(run: subprocess.CompletedProcess) -> None:
 
 def test_review_writes_plan_reachability_and_diagram(tmp_path, capsys):
     out = tmp_path / "dev"
-    assert main(["review", "dev", "-o", str(out)]) == 0
+    assert main(["review", "dev", "--out-dir", str(out)]) == 0
     printed = capsys.readouterr().out
     plan = json.loads((out / "plan.json").read_text())
     assert plan["stack"] == "dev" and plan["resources"]
@@ -44,11 +44,11 @@ def test_review_writes_plan_reachability_and_diagram(tmp_path, capsys):
 
 def test_review_without_graphviz_says_how_to_install_it_and_renders_the_rest(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
-    assert main(["review", "dev", "-o", str(tmp_path)]) == 0
+    assert main(["review", "dev", "--out-dir", str(tmp_path)]) == 0
     captured = capsys.readouterr()
     assert "apt-get install graphviz" in captured.err
     assert (tmp_path / "plan.json").exists() and not (tmp_path / "architecture.png").exists()
-    assert main(["diagram", str(tmp_path / "plan.json"), "-o", str(tmp_path)]) == ExitCode.UNAVAILABLE
+    assert main(["diagram", str(tmp_path / "plan.json"), "--out-dir", str(tmp_path)]) == ExitCode.UNAVAILABLE
 
 
 def test_unknown_stack_is_one_message():
@@ -181,7 +181,7 @@ def test_a_revision_is_planned_with_its_own_components(tmp_path):
     _git_in(repo, "commit", "-qam", "change a component")
     descriptions = {}
     for revision in ("HEAD~1", "HEAD"):
-        plan = Workspace().plan_at(revision, "dev", repo=repo)
+        plan = Workspace(repo).plan_at(revision, "dev")
         (key,) = [r for r in plan["resources"] if r["type"] == "aws:kms/key:Key" and r["name"] == "tc-audit-key-key"]
         descriptions[revision] = key["inputs"]["description"]
     assert planted not in descriptions["HEAD~1"]
@@ -199,3 +199,23 @@ def test_the_documented_exit_codes_are_the_exit_code_table():
         low, _, high = cell.partition("-")
         documented |= set(range(int(low), int(high or low) + 1))
     assert documented == {int(code) for code in ExitCode}
+
+
+def test_the_readme_shows_the_config_error_the_code_prints(tmp_path):
+    """README's example is produced the way it says: the dev stack with those two values."""
+    import re
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    block = re.search(r"```\n\$ \.venv/bin/tcenter plan dev\n(.*?)\n```", readme, re.S)
+    assert block, "README lost its config-error example"
+    project = _project_copy(tmp_path)
+    values = yaml.safe_load((PROJECT_ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    values["config"]["aws:region"] = "eu-west-1"
+    for pool in values["config"]["transparency-center:build"]["pools"]:
+        if pool["name"] == "products":
+            pool["instanceType"] = "p5.48xlarge"
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(yaml.safe_dump(values))
+    run = _run("-C", str(project), "plan", "dev")
+    assert run.returncode == ExitCode.ERROR and run.stdout == ""
+    expected = re.escape(block.group(1)).replace(re.escape("[...]"), r"\[[^\]]*\]")
+    assert re.fullmatch(expected, run.stderr.strip()), run.stderr

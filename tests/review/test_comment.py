@@ -82,7 +82,7 @@ def test_a_small_budget_drops_the_least_important_detail_first_never_a_danger(pl
 def test_the_verdict_of_check_is_in_the_comment_and_fails_it(plans, plan_of):
     base, head, _, _ = plans
     plan = json.loads((head / f"{PROD}.json").read_text())
-    (trail,) = [r for r in find(plan, "aws:cloudtrail/trail:Trail")]
+    (trail,) = [r for r in find(plan, "aws:cloudtrail/trail:Trail") if r["inputs"]["name"].endswith("-audit-trail")]
     trail["inputs"]["enableLogFileValidation"] = False
     _write(head, PROD, plan)
     text = _comment(base, head, [PROD, DEV])

@@ -69,3 +69,8 @@ def test_the_guardrails_import_in_the_policy_packs_environment():
     )
     done = subprocess.run([sys.executable, "-c", runner], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_type_checking_imports_do_not_count():
+    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from tcenter.cli import main\n"
+    assert g.imports_of("tcenter.core.x", source, SOURCES) == [g.Import("tcenter.core.x", "typing", ("TYPE_CHECKING",), 1)]
