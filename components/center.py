@@ -21,7 +21,7 @@ from .detective import DetectiveControls, DetectiveControlsArgs
 from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
 from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
 from .teardown import Teardown
-from .transparency import TransparencyLog, TransparencyLogArgs
+from .transparency import TransparencyLog, TransparencyLogArgs, signer_log_config
 
 
 def localstack_settings(config: CenterConfig) -> dict:
@@ -114,7 +114,11 @@ class TransparencyCenter(pulumi.ComponentResource):
             SigningServiceArgs(stack=stack, account_id=account, key_administrators=admins, config=config.signing,
                                teardown=teardown, plan=plan, network=self.network,
                                access_log_bucket=self.audit_store.access_logs, build=self.build,
-                               ami_id=config.build.ami_id, release_record_archive=self.audit_store.archive),
+                               ami_id=config.build.ami_id, release_record_archive=self.audit_store.archive,
+                               # with a transparency log, signers hand out only logged, cosigned releases
+                               log_configs={c: signer_log_config(stack, account, config.transparency, c)
+                                            for c in config.transparency.verification}
+                               if config.transparency.enabled else {}),
             opts=area("signing"),
         )
         signing_exports: dict[str, pulumi.Input] = {
@@ -191,6 +195,10 @@ class TransparencyCenter(pulumi.ComponentResource):
 
         if self.transparency is not None:  # its sequencer's operator sessions are logged too
             self.audit_store.grant_operator_session_logging(self.transparency.sequencer)
+            # Signers read the (public) log and its key to make each release's .tlog-proof.
+            for signer in self.signing.signers.values():
+                self.transparency.grant_read(signer)
+                self.transparency.grant_verify(signer)
 
         # --- reviewer zones: one ReviewerZone per organization -------------------------------
         # Scopes map to what the zones above expose; a zone that exposes nothing for a scope

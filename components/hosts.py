@@ -255,6 +255,9 @@ def render_host(profile: HostProfile) -> RenderedHost:
 # --- the build role -------------------------------------------------------------------
 
 BUILD_AGENT_UNIT = "tc-build-agent.service"
+TCENTER = "/usr/local/bin/tcenter"
+"""The kit's `tcenter`, which the sequencer's and signers' image installs (pinned to the
+reviewed commit): the sequencer runs `tcenter log sequence`, a signer `tcenter log release-proof`."""
 BUILD_HOME = "/var/lib/tc-build"
 
 

@@ -334,7 +334,9 @@ def test_signers_read_only_their_class_artifacts_and_write_only_their_class_rele
                       if s["Sid"] != "WriteSessionTranscripts"]
         reads = sorted(r for s in statements if "s3:GetObject" in s["Action"] for r in s["Resource"])
         expected_pools = sorted(p["name"] for p in pools if p["purpose"] == signing_class)
-        assert reads == sorted(f"arn:aws:s3:::{artifacts}/{pool}/*" for pool in expected_pools)
+        # ... plus the transparency log, which is public: the signer makes each release's .tlog-proof.
+        log = [f"arn:aws:s3:::{run.outputs['transparencyLogBucket']}/*"] if "transparencyLogBucket" in run.outputs else []
+        assert reads == sorted([*(f"arn:aws:s3:::{artifacts}/{pool}/*" for pool in expected_pools), *log])
         writes = sorted(r for s in statements if "s3:PutObject" in s["Action"] for r in s["Resource"])
         # ... plus its release records (envelope digests) in the audit archive.
         assert writes == sorted([f"arn:aws:s3:::{releases}/releases/{signing_class}/*",
