@@ -78,7 +78,8 @@ SIGNER_PROOF_WAIT_SECONDS = 1800
 """How long tc-sign-release waits for a release's entry to be cosigned before it leaves the
 release pending (a re-run with the same arguments resumes)."""
 
-CONTENT_TYPES = {CHECKPOINT_KEY: "text/plain; charset=utf-8", TILE_PREFIX: "application/octet-stream"}
+CONTENT_TYPES = {CHECKPOINT_KEY: "text/plain; charset=utf-8", CHECKPOINT_HISTORY_PREFIX: "text/plain; charset=utf-8",
+                 TILE_PREFIX: "application/octet-stream"}
 """What the sequencer sets on upload (tlog-tiles); S3 serves it back, CloudFront too."""
 
 

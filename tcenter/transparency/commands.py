@@ -287,11 +287,12 @@ def _signer_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_release_proof(args: argparse.Namespace) -> int:
     from .kms import kms_verifier
-    from .releases import make_release_proof, read_envelope, witness_policy
+    from .releases import ReleaseProver, read_envelope, witness_policy
     from .s3 import client_config
     from .witness import write_atomically
 
     envelope = _read(args.envelope, "the provenance envelope")
+    _, statement = read_envelope(envelope)
     settings = _signer_settings(args)
     location = args.log or settings.get("log")
     if not location:
@@ -314,16 +315,15 @@ def run_release_proof(args: argparse.Namespace) -> int:
     if args.release:
         sha256 = hashlib.sha256(_read(args.release, "the release")).hexdigest()
     else:
-        _, statement = read_envelope(envelope)
         sha256 = str(((statement.get("subject") or [{}])[0].get("digest") or {}).get("sha256", ""))
     wait = args.wait if args.wait is not None else settings.get("wait-seconds", 0)
     if not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0:
         raise InputError(f"wait-seconds must be a number of seconds >= 0, not {wait!r}")
-    storage = _open(location, args, region)
+    prover = ReleaseProver(_open(location, args, region), envelope, sha256, log_key, policy, origin=origin)
     deadline = time.monotonic() + wait
     while True:
         try:
-            proof = make_release_proof(storage, envelope, sha256, log_key, policy, origin=origin)
+            proof = prover.attempt()
             break
         except NotLogged as e:
             if time.monotonic() + args.interval > deadline:

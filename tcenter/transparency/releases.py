@@ -181,15 +181,13 @@ def verify_release(*, sha256: str, envelope_sha256: str, proof: bytes | None, lo
 
 # --- the signer's side: find the entry and a cosigned checkpoint, make the proof ---------------
 
-def find_leaf(storage: Storage, leaf: bytes, size: int, max_tiles: int | None = None) -> int | None:
-    """The index of `leaf` among the first `size` leaf hashes, searching level-0 tiles from the
-    newest backwards (what the signer just recorded is near the end); None if absent. The tiles
-    are the log's as stored: the proof made from the index is verified afterwards."""
-    if len(leaf) != HASH_SIZE or size <= 0:
+def find_leaf(storage: Storage, leaf: bytes, size: int, start: int = 0) -> int | None:
+    """The index of `leaf` among leaf hashes `start` .. `size` - 1, searching level-0 tiles from
+    the newest backwards (what the signer just recorded is near the end); None if absent. The
+    tiles are the log's as stored: the proof made from the index is verified afterwards."""
+    if len(leaf) != HASH_SIZE or size <= start:
         return None
-    last = (size - 1) >> TILE_HEIGHT
-    stop = -1 if max_tiles is None else max(-1, last - max_tiles)
-    for n in range(last, stop, -1):
+    for n in range((size - 1) >> TILE_HEIGHT, (start >> TILE_HEIGHT) - 1, -1):
         width = min(TILE_WIDTH, size - (n << TILE_HEIGHT))
         tile = Tile(0, n, width)
         data = storage.get(tile.path)
@@ -199,7 +197,7 @@ def find_leaf(storage: Storage, leaf: bytes, size: int, max_tiles: int | None = 
         if data is None:
             continue
         for i in range(min(width, len(data) // HASH_SIZE) - 1, -1, -1):
-            if data[i * HASH_SIZE:(i + 1) * HASH_SIZE] == leaf:
+            if (n << TILE_HEIGHT) + i >= start and data[i * HASH_SIZE:(i + 1) * HASH_SIZE] == leaf:
                 return (n << TILE_HEIGHT) + i
     return None
 
@@ -231,28 +229,49 @@ def cosigned_checkpoint(storage: Storage, log_verifier: Verifier, policy: Witnes
     return None
 
 
-def make_release_proof(storage: Storage, envelope: bytes, sha256: str, log_verifier: Verifier,
-                       policy: WitnessPolicy, *, origin: str | None = None, max_tiles: int | None = None) -> bytes:
-    """The `.tlog-proof` of the release of `envelope`, against a checkpoint `policy` accepts,
-    checked with `verify_release` before it is returned. `NotLogged` if the entry is not in the
-    log yet or no checkpoint covering it is cosigned by enough organizations yet."""
-    data = release_entry_bytes(envelope)
-    current = storage.get(CHECKPOINT)
-    if current is None:
-        raise NotLogged("the log has no checkpoint yet")
-    head = open_checkpoint(current, log_verifier, origin=origin)
-    index = find_leaf(storage, leaf_hash(data), head.size, max_tiles)
-    if index is None:
-        raise NotLogged(f"the release's entry is not in the log of size {head.size} yet")
-    note = cosigned_checkpoint(storage, log_verifier, policy, index + 1, origin=origin)
-    if note is None:
-        raise NotLogged(f"entry {index} is in the log, but no checkpoint covering it is cosigned by "
-                        f"{policy.quorum} organizations yet")
-    signed = open_checkpoint(note, log_verifier, origin=origin)
-    reader = TileHashReader(signed.size, signed.root_hash, storage.get)
-    proof = prove(index, note, reader, extra=data).encode()
-    entry = decode_entry(data)
-    verify_release(sha256=sha256, envelope_sha256=entry["envelopeSha256"], proof=proof, log_key=log_verifier,
-                   policy=policy, signing_class=entry["class"], origin=origin)
-    return proof
+class ReleaseProver:
+    """Makes the `.tlog-proof` of the release of `envelope` (the signer's side). `attempt()`
+    returns it, or raises `NotLogged` while the entry is not in the log or no checkpoint
+    covering it is cosigned by `policy.quorum` organizations yet; each attempt searches only
+    the part of the log the previous ones did not."""
 
+    def __init__(self, storage: Storage, envelope: bytes, sha256: str, log_verifier: Verifier, policy: WitnessPolicy,
+                 *, origin: str | None = None):
+        self.storage = storage
+        self.entry = release_entry_bytes(envelope)
+        self.sha256 = sha256
+        self.log_verifier = log_verifier
+        self.policy = policy
+        self.origin = origin
+        self.index: int | None = None
+        self.searched = 0
+
+    def attempt(self) -> bytes:
+        if self.index is None:
+            current = self.storage.get(CHECKPOINT)
+            if current is None:
+                raise NotLogged("the log has no checkpoint yet")
+            head = open_checkpoint(current, self.log_verifier, origin=self.origin)
+            self.index = find_leaf(self.storage, leaf_hash(self.entry), head.size, start=self.searched)
+            self.searched = max(self.searched, head.size)
+            if self.index is None:
+                raise NotLogged(f"the release's entry is not in the log of size {head.size} yet")
+        index = self.index
+        note = cosigned_checkpoint(self.storage, self.log_verifier, self.policy, index + 1, origin=self.origin)
+        if note is None:
+            raise NotLogged(f"entry {index} is in the log, but no checkpoint covering it is cosigned by "
+                            f"{self.policy.quorum} organizations yet")
+        signed = open_checkpoint(note, self.log_verifier, origin=self.origin)
+        reader = TileHashReader(signed.size, signed.root_hash, self.storage.get)
+        proof = prove(index, note, reader, extra=self.entry).encode()
+        entry = decode_entry(self.entry)
+        verify_release(sha256=self.sha256, envelope_sha256=entry["envelopeSha256"], proof=proof,
+                       log_key=self.log_verifier, policy=self.policy, signing_class=entry["class"], origin=self.origin)
+        return proof
+
+
+def make_release_proof(storage: Storage, envelope: bytes, sha256: str, log_verifier: Verifier,
+                       policy: WitnessPolicy, *, origin: str | None = None) -> bytes:
+    """The `.tlog-proof` of the release of `envelope`, against a checkpoint `policy` accepts,
+    checked with `verify_release` before it is returned (one `ReleaseProver.attempt`)."""
+    return ReleaseProver(storage, envelope, sha256, log_verifier, policy, origin=origin).attempt()

@@ -37,8 +37,8 @@ MAX_LIST_PAGES = 1000
 """A listing walks at most this many pages of 1,000 keys."""
 TEXT = "text/plain; charset=utf-8"
 BINARY = "application/octet-stream"
-TEXT_PREFIXES = (CHECKPOINT, "checkpoints/", "cosignatures/")
-"""Signed notes and cosignature lines are text (tlog-tiles: the checkpoint is text/plain)."""
+TEXT_PREFIXES = ("checkpoints/", "cosignatures/")
+"""Signed notes and cosignature lines are text, like the checkpoint (tlog-tiles: text/plain)."""
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
 MAX_ATTEMPTS = 5
@@ -54,7 +54,7 @@ def client_config() -> Any:
 
 
 def content_type(path: str) -> str:
-    return TEXT if path == CHECKPOINT or path.startswith(TEXT_PREFIXES[1:]) else BINARY
+    return TEXT if path == CHECKPOINT or path.startswith(TEXT_PREFIXES) else BINARY
 
 
 def _error_of(error: Exception) -> tuple[int, str, str]:

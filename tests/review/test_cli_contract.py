@@ -16,14 +16,28 @@ from tcenter.core.stackfiles import PROJECT_ROOT
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
-    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    return dict(sub.choices)
+    """Every command, a group's commands as "GROUP COMMAND" (e.g. "log audit")."""
+    found: dict[str, argparse.ArgumentParser] = {}
+
+    def walk(prefix: str, parser: argparse.ArgumentParser) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    if any(isinstance(a, argparse._SubParsersAction) for a in child._actions):
+                        walk(f"{prefix}{name} ", child)
+                    else:
+                        found[f"{prefix}{name}"] = child
+
+    walk("", build_parser())
+    return found
+
+
+READ_NO_INPUT = {"log keygen": "makes a new key (refuses to overwrite one): there is no input to break"}
 
 
 def _argv(command: str, parser: argparse.ArgumentParser, target: str) -> list[str]:
     """The command with `target` in every positional and each required option at its first choice."""
-    argv = [command]
+    argv = command.split()
     for action in parser._actions:
         if not action.option_strings and action.dest != "help":
             argv += [target, target] if action.nargs == "*" else [target]
@@ -104,7 +118,7 @@ def _run(argv: list[str], capsys) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-@pytest.mark.parametrize("command", sorted(_subcommands()))
+@pytest.mark.parametrize("command", sorted(set(_subcommands()) - set(READ_NO_INPUT)))
 def test_every_command_fails_in_one_line_on_broken_input(command, corpus, capsys):
     parser = _subcommands()[command]
     for case, options, target in corpus:
@@ -117,7 +131,7 @@ def test_every_command_fails_in_one_line_on_broken_input(command, corpus, capsys
 
 @pytest.mark.parametrize("command", sorted(_subcommands()))
 def test_every_command_rejects_wrong_usage_with_64(command, capsys):
-    code, _, err = _run([command, "--no-such-option"], capsys)
+    code, _, err = _run([*command.split(), "--no-such-option"], capsys)
     assert code == ExitCode.USAGE and len(err.strip().splitlines()) == 1, err
 
 
