@@ -19,7 +19,7 @@ One run:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .checkpoint import open_checkpoint
@@ -71,12 +71,15 @@ def upload_cosignature(upload: Storage, organization: str, size: int, line: str,
     return path
 
 
-def run_witness(witness: Witness, organization: str, source: Storage, log_keys: Sequence[Verifier], origin: str,
-                upload: Storage | None = None) -> WitnessRun:
-    """One pull-witness run (see the module doc); raises `Equivocation` (fork, rollback) after
-    writing the evidence, `TlogVerificationFailed` for a bad signature or tiles that do not match
-    the checkpoint, `StorageError` when the log cannot be read or the upload fails."""
-    raw = source.get(CHECKPOINT)
+def run_witness(witness: Witness, organization: str, source: Storage | Callable[[str], bytes | None],
+                log_keys: Sequence[Verifier], origin: str, upload: Storage | None = None) -> WitnessRun:
+    """One pull-witness run (see the module doc). `source` is where the log is read: a storage
+    (`s3.S3Storage` with the witness role, `s3.HttpsStorage` for the public URL) or any
+    `fetch(path) -> bytes | None`. Raises `Equivocation` (fork, rollback) after writing the
+    evidence, `TlogVerificationFailed` for a bad signature or tiles that do not match the
+    checkpoint, `StorageError` when the log cannot be read or the upload fails."""
+    fetch = source.get if hasattr(source, "get") else source
+    raw = fetch(CHECKPOINT)
     if raw is None:
         raise StorageError(f"{source!r} serves no checkpoint")
     offered = open_checkpoint(raw, list(log_keys), origin=origin)
@@ -93,7 +96,7 @@ def run_witness(witness: Witness, organization: str, source: Storage, log_keys: 
         return WitnessRun(origin, offered.size, previous, False, path, fetched)
     proof: list[bytes] = []
     if record is not None and 0 < record.size < offered.size:
-        reader = TileHashReader(offered.size, offered.root_hash, source.get)
+        reader = TileHashReader(offered.size, offered.root_hash, fetch)
         proof = prove_consistency(record.size, offered.size, reader)
         fetched += reader.bytes_fetched
     cosigned = witness.cosign(raw, proof)

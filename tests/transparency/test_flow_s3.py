@@ -241,3 +241,57 @@ def test_sign_log_cosign_verify(s3, tmp_path, capsys):
     assert "reviewed by org-a: up to size 2" in out and "reviewed by org-b: up to size 1" in out
     assert "not yet reviewed: 0 entries" in out and "PROBLEM" not in out
     assert len(budget.calls) < REQUEST_BUDGET
+
+
+def test_the_sequencer_signs_with_the_kms_key_its_config_names(s3, tmp_path, capsys, monkeypatch):
+    """Without --signer-key the sequencer signs through KMS (moto has no Ed25519 keys): a stand-in
+    KMS client checks every request against botocore's KMS model and signs with a local key."""
+    import boto3
+    from botocore.validate import validate_parameters
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from tcenter.transparency.checkpoint import open_checkpoint
+    from tcenter.transparency.note import Ed25519Verifier
+
+    client, _ = s3
+    private = Ed25519PrivateKey.from_private_bytes(b"\x05" * 32)
+    model = boto3.Session(region_name="eu-central-2").client("kms").meta.service_model
+    calls = []
+
+    class StandInKms:
+        def _call(self, operation, params):
+            validate_parameters(params, model.operation_model(operation).input_shape)
+            calls.append((operation, params))
+
+        def get_public_key(self, **params):
+            self._call("GetPublicKey", params)
+            der = private.public_key().public_bytes(serialization.Encoding.DER,
+                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
+            return {"KeyId": params["KeyId"], "PublicKey": der, "KeySpec": "ECC_NIST_EDWARDS25519",
+                    "KeyUsage": "SIGN_VERIFY", "SigningAlgorithms": ["ED25519_SHA_512", "ED25519_PH_SHA_512"]}
+
+        def sign(self, **params):
+            self._call("Sign", params)
+            return {"KeyId": params["KeyId"], "Signature": private.sign(params["Message"]),
+                    "SigningAlgorithm": params["SigningAlgorithm"]}
+
+    real_client = boto3.Session.client
+
+    def client_for(self, service, *args, **kwargs):
+        return StandInKms() if service == "kms" else real_client(self, service, *args, **kwargs)
+
+    monkeypatch.setattr(boto3.Session, "client", client_for)
+    release = sign_release(tmp_path / "releases", "job-1")
+    client.put_object(Bucket=ARCHIVE, Key=f"release-records/{release.record_path}", Body=release.record, IfNoneMatch="*")
+    config = tmp_path / "sequencer.json"
+    config.write_text(json.dumps(CONFIG))
+    code, out, err = run("log", "sequence", "--config", str(config), "--state-dir", str(tmp_path / "state"), capsys=capsys)
+    assert code == 0 and "1 appended, size 1" in out, (out, err)
+    assert [op for op, _ in calls] == ["GetPublicKey", "Sign"]
+    (_, sign), = [c for c in calls if c[0] == "Sign"]
+    assert (sign["KeyId"], sign["SigningAlgorithm"], sign["MessageType"]) == (
+        CONFIG["signing-key"], CONFIG["signing-algorithm"], CONFIG["message-type"])
+    published = client.get_object(Bucket=LOG, Key="checkpoint")["Body"].read()
+    public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert open_checkpoint(published, Ed25519Verifier(ORIGIN, public)).size == 1

@@ -135,7 +135,7 @@ def test_a_restored_witness_keeps_its_earlier_upload(keys, tmp_path):
     storage = LocalDirectoryStorage(log_dir)
     signer = keys.witnesses["org-a"]
     first = Witness(tmp_path / "a" / "state.json", signer, {ORIGIN: [keys.log.verifier()]})
-    run_witness(first, "org-a", storage, [keys.log.verifier()], ORIGIN, storage)
+    run_witness(first, "org-a", storage.get, [keys.log.verifier()], ORIGIN, storage)  # a plain fetch callable
     uploaded = storage.get(cosignature_path("org-a", 2))
     signer._clock = lambda: 2_000_000_000  # later: the new cosignature has another timestamp
     restored = Witness(tmp_path / "b" / "state.json", signer, {ORIGIN: [keys.log.verifier()]})
