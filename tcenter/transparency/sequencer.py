@@ -273,9 +273,12 @@ class Sequencer:
                 hashes = bytes.fromhex(cached["leaves"])
                 if 0 <= size <= log.size and len(hashes) == size * HASH_SIZE and \
                         tree_hash(size, log.reader(size)) == root:
+                    records = {str(k): str(v) for k, v in dict(cached["records"]).items()}
+                    for value in records.values():  # a leaf hash in hex, or why the record was rejected
+                        if not value.startswith("rejected") and len(bytes.fromhex(value)) != HASH_SIZE:
+                            raise ValueError("not a leaf hash")
                     leaves = bytearray(hashes)
                     start = size
-                    records = {str(k): str(v) for k, v in dict(cached["records"]).items()}
             except (KeyError, TypeError, ValueError, TlogError):
                 leaves, start, records = bytearray(), 0, {}
         leaves += b"".join(self._leaf_hashes(log, start))

@@ -15,24 +15,18 @@ from tcenter.core.errors import ExitCode
 from tcenter.core.stackfiles import PROJECT_ROOT
 
 
-def _subcommands() -> dict[str, argparse.ArgumentParser]:
-    """Every command, a group's commands as "GROUP COMMAND" (e.g. "log audit")."""
-    found: dict[str, argparse.ArgumentParser] = {}
-
-    def walk(prefix: str, parser: argparse.ArgumentParser) -> None:
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, child in action.choices.items():
-                    if any(isinstance(a, argparse._SubParsersAction) for a in child._actions):
-                        walk(f"{prefix}{name} ", child)
-                    else:
-                        found[f"{prefix}{name}"] = child
-
-    walk("", build_parser())
+def _nested(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Every leaf command, nested groups included ('log verify-proof')."""
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found.update(_nested(child, f"{prefix} {name}".strip()) or {f"{prefix} {name}".strip(): child})
     return found
 
 
-READ_NO_INPUT = {"log keygen": "makes a new key (refuses to overwrite one): there is no input to break"}
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    return _nested(build_parser())
 
 
 def _argv(command: str, parser: argparse.ArgumentParser, target: str) -> list[str]:
@@ -118,7 +112,10 @@ def _run(argv: list[str], capsys) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-@pytest.mark.parametrize("command", sorted(set(_subcommands()) - set(READ_NO_INPUT)))
+READS_NO_INPUT = {"log keygen": "makes a new key from a name; its only file is the one it creates (never overwritten)"}
+
+
+@pytest.mark.parametrize("command", sorted(set(_subcommands()) - set(READS_NO_INPUT)))
 def test_every_command_fails_in_one_line_on_broken_input(command, corpus, capsys):
     parser = _subcommands()[command]
     for case, options, target in corpus:

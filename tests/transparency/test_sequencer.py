@@ -122,6 +122,10 @@ def test_a_stale_cache_is_not_trusted(releases, tmp_path):
     cached["size"] = 0
     state.write_text(json.dumps(cached))
     assert sequencer(log, records, state=state).run().appended == 0
+    cached = json.loads(state.read_text())
+    cached["records"] = {path: "not hex" for path in cached["records"]}  # a damaged cache
+    state.write_text(json.dumps(cached))
+    assert sequencer(log, records, state=state).run().appended == 0
 
 
 def test_bad_records_are_reported_and_never_logged(releases):
