@@ -84,11 +84,10 @@ def test_an_entry_given_by_the_client_instead_of_the_proofs(world):
 
 def test_every_single_bit_change_of_the_proof_is_refused(world):
     proof = world[3]
-    positions = range(len(proof))
-    for position in positions:
-        for bit in (0x01, 0x80) if position % 7 == 0 else (0x01,):
+    for position in range(len(proof)):
+        for bit in range(8):
             changed = bytearray(proof)
-            changed[position] ^= bit
+            changed[position] ^= 1 << bit
             with pytest.raises((TlogVerificationFailed, Malformed)):
                 check(world, bytes(changed))
 
