@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,8 +147,9 @@ def nacl_texts(entries: list[dict[str, Any]] | None, cidr_service: dict[str, str
 def decoded(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return base64.b64decode(value, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+            raw = base64.b64decode(value, validate=True)
+            return (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode()  # user data is gzip (hosts.py)
+        except (binascii.Error, UnicodeDecodeError, OSError, EOFError):
             return value
     return value
 

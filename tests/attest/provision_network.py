@@ -3,9 +3,9 @@ tables, endpoints, flow logs, launch templates, instances, the CloudHSM cluster.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
+from components.hosts import user_data_text
 from tests.attest.provision import Provisioner, of, tag_list
 
 PROTOCOL_NUMBERS = {"tcp": "6", "udp": "17", "icmp": "1", "all": "-1"}
@@ -189,7 +189,7 @@ def launch(p: Provisioner, instance: dict[str, Any], http_tokens: str | None = N
     root = i.get("rootBlockDevice") or {}
     template = {"LaunchTemplate": {"LaunchTemplateId": p.live(i["launchTemplate"]["id"]),
                                    "Version": str(i["launchTemplate"].get("version", "$Default"))}} if i.get("launchTemplate") else {}
-    data = user_data if user_data is not None else (base64.b64decode(i["userDataBase64"]).decode() if i.get("userDataBase64") else "")
+    data = user_data if user_data is not None else (user_data_text(i["userDataBase64"]) if i.get("userDataBase64") else "")
     created = p.c["ec2"].run_instances(
         ImageId=i.get("ami"), InstanceType=i.get("instanceType", "t3.micro"), MinCount=1, MaxCount=1,
         SubnetId=p.live(i["subnetId"]), IamInstanceProfile={"Name": i["iamInstanceProfile"]},
