@@ -50,7 +50,7 @@ def _aws_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aws-profile", default=None, help="AWS profile for s3:// locations (default: the environment)")
 
 
-def _witness_options(parser: argparse.ArgumentParser, quorum: bool = True) -> None:
+def add_witness_options(parser: argparse.ArgumentParser, quorum: bool = True) -> None:
     parser.add_argument("--witness", action="append", default=[], metavar="ORG=VKEY",
                         help="a witness key of an organization (repeat; one key belongs to one organization)")
     if quorum:
@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
     verify.add_argument("proof", help="the .tlog-proof file")
     verify.add_argument("--log-key", required=True, help="the log's verifier key (name+hex+base64)")
     verify.add_argument("--origin", help="the log's origin (default: the log key's name)")
-    _witness_options(verify)
+    add_witness_options(verify)
     verify.set_defaults(func=run_verify_proof)
 
     release = sub.add_parser("verify-release", help="verify that a release is in the log, cosigned by k organizations")
@@ -76,7 +76,7 @@ def register(subparsers: Any) -> None:
     release.add_argument("--log-key", required=True, help="the log's verifier key (name+hex+base64)")
     release.add_argument("--origin", help="the log's origin (default: the log key's name)")
     release.add_argument("--class", dest="signing_class", help="the class the release must be logged as")
-    _witness_options(release)
+    add_witness_options(release)
     release.set_defaults(func=run_verify_release)
 
     keygen = sub.add_parser("keygen", help="make an Ed25519 note key")
@@ -102,7 +102,7 @@ def register(subparsers: Any) -> None:
     proof.add_argument("--log", help="the log's location (overrides the config)")
     proof.add_argument("--log-key", help="the log's verifier key (default: the config's KMS checkpoint key)")
     proof.add_argument("--origin", help="the log's origin (default: the config's, else the log key's name)")
-    _witness_options(proof)
+    add_witness_options(proof)
     proof.add_argument("--wait", type=float, default=None,
                        help="seconds to keep trying (default: the config's wait-seconds, else 0: try once)")
     proof.add_argument("--interval", type=float, default=30.0, help="seconds between tries (default 30)")
@@ -113,7 +113,7 @@ def register(subparsers: Any) -> None:
     audit.add_argument("--log", required=True, help="the log's location")
     audit.add_argument("--log-key", required=True, help="the log's verifier key (name+hex+base64)")
     audit.add_argument("--origin", help="the log's origin (default: the log key's name)")
-    _witness_options(audit, quorum=False)
+    add_witness_options(audit, quorum=False)
     audit.add_argument("--releases", help="the releases (a directory or s3://<release bucket>/releases/): "
                                           "each envelope must be logged and match its entry")
     audit.add_argument("--key", action="append", default=[], metavar="CLASS=PEM",
@@ -152,7 +152,8 @@ def _organizations(items: list[str]) -> dict[str, list[CosignatureVerifier]]:
     return organizations
 
 
-def _policy(args: argparse.Namespace, default_quorum: int = 2) -> WitnessPolicy:
+def witness_policy_of(args: argparse.Namespace, default_quorum: int = 2) -> WitnessPolicy:
+    """The witness policy --witness and --quorum give (the `tcenter verify` and `log` commands share it)."""
     organizations = _organizations(args.witness)
     if not organizations:
         raise UsageError("give the witnesses' keys (--witness ORG=VKEY): a proof no witness cosigned proves nothing to you")
@@ -194,7 +195,7 @@ def _exclusive(path: Path) -> Iterator[None]:
 
 def run_verify_proof(args: argparse.Namespace) -> int:
     log_key = parse_verifier_key(args.log_key)
-    policy = _policy(args)
+    policy = witness_policy_of(args)
     result = verify_inclusion_bundle(_read(args.entry, "the entry"), _read(args.proof, "the proof"), log_key, policy,
                                      origin=args.origin)
     assert result.witnesses is not None
@@ -209,7 +210,7 @@ def run_verify_release(args: argparse.Namespace) -> int:
     from .releases import PROOF_SUFFIX, verify_release
 
     log_key = parse_verifier_key(args.log_key)
-    policy = _policy(args)
+    policy = witness_policy_of(args)
     sha256 = hashlib.sha256(_read(args.release, "the release")).hexdigest()
     envelope = _read(args.envelope or args.release + ".intoto.json", "the provenance envelope")
     proof_path = args.proof or args.release + PROOF_SUFFIX
@@ -298,7 +299,7 @@ def run_release_proof(args: argparse.Namespace) -> int:
     if not location:
         raise UsageError("give --log LOCATION or --config with the log's location")
     if args.witness:
-        policy = _policy(args)
+        policy = witness_policy_of(args)
     elif isinstance(settings.get("witness-keys"), dict) and isinstance(settings.get("quorum"), int):
         policy = witness_policy(settings["witness-keys"], args.quorum or settings["quorum"])
     else:

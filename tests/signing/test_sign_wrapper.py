@@ -28,6 +28,8 @@ import components.config  # noqa: F401 - first: components.layout and components
 from components import hosts
 from components.layout import bucket_name
 from components.signing import SIGNER_SCRIPT, signer_host_values
+from tcenter.cli import main
+from tcenter.core.errors import ExitCode
 from tcenter.plan.engine import S3_PREFIX_LIST_STAND_IN
 from components.transparency import log_bucket_name
 from tcenter.transparency.cosignature import CosignatureSigner
@@ -185,6 +187,25 @@ def test_matching_builds_are_signed_with_the_class_key_and_uploaded(sandbox):
         policy=class_policy(sandbox.log_config["witness-keys"], {"products": sandbox.log_config["quorum"]}, "products"),
         signing_class="products")
     assert proven.organizations == ("review-lab",) and proven.entry["builders"] == list(builders)
+    # The customer's command makes the same check: logged and cosigned, or refused (17, 18).
+    builder_set = sandbox.root / "builders.json"
+    builder_set.write_text(json.dumps({"format": "transparency-center-builders", "version": 1, "stack": "dev",
+                                       "builders": list(builders)}))
+    customer = ["verify", str(released / "product.tar"), "--class", "products", "--key", f"products={sandbox.public}",
+                "--builders", str(builder_set), "--log-key", sandbox.log_signer.verifier().vkey,
+                "--witness", f"review-lab={sandbox.witness.verifier().vkey}"]
+    assert main([*customer, "--quorum", "1"]) == 0
+    absent = CosignatureSigner.from_seed("witness.other-lab.test", hashlib.sha256(b"other-lab").digest())
+    assert main([*customer, "--witness", f"other-lab={absent.verifier().vkey}", "--quorum", "2"]) == ExitCode.WITNESSES, \
+        "one organization cosigned, two required"
+    other_log = Ed25519Signer.from_seed(sandbox.log_config["origin"], hashlib.sha256(b"another log").digest())
+    customer[customer.index("--log-key") + 1] = other_log.verifier().vkey
+    assert main([*customer, "--quorum", "1"]) == ExitCode.NOT_LOGGED, "a checkpoint another key signed"
+    held_back = sandbox.root / "held-back"
+    shutil.copytree(released, held_back)
+    (held_back / "product.tar.tlog-proof").unlink()
+    customer[1], customer[customer.index("--log-key") + 1] = str(held_back / "product.tar"), sandbox.log_signer.verifier().vkey
+    assert main([*customer, "--quorum", "1"]) == ExitCode.NOT_LOGGED, "no proof: not proven logged"
     verify = subprocess.run(["openssl", "dgst", "-sha384", "-verify", str(sandbox.public), "-signature",
                              str(released / "product.tar.sig"), str(released / "product.tar")], capture_output=True, text=True)
     assert verify.returncode == 0, verify.stderr
