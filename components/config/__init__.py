@@ -21,13 +21,14 @@ from .base import PROJECT, REGION, Environment, StrictModel, is_prod
 from .build import BuildConfig
 from .data import DataStoresConfig
 from .detective import DetectiveConfig
+from .intake import IntakeConfig, intake_problems
 from .localstack import LocalStackConfig
 from .network import NetworkConfig
 from .reviewers import ReviewersConfig, reviewer_account_problems
 from .signing import SigningConfig
 
 __all__ = [
-    "AccessConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig", "DetectiveConfig", "LocalStackConfig",
+    "AccessConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig", "DetectiveConfig", "IntakeConfig", "LocalStackConfig",
     "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig", "load_config",
     "load_from_pulumi", "section_keys",
 ]
@@ -65,6 +66,8 @@ class CenterConfig(StrictModel):
     reviewers: ReviewersConfig = Field(default_factory=dict)  # validated with the stack's environment
     approvals: ApprovalsConfig = Field(default_factory=dict)  # validated with the stack's environment
     detective: DetectiveConfig = Field(default_factory=dict)  # validated with the stack's environment
+    intake: IntakeConfig | None = None
+    """The sample intake (docs/intake.md); a stack without it declares no intake."""
     localstack: LocalStackConfig | None = None
     """Set only by the `local` stack: every provider talks to a LocalStack emulator."""
 
@@ -124,6 +127,10 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
         problems.append((f"{PROJECT}:detective.enabled",
                          "LocalStack emulates neither Security Hub, GuardDuty, Access Analyzer nor AWS Config: "
                          "set detective.enabled: false in the local stack"))
+    if config.intake is not None:
+        organizations = len([org for org in config.approvals.organizations if org.active_keys])
+        problems.extend((f"{PROJECT}:{key}", message) for key, message in intake_problems(
+            config.intake, list(config.data_stores.customer_regions), config.access.account_id, organizations))
     from ..layout import LayoutError
 
     try:
