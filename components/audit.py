@@ -240,6 +240,10 @@ class AuditTrailArgs:
     data store, the release and artifact buckets."""
     watched_table_arns: Sequence[pulumi.Input[str]] = ()
     """DynamoDB tables whose item reads and writes are recorded: every customer data table."""
+    watched_read_table_arns: Sequence[pulumi.Input[str]] = ()
+    """DynamoDB tables whose item reads only are recorded: the intake tables, written on every
+    request of 50 million clients (recording those writes would cost more than the intake itself;
+    the API's access log names every request)."""
 
 
 class AuditTrail(pulumi.ComponentResource):
@@ -284,7 +288,7 @@ class AuditTrail(pulumi.ComponentResource):
             cloud_watch_logs_role_arn=self.delivery_role.arn,
             advanced_event_selectors=policies.s3_data_event_selectors(
                 self.watched_bucket_arns, read_bucket_arns=(store.archive.arn, store.access_logs.arn),
-                table_arns=tuple(args.watched_table_arns)),
+                table_arns=tuple(args.watched_table_arns), read_table_arns=tuple(args.watched_read_table_arns)),
             # CloudTrail checks the bucket policy, the key policy and the role when the trail is created.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[store.archive.policy, delivery]),
         )

@@ -18,6 +18,7 @@ from .data import RegionalDataStore, RegionalDataStoreArgs
 from .layout import default_tags, resource_name, reviewer_zone_name
 from .network import NetworkZones, NetworkZonesArgs
 from .detective import DetectiveControls, DetectiveControlsArgs
+from .intake import IntakeEdge, IntakeEdgeArgs, store_intake
 from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
 from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
 from .teardown import Teardown
@@ -148,11 +149,28 @@ class TransparencyCenter(pulumi.ComponentResource):
                     config=config.data_stores, teardown=teardown,
                     access_log_bucket=self.audit_store.access_logs, s3_endpoint_id=self.network.s3_endpoint.id,
                     dynamodb_endpoint_id=self.network.dynamodb_endpoint.id,
+                    intake=store_intake(stack, account, config.intake, region) if config.intake else None,
                 ),
                 opts=data_area,
             )
             for region in config.data_stores.customer_regions
         }
+
+        # --- sample intake: products send suspicious files to their region's store ---------
+        self.intake: IntakeEdge | None = None
+        if config.intake is not None:
+            self.intake = IntakeEdge(
+                resource_name(name, "intake"),
+                IntakeEdgeArgs(
+                    stack=stack, account_id=account, key_administrators=admins, config=config.intake,
+                    teardown=teardown, stores=self.data_stores, vpc_id=self.network.vpc_id,
+                    subnet_ids=self.network.subnet_ids["data"],
+                    s3_prefix_list_id=self.network.s3_endpoint.prefix_list_id,
+                    dynamodb_prefix_list_id=self.network.dynamodb_endpoint.prefix_list_id,
+                    access_log_bucket=self.audit_store.access_logs, log_retention_days=config.audit.log_retention_days,
+                ),
+                opts=area("intake"),
+            )
 
         # --- reviewer zones: one ReviewerZone per organization -------------------------------
         # Scopes map to what the zones above expose; a zone that exposes nothing for a scope
@@ -211,12 +229,15 @@ class TransparencyCenter(pulumi.ComponentResource):
             self.build.source_mirror.arn,
             self.build.artifacts.arn,
             self.signing.release_bucket.arn,
+            *([self.intake.bucket.arn] if self.intake else []),
         ]
         self.audit_trail = AuditTrail(
             resource_name(name, "audit-trail"),
             AuditTrailArgs(stack=stack, account_id=account, store=self.audit_store, config=config.audit,
                            teardown=teardown, watched_bucket_arns=tuple(self.trail_watched_bucket_arns),
-                           watched_table_arns=tuple(store.table_arn for store in self.data_stores.values())),
+                           watched_table_arns=tuple(store.table_arn for store in self.data_stores.values()),
+                           watched_read_table_arns=tuple(store.intake_table_arn for store in self.data_stores.values()
+                                                         if store.intake_table is not None)),
             opts=area("audit"),
         )
 
@@ -267,6 +288,8 @@ class TransparencyCenter(pulumi.ComponentResource):
             "sessionLogGroup": self.audit_store.session_log_group.name,
             "operatorSessionDocument": self.audit_store.operator_session_document.name,
         })
+        if self.intake is not None:
+            self.exports.update(self.intake.exports)  # sample intake
         if self.detective is not None:
             self.exports.update({  # detective controls
                 "alertTopicArn": self.detective.alert_topic.arn,

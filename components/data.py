@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from . import policies
+from . import awsfacts, policies
 from .config.base import REGION
 from .config.data import DATA_CLASS, CustomerRegion, DataStoresConfig
 from .iam import Role, instance_role
@@ -32,6 +32,29 @@ TABLE_RANGE_KEY = "versionId"
 
 def store_table_name(stack: str, customer_region: str) -> str:
     return account_name(stack, "data", customer_region, "metadata")
+
+
+def intake_table_name(stack: str, customer_region: str) -> str:
+    return account_name(stack, "data", customer_region, "intake")
+
+
+INTAKE_TABLE_HASH_KEY = "pk"
+"""`sample#<sha256>` (a claimed or stored sample) or `client#<id>#<hour>` (a request counter)."""
+INTAKE_TABLE_TTL_ATTRIBUTE = "expiresAt"
+"""Only client counters carry it: DynamoDB deletes them after their hour; sample items never expire."""
+
+
+@dataclass(frozen=True)
+class StoreIntake:
+    """The store's side of the sample intake (components/intake.py): who signs its uploads and
+    how the store fences them."""
+
+    broker_role_arn: str
+    """Known before the role exists (deterministic name): the bucket policy names it."""
+    max_signature_age_ms: int
+    max_table_writes_per_second: int
+    """The intake table's on-demand write ceiling (capacity model x headroom): junk cannot run up
+    an unbounded bill, and the broker answers 503 past it like API Gateway's throttle answers 429."""
 
 
 def store_role_name(stack: str, customer_region: str, purpose: str) -> str:
@@ -52,6 +75,8 @@ class RegionalDataStoreArgs:
     """The center's S3 gateway endpoint: the only way in for people and roles."""
     dynamodb_endpoint_id: pulumi.Input[str] = ""
     """The center's DynamoDB gateway endpoint: the only way to the table's items."""
+    intake: StoreIntake | None = None
+    """The sample intake writes `samples/` of this store (None: no intake)."""
 
 
 def residency_problems(config: DataStoresConfig) -> list[str]:
@@ -114,6 +139,14 @@ class RegionalDataStore(pulumi.ComponentResource):
         lock = args.config.object_lock
         lifecycle = args.config.lifecycle
         self.bucket_name = bucket_name(account, stack, "data", region)
+        intake = args.intake
+        writers: tuple[pulumi.Input[str], ...] = (self.ingestion_role.arn,)
+        intake_statements: list = []
+        if intake is not None:
+            writers += (intake.broker_role_arn,)
+            intake_statements = policies.intake_upload_statements(
+                awsfacts.bucket_arn(self.bucket_name), intake.broker_role_arn, self.key.arn,
+                intake.max_signature_age_ms, awsfacts.S3_PRESIGNED_AUTH_TYPE)
         self.bucket = SecureBucket(
             resource_name(name, "objects"),
             SecureBucketArgs(
@@ -128,13 +161,17 @@ class RegionalDataStore(pulumi.ComponentResource):
                     abort_incomplete_multipart_upload_days=lifecycle.abort_incomplete_multipart_upload_days,
                 ),
                 vpc_endpoint_ids=(args.s3_endpoint_id,),
-                writer_arns=(self.ingestion_role.arn,),
+                writer_arns=writers,
+                endpoint_exempt_principals=(intake.broker_role_arn,) if intake else (),
+                extra_statements=tuple(intake_statements),
                 tags=tags,
             ),
             opts=child,
         )
 
         self.table_name = store_table_name(stack, region)
+        self.table_arn_pattern = awsfacts.table_arn(account, account_name(stack, "data", region, "*"))
+        """Every table of this store (metadata, intake), their indexes and streams: what reviewers are denied."""
         self.table = aws.dynamodb.Table(
             resource_name(name, "metadata"),
             name=self.table_name,
@@ -160,6 +197,10 @@ class RegionalDataStore(pulumi.ComponentResource):
         self.bucket_arn: pulumi.Output[str] = self.bucket.arn
         self.table_arn: pulumi.Output[str] = self.table.arn
         self.key_arn: pulumi.Output[str] = self.key.arn
+        self.intake_table: aws.dynamodb.Table | None = None
+        self.intake_key: EncryptionKey | None = None
+        if intake is not None:
+            self._declare_intake_table(name, args, intake, tags, child)
 
         self.grant_ingest(self.ingestion_role)
         self.grant_analyze(self.analysis_role)
@@ -172,9 +213,62 @@ class RegionalDataStore(pulumi.ComponentResource):
             "keyArn": self.key_arn,
             "ingestionRoleArn": self.ingestion_role.arn,
             "analysisRoleArn": self.analysis_role.arn,
+            **({"intakeTableArn": self.intake_table.arn} if self.intake_table is not None else {}),
         })
 
+    def _declare_intake_table(self, name: str, args: RegionalDataStoreArgs, intake: StoreIntake,
+                              tags: dict[str, str], child: pulumi.ResourceOptions) -> None:
+        """The hashes the intake has seen (and its per-client counters), under a key of their own:
+        the broker needs Decrypt through DynamoDB for its conditional writes, and must never hold
+        Decrypt on the store's key, which encrypts the samples themselves."""
+        stack, region = args.stack, args.customer_region
+        self.intake_key = EncryptionKey(
+            resource_name(name, "intake-key"),
+            EncryptionKeyArgs(
+                description=f"transparency-center {stack}: the intake table of {region} (sample hashes, client counters)",
+                alias=f"tc/{stack}/data-{region}-intake",
+                account_id=args.account_id,
+                administrators=args.key_administrators,
+                via_services=("dynamodb",),
+                teardown=args.teardown,
+            ),
+            opts=child,
+        )
+        self.intake_table_name = intake_table_name(stack, region)
+        self.intake_table = aws.dynamodb.Table(
+            resource_name(name, "intake"),
+            name=self.intake_table_name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=INTAKE_TABLE_HASH_KEY,
+            attributes=[{"name": INTAKE_TABLE_HASH_KEY, "type": "S"}],
+            ttl={"attribute_name": INTAKE_TABLE_TTL_ATTRIBUTE, "enabled": True},
+            on_demand_throughput={"max_write_request_units": intake.max_table_writes_per_second},
+            point_in_time_recovery={"enabled": True},
+            server_side_encryption={"enabled": True, "kms_key_arn": self.intake_key.arn},
+            deletion_protection_enabled=args.teardown.deletion_protection("stateful"),
+            tags={**tags, "purpose": "intake"},
+            opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
+        )
+        if args.dynamodb_endpoint_id:
+            aws.dynamodb.ResourcePolicy(
+                resource_name(name, "intake-policy"),
+                resource_arn=self.intake_table.arn,
+                policy=pulumi.Output.json_dumps(policies.table_items_only_through_endpoint(
+                    self.intake_table.arn, args.dynamodb_endpoint_id)),
+                opts=child,
+            )
+        self.intake_table_arn: pulumi.Output[str] = self.intake_table.arn
+        self.intake_key_arn: pulumi.Output[str] = self.intake_key.arn
+
     # --- grants ---------------------------------------------------------------------------
+
+    def grant_intake_broker(self, role: Role) -> aws.iam.RolePolicy:
+        """The region's intake broker: sign uploads of `samples/`, have S3 encrypt them under the
+        store's key, claim hashes and count requests in the intake table. Nothing is read."""
+        if self.intake_table is None or self.intake_key is None:
+            raise ValueError(f"{self._name}: the store was declared without an intake")
+        return role.add_policy(f"intake-{self._name}", policies.intake_broker_statements(
+            self.bucket_arn, self.key_arn, self.intake_table.arn, self.intake_key.arn))
 
     def grant_ingest(self, role: Role) -> None:
         """Write-only: put objects and metadata items; nothing is read back or deleted.

@@ -209,16 +209,22 @@ def deny_insecure_transport(bucket_arn: Any) -> dict[str, Any]:
     )
 
 
-def deny_outside_vpc_endpoints(bucket_arn: Any, vpc_endpoint_ids: Sequence[Any]) -> dict[str, Any]:
+def deny_outside_vpc_endpoints(bucket_arn: Any, vpc_endpoint_ids: Sequence[Any],
+                               exempt_principals: Sequence[Any] = ()) -> dict[str, Any]:
     """Object reads and writes by people and roles only through the center's S3 endpoint.
-    AWS services writing logs (CloudTrail, S3 logging) are exempt: they never come through a VPC."""
+    AWS services writing logs (CloudTrail, S3 logging) are exempt: they never come through a VPC.
+    `exempt_principals` (the intake brokers, whose presigned uploads come from customers'
+    machines) are exempt too; the bucket policy must fence them with its own Denies
+    (`intake_upload_statements`)."""
+    conditions: dict[str, Any] = {
+        "StringNotEquals": {"aws:SourceVpce": list(vpc_endpoint_ids)},
+        "Bool": {"aws:PrincipalIsAWSService": "false"},
+    }
+    if exempt_principals:
+        conditions["ArnNotEquals"] = {"aws:PrincipalArn": list(exempt_principals)}
     return statement(
         "DenyObjectAccessOutsideCenterEndpoints", S3_OBJECT_DATA_ACTIONS, bucket_arns(bucket_arn)[1], effect="Deny",
-        principals={"AWS": "*"},
-        conditions={
-            "StringNotEquals": {"aws:SourceVpce": list(vpc_endpoint_ids)},
-            "Bool": {"aws:PrincipalIsAWSService": "false"},
-        },
+        principals={"AWS": "*"}, conditions=conditions,
     )
 
 
@@ -390,11 +396,13 @@ def cloudtrail_log_delivery_statement(log_group_arn: Any) -> dict[str, Any]:
 
 def s3_data_event_selectors(
     bucket_arns: Sequence[Any], *, read_bucket_arns: Sequence[Any] = (), table_arns: Sequence[Any] = (),
+    read_table_arns: Sequence[Any] = (),
 ) -> list[dict[str, Any]]:
     """Advanced event selectors: every management event, object-level data events (reads
     and writes) of `bucket_arns`, object reads of `read_bucket_arns` (the trail's own archive
     and the access logs: their writes are the deliveries themselves, recording them would
-    feed back into the archive), and item-level data events of the DynamoDB `table_arns`."""
+    feed back into the archive), item-level data events of the DynamoDB `table_arns`, and item
+    reads of `read_table_arns` (the intake tables)."""
     def objects(arns: Sequence[Any]) -> list[Any]:
         return [arn_with(arn, "/") for arn in arns]
 
@@ -429,6 +437,16 @@ def s3_data_event_selectors(
                 {"field": "eventCategory", "equals": ["Data"]},
                 {"field": "resources.type", "equals": ["AWS::DynamoDB::Table"]},
                 {"field": "resources.ARN", "equals": list(table_arns)},
+            ],
+        })
+    if read_table_arns:
+        selectors.append({
+            "name": "DynamoDB item reads of the intake tables",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::DynamoDB::Table"]},
+                {"field": "readOnly", "equals": ["true"]},
+                {"field": "resources.ARN", "equals": list(read_table_arns)},
             ],
         })
     return selectors
@@ -683,3 +701,117 @@ def alert_topic_policy(topic_arn: Any, account_id: str) -> dict[str, Any]:
         statement("DenyInsecureTransport", ["sns:Publish", "sns:Subscribe"], topic_arn, effect="Deny",
                   principals={"AWS": "*"}, conditions={"Bool": {"aws:SecureTransport": "false"}}),
     )
+
+
+# --- the sample intake (components/intake.py, RegionalDataStore.grant_intake_broker) ---------
+
+INTAKE_SAMPLES_PREFIX = "samples/"
+"""The only prefix of a customer data store the intake writes: `samples/<sha256>`."""
+INTAKE_TABLE_KEYS = ("sample#*", "client#*")
+"""Partition keys of an intake table: a claimed or stored sample hash, a client's hourly counter."""
+LAMBDA_VPC_ACTIONS = [
+    "ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses",
+]
+"""What Lambda does with a function's execution role to place it in a VPC (the actions of AWS's
+AWSLambdaVPCAccessExecutionRole, written out: the kit attaches no managed policy)."""
+
+
+def intake_upload_statements(bucket_arn: Any, broker_arn: Any, key_arn: Any, max_signature_age_ms: int,
+                             presigned_auth_type: str) -> list[dict[str, Any]]:
+    """A customer data store's fence around its intake broker: the broker's credentials (which sign
+    the uploads customers send from the internet, outside the center's endpoint) may do nothing on
+    the bucket but put objects under `samples/`, only through a presigned URL younger than the
+    intake's expiry, encrypted under the store's own key; and `samples/` is write-once for
+    everybody (`deny_overwrites`)."""
+    broker = {"ArnEquals": {"aws:PrincipalArn": broker_arn}}
+    objects = arn_with(bucket_arn, "/*")
+    samples = arn_with(bucket_arn, f"/{INTAKE_SAMPLES_PREFIX}*")
+    everyone = {"AWS": "*"}
+
+    def deny(sid: str, extra: dict[str, Any], resources: Any = samples) -> dict[str, Any]:
+        return statement(sid, S3_WRITE_ACTIONS, [resources], effect="Deny", principals=everyone,
+                         conditions={**broker, **extra})
+
+    anything_else = {"Sid": "DenyIntakeBrokerAnythingButUploads", "Effect": "Deny", "Principal": everyone,
+                     "NotAction": sorted(S3_WRITE_ACTIONS), "Resource": [bucket_arn, objects], "Condition": broker}
+    elsewhere = {"Sid": "DenyIntakeUploadsOutsideSamples", "Effect": "Deny", "Principal": everyone,
+                 "Action": sorted(S3_WRITE_ACTIONS), "NotResource": [samples], "Condition": broker}
+    return [
+        anything_else,
+        elsewhere,
+        deny("DenyIntakeUploadsNotPresigned", {"StringNotEquals": {"s3:authType": presigned_auth_type}}),
+        deny("DenyIntakeUploadsWithOldSignatures", {"NumericGreaterThan": {"s3:signatureAge": str(max_signature_age_ms)}}),
+        deny("DenyIntakeUploadsUnderAnotherKey",
+             {"ArnNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}}),
+        deny_overwrites(bucket_arn, INTAKE_SAMPLES_PREFIX),
+    ]
+
+
+def intake_broker_statements(bucket_arn: Any, data_key_arn: Any, table_arn: Any, table_key_arn: Any) -> list[dict[str, Any]]:
+    """What a region's intake broker may do with its store: sign uploads of `samples/` (S3 checks
+    them against this role), have S3 encrypt them under the store's key (GenerateDataKey, never
+    Decrypt), and claim hashes and count requests in the intake table without reading an item."""
+    return [
+        statement("SignSampleUploads", S3_WRITE_ACTIONS, [arn_with(bucket_arn, f"/{INTAKE_SAMPLES_PREFIX}*")]),
+        statement("EncryptSamplesThroughS3Only", ["kms:GenerateDataKey"], [data_key_arn],
+                  conditions={"StringEquals": {"kms:ViaService": service_endpoint("s3")},
+                              "StringLike": {"kms:EncryptionContext:aws:s3:arn": [
+                                  bucket_arn, arn_with(bucket_arn, f"/{INTAKE_SAMPLES_PREFIX}*")]}}),
+        statement("ClaimHashesAndCountRequests", ["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn],
+                  conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(INTAKE_TABLE_KEYS)},
+                              "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}),
+        statement("UseIntakeTableKeyThroughDynamoDB", KEY_ENCRYPT_DECRYPT_ACTIONS, [table_key_arn],
+                  conditions={"StringEquals": {"kms:ViaService": service_endpoint("dynamodb")}}),
+    ]
+
+
+def read_object_statements(sid: str, object_arns: Sequence[Any], key_arn: Any) -> list[dict[str, Any]]:
+    """Read named objects (no listing) and decrypt them through S3 only."""
+    return [
+        statement(sid, ["s3:GetObject"], list(object_arns)),
+        statement(f"{sid}Decrypt", ["kms:Decrypt"], [key_arn],
+                  conditions={"StringEquals": {"kms:ViaService": service_endpoint("s3")}}),
+    ]
+
+
+def write_objects_statements(sid: str, objects_arn: Any, key_arn: Any) -> list[dict[str, Any]]:
+    """Put objects under one prefix, encrypted through S3 with `key_arn`."""
+    return [
+        statement(sid, S3_WRITE_ACTIONS, [objects_arn]),
+        statement(f"{sid}Encrypt", ["kms:GenerateDataKey"], [key_arn],
+                  conditions={"StringEquals": {"kms:ViaService": service_endpoint("s3")}}),
+    ]
+
+
+def deny_writes_under_prefix_except(bucket_arn: Any, prefix: str, writer_arns: Sequence[Any], sid: str) -> dict[str, Any]:
+    """Only the named principals may put objects under `prefix`."""
+    return statement(sid, S3_WRITE_ACTIONS, [_objects(bucket_arn, prefix)], effect="Deny", principals={"AWS": "*"},
+                     conditions={"ArnNotEquals": {"aws:PrincipalArn": list(writer_arns)},
+                                 "Bool": {"aws:PrincipalIsAWSService": "false"}})
+
+
+def log_stream_write_statements(log_group_arn: Any) -> list[dict[str, Any]]:
+    """Write log events to one log group (a Lambda function's own)."""
+    return [statement("WriteOwnLogStreams", ["logs:CreateLogStream", "logs:PutLogEvents"], [_log_streams(log_group_arn)])]
+
+
+def lambda_vpc_statements(account_id: str) -> list[dict[str, Any]]:
+    """Lambda's network interfaces for a function in the center's VPC. The Describe actions take no
+    resource; the others are bounded to this account's Zurich EC2 resources."""
+    ec2 = f"arn:aws:ec2:{REGION}:{account_id}:*"
+    describe = [a for a in LAMBDA_VPC_ACTIONS if ":Describe" in a]
+    return [
+        statement("DescribeNetworkForVpcFunction", describe, "*"),
+        statement("ManageFunctionNetworkInterfaces", [a for a in LAMBDA_VPC_ACTIONS if a not in describe], [ec2]),
+    ]
+
+
+def api_gateway_log_statements(log_group_arn: Any) -> list[dict[str, Any]]:
+    """API Gateway's account-level CloudWatch role: write the intake's access log, read nothing.
+    DescribeLogGroups has no resource-level permission."""
+    return [
+        statement("FindLogGroups", ["logs:DescribeLogGroups"], "*"),
+        statement("WriteAccessLog", ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                  [log_group_arn, _log_streams(log_group_arn)]),
+    ]

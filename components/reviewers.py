@@ -68,8 +68,11 @@ def denied_resources(stores: Sequence[CustomerDataStore]) -> list[pulumi.Input[s
     indexes and streams, keys."""
     resources: list[pulumi.Input[str]] = []
     for store in stores:
+        # One pattern covers every table of the store (metadata, intake) with its indexes and streams.
+        tables = getattr(store, "table_arn_pattern", None)
         resources += [store.bucket_arn, pulumi.Output.concat(store.bucket_arn, "/*"),
-                      store.table_arn, pulumi.Output.concat(store.table_arn, "/*"), store.key_arn]
+                      *([tables] if tables else [store.table_arn, pulumi.Output.concat(store.table_arn, "/*")]),
+                      store.key_arn]
     return resources
 
 

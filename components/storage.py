@@ -51,6 +51,9 @@ class SecureBucketArgs:
     """When set, people and roles read and write objects only through these endpoints."""
     writer_arns: Sequence[pulumi.Input[str]] = ()
     """When set, only these principals may put objects."""
+    endpoint_exempt_principals: Sequence[pulumi.Input[str]] = ()
+    """Principals whose requests may come from outside `vpc_endpoint_ids` (the intake brokers,
+    whose presigned uploads customers send from the internet); `extra_statements` must fence them."""
     extra_statements: Sequence[dict[str, Any]] = ()
     """Bucket policy statements for AWS services that deliver logs here."""
     policy_declared_later: bool = False
@@ -149,7 +152,8 @@ class SecureBucket(pulumi.ComponentResource):
         args = self._args
         statements = [policies.deny_insecure_transport(self.arn)]
         if vpc_endpoint_ids:
-            statements.append(policies.deny_outside_vpc_endpoints(self.arn, vpc_endpoint_ids))
+            statements.append(policies.deny_outside_vpc_endpoints(self.arn, vpc_endpoint_ids,
+                                                                  args.endpoint_exempt_principals))
         if args.writer_arns:
             statements.append(policies.deny_writes_except(self.arn, args.writer_arns))
         statements.extend(args.extra_statements)
