@@ -1,0 +1,1 @@
+"""Guardrail rules by domain (the lead registers each module's RULES)."""
