@@ -317,8 +317,12 @@ class Broker:
         }
         request = AWSRequest(method="PUT", url=self._object_url(key), headers=dict(headers))
         signer = S3SigV4QueryAuth(self.credentials(), "s3", s.aws_region, expires=s.url_seconds)
-        signer.add_auth(request)
-        expires = datetime.datetime.fromtimestamp(now + s.url_seconds, datetime.timezone.utc)
+        # SigV4's add_auth, with the broker's clock as X-Amz-Date (the claim and expiresAt use it too).
+        request.context["timestamp"] = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(int(now)))
+        signer._modify_request_before_signing(request)
+        canonical = signer.canonical_request(request)
+        signer._inject_signature_to_request(request, signer.signature(signer.string_to_sign(request, canonical), request))
+        expires = datetime.datetime.fromtimestamp(int(now) + s.url_seconds, datetime.timezone.utc)
         return {"method": "PUT", "url": request.url, "headers": headers,
                 "expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
