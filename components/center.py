@@ -169,7 +169,9 @@ class TransparencyCenter(pulumi.ComponentResource):
                     dynamodb_prefix_list_id=self.network.dynamodb_endpoint.prefix_list_id,
                     access_log_bucket=self.audit_store.access_logs, log_retention_days=config.audit.log_retention_days,
                 ),
-                opts=area("intake"),
+                # The data zone's front door: its brokers run in the data zone, and reviewers are denied
+                # whatever carries zone=data (the access log names clients; rule sets reach them signed).
+                opts=data_area,
             )
 
         # --- reviewer zones: one ReviewerZone per organization -------------------------------

@@ -47,6 +47,9 @@ RULE_SET_HISTORY_PREFIX = "rules/sets/"
 """`rules/approved.json` is the current set (the broker reads it); `rules/sets/<digest>.json`
 keeps every published set, write-once."""
 TLS_POLICY = "TLS_1_2"
+LOG_TAGS = {"zone": "audit"}
+"""The intake's log groups are evidence like the center's other logs (drawn with them); no
+reviewer role is granted them: they name clients and their addresses."""
 MIN_TABLE_WRITES = 100
 
 REQUEST_SCHEMA = {
@@ -196,6 +199,7 @@ class IntakeEdge(pulumi.ComponentResource):
             name=log_group_name(stack, "intake-access"),
             retention_in_days=args.log_retention_days,
             kms_key_id=self.key.arn,
+            tags=dict(LOG_TAGS),
             opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
         )
         self.edge_role = Role(
@@ -328,6 +332,7 @@ class IntakeEdge(pulumi.ComponentResource):
             name=f"/aws/lambda/{function_name}",
             retention_in_days=args.log_retention_days,
             kms_key_id=self.key.arn,
+            tags=dict(LOG_TAGS),
             opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
         )
         grants = [
