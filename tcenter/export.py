@@ -128,7 +128,6 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:apigateway/basePathMapping:BasePathMapping": "aws_api_gateway_base_path_mapping",
     "aws:lambda/function:Function": "aws_lambda_function",
     "aws:lambda/permission:Permission": "aws_lambda_permission",
-    "aws:s3/bucketNotification:BucketNotification": "aws_s3_bucket_notification",
     "aws:s3/bucketObjectv2:BucketObjectv2": "aws_s3_object",
     "aws:servicequotas/serviceQuota:ServiceQuota": "aws_servicequotas_service_quota",
 }
