@@ -9,14 +9,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tcenter import cli
-from tcenter.access import effective_access
-from tcenter.diff import diff_plans
-from tcenter.plan import dumps
+from tcenter.plan.workspace import Workspace
+from tcenter.analysis.access import effective_access
+from tcenter.analysis.diff import diff_plans
+from tcenter.plan.format import dumps
 
 
 def main() -> int:
-    plan = cli.plan_current("zurich-prod")
+    plan = Workspace().plan("zurich-prod")
     head = json.loads(dumps(plan))
     for group in head["resources"]:
         if group["type"] == "aws:cloudwatch/logGroup:LogGroup":
@@ -35,7 +35,7 @@ def main() -> int:
         head_file.write_text(json.dumps(head))
         for name, argv in (("access", ["access", str(base_file)]), ("diff", ["diff", str(base_file), str(head_file)])):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "tcenter.cli", *argv], capture_output=True)
+            subprocess.run([sys.executable, "-m", "tcenter", *argv], capture_output=True)
             print(f"whole command: tcenter {name} (plan files) {time.perf_counter() - start:.3f} s")
     return 0
 

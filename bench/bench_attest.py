@@ -22,14 +22,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tcenter import attest
-from tcenter.plan import plan_stack
+from tcenter.live import attest
+from tcenter.live import read
+from tcenter.plan.format import plan_stack
 from tests.attest.provision import provision
 
 
 def doubled(plan: dict[str, Any]) -> dict[str, Any]:
     """The plan plus a renamed copy of each attested resource (its own names, tags and stand-in ids)."""
-    copies = [r for r in plan["resources"] if r["type"] in attest.ATTESTED_TYPES]
+    copies = [r for r in plan["resources"] if r["type"] in read.ATTESTED_TYPES]
     text = json.dumps(copies)
     text = text.replace('"tc-', '"tc-dev-b-').replace("/dev/", "/dev-b/").replace("transparency-center dev:", "transparency-center dev-b:")
     text = re.sub(r"\b([a-z]{1,4})-([0-9a-f]{17})\b", lambda m: f"{m.group(1)}-{m.group(2)[::-1]}", text)

@@ -92,7 +92,7 @@ if trace:
     tracemalloc.start()
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from tcenter.plan import plan_stack, dumps
+from tcenter.plan.format import plan_stack, dumps
 plan = plan_stack(sys.argv[3], project_dir=Path(sys.argv[2]))
 text = dumps(plan)
 if len(sys.argv) > 5:
@@ -205,7 +205,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tcenter-bench-") as tmp:
         tmp_path = Path(tmp)
         plan_file = tmp_path / "prod.json"
-        plan_cli, _ = median_time([PY, "-m", "tcenter.cli", "plan", STACK, "-o", str(plan_file)], n)
+        plan_cli, _ = median_time([PY, "-m", "tcenter", "plan", STACK, "-o", str(plan_file)], n)
         plan = json.loads(plan_file.read_text())
         count = len(plan["resources"])
         bare = bare_project(tmp_path, plan, wired=False)
@@ -221,8 +221,9 @@ def main() -> None:
         assert bare_times[0][1]["resources"] == wired_times[0][1]["resources"] == count, (bare_times[0][1], count)
         fallbacks = (bare / "fallbacks.txt").read_text()
         sys.path.insert(0, str(ROOT))
-        from tcenter import diff as diff_module
-        from tcenter.plan import load
+        from tcenter.analysis import diff as diff_module
+        from tcenter.render import diff_text
+        from tcenter.plan.format import load
 
         plan_child(wired, STACK, save=tmp_path / "bare.json")
         same = diff_module.diff_plans(load(plan_file), load(tmp_path / "bare.json"))
@@ -255,12 +256,12 @@ def main() -> None:
         head_file.write_text(json.dumps(head))
         start = time.perf_counter()
         result = diff_module.diff_plans(load(plan_file), load(head_file))
-        diff_module.render_markdown(result)
+        diff_text.render_markdown(result)
         in_process = time.perf_counter() - start
         diff_cli = []
         for _ in range(n):
             start = time.perf_counter()
-            code = subprocess.run([PY, "-m", "tcenter.cli", "diff", str(plan_file), str(head_file)], cwd=ROOT,
+            code = subprocess.run([PY, "-m", "tcenter", "diff", str(plan_file), str(head_file)], cwd=ROOT,
                                   capture_output=True).returncode
             diff_cli.append(time.perf_counter() - start)
         print(f"diff of two prod plans: {in_process:.3f} s in process (load, diff, reachability, markdown); "

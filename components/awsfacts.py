@@ -106,6 +106,11 @@ SERVICE_LINKED_ROLE_NAMES = {"config.amazonaws.com": "AWSServiceRoleForConfig"}
 """The names AWS gives the service-linked roles the center creates."""
 
 
+def cloudfront_distribution_arn(account_id: str, distribution_id: str) -> str:
+    """CloudFront is global: its ARNs carry no region."""
+    return arn("cloudfront", f"distribution/{distribution_id}", account_id)
+
+
 def service_principal(service: str) -> str:
     """A global service principal, e.g. `cloudtrail.amazonaws.com`."""
     return f"{service}.amazonaws.com"
@@ -120,6 +125,21 @@ def interface_endpoint_service_name(service: str) -> str:
     return f"com.amazonaws.{REGION}.{service}"
 
 
+# --- the kit's shared classifications -------------------------------------------------------
+
+SIGNING_CLASSES = ("products", "av-databases")
+"""What the center signs, each class with its own key (and build pool purpose)."""
+
+KEY_LIFECYCLE_ACTIONS = ("kms:DisableKey", "kms:ScheduleKeyDeletion")
+"""KMS actions that make a key unusable (disable it, or schedule its deletion)."""
+
+ASSET_CLASSES: dict[str, tuple[str, ...]] = {
+    "customer-data": ("data",),
+    "signing": ("signing",),
+    "audit": ("audit", "transparency"),
+}
+"""What reviewers filter assets by -> the areas (provider `zone` tags) whose assets belong to it."""
+
 # --- naming ----------------------------------------------------------------------------------
 
 def key_alias(name: str) -> str:
@@ -130,16 +150,30 @@ def key_alias(name: str) -> str:
 
 STATEFUL_TYPES: dict[str, dict[str, Any]] = {
     "aws:kms/key:Key": {"what": "key", "loses": "whatever it encrypted or signed becomes unusable once it is deleted"},
+    "aws:kms/externalKey:ExternalKey": {"what": "key", "loses": "whatever it encrypted or signed becomes unusable once it is deleted"},
+    "aws:kms/replicaKey:ReplicaKey": {"what": "key", "loses": "whatever its primary encrypted, where only it remains"},
     "aws:kms/customKeyStore:CustomKeyStore": {"what": "custom key store", "loses": "its keys live in the HSMs"},
     "aws:cloudhsmv2/cluster:Cluster": {"what": "HSM cluster", "loses": "signing keys and the initialized cluster state"},
     "aws:cloudhsmv2/hsm:Hsm": {"what": "HSM", "loses": "removing the last HSM of a cluster loses its keys"},
+    "aws:acmpca/certificateAuthority:CertificateAuthority": {"what": "private CA", "loses": "the CA's private key"},
     "aws:s3/bucket:Bucket": {"what": "bucket", "loses": "the objects it stores"},
     "aws:s3/bucketV2:BucketV2": {"what": "bucket", "loses": "the objects it stores"},
+    "aws:glacier/vault:Vault": {"what": "Glacier vault", "loses": "its archives"},
     "aws:dynamodb/table:Table": {"what": "table", "loses": "the items it stores"},
+    "aws:dynamodb/tableReplica:TableReplica": {"what": "table replica", "loses": "the items it stores"},
     "aws:cloudwatch/logGroup:LogGroup": {"what": "log group", "loses": "the log events it archives"},
+    "aws:cloudtrail/eventDataStore:EventDataStore": {"what": "event data store", "loses": "the events it stores"},
     "aws:ebs/volume:Volume": {"what": "volume", "loses": "its data"},
+    "aws:ebs/snapshot:Snapshot": {"what": "snapshot", "loses": "the point-in-time copy"},
+    "aws:efs/fileSystem:FileSystem": {"what": "file system", "loses": "its files"},
+    "aws:rds/instance:Instance": {"what": "database", "loses": "its data (unless a final snapshot is taken)"},
+    "aws:rds/cluster:Cluster": {"what": "database cluster", "loses": "its data"},
     "aws:secretsmanager/secret:Secret": {"what": "secret", "loses": "its value"},
+    "aws:ssm/parameter:Parameter": {"what": "parameter", "loses": "its value and history"},
     "aws:backup/vault:Vault": {"what": "backup vault", "loses": "its recovery points"},
+    "aws:sqs/queue:Queue": {"what": "queue", "loses": "the messages waiting in it"},
+    "aws:kinesis/stream:Stream": {"what": "stream", "loses": "the records it retains"},
+    "aws:ecr/repository:Repository": {"what": "image repository", "loses": "its images"},
 }
 """The one table of stateful types: the teardown rule (components), the prod-protect rule
 and the diff's data-loss risk (tcenter) all read it."""
@@ -190,11 +224,22 @@ TAG_VALUE_MAX = 256
 KEY_SPECS_BY_USAGE: dict[str, tuple[str, ...]] = {
     "ENCRYPT_DECRYPT": ("SYMMETRIC_DEFAULT", "RSA_2048", "RSA_3072", "RSA_4096", "SM2"),
     "SIGN_VERIFY": ("RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521",
-                    "ECC_SECG_P256K1", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "SM2"),
+                    "ECC_SECG_P256K1", "ECC_NIST_EDWARDS25519", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "SM2"),
     "GENERATE_VERIFY_MAC": ("HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512"),
     "KEY_AGREEMENT": ("ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2"),
 }
-"""KMS CreateKey: which KeySpec each KeyUsage accepts (KMS developer guide, 'key spec reference')."""
+"""KMS CreateKey: which KeySpec each KeyUsage accepts (KMS developer guide, 'key spec reference').
+ECC_NIST_EDWARDS25519 (Ed25519, signing only) is in the KMS API's KeySpec enum (botocore 1.44) and in
+pulumi-aws 7.51's list of valid `customerMasterKeySpec` values; it is not in the deprecated
+CustomerMasterKeySpec enum, which the provider no longer validates against."""
+
+ED25519_KEY_SPEC = "ECC_NIST_EDWARDS25519"
+ED25519_SIGNING_ALGORITHM = "ED25519_SHA_512"
+"""PureEdDSA (RFC 8032 Ed25519) in KMS: Sign with MessageType RAW (messages up to 4,096 bytes).
+ED25519_PH_SHA_512 is HashEdDSA (Ed25519ph, MessageType DIGEST): a different signature, which
+no signed-note verifier accepts."""
+KMS_RAW_MESSAGE_MAX = 4096
+"""KMS Sign/Verify: the largest message with MessageType RAW, in bytes."""
 ROTATABLE_KEY_SPECS = ("SYMMETRIC_DEFAULT",)
 """Automatic rotation exists for symmetric encryption keys only (HMAC and asymmetric keys refuse it)."""
 KEY_DELETION_WINDOW_DAYS = (7, 30)
@@ -330,3 +375,69 @@ SERVICE_QUOTAS: tuple[ServiceQuotaFact, ...] = (
     DYNAMODB_TABLE_READ_THROUGHPUT,
 )
 """Every quota the intake's capacity model checks; increases are requested by quota code."""
+# --- what silences a detective control --------------------------------------------------------
+
+DETECTIVE_TAMPER_ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (
+        ("cloudwatch:DeleteAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:SetAlarmState"),
+        ("cloudwatch:PutMetricAlarm",)),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": (("logs:DeleteMetricFilter",), ("logs:PutMetricFilter",)),
+    "aws:cloudwatch/logGroup:LogGroup": (
+        ("logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey"),
+        ("logs:PutRetentionPolicy",)),
+    "aws:sns/topic:Topic": (("sns:DeleteTopic",), ("sns:AddPermission", "sns:RemovePermission", "sns:SetTopicAttributes")),
+    "aws:sns/topicPolicy:TopicPolicy": ((), ("sns:SetTopicAttributes",)),
+    "aws:sns/topicSubscription:TopicSubscription": (("sns:Unsubscribe",), ("sns:SetSubscriptionAttributes",)),
+    "aws:cloudwatch/eventRule:EventRule": (("events:DeleteRule", "events:DisableRule"), ("events:PutRule",)),
+    "aws:cloudwatch/eventTarget:EventTarget": (("events:RemoveTargets",), ("events:PutTargets",)),
+    "aws:cfg/rule:Rule": (("config:DeleteConfigRule", "config:DeleteEvaluationResults"), ("config:PutConfigRule",)),
+    "aws:cfg/recorder:Recorder": (
+        ("config:DeleteConfigurationRecorder", "config:StopConfigurationRecorder"), ("config:PutConfigurationRecorder",)),
+    "aws:cfg/recorderStatus:RecorderStatus": (("config:StopConfigurationRecorder",), ()),
+    "aws:cfg/deliveryChannel:DeliveryChannel": (("config:DeleteDeliveryChannel",), ("config:PutDeliveryChannel",)),
+    "aws:securityhub/account:Account": (
+        ("securityhub:BatchDeleteAutomationRules", "securityhub:BatchUpdateAutomationRules",
+         "securityhub:CreateAutomationRule", "securityhub:DisableSecurityHub"),
+        ("securityhub:UpdateSecurityHubConfiguration",)),
+    "aws:securityhub/standardsSubscription:StandardsSubscription": (
+        ("securityhub:BatchDisableStandards", "securityhub:BatchUpdateStandardsControlAssociations",
+         "securityhub:UpdateStandardsControl"), ()),
+    "aws:guardduty/detector:Detector": (
+        ("guardduty:CreateFilter", "guardduty:CreateIPSet", "guardduty:CreateThreatIntelSet", "guardduty:DeleteDetector",
+         "guardduty:DisassociateFromMasterAccount", "guardduty:StopMonitoringMembers", "guardduty:UpdateFilter",
+         "guardduty:UpdateIPSet", "guardduty:UpdateThreatIntelSet"),
+        ("guardduty:UpdateDetector",)),
+    "aws:guardduty/detectorFeature:DetectorFeature": ((), ("guardduty:UpdateDetector",)),
+    "aws:accessanalyzer/analyzer:Analyzer": (
+        ("access-analyzer:CreateArchiveRule", "access-analyzer:DeleteAnalyzer", "access-analyzer:UpdateArchiveRule"), ()),
+    "aws:cloudtrail/trail:Trail": (
+        ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging"),
+        ("cloudtrail:PutEventSelectors", "cloudtrail:PutInsightSelectors", "cloudtrail:UpdateTrail")),
+    "aws:ec2/flowLog:FlowLog": (("ec2:DeleteFlowLogs",), ()),
+}
+"""Per detective resource type the center declares: the APIs that silence it (stop, disable,
+delete, suppress findings, unsubscribe) and the APIs that edit it (what `pulumi up` itself
+calls). Both are the organization's SCP and the center's alarms' business: the first denied to
+all but the break-glass role, the second to all but the deploy role and break-glass
+(organization/scps.py), every one alarmed (components/detective.py). A detective resource of a
+type missing here fails tests/owner."""
+
+EVENT_SOURCES = {"cloudwatch": "monitoring.amazonaws.com"}
+"""IAM prefixes whose CloudTrail eventSource is not `<prefix>.amazonaws.com`."""
+
+
+def event_source(iam_prefix: str) -> str:
+    return EVENT_SOURCES.get(iam_prefix, f"{iam_prefix}.amazonaws.com")
+
+
+def tamper_actions() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every silencing and every editing action of DETECTIVE_TAMPER_ACTIONS, each once, sorted."""
+    silence = {a for s, _ in DETECTIVE_TAMPER_ACTIONS.values() for a in s}
+    edit = {a for _, e in DETECTIVE_TAMPER_ACTIONS.values() for a in e} - silence
+    return tuple(sorted(silence)), tuple(sorted(edit))
+
+
+TRAILS_PER_REGION_MAX = 5
+"""CloudTrail: trails per region and account."""
+METRIC_FILTER_PATTERN_MAX = 1024
+"""CloudWatch Logs: a metric filter pattern, characters."""

@@ -13,15 +13,19 @@ from .audit import AuditLogStore, AuditLogStoreArgs, AuditTrail, AuditTrailArgs
 from .audit import log_group_name as audit_log_group_name
 from .build import BuildFleet, BuildFleetArgs
 from .config import CenterConfig
-from .awsfacts import REGION, log_group_arn
+from .awsfacts import REGION, log_group_arn, role_arn
 from .data import RegionalDataStore, RegionalDataStoreArgs
 from .layout import default_tags, resource_name, reviewer_zone_name
 from .network import NetworkZones, NetworkZonesArgs
 from .detective import DetectiveControls, DetectiveControlsArgs
 from .intake import IntakeEdge, IntakeEdgeArgs, store_intake
+from .evidence_delivery import EvidenceDelivery, EvidenceDeliveryArgs, evidence_organizations
 from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
 from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
+from .policies import NamedObjectAccess
+from .principals import center_principals
 from .teardown import Teardown
+from .transparency import TransparencyLog, TransparencyLogArgs
 
 
 def localstack_settings(config: CenterConfig) -> dict:
@@ -54,6 +58,9 @@ class TransparencyCenter(pulumi.ComponentResource):
         account = config.access.account_id
         admins = tuple(config.access.key_administrators)
         plan = config.network_plan()
+        # Every principal the plan names; resource policies admit these and nobody else.
+        self.principals = principals = center_principals(config)
+        emptier = principals.deployer if teardown.force_destroy("stateful") else None
 
         providers: dict[str, aws.Provider] = {}
 
@@ -79,7 +86,16 @@ class TransparencyCenter(pulumi.ComponentResource):
             resource_name(name, "audit"),
             AuditLogStoreArgs(stack=stack, account_id=account, key_administrators=admins,
                               config=config.audit, teardown=teardown,
-                              config_delivery=config.detective.enabled and config.audit.log_archive is None),
+                              config_delivery=config.detective.enabled and config.audit.log_archive is None,
+                              archive_access=NamedObjectAccess(
+                                  # Every reviewer reads its own transcripts (and, with audit-logs, the trail);
+                                  # hosts write session transcripts, signers release records; nobody deletes.
+                                  readers=tuple(sorted({*principals.reviewers.values(), *principals.workstations.values()})),
+                                  writers=principals.session_hosts(),
+                                  deleters=(emptier,) if emptier else (),
+                                  configurers=tuple(p for p in (principals.deployer, principals.break_glass) if p)),
+                              remote_readers=principals.remote_readers_of("audit-logs"),
+                              emptier=emptier),
             opts=area("audit"),
         )
         self.network = NetworkZones(
@@ -95,7 +111,11 @@ class TransparencyCenter(pulumi.ComponentResource):
         self.build = BuildFleet(
             resource_name(name, "build"),
             BuildFleetArgs(stack=stack, account_id=account, key_administrators=admins, config=config.build,
-                           network=self.network, access_log_bucket=self.audit_store.access_logs, teardown=teardown),
+                           network=self.network, access_log_bucket=self.audit_store.access_logs, teardown=teardown,
+                           deployer=principals.deployer, source_mirror_writer=principals.source_mirror_writer,
+                           configurers=tuple(p for p in (principals.deployer, principals.break_glass) if p),
+                           remote_source_readers=principals.remote_readers_of("sources"),
+                           remote_artifact_readers=principals.remote_readers_of("builds")),
             opts=area("build"),
         )
         build_exports: dict[str, pulumi.Input] = {
@@ -114,7 +134,8 @@ class TransparencyCenter(pulumi.ComponentResource):
             SigningServiceArgs(stack=stack, account_id=account, key_administrators=admins, config=config.signing,
                                teardown=teardown, plan=plan, network=self.network,
                                access_log_bucket=self.audit_store.access_logs, build=self.build,
-                               ami_id=config.build.ami_id, release_record_archive=self.audit_store.archive),
+                               ami_id=config.build.ami_id, release_record_archive=self.audit_store.archive,
+                               deployer=principals.deployer, remote_readers=principals.remote_readers_of("signatures")),
             opts=area("signing"),
         )
         signing_exports: dict[str, pulumi.Input] = {
@@ -149,7 +170,10 @@ class TransparencyCenter(pulumi.ComponentResource):
                     config=config.data_stores, teardown=teardown,
                     access_log_bucket=self.audit_store.access_logs, s3_endpoint_id=self.network.s3_endpoint.id,
                     dynamodb_endpoint_id=self.network.dynamodb_endpoint.id,
-                    intake=store_intake(stack, account, config.intake, region) if config.intake else None,
+                    intake=store_intake(config.intake, region) if config.intake else None,
+                    deployer=principals.deployer, break_glass=principals.break_glass,
+                    data_deletion=principals.data_deletion,
+                    observers=tuple(sorted({*principals.reviewers.values(), *principals.workstations.values()})),
                 ),
                 opts=data_area,
             )
@@ -174,6 +198,43 @@ class TransparencyCenter(pulumi.ComponentResource):
                 opts=data_area,
             )
 
+        # --- transparency log: bucket, checkpoint key, sequencer (signing zone), one witness role
+        # and cosignature prefix per reviewer organization (docs/transparency-infrastructure.md)
+        self.transparency: TransparencyLog | None = None
+        transparency_exports: dict[str, pulumi.Input] = {}
+        if config.transparency.enabled:
+            self.transparency = TransparencyLog(
+                resource_name(name, "transparency"),
+                TransparencyLogArgs(
+                    stack=stack, account_id=account, key_administrators=admins, config=config.transparency,
+                    teardown=teardown, plan=plan, network=self.network, access_log_bucket=self.audit_store.access_logs,
+                    release_bucket=self.signing.release_bucket, release_records=self.audit_store.archive,
+                    release_record_prefix=RELEASE_RECORDS_PREFIX,
+                    organizations=tuple(config.reviewers.organizations), ami_id=config.build.ami_id,
+                    customer_data=tuple(self.data_stores.values()),
+                ),
+                opts=area("transparency"),
+            )
+            log = self.transparency
+            transparency_exports = {
+                "transparencyLogBucket": log.bucket_name,
+                "transparencyLogOrigin": log.origin,
+                "transparencyLogKeyArn": log.key.arn,
+                "transparencyCheckpointKeyArn": log.signing_key.arn,
+                "transparencyCheckpointKeyAlias": log.signing_key_alias,
+                "transparencySequencerRoleArn": log.sequencer.arn,
+                "transparencySequencerInstanceIds": log.host.instance_ids,
+                "transparencyCosignaturePrefixes": {org: prefix for org, _, prefix in log.cosigners},
+                "transparencyWitnessRoleArns": {org: role.arn for org, role in sorted(log.witness_roles.items())},
+                "transparencyWitnessKeys": {w.organization: list(w.keys) for w in config.transparency.witnesses},
+                "transparencyVerification": dict(config.transparency.verification),
+                "transparencyPublicUrl": (pulumi.Output.concat("https://", log.distribution.domain_name, "/")
+                                          if log.distribution is not None else None),
+            }
+
+        if self.transparency is not None:  # its sequencer's operator sessions are logged too
+            self.audit_store.grant_operator_session_logging(self.transparency.sequencer)
+
         # --- reviewer zones: one ReviewerZone per organization -------------------------------
         # Scopes map to what the zones above expose; a zone that exposes nothing for a scope
         # simply grants nothing (extension point: add its ReviewMaterial here).
@@ -185,12 +246,17 @@ class TransparencyCenter(pulumi.ComponentResource):
             ReviewMaterial("sources", "source-mirror", self.build.grant_read_sources),
             ReviewMaterial("builds", "build-artifacts", self.build.grant_read_artifacts),
             ReviewMaterial("signatures", "signed-releases", self.signing.grant_read_releases),
-            ReviewMaterial("signatures", "public-keys-and-verify", self.signing.grant_verify),
+            # KMS keys: GetPublicKey and Verify. CloudHSM: the public keys are objects of the release
+            # bucket (releases/<class>/public-key.pem), which signed-releases already reads.
+            *([ReviewMaterial("signatures", "public-keys-and-verify", self.signing.grant_verify)]
+              if self.signing.keys else []),
             ReviewMaterial("audit-logs", "audit-archive",
                            lambda role: self.audit_store.grant_read_audit_records(role, RELEASE_RECORDS_PREFIX)),
+            # Organizations without workstations read from their own account: no endpoint condition.
             ReviewMaterial("audit-logs", "audit-log-groups",
-                           lambda role: grant_log_group_read(role, "audit-log-groups", audit_log_group_arns,
-                                                             logs_endpoint_id)),
+                           lambda role: grant_log_group_read(
+                               role, "audit-log-groups", audit_log_group_arns,
+                               "" if role_arn(account, role.role_name) in principals.remote_reviewers else logs_endpoint_id)),
         ]
         self.reviewer_zones: dict[str, ReviewerZone] = {}
         for org in config.reviewers.organizations:
@@ -232,6 +298,7 @@ class TransparencyCenter(pulumi.ComponentResource):
             self.build.artifacts.arn,
             self.signing.release_bucket.arn,
             *([self.intake.bucket.arn] if self.intake else []),
+            *([self.transparency.bucket.arn] if self.transparency else []),
         ]
         self.audit_trail = AuditTrail(
             resource_name(name, "audit-trail"),
@@ -239,9 +306,21 @@ class TransparencyCenter(pulumi.ComponentResource):
                            teardown=teardown, watched_bucket_arns=tuple(self.trail_watched_bucket_arns),
                            watched_table_arns=tuple(store.table_arn for store in self.data_stores.values()),
                            watched_read_table_arns=tuple(store.intake_table_arn for store in self.data_stores.values()
-                                                         if store.intake_table is not None)),
+                                                         if store.intake_table is not None),
+                           written_archive_prefixes=(RELEASE_RECORDS_PREFIX,)),
             opts=area("audit"),
         )
+
+        # --- evidence the owner cannot hold back: each reviewer organization's own account ---
+        self.evidence: EvidenceDelivery | None = None
+        receivers = evidence_organizations(config.reviewers.organizations)
+        if receivers:
+            self.evidence = EvidenceDelivery(
+                resource_name(name, "evidence"),
+                EvidenceDeliveryArgs(stack=stack, account_id=account, organizations=receivers,
+                                     event_selectors=self.audit_trail.selectors),
+                opts=area("audit"),
+            )
 
         # --- detective controls: baselines, Config, Security Hub, GuardDuty, alarms ---------
         # AWS Config delivers to the organization's log archive when the stack names one.
@@ -257,6 +336,7 @@ class TransparencyCenter(pulumi.ComponentResource):
                     delivery_key_arn=log_archive.key if log_archive else self.audit_store.key.arn,
                     delivery_depends_on=() if log_archive else (self.audit_store.archive.policy,),
                     reviewer_contacts=tuple(org.contact for org in config.reviewers.organizations),
+                    break_glass_role=principals.break_glass,
                 ),
                 opts=area("detective"),
             )
@@ -273,11 +353,16 @@ class TransparencyCenter(pulumi.ComponentResource):
             "flowLogGroup": self.network.flow_log_group.name,
             "auditKeyArn": self.audit_store.key.arn,
             "auditArchiveBucket": self.audit_store.archive.bucket_name,
+            # The principals the plan names outside its own roles (config): the resource policies
+            # admit them, the organization's SCPs exempt them.
+            "deployRoleArn": principals.deployer,
+            **({"breakGlassRoleArn": principals.break_glass} if principals.break_glass else {}),
             "accessLogBucket": self.audit_store.access_logs.bucket_name,
         }
         # --- exports of the zones above: self.exports.update({...}) in each zone's block -----
         self.exports.update(build_exports)  # build zone
         self.exports.update(signing_exports)  # signing zone
+        self.exports.update(transparency_exports)  # transparency log
         self.exports.update(reviewer_exports)  # reviewer zones
         self.exports.update({  # data zone and audit trail
             "dataStoreBuckets": {region: store.bucket_name for region, store in self.data_stores.items()},
@@ -292,6 +377,8 @@ class TransparencyCenter(pulumi.ComponentResource):
         })
         if self.intake is not None:
             self.exports.update(self.intake.exports)  # sample intake
+        if self.evidence is not None:
+            self.exports["evidenceTrails"] = {org: trail.arn for org, trail in self.evidence.trails.items()}
         if self.detective is not None:
             self.exports.update({  # detective controls
                 "alertTopicArn": self.detective.alert_topic.arn,

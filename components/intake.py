@@ -75,10 +75,6 @@ ACCESS_LOG_FORMAT = json.dumps({
 }, sort_keys=True)
 
 
-def broker_role_name(stack: str, customer_region: str) -> str:
-    return account_name(stack, "intake", "broker", customer_region)
-
-
 def broker_function_name(stack: str, customer_region: str) -> str:
     return account_name(stack, "intake", customer_region)
 
@@ -97,13 +93,12 @@ def function_code_digest() -> str:
     return digest.hexdigest()
 
 
-def store_intake(stack: str, account_id: str, config: IntakeConfig, customer_region: str) -> StoreIntake:
-    """What a store needs to fence its intake before the intake exists (the broker's role ARN is
-    deterministic)."""
+def store_intake(config: IntakeConfig, customer_region: str) -> StoreIntake:
+    """What a store needs to declare its side of the intake (the broker's role, the intake table,
+    the fences of its bucket) before the intake exists."""
     load = plan_capacity(config).region(customer_region)
     writes = max(MIN_TABLE_WRITES, int(load.peak_dynamodb_writes_per_second * config.capacity.headroom) + 1)
     return StoreIntake(
-        broker_role_arn=awsfacts.role_arn(account_id, broker_role_name(stack, customer_region)),
         max_signature_age_ms=config.upload_url_seconds * 1000,
         max_table_writes_per_second=writes,
     )
@@ -317,16 +312,9 @@ class IntakeEdge(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         config, stack, account = args.config, args.stack, args.account_id
         function_name = broker_function_name(stack, region)
-        role = Role(
-            resource_name(name, "broker", region),
-            RoleArgs(
-                role_name=broker_role_name(stack, region),
-                description=f"Intake broker of {region}: signs uploads of samples/ of its store; reads no customer data",
-                trust_policy=policies.assume_role_by_service("lambda.amazonaws.com", account),
-                tags={"customer-region": region},
-            ),
-            opts=child,
-        )
+        role = store.intake_broker_role
+        if role is None:
+            raise ValueError(f"{name}: the store of {region} was declared without an intake")
         log_group = aws.cloudwatch.LogGroup(
             resource_name(name, "broker-logs", region),
             name=f"/aws/lambda/{function_name}",

@@ -29,7 +29,8 @@ is scoped to it, since the other buckets are unlocked by design."""
 
 @dataclass(frozen=True)
 class Lifecycle:
-    noncurrent_version_expiration_days: int = 90
+    noncurrent_version_expiration_days: int | None = 90
+    """None: noncurrent versions are kept (the transparency log keeps every checkpoint)."""
     transition_to_infrequent_access_days: int | None = None
     abort_incomplete_multipart_upload_days: int = 7
     expiration_days: int | None = None
@@ -51,11 +52,16 @@ class SecureBucketArgs:
     """When set, people and roles read and write objects only through these endpoints."""
     writer_arns: Sequence[pulumi.Input[str]] = ()
     """When set, only these principals may put objects."""
-    endpoint_exempt_principals: Sequence[pulumi.Input[str]] = ()
-    """Principals whose requests may come from outside `vpc_endpoint_ids` (the intake brokers,
-    whose presigned uploads customers send from the internet); `extra_statements` must fence them."""
     extra_statements: Sequence[dict[str, Any]] = ()
     """Bucket policy statements for AWS services that deliver logs here."""
+    named_access: policies.NamedObjectAccess | None = None
+    """When set, only these principals read, write and delete objects (explicit Denies by
+    aws:PrincipalArn), whatever an administrator's own IAM policy allows."""
+    remote_readers: Sequence[pulumi.Input[str]] = ()
+    """Principals that may read objects from outside the center's endpoints (a reviewer
+    organization without workstations, reading from its own account)."""
+    remote_writers: Sequence[pulumi.Input[str]] = ()
+    """Principals that may put objects from outside the center's endpoints (the source mirror's writer)."""
     policy_declared_later: bool = False
     """The bucket policy waits for `admit_only_through(endpoint ids)`: the audit buckets exist
     before the network whose endpoint they admit (the network logs to the audit key)."""
@@ -140,6 +146,13 @@ class SecureBucket(pulumi.ComponentResource):
             self._declare_policy(args.vpc_endpoint_ids)
         self.register_outputs({"arn": self.arn, "bucketName": args.bucket_name})
 
+    def declare_policy(self, extra_statements: Sequence[dict[str, Any]] = ()) -> aws.s3.BucketPolicy:
+        """Declare the deferred bucket policy with statements only known later (a statement
+        naming a resource that itself needs this bucket, such as a CloudFront distribution)."""
+        if self.policy is not None:
+            raise ValueError(f"{self._name}: the bucket policy is already declared")
+        return self._declare_policy(self._args.vpc_endpoint_ids, extra_statements)
+
     def admit_only_through(self, vpc_endpoint_ids: Sequence[pulumi.Input[str]]) -> aws.s3.BucketPolicy:
         """Declare the deferred bucket policy: objects only through these endpoints."""
         if self.policy is not None:
@@ -148,15 +161,19 @@ class SecureBucket(pulumi.ComponentResource):
             raise ValueError(f"{self._name}: admit_only_through needs at least one VPC endpoint")
         return self._declare_policy(vpc_endpoint_ids)
 
-    def _declare_policy(self, vpc_endpoint_ids: Sequence[pulumi.Input[str]]) -> aws.s3.BucketPolicy:
+    def _declare_policy(self, vpc_endpoint_ids: Sequence[pulumi.Input[str]],
+                        later_statements: Sequence[dict[str, Any]] = ()) -> aws.s3.BucketPolicy:
         args = self._args
         statements = [policies.deny_insecure_transport(self.arn)]
         if vpc_endpoint_ids:
-            statements.append(policies.deny_outside_vpc_endpoints(self.arn, vpc_endpoint_ids,
-                                                                  args.endpoint_exempt_principals))
+            statements.extend(policies.deny_outside_vpc_endpoints_statements(
+                self.arn, vpc_endpoint_ids, remote_readers=args.remote_readers, remote_writers=args.remote_writers))
         if args.writer_arns:
             statements.append(policies.deny_writes_except(self.arn, args.writer_arns))
+        if args.named_access is not None:
+            statements.extend(policies.named_object_access_statements(self.arn, args.named_access))
         statements.extend(args.extra_statements)
+        statements.extend(later_statements)
         self.policy = aws.s3.BucketPolicy(
             resource_name(self._name, "policy"),
             bucket=self.bucket.id,
@@ -195,9 +212,10 @@ def _lifecycle_rules(lifecycle: Lifecycle) -> list[dict[str, Any]]:
         "id": "retention",
         "status": "Enabled",
         "filter": {},
-        "noncurrent_version_expiration": {"noncurrent_days": lifecycle.noncurrent_version_expiration_days},
         "abort_incomplete_multipart_upload": {"days_after_initiation": lifecycle.abort_incomplete_multipart_upload_days},
     }
+    if lifecycle.noncurrent_version_expiration_days is not None:
+        rule["noncurrent_version_expiration"] = {"noncurrent_days": lifecycle.noncurrent_version_expiration_days}
     if lifecycle.transition_to_infrequent_access_days is not None:
         rule["transitions"] = [{"days": lifecycle.transition_to_infrequent_access_days, "storage_class": "STANDARD_IA"}]
     if lifecycle.expiration_days is not None:

@@ -1,7 +1,7 @@
-"""The CrossGuard policies: tcenter/rules.py, fed by Pulumi's policy arguments.
+"""The CrossGuard policies: tcenter/guardrails/, fed by Pulumi's policy arguments.
 
 One rule set, two entry points: `tcenter check` maps a plan file into the rules' view
-(tcenter/check.py); this module maps `ResourceValidationArgs` and `StackValidationArgs`
+(tcenter/guardrails/check.py); this module maps `ResourceValidationArgs` and `StackValidationArgs`
 into the same view. Each rule with a single-resource check becomes a
 ResourceValidationPolicy named after the rule; each rule with a cross-resource check
 becomes a StackValidationPolicy named `<rule>-stack`. All are MANDATORY.
@@ -32,7 +32,7 @@ from pulumi_policy import (  # noqa: E402
     StackValidationPolicy,
 )
 
-from tcenter.rules import (  # noqa: E402
+from tcenter.guardrails import (  # noqa: E402
     RULES,
     Context,
     Resource,

@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 import pytest
 
-from tcenter.engine import ProgramRun, load_stack_values, run_program
+from tcenter.core.stackfiles import load_stack_values
+from tcenter.plan.engine import ProgramRun, run_program
 
 STACKS = ("dev", "local", "staging", "zurich-prod")
 """Every stack file in stacks/; `local` is dev against a LocalStack emulator."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
@@ -26,11 +27,13 @@ from .localstack import LocalStackConfig
 from .network import NetworkConfig
 from .reviewers import ReviewersConfig, reviewer_account_problems
 from .signing import SigningConfig
+from .transparency import TransparencyConfig
 
 __all__ = [
-    "AccessConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig", "DetectiveConfig", "IntakeConfig", "LocalStackConfig",
-    "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig", "load_config",
-    "load_from_pulumi", "section_keys",
+    "AccessConfig", "ApprovalsConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig",
+    "DetectiveConfig", "IntakeConfig", "LocalStackConfig", "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig",
+    "TransparencyConfig", "approvals_section", "declared_environment", "load_config", "load_from_pulumi",
+    "load_stack_file", "section_keys",
 ]
 
 if TYPE_CHECKING:
@@ -68,6 +71,7 @@ class CenterConfig(StrictModel):
     detective: DetectiveConfig = Field(default_factory=dict)  # validated with the stack's environment
     intake: IntakeConfig | None = None
     """The sample intake (docs/intake.md); a stack without it declares no intake."""
+    transparency: TransparencyConfig = Field(default_factory=dict)  # validated with the stack's environment
     localstack: LocalStackConfig | None = None
     """Set only by the `local` stack: every provider talks to a LocalStack emulator."""
 
@@ -123,6 +127,12 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
             problems.append((f"{PROJECT}:signing.cloudhsm.hsms",
                              f"prod puts an HSM in every availability zone: {hsm.hsms} HSMs for "
                              f"{len(config.network.availability_zones)} zones"))
+    reviewer_names = {org.name for org in config.reviewers.organizations}
+    for witness in config.transparency.witnesses:
+        if witness.organization not in reviewer_names:
+            problems.append((f"{PROJECT}:transparency.witnesses[{witness.organization}]",
+                             f"{witness.organization!r} is not a reviewer organization ({sorted(reviewer_names)}): "
+                             "only a reviewer organization has a cosignature prefix and a role to write it"))
     if config.localstack is not None and config.detective.enabled:
         problems.append((f"{PROJECT}:detective.enabled",
                          "LocalStack emulates neither Security Hub, GuardDuty, Access Analyzer nor AWS Config: "
@@ -138,7 +148,15 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
     except LayoutError as error:
         problems.append((f"{PROJECT}:{error.key}", error.message))
     problems.extend((f"{PROJECT}:{key}", message)
-                    for key, message in reviewer_account_problems(config.reviewers, config.access.account_id))
+                    for key, message in reviewer_account_problems(config.reviewers, config.access.account_id, config.is_prod))
+    if config.is_prod and config.access.deploy_role is None:
+        problems.append((f"{PROJECT}:access.deployRole",
+                         "prod names the role that deploys (the deploy workflow's role, one of keyAdministrators): "
+                         "the organization's SCPs let only it pass the center's roles and rewrite its policies"))
+    writer = config.build.source_mirror_writer
+    if writer is not None and writer.split(":")[4] != config.access.account_id:
+        problems.append((f"{PROJECT}:build.sourceMirrorWriter",
+                         f"{writer} is not in the stack's account {config.access.account_id}"))
     supernet = ipaddress.IPv4Network(config.network.supernet)
     for org in config.reviewers.organizations:
         if org.client_vpn is not None and ipaddress.IPv4Network(org.client_vpn.client_cidr).overlaps(supernet):
@@ -223,6 +241,41 @@ def load_config(raw: Mapping[str, Any], stack: str) -> CenterConfig:
     if problems:
         raise ConfigError(stack, problems)
     return config
+
+
+def declared_environment(values: Mapping[str, Any]) -> str | None:
+    """The environment a stack file's config values (as written) declare, or None."""
+    environment = _decode(values.get(f"{PROJECT}:environment"))
+    return environment if environment in ENVIRONMENTS else None
+
+
+def approvals_section(values: Mapping[str, Any], where: str) -> ApprovalsConfig:
+    """The validated approvals section of a stack file's config values (as written), judged
+    with the environment the file declares (prod when it declares none: stricter, never
+    looser). WHERE names the file or revision in the one-line error."""
+    environment = declared_environment(values) or "prod"
+    try:
+        return ApprovalsConfig.model_validate(_decode(values.get(f"{PROJECT}:approvals")) or {},
+                                              context={"environment": environment})
+    except ValidationError as error:
+        first = str(error).splitlines()
+        raise ConfigError(where, [(f"{PROJECT}:approvals", " ".join(first[1:3]) or first[0])]) from None
+
+
+def load_stack_file(path: "Path") -> CenterConfig:
+    """Validate a center stack file (stacks/Pulumi.<stack>.yaml) outside a Pulumi run: the
+    organization project reads the center's principals from it."""
+    import yaml
+
+    stack = path.name[len("Pulumi."):-len(".yaml")]
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(stack, [(str(path.name), f"cannot be read as YAML: {error}")]) from None
+    values = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(values, dict):
+        raise ConfigError(stack, [(str(path.name), "has no 'config' mapping")])
+    return load_config(values, stack)
 
 
 def load_from_pulumi() -> CenterConfig:

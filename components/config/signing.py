@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from ..awsfacts import SIGNING_CLASSES  # noqa: F401 - re-exported for the signing component
 from .base import ObjectLockMode, StrictModel, is_prod
 from .build import InstanceType
 
-SIGNING_CLASSES = ("products", "av-databases")
 """Each class has its own key (or HSM key label) and its own signer role."""
 
 SIGNING_BACKENDS = ("kms", "cloudhsm")

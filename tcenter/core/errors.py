@@ -13,17 +13,17 @@ class ExitCode(enum.IntEnum):
     """Every exit code any tcenter command returns (docs/review.md prints this table)."""
 
     OK = 0
-    """success; no changes (diff); verified (verify); a quorum met (approvals)"""
+    """success; no changes (diff); no violations (check); verified (verify)"""
     CHANGES = 1
-    """the plans differ, nothing dangerous (diff, comment)"""
+    """the plans differ, nothing dangerous (diff, comment); a rule is violated (check)"""
     DANGEROUS = 2
-    """a dangerous change or a guardrail violation (diff, comment, check)"""
+    """a dangerous change (diff), or a dangerous change or violation (comment)"""
     ERROR = 3
     """the input could not be read or planned, or a guard refused"""
     DRIFT = 4
     """the live account differs from the plan (attest)"""
     NOT_APPROVED = 5
-    """a quorum of valid approvals is not met (approvals)"""
+    """approvals: the quorum of signed approvals is not met for what would be deployed"""
     RELEASE_SIGNATURE = 10
     """verify: the signature over the release does not verify with the class's key"""
     WRONG_KEY_CLASS = 11
@@ -38,10 +38,18 @@ class ExitCode(enum.IntEnum):
     """verify: the provenance's source revision is not the reviewed one"""
     SBOM = 16
     """verify: the SBOM is missing or not the one the provenance names"""
+    NOT_LOGGED = 17
+    """verify, log: the transparency-log proof does not verify (not logged, or tampered)"""
+    WITNESSES = 18
+    """verify, log: fewer than the required organizations' witnesses cosigned the checkpoint"""
+    ROLLBACK = 19
+    """verify: the release is older than --not-older-than or than the last version seen (--state)"""
+    EQUIVOCATION = 20
+    """witness: the log showed two views that cannot both be honest (fork or rollback)"""
     USAGE = 64
     """wrong usage of a command (argparse, conflicting options)"""
     UNAVAILABLE = 69
-    """a tool the command needs is not installed (the Pulumi CLI)"""
+    """a tool the command needs is not installed (the Pulumi CLI, Graphviz's dot)"""
     INTERRUPTED = 130
     """interrupted (Ctrl-C)"""
 

@@ -5,7 +5,9 @@ Transfer Acceleration end TLS at AWS edge locations around the world: a customer
 be decrypted outside Switzerland before it reaches the store. A REGIONAL (or PRIVATE) API
 endpoint and S3's regional endpoint end it in eu-central-2.
 
-`regional-endpoints-only` holds every stack to that. `mutual-tls-not-bypassable` holds an API
+`regional-endpoints-only` holds every stack to that. A CloudFront distribution that only answers
+GET and HEAD (the transparency log's optional publication) receives no upload: what it serves is
+public by design, so it passes. `mutual-tls-not-bypassable` holds an API
 served by a mutual-TLS custom domain to having its default execute-api endpoint off (otherwise
 a client without a certificate reaches the same API there).
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from components.awsfacts import EDGE_TLS_TYPES, REGIONAL_API_ENDPOINT_TYPES
-from tcenter.rules import Context, Resource, Rule, Stack, as_list, dig, is_unknown
+from .model import Context, Resource, Rule, Stack, as_list, dig, is_unknown
 
 REST_API = "aws:apigateway/restApi:RestApi"
 DOMAIN_NAME = "aws:apigateway/domainName:DomainName"
@@ -26,6 +28,9 @@ ACCELERATE_TYPES = (
     "aws:s3/bucketAccelerateConfigurationV2:BucketAccelerateConfigurationV2",
 )
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that carry no request body to the origin: a distribution answering only these sends nothing up."""
 EDGE_CERTIFICATE_INPUTS = ("certificateArn", "certificateName", "certificateBody")
 """A REST API custom domain with one of these is edge-optimized (its certificate lives in us-east-1)."""
 
@@ -38,7 +43,16 @@ def _endpoint_types(resource: Resource) -> list[str] | None:
     return [str(v) for v in as_list(value)]
 
 
+def _read_only_distribution(resource: Resource) -> bool:
+    behaviors = [resource.inputs.get("defaultCacheBehavior"), *as_list(resource.inputs.get("orderedCacheBehaviors"))]
+    methods = [dig(b, "allowedMethods") for b in behaviors if b is not None]
+    return bool(methods) and all(not is_unknown(m) and {str(x).upper() for x in as_list(m)} <= READ_ONLY_METHODS
+                                 for m in methods)
+
+
 def check_regional_endpoints(resource: Resource, context: Context) -> Iterator[str]:
+    if resource.type == DISTRIBUTION and _read_only_distribution(resource):
+        return
     if resource.type in EDGE_TLS_TYPES:
         yield f"{resource.type} ends TLS at AWS edge locations outside eu-central-2; use a REGIONAL endpoint"
         return
@@ -69,7 +83,7 @@ def check_regional_endpoints(resource: Resource, context: Context) -> Iterator[s
 REGIONAL_ENDPOINTS_ONLY = Rule(
     "regional-endpoints-only", "center:residency (TLS ends in eu-central-2; no FSBP/checkov control)",
     "APIs and uploads end TLS in Zurich: REGIONAL or PRIVATE API Gateway endpoints only; no edge-optimized API or "
-    "domain, CloudFront, Global Accelerator or S3 Transfer Acceleration.",
+    "domain, Global Accelerator, S3 Transfer Acceleration, or CloudFront distribution accepting more than GET/HEAD.",
     resource_check=check_regional_endpoints,
 )
 

@@ -18,13 +18,9 @@ def load_intake(stack: str, project_dir: Path | None = None) -> Any:
     """The validated intake section of a stack (components.config.IntakeConfig)."""
     from components.config import ConfigError, load_config
 
-    from ..engine import EngineError, load_stack_values
-    from ..engine import PROJECT_ROOT
+    from ..core.stackfiles import PROJECT_ROOT, load_stack_values
 
-    try:
-        values = load_stack_values(stack, project_dir or PROJECT_ROOT)
-    except (EngineError, OSError) as error:
-        raise InputError(f"stack {stack!r}: {error}") from None
+    values = load_stack_values(stack, project_dir or PROJECT_ROOT)
     try:
         config = load_config(values, stack)
     except ConfigError as error:

@@ -18,7 +18,7 @@ REQUEST_BUDGET = 2500  # moto requests per test: provisioning plus one attest ru
 
 @pytest.fixture(scope="session")
 def dev_plan() -> dict[str, Any]:
-    from tcenter.plan import plan_stack
+    from tcenter.plan.format import plan_stack
 
     return plan_stack("dev")
 

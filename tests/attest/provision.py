@@ -9,6 +9,12 @@ import json
 from typing import Any
 
 
+MOTO_KEY_SPEC_STAND_INS = {"ECC_NIST_EDWARDS25519": "ECC_NIST_P256"}
+"""Key specs AWS has and moto's KMS (5.2.5) refuses: the transparency log's Ed25519 checkpoint key
+is created as another signing key. `tcenter attest` compares key policies and rotation, never the
+key spec, so the stand-in changes nothing it reads."""
+
+
 def _tags(tags: dict[str, str] | None) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted((tags or {}).items())]
 
@@ -49,7 +55,8 @@ class Provisioner:
         for key in _of(self.plan, "aws:kms/key:Key"):
             i = key["inputs"]
             meta = kms.create_key(Description=i["description"], KeyUsage=i.get("keyUsage", "ENCRYPT_DECRYPT"),
-                                  KeySpec=i.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT"),
+                                  KeySpec=MOTO_KEY_SPEC_STAND_INS.get(i.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT"),
+                                                                      i.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT")),
                                   Policy=i["policy"], BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]
             if i.get("enableKeyRotation"):
                 kms.enable_key_rotation(KeyId=meta["KeyId"])

@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
-from tcenter import attest
+from tcenter.live import attest
+from tcenter.core.errors import ExitCode
+from tcenter.live import read
+from tcenter.live.report import Finding, Report, render_markdown
 from tests.attest.conftest import REQUEST_BUDGET, recorded_session
 from tests.attest.provision import Provisioner
 
@@ -21,7 +24,7 @@ def _of(plan: dict[str, Any], kind: str, predicate=lambda r: True) -> list[dict[
     return [r for r in plan["resources"] if r["type"] == kind and predicate(r)]
 
 
-def run_attest(plan: dict[str, Any]) -> tuple[attest.Report, list[tuple[str, str]]]:
+def run_attest(plan: dict[str, Any]) -> tuple[Report, list[tuple[str, str]]]:
     session, recorder = recorded_session()
     started = time.monotonic()
     report = attest.attest(plan, session)
@@ -30,27 +33,27 @@ def run_attest(plan: dict[str, Any]) -> tuple[attest.Report, list[tuple[str, str
     return report, recorder.calls
 
 
-def only(report: attest.Report, kind: str, needle: str) -> list[attest.Finding]:
+def only(report: Report, kind: str, needle: str) -> list[Finding]:
     return [f for f in report.findings if f.kind == kind and needle in f.message]
 
 
 def test_clean_account_attests_clean_and_only_reads(deployed: Provisioner, dev_plan: dict[str, Any]) -> None:
     report, calls = run_attest(dev_plan)
     assert report.drift == [], "\n".join(map(str, report.drift))
-    assert report.exit_code == attest.EXIT_OK
+    assert report.exit_code == ExitCode.OK
     assert calls, "attest made no calls"
-    writes = [c for c in calls if not c[1].startswith(attest.READ_PREFIXES)]
+    writes = [c for c in calls if not c[1].startswith(read.READ_PREFIXES)]
     assert writes == []
     # every declared resource of an attested type was found (nothing silently skipped)
-    attested = [r for r in dev_plan["resources"] if r["type"] in attest.ATTESTED_TYPES]
+    attested = [r for r in dev_plan["resources"] if r["type"] in read.ATTESTED_TYPES]
     assert len(attested) > 100
 
 
 def test_moto_gaps_are_reported_as_unsupported(deployed: Provisioner, dev_plan: dict[str, Any]) -> None:
     report, _ = run_attest(dev_plan)
     unsupported = {f.name for f in report.of("unsupported")}
-    assert unsupported == set(attest.KNOWN_UNSUPPORTED_BY_MOTO)
-    assert "not implemented" in attest.render_markdown(report)
+    assert unsupported == set(read.KNOWN_UNSUPPORTED_BY_MOTO)
+    assert "not implemented" in render_markdown(report)
 
 
 def test_internet_gateway_attached_out_of_band(deployed: Provisioner, dev_plan: dict[str, Any]) -> None:
@@ -61,7 +64,7 @@ def test_internet_gateway_attached_out_of_band(deployed: Provisioner, dev_plan: 
     report, _ = run_attest(dev_plan)
     found = only(report, "extra", gateway)
     assert found and vpc in found[0].message and found[0].type == "aws:ec2/internetGateway:InternetGateway"
-    assert report.exit_code == attest.EXIT_DRIFT
+    assert report.exit_code == ExitCode.DRIFT
 
 
 @pytest.mark.parametrize("group_kind", ["aws:ec2/securityGroup:SecurityGroup"])
@@ -138,7 +141,7 @@ def test_data_bucket_public_access_block_removed(deployed: Provisioner, dev_plan
     deployed.c["s3"].delete_public_access_block(Bucket=block["inputs"]["bucket"])
     report, _ = run_attest(dev_plan)
     assert [f.name for f in report.of("missing") if f.type == block["type"]] == [block["name"]]
-    assert report.exit_code == attest.EXIT_DRIFT
+    assert report.exit_code == ExitCode.DRIFT
 
 
 def test_builder_launched_with_imdsv1(deployed: Provisioner, dev_plan: dict[str, Any]) -> None:
@@ -160,7 +163,7 @@ def test_empty_account_everything_missing(aws_env: str, dev_plan: dict[str, Any]
     declared = attest.declared(dev_plan).by_key
     missing = {(f.type, f.name) for f in report.of("missing")}
     assert missing == {(kind, r["name"]) for (kind, _), r in declared.items()}
-    assert report.of("drifted") == [] and report.exit_code == attest.EXIT_DRIFT
+    assert report.of("drifted") == [] and report.exit_code == ExitCode.DRIFT
 
 
 def test_access_denied_service_is_unread_and_attest_finishes(deployed: Provisioner, dev_plan: dict[str, Any]) -> None:
@@ -183,14 +186,14 @@ def test_access_denied_service_is_unread_and_attest_finishes(deployed: Provision
 
 
 def test_cli_exit_codes_and_formats(deployed: Provisioner, dev_plan: dict[str, Any], tmp_path: Any, capsys: Any) -> None:
-    from tcenter import cli
-    from tcenter.plan import save
+    from tcenter.cli import main
+    from tcenter.plan.format import save
 
     plan_file = tmp_path / "plan.json"
     save(dev_plan, plan_file)
-    assert cli.main(["attest", str(plan_file), "--format", "json", "-o", str(tmp_path / "a.json")]) == 0
+    assert main(["attest", str(plan_file), "--format", "json", "-o", str(tmp_path / "a.json")]) == 0
     assert json.loads((tmp_path / "a.json").read_text())["result"] == "match"
     deployed.c["cloudtrail"].stop_logging(Name=_of(dev_plan, "aws:cloudtrail/trail:Trail")[0]["inputs"]["name"])
-    assert cli.main(["attest", str(plan_file), "--format", "markdown"]) == attest.EXIT_DRIFT
+    assert main(["attest", str(plan_file), "--format", "markdown"]) == ExitCode.DRIFT
     assert "| drifted |" in capsys.readouterr().out
-    assert cli.main(["attest", str(tmp_path / "nope.json")]) == 3
+    assert main(["attest", str(tmp_path / "nope.json")]) == 3

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tcenter import attest
+from tcenter.live import attest
 from tests.attest.conftest import recorded_session
 from tests.attest.provision import Provisioner
 

@@ -24,7 +24,7 @@ from typing import Callable
 import pytest
 
 from components.hosts import RenderedHost
-from tcenter.engine import PROJECT_ROOT
+from tcenter.core.stackfiles import PROJECT_ROOT
 
 SUITE = Path(__file__).resolve().parent / "suite" / "host_checks.py"
 CACHE = PROJECT_ROOT / ".ci-cache" / "hosts"

@@ -21,7 +21,8 @@ from components import hosts
 from components.build import build_host_values
 from components.config import CenterConfig, load_config
 from components.layout import bucket_name
-from tcenter.engine import S3_PREFIX_LIST_STAND_IN, load_stack_values, to_pulumi_config
+from tcenter.core.stackfiles import load_stack_values
+from tcenter.plan.engine import S3_PREFIX_LIST_STAND_IN, to_pulumi_config
 
 DEFAULT_STACK = "dev"
 
@@ -94,11 +95,27 @@ def render_workstation(stack: str = "zurich-prod", s3_cidrs: Sequence[str] = S3_
                   str(plan.zone("endpoints").cidr), list(s3_cidrs))
 
 
+def render_sequencer(stack: str = DEFAULT_STACK, s3_cidrs: Sequence[str] = S3_PREFIX_LIST_STAND_IN) -> hosts.RenderedHost:
+    """The transparency log's sequencer host, rendered exactly as TransparencyLog renders its user data."""
+    from components.signing import RELEASE_RECORDS_PREFIX
+    from components.transparency import default_origin, log_bucket_name, sequencer_profile, sequencer_values
+
+    config = stack_config(stack)
+    account = config.access.account_id
+    log_bucket = log_bucket_name(account, stack)
+    values = sequencer_values(stack, config.transparency, config.network_plan(), log_bucket,
+                              config.transparency.origin or default_origin(log_bucket),
+                              bucket_name(account, stack, "releases"), bucket_name(account, stack, "audit-archive"),
+                              RELEASE_RECORDS_PREFIX, [o.name for o in config.reviewers.organizations], list(s3_cidrs))
+    return hosts.render_host(sequencer_profile(values))
+
+
 ROLES: dict[str, Callable[..., hosts.RenderedHost]] = {
     "build": render_build,
     "signer": render_signer,
     "signer-cloudhsm": render_signer_cloudhsm,
     "workstation": render_workstation,
+    "sequencer": render_sequencer,
 }
 
 

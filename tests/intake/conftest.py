@@ -176,7 +176,7 @@ def approved_bundle(example_rules: rules.RuleSet, orgs: Orgs) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def prod_plan() -> dict[str, Any]:
-    from tcenter.plan import plan_stack
+    from tcenter.plan.format import plan_stack
 
     return plan_stack("zurich-prod")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tcenter.access import NEVER, collect, decide, effective_access
+from tcenter.analysis.access import NEVER, collect, decide, effective_access
 
 PROD = "zurich-prod"
 
@@ -61,7 +61,7 @@ def collected(prod_plan):
 
 def may(collected, role: str, bucket: str, action: str, key: str) -> frozenset:
     """The decision for one object ARN of a store, with the store's own bucket policy."""
-    from tcenter.access import Asset
+    from tcenter.analysis.access import Asset
 
     principals, assets, account = collected
     store = next(a for a in assets if a.kind == "bucket" and a.arns[0] == f"arn:aws:s3:::{bucket}")

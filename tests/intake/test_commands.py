@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tcenter.engine import load_stack_values
+from tcenter.core.stackfiles import load_stack_values
 from tcenter.intake import approval, commands, rules
 from tests.intake.conftest import RULE_SET_PATH, RULES_BUCKET, needs_ssh_keygen
 

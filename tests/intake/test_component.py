@@ -12,7 +12,7 @@ import pytest
 
 from components.config import ConfigError, load_config
 from components.intake import FUNCTION_SOURCE
-from tcenter.engine import load_stack_values
+from tcenter.core.stackfiles import load_stack_values
 from tests.helpers import expect_refused, problem_keys
 
 NS = "transparency-center"
@@ -91,7 +91,7 @@ def test_brokers_run_in_the_data_zone_reaching_only_the_gateway_endpoints(run):
 
 
 def test_the_function_code_is_the_repositorys_and_the_plan_is_deterministic(run):
-    from tcenter.plan import build_plan, dumps
+    from tcenter.plan.format import build_plan, dumps
 
     function = run.by_type("aws:lambda/function:Function")[0]
     archive = function.inputs["code"]
@@ -99,7 +99,7 @@ def test_the_function_code_is_the_repositorys_and_the_plan_is_deterministic(run)
     on_disk = {f"intake_broker/{p.name}": p.read_text() for p in FUNCTION_SOURCE.glob("*.py")}
     assert files == on_disk and "intake_broker/handler.py" in files
     if run.stack == "dev":
-        from tcenter.engine import run_program
+        from tcenter.plan.engine import run_program
 
         again = run_program("dev")
         assert dumps(build_plan(run)) == dumps(build_plan(again))

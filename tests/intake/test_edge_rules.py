@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tcenter.check import plan_view
+from tcenter.guardrails.check import plan_view
 from tcenter.guardrails.edge import MUTUAL_TLS_NOT_BYPASSABLE, REGIONAL_ENDPOINTS_ONLY, RULES
-from tcenter.rules import Context
+from tcenter.guardrails.model import Context
 from tests.conftest import STACKS
 from tests.policy.cases import aws_provider, resource
 
@@ -39,6 +39,10 @@ def domain(**inputs) -> dict:
     ("regional domain also carrying an edge certificate",
      domain(certificateArn="arn:aws:acm:us-east-1:111111111111:certificate/x", endpointConfiguration=REGIONAL)),
     ("CloudFront", resource(STACK, "aws:cloudfront/distribution:Distribution", "cdn", {"enabled": True})),
+    ("CloudFront accepting uploads", resource(STACK, "aws:cloudfront/distribution:Distribution", "cdn", {
+        "enabled": True, "defaultCacheBehavior": {"allowedMethods": ["GET", "HEAD"]},
+        "orderedCacheBehaviors": [{"pathPattern": "up/*", "allowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "POST",
+                                                                             "PATCH", "DELETE"]}]})),
     ("Global Accelerator", resource(STACK, "aws:globalaccelerator/accelerator:Accelerator", "ga", {"name": "ga"})),
     ("S3 Transfer Acceleration", resource(STACK, "aws:s3/bucketAccelerateConfiguration:BucketAccelerateConfiguration",
                                           "acc", {"bucket": "b", "status": "Enabled"})),
@@ -56,6 +60,9 @@ def test_regional_endpoints_only_fails_planted_edges(case, planted):
     domain(regionalCertificateArn="arn:aws:acm:eu-central-2:111111111111:certificate/x", endpointConfiguration=REGIONAL),
     resource(STACK, "aws:s3/bucketAccelerateConfiguration:BucketAccelerateConfiguration", "acc",
              {"bucket": "b", "status": "Suspended"}),
+    resource(STACK, "aws:cloudfront/distribution:Distribution", "read-only", {
+        "enabled": True, "defaultCacheBehavior": {"allowedMethods": ["GET", "HEAD"]},
+        "orderedCacheBehaviors": [{"pathPattern": "checkpoint", "allowedMethods": ["HEAD", "GET"]}]}),
 ])
 def test_regional_endpoints_only_passes_regional_ones(fixed):
     assert violations(REGIONAL_ENDPOINTS_ONLY, fixed) == []
@@ -79,10 +86,24 @@ def test_mutual_tls_not_bypassable():
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_stack_passes_the_edge_rules(stack, declared):
-    from tcenter.plan import build_plan
+    from tcenter.plan.format import build_plan
 
     view = plan_view(build_plan(declared(stack)))
     context = Context(view.environment)
     found = [str(v) for rule in RULES for r in view.resources for v in rule.check_resource(r, context)]
     found += [str(v) for rule in RULES for v in rule.check_stack(view)]
     assert found == []
+
+
+def test_the_transparency_logs_publication_passes_it_serves_public_files_read_only():
+    """zurich-prod with `transparency.publication.enabled`: a CloudFront distribution that only answers GET
+    and HEAD (tests/unit/test_transparency.py checks its behaviours) sends no upload through an edge."""
+    from tcenter.core.stackfiles import load_stack_values
+    from tcenter.plan.engine import run_program
+    from tcenter.plan.format import build_plan
+
+    values = load_stack_values("zurich-prod")
+    values["transparency-center:transparency"]["publication"] = {"enabled": True}
+    view = plan_view(build_plan(run_program("zurich-prod", config_values=values)))
+    (distribution,) = view.of_type("aws:cloudfront/distribution:Distribution")
+    assert list(REGIONAL_ENDPOINTS_ONLY.check_resource(distribution, Context(view.environment))) == []

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tcenter.engine import load_stack_values
+from tcenter.core.stackfiles import load_stack_values
 
 
 def _server_certificate(directory: Path) -> tuple[Path, Path]:

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tcenter import lifecycle
+from tcenter.live import lifecycle
 
 pytestmark = [
     pytest.mark.slow,

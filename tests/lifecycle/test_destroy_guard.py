@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tcenter import lifecycle
-from tcenter.lifecycle import CONFIRM_ENV, DestroyRefused
+from tcenter.cli import main
+from tcenter.live import lifecycle
+from tcenter.live.lifecycle import CONFIRM_ENV, DestroyRefused
 
 
 class FakeStack:
@@ -77,7 +78,7 @@ def test_any_stack_whose_file_says_prod_is_guarded(tmp_path):
 
 def test_command_line_refuses_with_exit_status_3(monkeypatch, capsys):
     monkeypatch.delenv(CONFIRM_ENV, raising=False)
-    assert lifecycle.main(["destroy", "zurich-prod"]) == 3
+    assert main(["destroy", "zurich-prod"]) == 3
     assert "refusing to destroy zurich-prod" in capsys.readouterr().err
 
 

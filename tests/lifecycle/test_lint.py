@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tcenter.engine import PROJECT_ROOT
+from tcenter.core.stackfiles import PROJECT_ROOT
 
 RUFF = Path(sys.executable).parent / "ruff"
 

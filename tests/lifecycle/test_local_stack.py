@@ -8,7 +8,7 @@ import json
 import pytest
 
 from components.config import ConfigError, load_config
-from tcenter.engine import to_pulumi_config
+from tcenter.plan.engine import to_pulumi_config
 
 NS = "transparency-center"
 LOCALSTACK = f"{NS}:localstack"

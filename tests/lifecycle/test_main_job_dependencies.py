@@ -19,7 +19,7 @@ import tomllib
 
 import pytest
 
-from tcenter.engine import PROJECT_ROOT
+from tcenter.core.stackfiles import PROJECT_ROOT
 
 PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
 
@@ -75,7 +75,7 @@ sys.exit(main(sys.argv[2:]))
 
 
 @pytest.mark.parametrize("command", [
-    ["review", "dev", "-o", "{tmp}/review"],
+    ["review", "dev", "--out-dir", "{tmp}/review"],
     ["diff", "{tmp}/review/plan.json", "{tmp}/review/plan.json", "--format", "json"],
     ["access", "{tmp}/review/plan.json"],
     ["check", "{tmp}/review/plan.json"],
@@ -85,7 +85,7 @@ def test_review_commands_need_no_test_extra(command, tmp_path_factory):
     tmp = tmp_path_factory.getbasetemp() / "main-job"
     tmp.mkdir(exist_ok=True)
     if command[0] != "review" and not (tmp / "review" / "plan.json").is_file():
-        test_review_commands_need_no_test_extra(["review", "dev", "-o", "{tmp}/review"], tmp_path_factory)
+        test_review_commands_need_no_test_extra(["review", "dev", "--out-dir", "{tmp}/review"], tmp_path_factory)
     argv = [part.replace("{tmp}", str(tmp)) for part in command]
     done = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(_hidden_modules()), *argv],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import functools
 import json
 
-from tcenter.check import check_plan
-from tcenter.engine import PROJECT_ROOT, run_program
-from tcenter.plan import build_plan
+from tcenter.guardrails.check import check_plan
+from tcenter.core.stackfiles import PROJECT_ROOT
+from tcenter.plan.engine import run_program
+from tcenter.plan.format import build_plan
 
 BOOTSTRAP = PROJECT_ROOT / "scripts" / "state-backend"
 

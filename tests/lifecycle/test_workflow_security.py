@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tcenter.engine import PROJECT_ROOT
+from tcenter.core.stackfiles import PROJECT_ROOT
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 ZIZMOR = Path(sys.executable).with_name("zizmor")

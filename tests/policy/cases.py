@@ -1,6 +1,6 @@
-"""Minimal passing and failing resources for every rule of tcenter/rules.py.
+"""Minimal passing and failing resources for every rule of tcenter/guardrails/.
 
-Each case is written the way a plan file records resources (tcenter/plan.py): type token,
+Each case is written the way a plan file records resources (tcenter/plan/format.py): type token,
 camelCase inputs, JSON policy documents as strings, options, provider URN and property
 dependencies. The tests feed the same cases to `tcenter check` and to the policy pack.
 """
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tcenter import rules as rules_module
+from tcenter.guardrails.audit import ALARMED_EVENTS
 
 PROJECT = "transparency-center"
 ACCOUNT = "111111111111"
@@ -413,7 +413,7 @@ def build_cases() -> list[Case]:
     # Detective controls and baselines: the full set passes; each case removes one piece (generated).
     trail_log = {"enableLogFileValidation": True, "isMultiRegionTrail": True, "kmsKeyId": KEY_ARN, "name": "tc-trail"}
     center_trail = resource(p, "aws:cloudtrail/trail:Trail", "case-center-trail", trail_log)
-    alarmed = " || ".join(f"($.eventName = {e})" for e in rules_module.ALARMED_EVENTS)
+    alarmed = " || ".join(f"($.eventName = {e})" for e in ALARMED_EVENTS)
     detective_pieces = {
         "config-recorder": resource(p, "aws:cfg/recorder:Recorder", "case-recorder",
                                     {"name": "tc-config", "recordingGroup": {"allSupported": True,
@@ -512,7 +512,50 @@ def build_cases() -> list[Case]:
              [_session_document(d, **{**logged, "s3EncryptionEnabled": False, "cloudWatchEncryptionEnabled": False})]))
     add(Case("ssm-session-document-missing", "ssm-session-logging",
              [_instance(d), _session_document(d, **logged)], [_instance(d)], plantable=False))
+
+    # Customer data admits named principals only (issue 29): a bucket policy that limits the
+    # transport but not the readers lets every administrator of the account read.
+    data_bucket = _bucket(d, "tc-1-dev-data-europe-objects", tags={"purpose": "customer-data"})
+    tls_only = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::tc-1-dev-data-europe-objects/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    named = {"Sid": "DenyObjectReadsToAnyoneNotNamed", "Effect": "Deny", "Principal": {"AWS": "*"},
+             "Action": ["s3:GetObject*"], "Resource": ["arn:aws:s3:::tc-1-dev-data-europe-objects/*"],
+             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [f"arn:aws:iam::{ACCOUNT}:role/tc-dev-data-europe-analyze"]}}}
+
+    def data_policy(*statements: dict[str, Any]) -> dict[str, Any]:
+        return resource(d, "aws:s3/bucketPolicy:BucketPolicy", "tc-data-europe-policy",
+                        {"bucket": "tc-1-dev-data-europe-objects", "policy": doc(*statements)})
+
+    add(Case("customer-data-readers-not-named", "customer-data-named-principals",
+             [data_bucket, data_policy(tls_only, named)], [data_bucket, data_policy(tls_only)], plantable=False))
+
+    # TLS ends in Zurich (issue 27): a REST API is REGIONAL, never EDGE (its default); an API served
+    # by a mutual-TLS custom domain has its execute-api endpoint off.
+    def rest_api(**inputs: Any) -> dict[str, Any]:
+        return resource(d, "aws:apigateway/restApi:RestApi", "case-api", {"name": "case-api", **inputs},
+                        outputs={"id": "case-api-id"})
+
+    regional = {"types": "REGIONAL"}
+    add(Case("api-edge-optimized", "regional-endpoints-only", [rest_api(endpointConfiguration=regional)],
+             [rest_api(endpointConfiguration={"types": "EDGE"})]))
+    mtls_domain = resource(d, "aws:apigateway/domainName:DomainName", "case-domain", {
+        "domainName": "intake.case.example", "endpointConfiguration": regional,
+        "regionalCertificateArn": f"arn:aws:acm:eu-central-2:{ACCOUNT}:certificate/case",
+        "mutualTlsAuthentication": {"truststoreUri": "s3://case/truststore.pem"}})
+
+    def mapped(api: dict[str, Any]) -> list[dict[str, Any]]:
+        return [api, mtls_domain, resource(d, "aws:apigateway/basePathMapping:BasePathMapping", "case-mapping",
+                                           {"restApi": "case-api-id", "domainName": "intake.case.example", "stageName": "v1"},
+                                           deps={"restApi": [api["urn"]], "domainName": [mtls_domain["urn"]]})]
+
+    add(Case("mtls-api-execute-api-endpoint-on", "mutual-tls-not-bypassable",
+             mapped(rest_api(endpointConfiguration=regional, disableExecuteApiEndpoint=True)),
+             mapped(rest_api(endpointConfiguration=regional))))
     return cases
 
 
-CASES = build_cases()
+# The transparency log's cases live in their own module (it builds on the helpers above).
+from .transparency_cases import CASES as TRANSPARENCY_CASES  # noqa: E402
+
+CASES = build_cases() + list(TRANSPARENCY_CASES)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tcenter.plan import FORMAT, VERSION, build_plan
+from tcenter.plan.format import FORMAT, VERSION, build_plan
 
 from ..conftest import _declared
 from .cases import Case, aws_provider

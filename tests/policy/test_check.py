@@ -3,13 +3,17 @@ every stack's real plan passes."""
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 
-from tcenter import check, rules
-from tcenter.plan import build_plan, save
+from tcenter import guardrails as rules
+from tcenter.cli import main
+from tcenter.core.errors import ExitCode
+from tcenter.guardrails import check
+from tcenter.guardrails.model import UNKNOWN
+from tcenter.guardrails.platform import SESSION_DOCUMENT_NAME
+from tcenter.plan.format import build_plan, save
 
 from .cases import CASES
 from .conftest import case_resources, plan_of, real_plan
@@ -53,14 +57,14 @@ def test_every_stack_plan_passes(each_stack):
 def test_unknown_values_are_not_violations():
     """During preview many values are unknown; a rule judges only what it can see."""
     from .cases import resource
-    unknown = rules.UNKNOWN
+    unknown = UNKNOWN
     plan = plan_of("dev", [
         resource("dev", "aws:cloudtrail/trail:Trail", "t", {"enableLogFileValidation": unknown, "isMultiRegionTrail": unknown,
                                                            "kmsKeyId": unknown}),
         resource("dev", "aws:kms/key:Key", "k", {"policy": unknown}),
         resource("dev", "aws:ec2/launchTemplate:LaunchTemplate", "lt", {"metadataOptions": unknown}),
         resource("dev", "aws:dynamodb/table:Table", "tb", {"serverSideEncryption": unknown}),
-        resource("dev", "aws:ssm/document:Document", "d", {"name": rules.SESSION_DOCUMENT_NAME, "documentType": "Session",
+        resource("dev", "aws:ssm/document:Document", "d", {"name": SESSION_DOCUMENT_NAME, "documentType": "Session",
                                                            "content": unknown}),
     ])
     assert check.check_plan(plan) == []
@@ -75,9 +79,7 @@ def test_prod_is_read_from_the_plan_outputs_and_the_stack_name():
 
 
 def _run(path, capsys) -> tuple[int, str]:
-    parser = argparse.ArgumentParser()
-    check.configure_parser(parser)
-    code = check.run(parser.parse_args([str(path)]))
+    code = main(["check", str(path)])
     return code, capsys.readouterr().out
 
 
@@ -104,19 +106,13 @@ def test_command_exits_1_naming_rule_and_resource(tmp_path, capsys):
 
 def test_command_exits_3_on_a_file_that_is_not_a_plan(tmp_path, capsys):
     (tmp_path / "x.json").write_text(json.dumps({"resources": []}))
-    parser = argparse.ArgumentParser()
-    check.configure_parser(parser)
-    assert check.run(parser.parse_args([str(tmp_path / "x.json")])) == 3
-    from tcenter import cli
-
-    assert cli.main(["check"]) == cli.EXIT_USAGE  # no plan, no stack: a usage error, not a bad input
+    assert main(["check", str(tmp_path / "x.json")]) == ExitCode.ERROR
+    assert main(["check"]) == ExitCode.USAGE  # no plan, no stack: a usage error, not a bad input
 
 
 def test_command_plans_a_stack_given_by_name(capsys):
     """`tcenter check dev` plans the stack itself; its verdict is the plan file's."""
-    parser = argparse.ArgumentParser()
-    check.configure_parser(parser)
-    code = check.run(parser.parse_args(["dev"]))
+    code = main(["check", "dev"])
     out = capsys.readouterr().out
     expected = check.check_plan(real_plan("dev"))
     assert code == (1 if expected else 0)

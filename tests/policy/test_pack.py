@@ -19,8 +19,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from tcenter import rules
-from tcenter.plan import build_plan
+from tcenter import guardrails as rules
+from tcenter.plan.format import build_plan
 
 from .cases import CASES, resource
 from .conftest import case_resources
@@ -103,7 +103,7 @@ def test_pack_names_the_control_in_each_message(pack):
 
 def test_pack_agrees_with_check_on_every_stack(pack, each_stack):
     """The whole plan of each stack through the pack's mapping: same verdicts as `tcenter check`."""
-    from tcenter.check import check_plan
+    from tcenter.guardrails.check import check_plan
 
     plan = build_plan(each_stack)
     by_pack = sorted({(name.removesuffix("-stack"), urn) for name, urn, _ in pack_violations(pack, plan["resources"])})

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-from tcenter.plan import build_plan, dumps
+from tcenter.plan.format import build_plan, dumps
 
 
 @pytest.fixture(scope="session")

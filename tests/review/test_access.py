@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tcenter.access import CLASSES, effective_access, service_actions
+from tcenter.analysis.access import CLASSES, effective_access, service_actions
 from tests.review.conftest import find
 
 STACK = "zurich-prod"
@@ -58,7 +58,7 @@ def test_only_signers_can_sign(prod_access):
 
 def test_builders_cannot_write_releases_and_signers_can(prod_access):
     releases = next(n for n in prod_access["assets"] if "releases" in n)
-    builders, signers = roles(prod_access, "-build-"), roles(prod_access, "signer")
+    builders, signers = roles(prod_access, "-build-"), roles(prod_access, "-signer-")  # release signers, not the log's
     assert builders and signers
     for key, entry in builders.items():
         row = entry["access"].get(releases, {})
@@ -84,13 +84,18 @@ def _add_role_policy(plan, role_name, statement):
     })
 
 
-def test_a_planted_read_of_every_data_bucket_shows(prod):
+def test_a_planted_read_shows_and_of_a_data_bucket_stays_denied(prod):
+    """A read planted in a builder's policy shows where no bucket policy names the readers (the
+    artifacts); customer data buckets admit their named readers only, whatever IAM says (issue 29)."""
     builder = find(prod, "aws:iam/role:Role", lambda r: "build-products" in r["name"])[0]["inputs"]["name"]
-    buckets = [f"arn:aws:s3:::{b['inputs']['bucket']}/*" for b in find(prod, "aws:s3/bucket:Bucket", lambda r: "-data-" in r["name"])]
-    _add_role_policy(prod, builder, {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": buckets})
-    entry = next(v for k, v in effective_access(prod)["principals"].items() if k.endswith(f":role/{builder}"))
+    data = [f"arn:aws:s3:::{b['inputs']['bucket']}/*" for b in find(prod, "aws:s3/bucket:Bucket", lambda r: "-data-" in r["name"])]
+    releases = [f"arn:aws:s3:::{b['inputs']['bucket']}/*" for b in find(prod, "aws:s3/bucket:Bucket", lambda r: "releases" in r["name"])]
+    _add_role_policy(prod, builder, {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": data + releases})
+    result = effective_access(prod)
+    entry = next(v for k, v in result["principals"].items() if k.endswith(f":role/{builder}"))
     read = {a for a, row in entry["access"].items() if "read" in row}
-    assert {a for a in customer_assets(effective_access(prod)) if a.endswith("-objects-bucket")} <= read
+    assert {a for a in result["assets"] if "releases" in a} <= read
+    assert not read & customer_assets(result)
 
 
 def test_policies_outside_the_plan_are_named_not_dropped(prod, prod_access):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tcenter import export
-from tcenter.engine import PROJECT_ROOT, stack_names
+from tcenter.render import export
+from tcenter.core.stackfiles import PROJECT_ROOT, stack_names
 
 CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
 SUPPRESSIONS = PROJECT_ROOT / "checkov-suppressions.yaml"

@@ -13,13 +13,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tcenter import cli, diagram
-from tcenter.engine import PROJECT_ROOT
+from tcenter.cli import main
+from tcenter.core.errors import ExitCode
+from tcenter.plan.workspace import Workspace
+from tcenter.render import diagram
+from tcenter.core.stackfiles import PROJECT_ROOT
 
 
 def _run(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
     """The installed entry point's code, as a user runs it (a fresh interpreter)."""
-    return subprocess.run([sys.executable, "-m", "tcenter.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tcenter", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=300)
 
 
@@ -29,7 +32,7 @@ def _no_traceback(run: subprocess.CompletedProcess) -> None:
 
 def test_review_writes_plan_reachability_and_diagram(tmp_path, capsys):
     out = tmp_path / "dev"
-    assert cli.main(["review", "dev", "-o", str(out)]) == 0
+    assert main(["review", "dev", "--out-dir", str(out)]) == 0
     printed = capsys.readouterr().out
     plan = json.loads((out / "plan.json").read_text())
     assert plan["stack"] == "dev" and plan["resources"]
@@ -41,16 +44,16 @@ def test_review_writes_plan_reachability_and_diagram(tmp_path, capsys):
 
 def test_review_without_graphviz_says_how_to_install_it_and_renders_the_rest(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
-    assert cli.main(["review", "dev", "-o", str(tmp_path)]) == 0
+    assert main(["review", "dev", "--out-dir", str(tmp_path)]) == 0
     captured = capsys.readouterr()
     assert "apt-get install graphviz" in captured.err
     assert (tmp_path / "plan.json").exists() and not (tmp_path / "architecture.png").exists()
-    assert cli.main(["diagram", str(tmp_path / "plan.json"), "-o", str(tmp_path)]) == cli.EXIT_ERROR
+    assert main(["diagram", str(tmp_path / "plan.json"), "--out-dir", str(tmp_path)]) == ExitCode.UNAVAILABLE
 
 
 def test_unknown_stack_is_one_message():
     run = _run("plan", "no-such-stack")
-    assert run.returncode == cli.EXIT_ERROR
+    assert run.returncode == ExitCode.ERROR
     assert "no stack 'no-such-stack'" in run.stderr and "dev" in run.stderr
     _no_traceback(run)
 
@@ -73,7 +76,7 @@ def test_broken_config_prints_the_config_error_lines(tmp_path):
     document["config"]["transparency-center:colour"] = "blue"
     (project / "stacks" / "Pulumi.broken.yaml").write_text(yaml.safe_dump(document))
     run = _run("-C", str(project), "plan", "broken")
-    assert run.returncode == cli.EXIT_ERROR
+    assert run.returncode == ExitCode.ERROR
     assert "transparency-center:colour" in run.stderr
     _no_traceback(run)
 
@@ -82,13 +85,13 @@ def test_invalid_yaml_is_one_message(tmp_path):
     project = _project_copy(tmp_path)
     (project / "stacks" / "Pulumi.bad.yaml").write_text("config: [unclosed\n")
     run = _run("-C", str(project), "reach", "bad")
-    assert run.returncode == cli.EXIT_ERROR and "not valid YAML" in run.stderr
+    assert run.returncode == ExitCode.ERROR and "not valid YAML" in run.stderr
     _no_traceback(run)
 
 
 def test_unknown_git_revision_is_one_message():
     run = _run("diff", "--git", "no-such-revision-42", "--stack", "dev")
-    assert run.returncode == cli.EXIT_ERROR
+    assert run.returncode == ExitCode.ERROR
     assert "unknown git revision 'no-such-revision-42'" in run.stderr
     _no_traceback(run)
 
@@ -97,11 +100,11 @@ def test_not_a_plan_file_and_usage_errors(tmp_path):
     bogus = tmp_path / "bogus.json"
     bogus.write_text(json.dumps({"hello": "world"}))
     run = _run("diff", str(bogus), str(bogus))
-    assert run.returncode == cli.EXIT_ERROR and "not a transparency-center-plan" in run.stderr
+    assert run.returncode == ExitCode.ERROR and "not a transparency-center-plan" in run.stderr
     _no_traceback(run)
-    assert _run("diff").returncode == cli.EXIT_USAGE
-    assert _run("export", "dev", "--format", "cloudformation").returncode == cli.EXIT_USAGE
-    assert _run("frobnicate").returncode == cli.EXIT_USAGE
+    assert _run("diff").returncode == ExitCode.USAGE
+    assert _run("export", "dev", "--format", "cloudformation").returncode == ExitCode.USAGE
+    assert _run("frobnicate").returncode == ExitCode.USAGE
 
 
 @pytest.mark.slow
@@ -111,7 +114,7 @@ def test_diff_of_a_git_revision_against_the_working_tree(tmp_path):
         pytest.skip("not a git checkout with commits")
     run = _run("diff", "--git", "HEAD", "--stack", "dev", "--format", "json")
     _no_traceback(run)
-    if run.returncode == cli.EXIT_ERROR and "at revision HEAD" in run.stderr:
+    if run.returncode == ExitCode.ERROR and "at revision HEAD" in run.stderr:
         # A developer's HEAD may predate a fix; CI's HEAD is the commit under test and must plan.
         if os.environ.get("CI") == "true":
             pytest.fail(f"HEAD's own program does not plan: {run.stderr.strip()[:300]}")
@@ -122,17 +125,11 @@ def test_diff_of_a_git_revision_against_the_working_tree(tmp_path):
     assert report["exitCode"] == run.returncode
 
 
-def test_check_command_without_its_module_is_a_clear_error(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_check_module", lambda: None)
-    assert cli.main(["check"]) == cli.EXIT_ERROR
-    assert "tcenter/check.py is missing" in capsys.readouterr().err
-
-
 def test_export_writes_a_terraform_plan(tmp_path, plan_of):
     source = tmp_path / "plan.json"
     source.write_text(json.dumps(plan_of("dev")))
     target = tmp_path / "tf.json"
-    assert cli.main(["export", str(source), "--format", "terraform-plan", "-o", str(target)]) == 0
+    assert main(["export", str(source), "--format", "terraform-plan", "-o", str(target)]) == 0
     assert json.loads(target.read_text())["planned_values"]["root_module"]["resources"]
 
 
@@ -142,7 +139,7 @@ def test_a_crashing_program_is_one_message_naming_where(tmp_path):
     (project / "__main__.py").write_text("raise RuntimeError('planted failure')\n")
     shutil.copy(PROJECT_ROOT / "stacks" / "Pulumi.dev.yaml", project / "stacks" / "Pulumi.dev.yaml")
     run = _run("-C", str(project), "plan", "dev")
-    assert run.returncode == cli.EXIT_ERROR
+    assert run.returncode == ExitCode.ERROR
     assert "RuntimeError: planted failure" in run.stderr and "__main__.py:1" in run.stderr
     _no_traceback(run)
 
@@ -152,7 +149,7 @@ def test_two_git_revisions_of_the_same_commit_have_no_changes():
         pytest.skip("not a git checkout with commits")
     run = _run("diff", "--git", "HEAD", "--git", "HEAD", "--stack", "dev")
     _no_traceback(run)
-    if run.returncode == cli.EXIT_ERROR and "at revision HEAD" in run.stderr:
+    if run.returncode == ExitCode.ERROR and "at revision HEAD" in run.stderr:
         # A developer's HEAD may predate a fix; CI's HEAD is the commit under test and must plan.
         if os.environ.get("CI") == "true":
             pytest.fail(f"HEAD's own program does not plan: {run.stderr.strip()[:300]}")
@@ -184,8 +181,41 @@ def test_a_revision_is_planned_with_its_own_components(tmp_path):
     _git_in(repo, "commit", "-qam", "change a component")
     descriptions = {}
     for revision in ("HEAD~1", "HEAD"):
-        plan = cli.plan_revision(revision, "dev", repo=repo)
+        plan = Workspace(repo).plan_at(revision, "dev")
         (key,) = [r for r in plan["resources"] if r["type"] == "aws:kms/key:Key" and r["name"] == "tc-audit-key-key"]
         descriptions[revision] = key["inputs"]["description"]
     assert planted not in descriptions["HEAD~1"]
     assert planted in descriptions["HEAD"]
+
+
+def test_the_documented_exit_codes_are_the_exit_code_table():
+    """docs/review.md's table lists every code of tcenter.core.errors.ExitCode, and no other."""
+    import re
+
+    text = (PROJECT_ROOT / "docs" / "review.md").read_text()
+    table = text[text.index("## Exit codes"):text.index("\n## ", text.index("## Exit codes") + 5)]
+    documented = set()
+    for cell in re.findall(r"^\| ([\d-]+) \|", table, re.M):
+        low, _, high = cell.partition("-")
+        documented |= set(range(int(low), int(high or low) + 1))
+    assert documented == {int(code) for code in ExitCode}
+
+
+def test_the_readme_shows_the_config_error_the_code_prints(tmp_path):
+    """README's example is produced the way it says: the dev stack with those two values."""
+    import re
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    block = re.search(r"```\n\$ \.venv/bin/tcenter plan dev\n(.*?)\n```", readme, re.S)
+    assert block, "README lost its config-error example"
+    project = _project_copy(tmp_path)
+    values = yaml.safe_load((PROJECT_ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    values["config"]["aws:region"] = "eu-west-1"
+    for pool in values["config"]["transparency-center:build"]["pools"]:
+        if pool["name"] == "products":
+            pool["instanceType"] = "p5.48xlarge"
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(yaml.safe_dump(values))
+    run = _run("-C", str(project), "plan", "dev")
+    assert run.returncode == ExitCode.ERROR and run.stdout == ""
+    expected = re.escape(block.group(1)).replace(re.escape("[...]"), r"\[[^\]]*\]")
+    assert re.fullmatch(expected, run.stderr.strip()), run.stderr

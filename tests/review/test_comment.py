@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from tcenter import cli, comment
-from tcenter.plan import dumps
+from tcenter.cli import main
+from tcenter.render import comment
+from tcenter.plan.format import dumps
 from tests.review.conftest import find
 from tests.review.test_weakenings import archive_to_governance, read_all_data_buckets, remove_deny_customer_data
 
@@ -81,7 +82,7 @@ def test_a_small_budget_drops_the_least_important_detail_first_never_a_danger(pl
 def test_the_verdict_of_check_is_in_the_comment_and_fails_it(plans, plan_of):
     base, head, _, _ = plans
     plan = json.loads((head / f"{PROD}.json").read_text())
-    (trail,) = [r for r in find(plan, "aws:cloudtrail/trail:Trail")]
+    (trail,) = [r for r in find(plan, "aws:cloudtrail/trail:Trail") if r["inputs"]["name"].endswith("-audit-trail")]
     trail["inputs"]["enableLogFileValidation"] = False
     _write(head, PROD, plan)
     text = _comment(base, head, [PROD, DEV])
@@ -104,8 +105,8 @@ def test_a_new_stack_is_diffed_against_an_empty_plan(tmp_path, plan_of):
 def test_cli_exit_codes_and_one_line_errors(plans, tmp_path, capsys):
     base, head, _, _ = plans
     out = tmp_path / "comment.md"
-    code = cli.main(["comment", "--base-dir", str(base), "--head-dir", str(head), "--stacks", PROD, DEV, "-o", str(out)])
+    code = main(["comment", "--base-dir", str(base), "--head-dir", str(head), "--stacks", PROD, DEV, "-o", str(out)])
     assert code == 2 and out.read_text().startswith(comment.MARKER)
-    code = cli.main(["comment", "--base-dir", str(base), "--head-dir", str(head), "--stacks", "staging"])
+    code = main(["comment", "--base-dir", str(base), "--head-dir", str(head), "--stacks", "staging"])
     err = capsys.readouterr().err
     assert code == 3 and "staging.json" in err and len(err.strip().splitlines()) == 1

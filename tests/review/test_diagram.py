@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tcenter import diagram
+from tcenter.render import diagram
 
 SVG = "{http://www.w3.org/2000/svg}"
 README_WIDTH = 1600
@@ -126,3 +126,13 @@ def test_label_drops_prefix_stutter_and_the_kind():
     assert diagram.label("tc-build-key-key") == "build"
     assert diagram.label("tc-audit-archive-bucket") == "audit-archive"
     assert diagram.counted(1, "subnet") == "1 subnet" and diagram.counted(3, "subnet") == "3 subnets"
+
+
+@needs_dot
+def test_the_endpoint_count_is_the_interface_endpoints_reach_counts(drawn, plan_of):
+    """The diagram said 10 endpoints where reach says 8/8: gateways are drawn as their own node."""
+    _, root = drawn
+    interface = sum(1 for r in plan_of("zurich-prod")["resources"] if r["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint"
+                    and r["inputs"].get("vpcEndpointType") == "Interface")
+    texts = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert f"{interface} interface endpoints" in texts and not re.search(r"\b\d+ endpoints\b", texts)

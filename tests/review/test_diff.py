@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 
 
-from tcenter import cli, diff
-from tcenter.replacements import REPLACEMENT_FORCING, STATEFUL_TYPES
+from tcenter.cli import main
+from tcenter.core.errors import ExitCode
+from tcenter.analysis import diff
+from tcenter.render import diff_text
+from tcenter.analysis.replacements import REPLACEMENT_FORCING, STATEFUL_TYPES
 
 from .conftest import edited, find
 
 
 def test_a_plan_against_itself_has_no_changes(plan_of):
     result = diff.diff_plans(plan_of("dev"), plan_of("dev"))
-    assert not result.changed and result.resources == [] and result.exit_code == diff.EXIT_NO_CHANGES
+    assert not result.changed and result.resources == [] and result.exit_code == ExitCode.OK
 
 
 def test_planted_public_ingress_is_dangerous(plan_of):
@@ -22,7 +25,7 @@ def test_planted_public_ingress_is_dangerous(plan_of):
     (sg,) = find(head, "aws:ec2/securityGroup:SecurityGroup", lambda r: r["name"].endswith("signer-sg"))
     sg["inputs"]["ingress"] = [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]
     result = diff.diff_plans(base, head)
-    assert result.exit_code == diff.EXIT_DANGEROUS
+    assert result.exit_code == ExitCode.DANGEROUS
     assert any("public ingress" in d and sg["name"] in d for d in result.dangers)
     (change,) = result.resources
     assert change.action == "update" and change.properties[0].path == "ingress"
@@ -35,7 +38,7 @@ def test_planted_public_nacl_rule_is_dangerous(plan_of):
     nacl["inputs"]["ingress"].insert(0, {"action": "allow", "cidrBlock": "0.0.0.0/0", "fromPort": 3389,
                                          "protocol": "tcp", "ruleNo": 50, "toPort": 3389})
     result = diff.diff_plans(base, head)
-    assert result.exit_code == diff.EXIT_DANGEROUS
+    assert result.exit_code == ExitCode.DANGEROUS
     assert any("0.0.0.0/0" in d for d in result.dangers)
 
 
@@ -47,10 +50,10 @@ def test_deleting_a_protected_store_is_flagged_first(plan_of):
     head = edited(base)
     head["resources"] = [r for r in head["resources"] if r["urn"] != victim]
     result = diff.diff_plans(base, head)
-    assert result.exit_code == diff.EXIT_DANGEROUS
+    assert result.exit_code == ExitCode.DANGEROUS
     assert protected[0]["name"] in result.dangers[0]
     assert "protect" in result.dangers[0]
-    text = diff.render_markdown(result)
+    text = diff_text.render_markdown(result)
     assert text.index("Dangerous") < text.index("<details>")
 
 
@@ -75,7 +78,7 @@ def test_replacement_from_the_table_and_statement_level_policy_changes(plan_of):
 
 
 def test_every_declared_type_is_in_the_replacement_table(plan_of):
-    """A type the kit starts to use must be added to tcenter/replacements.py."""
+    """A type the kit starts to use must be added to tcenter/analysis/replacements.py."""
     for stack in ("dev", "zurich-prod"):
         types = {r["type"] for r in plan_of(stack)["resources"] if r["custom"] and r["type"].startswith("aws:")}
         assert sorted(types - set(REPLACEMENT_FORCING)) == []
@@ -86,13 +89,13 @@ def test_dev_against_prod_is_readable_and_dangerous(plan_of, tmp_path, capsys):
     dev, prod = tmp_path / "dev.json", tmp_path / "prod.json"
     dev.write_text(json.dumps(plan_of("dev")))
     prod.write_text(json.dumps(plan_of("zurich-prod")))
-    code = cli.main(["diff", str(dev), str(prod), "--format", "markdown"])
+    code = main(["diff", str(dev), str(prod), "--format", "markdown"])
     out = capsys.readouterr().out
-    assert code == diff.EXIT_DANGEROUS
+    assert code == ExitCode.DANGEROUS
     assert out.startswith("## tcenter diff") and "<details>" in out
     assert out.index("dangerous") < out.index("<details>")
-    code = cli.main(["diff", str(dev), str(dev)])
-    assert code == diff.EXIT_NO_CHANGES and "No changes" in capsys.readouterr().out
+    code = main(["diff", str(dev), str(dev)])
+    assert code == ExitCode.OK and "No changes" in capsys.readouterr().out
 
 
 def test_reachability_changes_are_part_of_the_diff(plan_of):
@@ -106,7 +109,7 @@ def test_reachability_changes_are_part_of_the_diff(plan_of):
 
 
 def test_the_documented_replacement_table_is_the_one_tcenter_uses():
-    from tcenter.engine import PROJECT_ROOT
+    from tcenter.core.stackfiles import PROJECT_ROOT
 
     doc = (PROJECT_ROOT / "docs" / "review.md").read_text()
     for type_, props in REPLACEMENT_FORCING.items():

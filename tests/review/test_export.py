@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tcenter import export
+from tcenter.render import export
 
 
 def test_every_aws_resource_is_exported_as_a_managed_terraform_resource(each_stack, plan_of):
@@ -46,3 +46,46 @@ def test_bucket_companions_reference_their_bucket(plan_of):
     for companion in companions:
         refs = companion["expressions"]["bucket"]["references"]
         assert any(ref in buckets for ref in refs), companion["address"]
+
+
+def test_against_a_base_every_resource_carries_its_action(plan_of, tmp_path):
+    """With --base, the shape `terraform show -json` gives a plan: actions per resource with
+    before and after, and the base as prior state (what conftest and tfcmt read)."""
+    import copy
+    import json
+
+    from tcenter.cli import main
+
+    base = plan_of("zurich-prod")
+    head = copy.deepcopy(base)
+    buckets = [r for r in head["resources"] if r["type"] == "aws:s3/bucket:Bucket"]
+    buckets[0]["inputs"].setdefault("tags", {})["note"] = "changed"          # update
+    (vpc,) = [r for r in head["resources"] if r["type"] == "aws:ec2/vpc:Vpc"]
+    vpc["inputs"]["cidrBlock"] = "10.99.0.0/16"                              # replace (cidrBlock forces it)
+    gone = buckets[1]
+    head["resources"].remove(gone)                                           # delete
+    new = copy.deepcopy(buckets[2])
+    new["urn"], new["name"] = new["urn"] + "-extra", new["name"] + "-extra"  # create
+    new["inputs"]["bucket"] = new["inputs"]["bucket"] + "-extra"
+    head["resources"].append(new)
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    (tmp_path / "head.json").write_text(json.dumps(head))
+    assert main(["export", str(tmp_path / "head.json"), "--base", str(tmp_path / "base.json"),
+                 "--format", "terraform-plan", "-o", str(tmp_path / "tf.json")]) == 0
+    document = json.loads((tmp_path / "tf.json").read_text())
+    changes = {c["address"]: c["change"] for c in document["resource_changes"]}
+
+    def change_of(name: str) -> dict:
+        (found,) = [c for address, c in changes.items() if address.endswith("." + name)]
+        return found
+
+    assert change_of(buckets[0]["name"])["actions"] == ["update"]
+    assert change_of(buckets[0]["name"])["after"]["tags"]["note"] == "changed"
+    assert "note" not in (change_of(buckets[0]["name"])["before"].get("tags") or {})
+    assert change_of(vpc["name"])["actions"] in (["create", "delete"], ["delete", "create"])
+    assert change_of(gone["name"])["actions"] == ["delete"] and change_of(gone["name"])["after"] is None
+    assert change_of(new["name"])["actions"] == ["create"] and change_of(new["name"])["before"] is None
+    untouched = [c for c in changes.values() if c["actions"] == ["no-op"]]
+    assert len(untouched) == len(changes) - 4 and all(c["before"] == c["after"] for c in untouched)
+    prior = {r["address"] for r in document["prior_state"]["values"]["root_module"]["resources"]}
+    assert any(a.endswith("." + gone["name"]) for a in prior) and not any(a.endswith("." + new["name"]) for a in prior)

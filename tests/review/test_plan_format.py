@@ -7,8 +7,8 @@ import json
 
 from pulumi.runtime import rpc
 
-from tcenter import cli
-from tcenter.plan import FORMAT, SECRET, VERSION, build_plan, dumps, redact
+from tcenter.cli import main
+from tcenter.plan.format import FORMAT, SECRET, VERSION, build_plan, dumps, redact
 
 RESOURCE_KEYS = {"urn", "type", "name", "custom", "parent", "provider", "dependencies", "propertyDependencies",
                  "options", "inputs", "outputs"}
@@ -29,8 +29,8 @@ def test_plan_header_and_resource_fields(each_stack):
 def test_same_commit_and_config_give_byte_identical_plans(tmp_path, declared):
     """Two independent runs of the program through the CLI write the same bytes."""
     first, second = tmp_path / "a.json", tmp_path / "b.json"
-    assert cli.main(["plan", "dev", "-o", str(first)]) == 0
-    assert cli.main(["plan", "dev", "-o", str(second)]) == 0
+    assert main(["plan", "dev", "-o", str(first)]) == 0
+    assert main(["plan", "dev", "-o", str(second)]) == 0
     assert first.read_bytes() == second.read_bytes()
     assert first.read_text() == dumps(build_plan(declared("dev")))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tcenter import reach
+from tcenter.analysis import reach
 
 from .conftest import edited, find
 

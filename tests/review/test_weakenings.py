@@ -8,7 +8,8 @@ import json
 import pytest
 from rich.console import Console
 
-from tcenter.diff import diff_plans, render_markdown, render_terminal
+from tcenter.analysis.diff import diff_plans
+from tcenter.render.diff_text import render_markdown, render_terminal
 from tests.review.conftest import find
 
 STACK = "zurich-prod"
@@ -24,19 +25,27 @@ def _role_policy(plan, role, statement):
 
 
 def read_all_data_buckets(plan):
+    """A builder granted every data bucket, and the buckets' named-reader guard dropped (either
+    alone reads nothing: the guard stops the grant, and without a grant there is nothing to stop)."""
     role = find(plan, "aws:iam/role:Role", lambda r: "build-products" in r["name"])[0]["inputs"]["name"]
-    arns = [f"arn:aws:s3:::{b['inputs']['bucket']}/*" for b in find(plan, "aws:s3/bucket:Bucket", lambda r: "-data-" in r["name"])]
+    buckets = find(plan, "aws:s3/bucket:Bucket", lambda r: "-data-" in r["name"])
+    arns = [f"arn:aws:s3:::{b['inputs']['bucket']}/*" for b in buckets]
     _role_policy(plan, role, {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": arns})
+    names = {b["inputs"]["bucket"] for b in buckets}
+    for policy in find(plan, "aws:s3/bucketPolicy:BucketPolicy", lambda r: r["inputs"]["bucket"] in names):
+        doc = json.loads(policy["inputs"]["policy"])
+        doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != "DenyObjectReadsToAnyoneNotNamed"]
+        policy["inputs"]["policy"] = json.dumps(doc)
     return "can newly read tc-data-europe-objects-bucket"
 
 
 def remove_deny_customer_data(plan):
-    for policy in find(plan, "aws:iam/rolePolicy:RolePolicy", lambda r: "DenyCustomerData" in r["inputs"]["policy"]):
+    for policy in find(plan, "aws:iam/rolePolicy:RolePolicy", lambda r: "DenyCustomerDataContents" in r["inputs"]["policy"]):
         doc = json.loads(policy["inputs"]["policy"])
-        doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != "DenyCustomerData"]
+        doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != "DenyCustomerDataContents"]
         policy["inputs"]["policy"] = json.dumps(doc)
-        return "Deny statement DenyCustomerData removed"
-    raise AssertionError("no DenyCustomerData statement in the plan")
+        return "Deny statement DenyCustomerDataContents removed"
+    raise AssertionError("no DenyCustomerDataContents statement in the plan")
 
 
 def archive_to_governance(plan):
@@ -55,7 +64,8 @@ def audit_log_retention_365(plan):
 
 def ssh_build_to_signing(plan):
     (build,) = find(plan, "aws:ec2/securityGroup:SecurityGroup", lambda r: r["inputs"]["tags"].get("zone") == "build")
-    (signing,) = find(plan, "aws:ec2/securityGroup:SecurityGroup", lambda r: r["inputs"]["tags"].get("zone") == "signing")
+    (signing,) = find(plan, "aws:ec2/securityGroup:SecurityGroup",
+                      lambda r: r["inputs"]["tags"].get("zone") == "signing" and "sequencer" not in r["name"])
     build["inputs"]["egress"].append({"protocol": "tcp", "fromPort": 22, "toPort": 22, "securityGroups": [signing["outputs"]["id"]]})
     signing["inputs"]["ingress"].append({"protocol": "tcp", "fromPort": 22, "toPort": 22, "securityGroups": [build["outputs"]["id"]]})
     for zone, direction, rule_no in (("build", "egress", 901), ("signing", "ingress", 901)):
@@ -69,10 +79,11 @@ def ssh_build_to_signing(plan):
 
 
 def trusted_principal_3299(plan):
-    for role in find(plan, "aws:iam/role:Role", lambda r: "fedcba9876543210" in r["inputs"]["assumeRolePolicy"]):
-        role["inputs"]["assumeRolePolicy"] = role["inputs"]["assumeRolePolicy"].replace("fedcba9876543210", "fedcba9876543299")
-        return "fedcba9876543299"
-    raise AssertionError("no ...3210 principal in the plan")
+    """A reviewer role now trusting another account than its organization's own."""
+    for role in find(plan, "aws:iam/role:Role", lambda r: "666677778888" in r["inputs"]["assumeRolePolicy"]):
+        role["inputs"]["assumeRolePolicy"] = role["inputs"]["assumeRolePolicy"].replace("666677778888", "666677773299")
+        return "666677773299"
+    raise AssertionError("no reviewer role trusting account 666677778888 in the plan")
 
 
 def unprotect_store(plan):
@@ -121,9 +132,9 @@ def test_an_unchanged_plan_has_no_danger(prod, plan_of):
 
 
 def test_a_stack_missing_at_the_base_revision_diffs_against_an_empty_plan(prod):
-    from tcenter import cli
+    from tcenter.plan.workspace import Workspace
 
-    base = cli.plan_revision("HEAD", "stack-that-does-not-exist")
+    base = Workspace().plan_at("HEAD", "stack-that-does-not-exist")
     assert base["resources"] == []
     d = diff_plans(base, prod)
     assert d.counts["create"] == len(prod["resources"]) and d.exit_code == 2

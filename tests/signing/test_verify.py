@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from securesystemslib.dsse import Envelope
 
-from tcenter import cli
-from tcenter import verify as verify_module
-from tests.signing.release_kit import ARTIFACT, COMMIT, KEY_ID, builder_outputs, make_key, openssl_backend, sign
+from tcenter.cli import main
+from tcenter.supply import verify as verify_module
+from tests.signing.release_kit import ARTIFACT, COMMIT, KEY_ID, builder_outputs, make_key, openssl_backend, publish_builders, sign
 
 pytestmark = pytest.mark.skipif(not os.environ.get("CI") and (shutil.which("openssl") is None), reason="(never skipped under CI) needs the openssl command as the stand-in signing backend")
 
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.skipif(not os.environ.get("CI") and (shutil.which("open
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory) -> dict[str, dict[str, Path]]:
     folder = tmp_path_factory.mktemp("keys")
+    publish_builders(folder)
     return {name: make_key(folder, name) for name in ("products", "av-databases", "intruder")}
 
 
@@ -49,7 +50,7 @@ def release(tmp_path, signed) -> Path:
 
 
 def verdict(capsys, release, keys, *extra, expect="products") -> tuple[int, str]:
-    code = cli.main(["verify", str(release), "--class", expect, "--key", f"products={keys['products']['public']}",
+    code = main(["verify", str(release), "--class", expect, "--key", f"products={keys['products']['public']}",
                      "--key", f"av-databases={keys['av-databases']['public']}", *extra])
     return code, capsys.readouterr().out
 
@@ -182,14 +183,14 @@ def test_an_av_database_verifies_only_as_an_av_database(capsys, tmp_path, keys):
 def test_bad_input_is_one_line_exit_3_or_64(capsys, release, keys, tmp_path):
     not_pem = tmp_path / "not.pem"
     not_pem.write_text("hello\n")
-    assert cli.main(["verify", str(release), "--class", "products", "--key", f"products={not_pem}"]) == 3
+    assert main(["verify", str(release), "--class", "products", "--key", f"products={not_pem}"]) == 3
     assert "not a PEM public key" in capsys.readouterr().err
-    assert cli.main(["verify", str(tmp_path / "absent"), "--class", "products",
+    assert main(["verify", str(tmp_path / "absent"), "--class", "products",
                      "--key", f"products={keys['products']['public']}"]) == 3
-    assert cli.main(["verify", str(release), "--class", "products", "--key", f"av-databases={keys['av-databases']['public']}"]) == 64
-    assert cli.main(["verify", str(release), "--class", "products", "--key", f"nope={not_pem}"]) == 64
+    assert main(["verify", str(release), "--class", "products", "--key", f"av-databases={keys['av-databases']['public']}"]) == 64
+    assert main(["verify", str(release), "--class", "products", "--key", f"nope={not_pem}"]) == 64
     Path(f"{release}.intoto.json").write_text("{")
-    assert cli.main(["verify", str(release), "--class", "products", "--key", f"products={keys['products']['public']}"]) == 3
+    assert main(["verify", str(release), "--class", "products", "--key", f"products={keys['products']['public']}"]) == 3
     assert "Traceback" not in capsys.readouterr().err
 
 

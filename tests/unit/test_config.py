@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from components.config import load_config
-from tcenter.engine import to_pulumi_config
+from tcenter.plan.engine import to_pulumi_config
 from tests.helpers import expect_refused, problem_keys
 
 NS = "transparency-center"
@@ -141,7 +141,7 @@ def test_environment_outside_the_list_is_rejected(declare_with, stack_values):
 
 def test_reordering_config_lists_changes_nothing():
     from components.config import load_config as load
-    from tcenter.engine import load_stack_values
+    from tcenter.core.stackfiles import load_stack_values
 
     values = load_stack_values("zurich-prod")
     reordered = {**values}

@@ -17,7 +17,7 @@ import pytest
 from moto.iam.policy_validation import IAMPolicyDocumentValidator
 from policy_sentry.querying.actions import get_actions_for_service
 
-from tcenter.engine import load_stack_values
+from tcenter.core.stackfiles import load_stack_values
 from tests.helpers import expect_refused, problem_keys
 
 NS = "transparency-center"

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from components.config import CenterConfig, ConfigError, load_config
 from components.config.base import LOCK_MODE_TYPES, LOCK_MODES, PROJECT, ArchiveLockMode
-from tcenter.engine import load_stack_values
+from tcenter.core.stackfiles import load_stack_values
 from tests.conftest import STACKS, _declared
 
 DESTROYABLE_STACKS = ("dev", "local", "staging")

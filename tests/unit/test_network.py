@@ -189,7 +189,7 @@ def test_operator_outputs_are_exported(each_stack):
 
 
 def test_same_config_declares_byte_identical_plans():
-    from tcenter.plan import dumps, plan_stack
+    from tcenter.plan.format import dumps, plan_stack
 
     assert dumps(plan_stack("zurich-prod")) == dumps(plan_stack("zurich-prod"))
 

@@ -36,7 +36,7 @@ def test_a_pool_smaller_than_the_agreeing_minimum_is_refused():
     import copy
 
     from components.config import ConfigError, load_config
-    from tcenter.engine import load_stack_values
+    from tcenter.core.stackfiles import load_stack_values
 
     values = copy.deepcopy(load_stack_values("dev"))
     values["transparency-center:build"]["pools"][0]["builders"] = 1

@@ -75,8 +75,10 @@ def allowed(policy: dict, principal: str, action: str, account: str, context: di
 # --- helpers over the declared plan ---------------------------------------------------------
 
 def signing_keys(run) -> dict[str, Any]:
-    """Signing class -> declared KMS key (SIGN_VERIFY), found through the key's alias."""
-    keys = {r.urn.rsplit("::", 1)[1]: r for r in run.by_type("aws:kms/key:Key") if r.inputs["keyUsage"] == "SIGN_VERIFY"}
+    """Signing class -> declared KMS key (SIGN_VERIFY) of the release signers, found through the
+    key's alias (the transparency log's checkpoint key is not a release signing key)."""
+    keys = {r.urn.rsplit("::", 1)[1]: r for r in run.by_type("aws:kms/key:Key") if r.inputs["keyUsage"] == "SIGN_VERIFY"
+            and r.outputs["arn"] != run.outputs.get("transparencyCheckpointKeyArn")}
     by_class = {}
     for alias in run.by_type("aws:kms/alias:Alias"):
         for _name, key in keys.items():
@@ -291,7 +293,7 @@ def test_prod_declares_signer_hosts_without_the_hsm_client_until_initialized(dec
     for policy in ready.by_type("aws:iam/rolePolicy:RolePolicy"):
         document = json.loads(policy.inputs["policy"])
         for statement in document["Statement"]:
-            if "secretsmanager:GetSecretValue" in statement["Action"]:
+            if "secretsmanager:GetSecretValue" in statement.get("Action", []):
                 (secret_arn,) = statement["Resource"]
                 owner = policy.inputs["role"].removeprefix("tc-zurich-prod-signer-")
                 assert secret_arn == secrets[f"tc/zurich-prod/cloudhsm/{owner}-crypto-user"].outputs["arn"]
@@ -431,7 +433,9 @@ def test_reviewers_get_public_keys_and_verify_by_grant_never_sign(declared, stac
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
             if statement["Effect"] == "Allow" and "kms:GetPublicKey" in statement["Action"]:
                 assert "kms:Sign" not in statement["Action"]
-                verifiers.setdefault(policy.inputs["role"], set()).update(_as_list(statement["Resource"]))
+                releases = set(_as_list(statement["Resource"])) - {run.outputs.get("transparencyCheckpointKeyArn")}
+                if releases:  # the log's checkpoint key is tested in test_transparency.py
+                    verifiers.setdefault(policy.inputs["role"], set()).update(releases)
     assert verifiers, "no role was granted verify (SigningService.grant_verify)"
     assert not set(verifiers) & signer_names
     for role, resources in verifiers.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from components.teardown import DESTROYABLE_LOCK_MODES, Teardown, object_lock_problem
-from tcenter.engine import load_stack_values, stack_names
+from tcenter.core.stackfiles import load_stack_values, stack_names
 
 NS = "transparency-center"
 DESTROYABLE = tuple(s for s in stack_names() if load_stack_values(s)[f"{NS}:environment"] != "prod")

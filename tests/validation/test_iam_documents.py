@@ -25,7 +25,7 @@ from moto.iam.policy_validation import IAMPolicyDocumentValidator, IAMTrustPolic
 from parliament import analyze_policy_string
 
 from components import awsfacts
-from tcenter.engine import PROJECT_ROOT
+from tcenter.core.stackfiles import PROJECT_ROOT
 from tests.conftest import STACKS, _declared
 
 from .documents import IDENTITY, RESOURCE, TRUST, Document, documents_of
@@ -38,6 +38,8 @@ NEVER_ACCEPTED = {"UNKNOWN_ACTION", "UNKNOWN_PREFIX", "MALFORMED", "UNKNOWN_PRIN
 OTHER_PROJECTS = {
     "organization:zurich-org": (PROJECT_ROOT / "organization", "zurich-org"),
     "state-backend:example": (PROJECT_ROOT / "scripts" / "state-backend", "example"),
+    "reviewer-account:swiss-review-lab": (PROJECT_ROOT / "reviewer_account", "swiss-review-lab"),
+    "reviewer-account:eu-certification-body": (PROJECT_ROOT / "reviewer_account", "eu-certification-body"),
 }
 """The kit's other Pulumi projects: their documents are checked like the center's."""
 
@@ -47,7 +49,7 @@ PROJECT_STACKS = (*STACKS, *OTHER_PROJECTS)
 @lru_cache(maxsize=None)
 def documents(stack: str) -> tuple[Document, ...]:
     if stack in OTHER_PROJECTS:
-        from tcenter.engine import run_program
+        from tcenter.plan.engine import run_program
 
         project_dir, name = OTHER_PROJECTS[stack]
         return tuple(documents_of(stack, run_program(name, project_dir=project_dir).resources))
