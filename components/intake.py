@@ -75,6 +75,15 @@ ACCESS_LOG_FORMAT = json.dumps({
 }, sort_keys=True)
 
 
+def rule_publisher_role_name(stack: str) -> str:
+    return account_name(stack, "intake", "rules-publisher")
+
+
+def edge_role_name(stack: str) -> str:
+    """API Gateway's account-level CloudWatch role (writes the intake's access log)."""
+    return account_name(stack, "intake", "edge-logs")
+
+
 def broker_function_name(stack: str, customer_region: str) -> str:
     return account_name(stack, "intake", customer_region)
 
@@ -147,7 +156,7 @@ class IntakeEdge(pulumi.ComponentResource):
         self.publisher = Role(
             resource_name(name, "rules-publisher"),
             RoleArgs(
-                role_name=account_name(stack, "intake", "rules-publisher"),
+                role_name=rule_publisher_role_name(stack),
                 description="The approval pipeline publishes quorum-approved collection rule sets (tcenter intake publish)",
                 trust_policy=policies.assume_role_by_principals(config.rule_publishers, require_mfa=False),
             ),
@@ -200,7 +209,7 @@ class IntakeEdge(pulumi.ComponentResource):
         self.edge_role = Role(
             resource_name(name, "edge-logs"),
             RoleArgs(
-                role_name=account_name(stack, "intake", "edge-logs"),
+                role_name=edge_role_name(stack),
                 description="API Gateway writes the intake's access log (account-level CloudWatch role); reads nothing",
                 trust_policy=policies.assume_role_by_service("apigateway.amazonaws.com", account),
             ),
