@@ -1,11 +1,13 @@
 """The reference client: what a product does with a suspicious file (docs/intake.md).
 
-    client = IntakeClient(bundle, approvers, quorum, send=https_transport(url, cert, key))
+    client = IntakeClient(bundle, trust, send=https_transport(url, cert, key))
     outcome = client.offer(Path("dropper.exe"), detection="HEUR:Trojan-Dropper.Win32.Generic")
 
-It verifies the rule set it holds before it ever uploads (the bundle's digest, the lints, a quorum
-of valid reviewer signatures against the approvers it was built with: never the bundle's own
-claims), uploads only a file an approved rule covers (file type from the file's first bytes,
+It verifies the rule set it holds before it ever uploads, with the `Trust` it was built with
+(never the bundle's own claims): the bundle's digest and the lints, that the set is in the
+transparency log by a tlog-proof whose checkpoint `k` witness organizations cosigned, and a
+quorum of reviewer organizations' signatures valid when it was logged (bundle.verify_bundle).
+It uploads only a file an approved rule covers (file type from the file's first bytes,
 detection name, host path, size), hashes the file, asks the broker, and uploads with the presigned
 PUT exactly as signed. "Already have it" (200 from the broker, or 412 from S3 when another client's
 upload landed first) uploads nothing.
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import approval, rules
+from . import bundle as bundles
+from . import rules
 
 Transport = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
 """Sends the request body to the region's intake route; returns (HTTP status, JSON body)."""
@@ -66,9 +69,8 @@ def https_transport(url: str, cert: Path, key: Path, ca: Path | None = None, tim
 
 
 class IntakeClient:
-    def __init__(self, bundle: dict[str, Any], approvers: Any, quorum: int, send: Transport,
-                 upload: Uploader = put_with_requests, context: rules.LintContext = rules.LintContext()):
-        self.rule_set = approval.verify_bundle(bundle, approvers, quorum, context)
+    def __init__(self, bundle: dict[str, Any], trust: bundles.Trust, send: Transport, upload: Uploader = put_with_requests):
+        self.rule_set = bundles.verify_bundle(bundle, trust).rule_set
         self.digest = rules.digest(self.rule_set)
         self.send = send
         self.upload = upload

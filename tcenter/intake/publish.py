@@ -1,5 +1,7 @@
 """The approval pipeline's last step: put a quorum-approved bundle where the brokers read it.
 
+The bundle is published only once its rule set is in the transparency log with enough
+witnesses' cosignatures (tcenter/intake/bundle.py, commands.run_publish).
 `rules/sets/<hex digest>.json` keeps every published set (write-once: `If-None-Match: *`, and the
 bucket policy refuses overwrites there); `rules/approved.json` is the current set (the bucket is
 versioned and Object-Locked, so every earlier current set stays readable). Only the rule
@@ -8,6 +10,7 @@ publisher role may write under `rules/` (the intake bucket's policy).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +28,12 @@ class Published:
     history_key: str
     history_written: bool
     """False when this digest was published before (the history object already existed)."""
+
+
+def pending_name(entry: bytes) -> str:
+    """The name of a log entry waiting for the sequencer (under tlog.PENDING_PREFIX): its SHA-256,
+    so the same entry is left once and another one never takes its place."""
+    return f"{hashlib.sha256(entry).hexdigest()}.entry"
 
 
 def bundle_bytes(bundle: dict[str, Any]) -> bytes:

@@ -1,7 +1,9 @@
 """The intake's world for tests: a product CA with client certificates, two reviewer organizations
-with real SSH keys, a moto server on 127.0.0.1 (free port, started and stopped here) holding each
-customer region's key, store and intake table, the intake bucket with a quorum-approved rule set
-published by `tcenter.intake.publish`, and one broker (the Lambda handler's Broker) per region.
+with real SSH keys and their own witness keys, a transparency log in a directory (tcenter's own
+library: its appends, checkpoints and the organizations' witnesses cosigning them), a moto
+server on 127.0.0.1 (free port, started and stopped here) holding each customer region's key,
+store and intake table, the intake bucket with a quorum-approved, logged rule set published by
+`tcenter.intake.publish`, and one broker (the Lambda handler's Broker) per region.
 
 Every client of moto counts its requests (REQUEST_BUDGET per test) and has short timeouts."""
 
@@ -29,7 +31,11 @@ sys.path.insert(0, str(ROOT / "functions"))
 from intake_broker import handler as broker_module  # noqa: E402
 
 from components.config.approvals import ApprovalsConfig  # noqa: E402
-from tcenter.intake import approval, publish, rules  # noqa: E402
+from tcenter.intake import approval, bundle, publish, rules, tlog  # noqa: E402
+from tcenter.transparency.cosignature import CosignatureSigner, WitnessPolicy  # noqa: E402
+from tcenter.transparency.log import LocalDirectoryStorage, TransparencyLog  # noqa: E402
+from tcenter.transparency.note import Ed25519Signer  # noqa: E402
+from tcenter.transparency.witness import Witness  # noqa: E402
 from tests.intake import s3_strict  # noqa: E402
 
 ACCOUNT = "111111111111"
@@ -40,6 +46,10 @@ REQUEST_BUDGET = 200
 URL_SECONDS = 300
 MAX_BYTES = 4096
 RULE_SET_PATH = ROOT / "collection-rules" / "example.yaml"
+STACK = "test"
+BASE = {"sequence": 3, "record": "ab" * 32, "commit": "cd" * 20}
+"""The deployed base the test approvals name (a ledger record's `base()`)."""
+LOG_ORIGIN = "log.intake-test.example"
 
 needs_ssh_keygen = pytest.mark.skipif(shutil.which("ssh-keygen") is None and not os.environ.get("CI"),
                                       reason="ssh-keygen (openssh-client) is not installed; scripts/bootstrap.sh installs it")
@@ -157,11 +167,86 @@ def orgs(tmp_path_factory: pytest.TempPathFactory) -> Orgs:
     return Orgs({name: path for name, (path, _) in made.items()}, approvers)
 
 
-def signed_bundle(rule_set: rules.RuleSet, orgs: Orgs, signers: dict[str, str]) -> dict[str, Any]:
-    """A bundle with signatures by `signers` (organization -> key name)."""
-    message = rules.canonical_bytes(rule_set)
-    return approval.make_bundle(rule_set, {org: approval.sign(message, orgs.keys[key]) for org, key in signers.items()},
-                                orgs.quorum)
+def approvals_by(rule_set: rules.RuleSet, orgs: Orgs, signers: dict[str, str], *, stack: str = STACK,
+                 days: int = 3, issued: datetime.datetime | None = None) -> list[approval.Approval]:
+    """Statements about `rule_set` signed by `signers` (organization -> key name)."""
+    return [approval.make_approval(stack, BASE, rule_set, org, str(orgs.keys[key]), days, issued)
+            for org, key in signers.items()]
+
+
+# --- the transparency log and the organizations' witnesses --------------------------------------
+
+@dataclass
+class Log:
+    """A log in a directory, sequenced with its own key, and one witness per organization."""
+
+    storage: LocalDirectoryStorage
+    log: TransparencyLog
+    signer: Ed25519Signer
+    witnesses: dict[str, Witness]
+
+    @property
+    def verifier(self) -> Any:
+        return self.signer.verifier()
+
+    def policy(self, quorum: int = 2, organizations: tuple[str, ...] = ("lab", "cert")) -> WitnessPolicy:
+        """The products' witness policy: QUORUM of ORGANIZATIONS (the stranger's witness is not in it)."""
+        return WitnessPolicy(quorum, {org: [self.witnesses[org].signer.verifier()] for org in organizations})
+
+    def cosign(self, organizations: tuple[str, ...] = ("lab", "cert")) -> None:
+        """Each organization's witness checks the published checkpoint against what it cosigned
+        (consistency proof) and cosigns; the lines are merged into the checkpoint."""
+        checkpoint = self.log.checkpoint()
+        assert checkpoint is not None
+        lines = []
+        for org in organizations:
+            witness = self.witnesses[org]
+            record = witness.state().get(LOG_ORIGIN)
+            old = record.size if record else 0
+            lines.append(witness.cosign(checkpoint, self.log.consistency_proof(old), old).line)
+        self.log.add_cosignatures(lines)
+
+    def add(self, entry: bytes, cosigners: tuple[str, ...] = ("lab", "cert")) -> int:
+        """Append ENTRY (as the sequencer does) and have COSIGNERS' witnesses cosign."""
+        index = self.log.append([entry]).first_index
+        if cosigners:
+            self.cosign(cosigners)
+        return index
+
+
+def make_log(root: Path, organizations: tuple[str, ...] = ("lab", "cert", "stranger"), seed: int = 0) -> Log:
+    """A fresh log under ROOT with its sequencer's key and one witness per organization."""
+    signer = Ed25519Signer.from_seed(LOG_ORIGIN, bytes([seed]) * 32)
+    storage = LocalDirectoryStorage(root / "log", fsync=False)
+    log = TransparencyLog(storage, LOG_ORIGIN, signer, signer.verifier())
+    witnesses = {org: Witness(root / f"witness-{org}.json",
+                              CosignatureSigner.from_seed(f"witness.{org}.example", bytes([seed + n]) * 32),
+                              {LOG_ORIGIN: [signer.verifier()]})
+                 for n, org in enumerate(organizations, start=1)}
+    return Log(storage, log, signer, witnesses)
+
+
+@pytest.fixture(scope="session")
+def test_log(tmp_path_factory: pytest.TempPathFactory) -> Log:
+    return make_log(tmp_path_factory.mktemp("tlog"))
+
+
+@pytest.fixture(scope="session")
+def trust(orgs: Orgs, test_log: Log) -> bundle.Trust:
+    return bundle.Trust(STACK, orgs.approvers, orgs.quorum, test_log.verifier, test_log.policy(),
+                        context=rules.LintContext(MAX_BYTES * 8192))
+
+
+def signed_bundle(rule_set: rules.RuleSet, orgs: Orgs, signers: dict[str, str], log: Log,
+                  cosigners: tuple[str, ...] = ("lab", "cert"), **options: Any) -> dict[str, Any]:
+    """A bundle with approvals by `signers` (organization -> key name), its entry appended to the
+    log and the checkpoint cosigned by `cosigners`."""
+    made = approvals_by(rule_set, orgs, signers, **options)
+    entry = bundle.log_entry(rule_set, made)
+    log.add(entry, cosigners)
+    proof = tlog.prove(entry, log.storage, log.verifier)
+    assert proof is not None
+    return bundle.make_bundle(STACK, rule_set, made, orgs.quorum, proof)
 
 
 @pytest.fixture(scope="session")
@@ -170,8 +255,8 @@ def example_rules() -> rules.RuleSet:
 
 
 @pytest.fixture(scope="session")
-def approved_bundle(example_rules: rules.RuleSet, orgs: Orgs) -> dict[str, Any]:
-    return signed_bundle(example_rules, orgs, {"lab": "lab", "cert": "cert"})
+def approved_bundle(example_rules: rules.RuleSet, orgs: Orgs, test_log: Log) -> dict[str, Any]:
+    return signed_bundle(example_rules, orgs, {"lab": "lab", "cert": "cert"}, test_log)
 
 
 @pytest.fixture(scope="session")

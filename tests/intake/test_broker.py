@@ -14,11 +14,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from intake_broker import handler
-from tcenter.intake import approval, rules
+from tcenter.intake import rules
 from tests.intake.conftest import RULE_SET_PATH, gateway_event
 
 RULE_SET = rules.load(RULE_SET_PATH)
-BUNDLE = approval.make_bundle(RULE_SET, {}, 2)
+BUNDLE = {"ruleSet": rules.as_document(RULE_SET), "digest": rules.digest(RULE_SET)}
+"""The parts of a published bundle the broker reads (the rest is the products' to check)."""
 SETTINGS = handler.Settings(customer_region="europe", aws_region="eu-central-2", bucket="tc-1-dev-data-europe",
                             key_arn="arn:aws:kms:eu-central-2:111111111111:key/k", table="tc-dev-data-europe-intake",
                             rules_bucket="tc-1-dev-intake", min_bytes=1, max_bytes=4096, url_seconds=300,

@@ -21,12 +21,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tcenter.core.errors import VerificationFailed
+from tcenter.core.errors import ExitCode, VerificationFailed
+from tcenter.intake import bundle as bundles
 from tcenter.intake import approval, publish, rules
 from tcenter.intake.client import IntakeClient, sha256_file
 from tests.intake import s3_strict
 from tests.intake.conftest import (
-    MAX_BYTES, RULES_BUCKET, URL_SECONDS, gateway_event, needs_ssh_keygen, signed_bundle, stored_notice, transport,
+    MAX_BYTES, RULES_BUCKET, URL_SECONDS, approvals_by, gateway_event, needs_ssh_keygen, signed_bundle,
+    stored_notice, transport,
 )
 
 pytestmark = needs_ssh_keygen
@@ -41,15 +43,14 @@ def pe_file(directory: Path, name: str = "dropper.exe", size: int = 700, seed: b
     return path
 
 
-def client_for(world, orgs, bundle, cert, region: str = "europe") -> IntakeClient:
-    return IntakeClient(bundle, orgs.approvers, orgs.quorum, send=transport(world.brokers[region], cert),
-                        upload=world.upload)
+def client_for(world, trust, bundle, cert, region: str = "europe") -> IntakeClient:
+    return IntakeClient(bundle, trust, send=transport(world.brokers[region], cert), upload=world.upload)
 
 
 def test_sample_lands_in_its_regions_store_under_its_key_and_the_second_client_uploads_nothing(
-        world, pki, orgs, approved_bundle, tmp_path):
+        world, pki, trust, approved_bundle, tmp_path):
     sample = pe_file(tmp_path)
-    first = client_for(world, orgs, approved_bundle, pki.client("client-0001", "europe")[0])
+    first = client_for(world, trust, approved_bundle, pki.client("client-0001", "europe")[0])
     outcome = first.offer(sample, DETECTION, host_path="C:/Users/a/Downloads/dropper.exe")
     assert outcome.status == "uploaded", outcome
     sha256 = hashlib.sha256(sample.read_bytes()).hexdigest()
@@ -69,7 +70,7 @@ def test_sample_lands_in_its_regions_store_under_its_key_and_the_second_client_u
     assert item["Item"]["state"] == {"S": "stored"} and "claimExpiresAt" not in item["Item"]
 
     uploads = len(world.puts)
-    second = client_for(world, orgs, approved_bundle, pki.client("client-0002", "europe")[0])
+    second = client_for(world, trust, approved_bundle, pki.client("client-0002", "europe")[0])
     again = second.offer(sample, DETECTION, host_path="C:/Users/b/Downloads/copy.exe")
     assert again.status == "known" and again.http_status == 200
     assert len(world.puts) == uploads, "the second client uploaded nothing"
@@ -140,13 +141,12 @@ def test_refused_oversize_declared_or_sent(world, pki, approved_bundle, tmp_path
     assert world.upload(body["upload"]["url"], headers, small) == 403
 
 
-def test_refused_without_a_rule(world, pki, approved_bundle, orgs, tmp_path):
+def test_refused_without_a_rule(world, pki, approved_bundle, trust, tmp_path):
     cert = pki.client("client-0006", "europe")[0]
     status, body = _ask(world, cert, _request(pe_file(tmp_path), approved_bundle, rule="not-in-the-set"))
     assert (status, body["error"]["code"]) == (403, "rule-not-approved")
     sent = []
-    client = IntakeClient(approved_bundle, orgs.approvers, orgs.quorum,
-                          send=lambda b: sent.append(b) or (500, {}), upload=world.upload)
+    client = IntakeClient(approved_bundle, trust, send=lambda b: sent.append(b) or (500, {}), upload=world.upload)
     document = tmp_path / "report.docx"
     document.write_bytes(b"PK\x03\x04" + b"x" * 200)
     assert client.offer(document, DETECTION).status == "not-collected"
@@ -154,16 +154,24 @@ def test_refused_without_a_rule(world, pki, approved_bundle, orgs, tmp_path):
     assert sent == [], "no rule, no request"
 
 
-def test_refused_an_unapproved_rule_set(world, pki, orgs, example_rules, tmp_path):
-    one_approval = signed_bundle(example_rules, orgs, {"lab": "lab"})
-    with pytest.raises(VerificationFailed, match="1 of 2 approvals"):
-        IntakeClient(one_approval, orgs.approvers, orgs.quorum, send=lambda b: (500, {}))
-    stranger = signed_bundle(example_rules, orgs, {"lab": "lab", "cert": "stranger"})
-    with pytest.raises(VerificationFailed, match="key not listed for cert"):
-        IntakeClient(stranger, orgs.approvers, orgs.quorum, send=lambda b: (500, {}))
-    revoked = signed_bundle(example_rules, orgs, {"lab": "old", "cert": "cert"})
-    with pytest.raises(VerificationFailed, match="revoked"):
-        IntakeClient(revoked, orgs.approvers, orgs.quorum, send=lambda b: (500, {}))
+def refused(bundle, trust, match: str, code: ExitCode = ExitCode.NOT_APPROVED) -> None:
+    with pytest.raises(VerificationFailed, match=match) as error:
+        IntakeClient(bundle, trust, send=lambda b: (500, {}))
+    assert error.value.exit_code == code, error.value
+
+
+def test_refused_an_unapproved_rule_set(world, pki, orgs, trust, test_log, example_rules, tmp_path):
+    """Logged and cosigned, but not approved: one organization, a key another organization lists
+    nowhere, a revoked key, a statement about another stack, or approvals expired when logged."""
+    refused(signed_bundle(example_rules, orgs, {"lab": "lab"}, test_log), trust, "1 of 2 approvals")
+    refused(signed_bundle(example_rules, orgs, {"lab": "lab", "cert": "stranger"}, test_log), trust,
+            "key not listed for cert")
+    refused(signed_bundle(example_rules, orgs, {"lab": "old", "cert": "cert"}, test_log), trust, "revoked")
+    refused(signed_bundle(example_rules, orgs, {"lab": "lab", "cert": "cert"}, test_log, stack="staging"), trust,
+            "another stack")
+    long_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=5)
+    refused(signed_bundle(example_rules, orgs, {"lab": "lab", "cert": "cert"}, test_log, issued=long_ago), trust,
+            "expired at")
     # A set no pipeline published is not the broker's: a request citing it is refused.
     other = example_rules.model_copy(update={"version": 2})
     status, body = _ask(world, pki.client("client-0007", "europe")[0],
@@ -178,19 +186,54 @@ def test_refused_an_unapproved_rule_set(world, pki, orgs, example_rules, tmp_pat
     assert (status, body["error"]["code"]) == (403, "no-approved-rule-set")
 
 
-def test_refused_a_lint_failing_rule_set_even_when_signed(orgs, example_rules):
+def test_refused_an_unlogged_rule_set(orgs, trust, test_log, example_rules, approved_bundle):
+    """Approved by the quorum, but not (provably) in the log: no proof, a proof of another entry
+    (the approvals changed after logging), a checkpoint only one witness organization cosigned,
+    a checkpoint signed by another key, a proof from another log."""
+    refused({**approved_bundle, "log": None}, trust, "not logged", ExitCode.NOT_LOGGED)
+    others = approvals_by(example_rules, orgs, {"lab": "lab", "cert": "cert"})
+    swapped = {**approved_bundle, "approvals": [a.as_entry() for a in others]}
+    refused(swapped, trust, "inclusion", ExitCode.NOT_LOGGED)
+
+    one_witness = signed_bundle(example_rules, orgs, {"lab": "lab", "cert": "cert"}, test_log, cosigners=("lab",))
+    refused(one_witness, trust, "1 of the 2 witness organizations", ExitCode.WITNESSES)
+    # a witness no organization of the policy lists counts for nobody
+    stranger = signed_bundle(example_rules, orgs, {"lab": "lab", "cert": "cert"}, test_log, cosigners=("lab", "stranger"))
+    refused(stranger, trust, "1 of the 2 witness organizations", ExitCode.WITNESSES)
+
+    from tcenter.intake import tlog
+    from tcenter.transparency.log import LocalDirectoryStorage, TransparencyLog
+    from tcenter.transparency.note import Ed25519Signer
+
+    impostor = Ed25519Signer.from_seed(test_log.signer.name, b"\x07" * 32)
+    forged = LocalDirectoryStorage(test_log.storage.root.parent / "forged", fsync=False)
+    entry = bundles.log_entry(example_rules, [approval.Approval.from_entry(a) for a in approved_bundle["approvals"]])
+    TransparencyLog(forged, impostor.name, impostor, impostor.verifier()).append([entry])
+    proof = tlog.prove(entry, forged, impostor.verifier())
+    assert proof is not None
+    refused({**approved_bundle, "log": {"proof": proof.encode().decode()}}, trust, "no signature from a known key",
+            ExitCode.NOT_LOGGED)
+
+
+def test_the_approved_bundle_verifies_and_names_who_approved_and_cosigned(trust, approved_bundle):
+    verified = bundles.verify_bundle(approved_bundle, trust)
+    assert verified.organizations == ("cert", "lab")
+    assert verified.logged.witnesses.organizations == ("cert", "lab")
+    with pytest.raises(VerificationFailed, match="for stack 'staging'"):
+        bundles.verify_bundle({**approved_bundle, "stack": "staging"}, trust)
+
+
+def test_refused_a_lint_failing_rule_set_even_when_signed_and_logged(orgs, trust, test_log, example_rules):
     document = rules.as_document(example_rules)
     documents = json.loads(json.dumps(document))
     documents["rules"][0]["fileTypes"] = ["pe", "docx"]
     keywords = json.loads(json.dumps(document))
     keywords["rules"][0]["detections"] = ["Marker.TopSecret.*"]
     for bad, needle in ((documents, "'docx' is a document type"), (keywords, "classification keyword 'secret'")):
-        message = rules.canonical_json(bad)
-        bundle = {"format": approval.BUNDLE_FORMAT, "version": 1, "ruleSet": bad,
-                  "digest": "sha256:" + hashlib.sha256(message).hexdigest(), "quorum": 2, "log": None,
-                  "approvals": {org: approval.sign(message, orgs.keys[org]) for org in ("lab", "cert")}}
+        unchecked = rules.RuleSet.model_validate(bad)  # the model alone: the lints are what refuse it
+        bundle = signed_bundle(unchecked, orgs, {"lab": "lab", "cert": "cert"}, test_log)
         with pytest.raises(rules.RuleSetError, match=needle):
-            IntakeClient(bundle, orgs.approvers, orgs.quorum, send=lambda b: (500, {}))
+            IntakeClient(bundle, trust, send=lambda b: (500, {}))
 
 
 def test_refused_an_expired_put(world, pki, approved_bundle, tmp_path):
@@ -257,12 +300,12 @@ def test_an_abandoned_claim_is_offered_again_after_it_expires(world, pki, approv
     assert _ask(world, pki.client("client-0016", "europe")[0], _request(sample, approved_bundle))[0] == 201
 
 
-def test_a_republished_set_supersedes_the_old_one_after_the_refresh(world, pki, orgs, example_rules, approved_bundle,
-                                                                    tmp_path):
+def test_a_republished_set_supersedes_the_old_one_after_the_refresh(world, pki, orgs, test_log, example_rules,
+                                                                    approved_bundle, tmp_path):
     cert = pki.client("client-0017", "europe")[0]
     assert _ask(world, cert, _request(pe_file(tmp_path, "a.exe", seed=b"a"), approved_bundle))[0] == 201
     newer = example_rules.model_copy(update={"version": 2})
-    publish.publish(signed_bundle(newer, orgs, {"lab": "lab", "cert": "cert"}), RULES_BUCKET, world.client("s3"))
+    publish.publish(signed_bundle(newer, orgs, {"lab": "lab", "cert": "cert"}, test_log), RULES_BUCKET, world.client("s3"))
     world.clock[0] += 30  # within the refresh period the broker keeps the set it read
     assert _ask(world, cert, _request(pe_file(tmp_path, "d.exe", seed=b"d"), approved_bundle))[0] == 201
     world.clock[0] += 61

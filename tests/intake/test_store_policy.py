@@ -96,7 +96,7 @@ def test_another_regions_broker_cannot_write(stores):
         other = regions[(regions.index(region) + 1) % len(regions)]
         denied = denying(store["policy"], broker(other), "s3:PutObject", f"arn:aws:s3:::{store['bucket']}/{SAMPLE}",
                          presigned_upload(store["key"]))
-        assert "DenyWritesExceptNamedWriters" in denied
+        assert "DenyObjectWritesToAnyoneNotNamed" in denied
 
 
 def test_samples_are_write_once_for_the_stores_own_writer_too(stores):
