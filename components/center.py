@@ -234,6 +234,8 @@ class TransparencyCenter(pulumi.ComponentResource):
 
         if self.transparency is not None:  # its sequencer's operator sessions are logged too
             self.audit_store.grant_operator_session_logging(self.transparency.sequencer)
+            if self.intake is not None:  # it appends the approved collection rule sets the publisher leaves
+                self.intake.grant_log_pending_read(self.transparency.sequencer)
 
         # --- reviewer zones: one ReviewerZone per organization -------------------------------
         # Scopes map to what the zones above expose; a zone that exposes nothing for a scope

@@ -46,6 +46,9 @@ RULES_PREFIX = "rules/"
 RULE_SET_HISTORY_PREFIX = "rules/sets/"
 """`rules/approved.json` is the current set (the broker reads it); `rules/sets/<digest>.json`
 keeps every published set, write-once."""
+LOG_PENDING_PREFIX = "rules/log-pending/"
+"""Collection-rules entries the publisher leaves, create-only, for the transparency log's
+sequencer to append (tcenter/intake/tlog.py); only the sequencer role reads them."""
 TLS_POLICY = "TLS_1_2"
 LOG_TAGS = {"zone": "audit"}
 """The intake's log groups are evidence like the center's other logs (drawn with them); no
@@ -178,6 +181,7 @@ class IntakeEdge(pulumi.ComponentResource):
                     policies.deny_writes_under_prefix_except(intake_bucket_arn, RULES_PREFIX, [self.publisher.arn],
                                                              "DenyRuleSetWritesExceptPublisher"),
                     policies.deny_overwrites(intake_bucket_arn, RULE_SET_HISTORY_PREFIX),
+                    policies.deny_overwrites(intake_bucket_arn, LOG_PENDING_PREFIX),
                 ),
                 tags={"purpose": "intake"},
             ),
@@ -309,10 +313,21 @@ class IntakeEdge(pulumi.ComponentResource):
             "intakeRoutes": dict(self.route_paths),
             "intakeBucket": self.bucket_name,
             "intakeRulePublisherRoleArn": self.publisher.arn,
+            "intakeLogPendingPrefix": f"s3://{self.bucket_name}/{LOG_PENDING_PREFIX}",
             "intakeBrokerFunctions": {region: fn.name for region, fn in self.brokers.items()},
             "intakeQuotaRequests": {check.quota.quota_code: check.request for check in self.capacity.increases},
         }
         self.register_outputs(self.exports)
+
+    def grant_log_pending_read(self, role: Role) -> aws.iam.RolePolicy:
+        """The transparency log's sequencer lists and reads the collection-rules entries the
+        publisher leaves under `rules/log-pending/` (and nothing else of the intake bucket)."""
+        return role.add_policy("read-intake-log-pending", [
+            policies.statement("ListPendingRuleSetEntries", ["s3:ListBucket"], [self.bucket.arn],
+                               conditions={"StringLike": {"s3:prefix": [f"{LOG_PENDING_PREFIX}*"]}}),
+            *policies.read_object_statements("ReadPendingRuleSetEntries",
+                                             [policies.objects_under(self.bucket.arn, LOG_PENDING_PREFIX)], self.key.arn),
+        ])
 
     def _broker(self, name: str, region: str, store: RegionalDataStore, concurrency: int, args: IntakeEdgeArgs,
                 version: aws.apigateway.Resource, model: aws.apigateway.Model,

@@ -140,7 +140,8 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
     if config.intake is not None:
         organizations = len([org for org in config.approvals.organizations if org.active_keys])
         problems.extend((f"{PROJECT}:{key}", message) for key, message in intake_problems(
-            config.intake, list(config.data_stores.customer_regions), config.access.account_id, organizations))
+            config.intake, list(config.data_stores.customer_regions), config.access.account_id, organizations,
+            config.transparency.enabled))
     from ..layout import LayoutError
 
     try:

@@ -169,9 +169,12 @@ class IntakeConfig(StrictModel):
 
 
 def intake_problems(intake: IntakeConfig, customer_regions: list[str], account_id: str,
-                    approving_organizations: int) -> list[tuple[str, str]]:
+                    approving_organizations: int, transparency_log: bool = True) -> list[tuple[str, str]]:
     """Rules that span sections: (key under intake, message)."""
     problems = []
+    if not transparency_log:
+        problems.append(("transparency.enabled", "the intake needs the transparency log: a collection rule set takes "
+                                                 "effect only once it is logged and witnesses cosigned it"))
     if intake.certificate_account != account_id:
         problems.append(("intake.certificateArn",
                          f"the certificate belongs to account {intake.certificate_account}, not the stack's {account_id}"))

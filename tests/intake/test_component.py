@@ -138,13 +138,38 @@ def test_intake_tables_claim_hashes_under_their_own_key_through_the_endpoint(run
 
 
 def test_the_trail_records_reads_of_the_intake_tables_and_the_rule_set_bucket(run):
-    selectors = _one(run, "aws:cloudtrail/trail:Trail").inputs["advancedEventSelectors"]
+    (trail,) = [t for t in run.by_type("aws:cloudtrail/trail:Trail") if "-evidence-" not in t.inputs["name"]]
+    selectors = trail.inputs["advancedEventSelectors"]
     reads = next(s for s in selectors if s["name"] == "DynamoDB item reads of the intake tables")
     fields = {f["field"]: f for f in reads["fieldSelectors"]}
     assert fields["readOnly"]["equals"] == ["true"] and len(fields["resources.ARN"]["equals"]) == len(_intake(run)["capacity"]["clients"])
     watched = next(s for s in selectors if s["name"] == "S3 object data events of the watched buckets")
     arns = next(f for f in watched["fieldSelectors"] if f["field"] == "resources.ARN")["startsWiths"]
     assert any("-intake/" in a for a in arns)
+
+
+def test_the_sequencer_reads_the_pending_log_entries_and_nothing_else_of_the_intake_bucket(run):
+    """`tcenter intake publish` leaves an approved set's log entry under rules/log-pending/ (its
+    tcenter.intake.tlog.PENDING_PREFIX) for the transparency log's sequencer: create-only, read by
+    the sequencer role alone besides the publisher."""
+    from components.intake import LOG_PENDING_PREFIX
+    from tcenter.intake.tlog import PENDING_PREFIX
+
+    assert PENDING_PREFIX == LOG_PENDING_PREFIX
+    bucket = run.outputs["intakeBucket"]
+    assert run.outputs["intakeLogPendingPrefix"] == f"s3://{bucket}/{LOG_PENDING_PREFIX}"
+    sequencer = run.outputs["transparencySequencerRoleArn"].rsplit("/", 1)[-1]
+    (grant,) = [p for p in run.by_type("aws:iam/rolePolicy:RolePolicy")
+                if p.inputs["role"] == sequencer and p.inputs["name"] == "read-intake-log-pending"]
+    statements = {s["Sid"]: s for s in json.loads(grant.inputs["policy"])["Statement"]}
+    assert statements["ListPendingRuleSetEntries"]["Condition"] == {"StringLike": {"s3:prefix": ["rules/log-pending/*"]}}
+    assert statements["ReadPendingRuleSetEntries"]["Resource"] == [f"arn:aws:s3:::{bucket}/rules/log-pending/*"]
+    assert statements["ReadPendingRuleSetEntries"]["Action"] == ["s3:GetObject"]
+    (policy,) = [p for p in run.by_type("aws:s3/bucketPolicy:BucketPolicy") if p.inputs["bucket"] == bucket]
+    create_only = [s for s in json.loads(policy.inputs["policy"])["Statement"]
+                   if s["Effect"] == "Deny" and f"arn:aws:s3:::{bucket}/rules/log-pending/*" in s.get("Resource", [])
+                   and "s3:if-none-match" in json.dumps(s.get("Condition"))]
+    assert create_only, "a pending entry can be overwritten"
 
 
 # --- config refusals --------------------------------------------------------------------------
@@ -206,3 +231,11 @@ def test_throttle_and_concurrency_grow_with_the_clients():
     assert b.throttle_rate > a.throttle_rate and b.reserved_concurrency > a.reserved_concurrency
     ratio = b.peak_requests_per_second / a.peak_requests_per_second
     assert math.isclose(ratio, 10_000_000 / 1000)
+
+
+def test_an_intake_without_the_transparency_log_is_refused(declare_with):
+    """A rule set takes effect only once it is logged: no log, no intake."""
+    values = load_stack_values("dev")
+    values[f"{NS}:transparency"]["enabled"] = False
+    error = expect_refused(declare_with, values)
+    assert problem_keys(error) == [f"{NS}:transparency.enabled"] and "needs the transparency log" in error.problems[0][1]
