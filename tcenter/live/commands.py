@@ -30,9 +30,18 @@ def run_lifecycle(args: argparse.Namespace) -> int:
     repo = args.workspace.project_dir
     if args.command == "destroy":
         lifecycle.check_destroy_allowed(args.stack, args.confirm_destroy, os.environ, repo)
+    # Planning the commit takes seconds: a stack that does not exist is said at once, then a
+    # missing Pulumi CLI, and only then is the commit planned (which finds a broken config).
+    import shutil
+
+    from ..core.stackfiles import stack_config_path
+
+    stack_config_path(args.stack, repo)
+    if shutil.which("pulumi") is None:
+        raise ToolMissing(f"the Pulumi CLI is needed for {args.command} and is not on PATH "
+                          "(install it from pulumi.com; `tcenter plan`, `diff` and `check` need no CLI)")
     saved_plan = Path(args.plan).resolve() if getattr(args, "plan", None) else None
-    # The commit is planned first, whatever the command: bad config is refused in one line
-    # before the Pulumi CLI is looked for, and `up` gates exactly this subject.
+    # The commit is planned next, whatever the command, and `up` gates exactly this subject.
     with deployment.prepare(repo, args.stack, args.commit, args.policy_pack or None, saved_plan, args.ledger,
                             getattr(args, "bootstrap", False), require_base=args.command == "up",
                             gate_first=args.command == "up") as prepared, \

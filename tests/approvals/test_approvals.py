@@ -14,7 +14,7 @@ import pytest
 
 from tcenter.cli import main
 from tcenter.core.errors import ExitCode
-from tcenter.supply import approvals, ledger, subject
+from tcenter.supply import approvals, deployment, ledger, subject
 
 from .gate_world import STACK, approvals_section, git, make_world
 
@@ -66,9 +66,27 @@ def test_the_same_organization_twice_counts_once(world, capsys):
     assert "1 of 2" in err and "cert: statement names organization 'lab'" in err and world.ups() == []
 
 
+def _forge(world, org: str, key: str) -> None:
+    """An approval for ORG signed with KEY, made by hand (approve refuses to make it)."""
+    folder = approval_dir(world)
+    statement = json.loads((folder / "lab.json").read_text()) | {"organization": org}
+    body = folder / f"{org}.json"
+    body.write_text(json.dumps(statement, indent=2, sort_keys=True) + "\n")
+    subprocess.run(["ssh-keygen", "-Y", "sign", "-f", str(world.keys[key][0]), "-n", approvals.NAMESPACE, str(body)],
+                   check=True, capture_output=True)
+    Path(f"{body}.sig").rename(folder / f"{org}.sig")
+
+
+def test_approve_refuses_a_key_not_listed_for_the_organization(world, capsys):
+    """It signed and exited 0 before; only a later `approvals` said the key was not listed."""
+    assert approve(world, "cert", "evil1") == ExitCode.ERROR  # cert's name, an outsider's key
+    assert "is not one of cert's keys" in capsys.readouterr().err
+    assert not (world.repo / "approvals").exists() or not list((world.repo / "approvals").rglob("cert.sig"))
+
+
 def test_a_key_not_listed_for_the_organization_does_not_count(world, capsys):
     assert approve(world, "lab") == 0
-    assert approve(world, "cert", "evil1") == 0  # cert's name, an outsider's key
+    _forge(world, "cert", "evil1")
     capsys.readouterr()
     assert up(world) == ExitCode.ERROR
     assert "signed by a key not listed for cert" in capsys.readouterr().err and world.ups() == []
@@ -80,7 +98,9 @@ def test_a_revoked_key_does_not_count(world, capsys):
                                            {"key": world.keys["cert"][1]}]
     world.record_deployed(world.commits[0], section=section)
     assert approve(world, "lab") == 0
-    assert approve(world, "cert", "evil1") == 0
+    assert approve(world, "cert", "evil1") == ExitCode.ERROR  # approve refuses a revoked key
+    assert "revoked key of cert" in capsys.readouterr().err
+    _forge(world, "cert", "evil1")
     capsys.readouterr()
     assert up(world) == ExitCode.ERROR
     assert "cert: signed with a revoked key" in capsys.readouterr().err and world.ups() == []
@@ -137,7 +157,7 @@ def test_an_approval_lives_no_longer_than_the_base_allows(world, capsys):
 
 def test_the_approvals_command_reports_the_state(world, capsys):
     assert approve(world, "lab") == 0
-    assert approve(world, "cert", "evil1") == 0
+    _forge(world, "cert", "evil1")
     capsys.readouterr()
     assert cli("-C", str(world.repo), "approvals", STACK) == ExitCode.NOT_APPROVED
     out = capsys.readouterr().out
@@ -305,6 +325,11 @@ def test_no_pulumi_cli_is_exit_69(monkeypatch, tmp_path):
     bin_dir.mkdir()
     (bin_dir / "git").symlink_to(shutil.which("git"))  # git only: the commit is read, Pulumi is missing
     monkeypatch.setenv("PATH", str(bin_dir))
+
+    def planned(*args, **kwargs):
+        raise AssertionError("planned before saying that the Pulumi CLI is missing")
+
+    monkeypatch.setattr(deployment, "prepare", planned)
     assert cli("preview", "dev") == ExitCode.UNAVAILABLE == 69
 
 
