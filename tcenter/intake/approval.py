@@ -284,6 +284,7 @@ def sign(root: Path, base: Base, rule_set: rules.RuleSet, organization: str, key
     if base.approvers.organization(organization) is None:
         raise InputError(f"--org {organization!r} is not an approving organization of {base.stack} at its base "
                          f"(approvers: {[o.name for o in base.approvers.organizations]})")
+    plan_approvals.check_key_is_listed(key, organization, base.approvers.organization(organization))
     days = base.approvers.expiry_days if valid_days is None else valid_days
     if not 0 < days <= base.approvers.expiry_days:
         raise InputError(f"--valid-days must be 1..{base.approvers.expiry_days} (the base config's approvals.expiryDays)")

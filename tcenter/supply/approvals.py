@@ -309,7 +309,7 @@ def _public_key(private_key: str) -> str:
     if beside.is_file():
         text = beside.read_text(encoding="utf-8", errors="replace")
     else:
-        done = _ssh_keygen("-y", "-P", "", "-f", private_key, stdin=b"")
+        done = ssh_keygen("-y", "-P", "", "-f", private_key, stdin=b"")
         if done.returncode != 0:
             raise InputError(f"--key {private_key}: cannot read its public key (give it beside the key as "
                              f"{private_key}.pub): {done.stderr.decode(errors='replace').strip()}")
@@ -317,7 +317,7 @@ def _public_key(private_key: str) -> str:
     return " ".join(text.split()[:2])
 
 
-def _check_key_is_listed(private_key: str, org: str, organization: Any) -> None:
+def check_key_is_listed(private_key: str, org: str, organization: Any) -> None:
     """Refuse to sign with a key the approvals config does not list (unrevoked) for ORG: such a
     signature could never count, and `approvals` would only say so later."""
     mine = _public_key(private_key)
@@ -336,7 +336,7 @@ def sign_approval(root: Path, subject: Subject, approvers: Approvers, org: str, 
     if approvers.config.organization(org) is None:
         raise InputError(f"--org {org!r} is not an approver of {subject.stack} at the {describe_base(subject.base)} "
                          f"(approvers: {[o.name for o in approvers.config.organizations]})")
-    _check_key_is_listed(key, org, approvers.config.organization(org))
+    check_key_is_listed(key, org, approvers.config.organization(org))
     days = approvers.config.expiry_days if valid_days is None else valid_days
     if not 0 < days <= approvers.config.expiry_days:
         raise InputError(f"--valid-days must be 1..{approvers.config.expiry_days} (the base config's expiryDays)")

@@ -179,6 +179,11 @@ def test_approve_refuses_an_unknown_organization_a_long_validity_and_a_lint_fail
     project = repo["root"]
     code, _, err = run(intake(repo, "approve", "--key", str(orgs.keys["stranger"]), "--org", "stranger"), capsys, project)
     assert code == 3 and "'stranger' is not an approving organization" in err
+    # a key its organization does not list (or lists revoked) is refused before anything is signed
+    code, _, err = run(intake(repo, "approve", "--key", str(orgs.keys["stranger"]), "--org", "lab"), capsys, project)
+    assert code == 3 and "is not one of lab's keys" in err
+    code, _, err = run(intake(repo, "approve", "--key", str(orgs.keys["old"]), "--org", "lab"), capsys, project)
+    assert code == 3 and "revoked key of lab" in err and not list(project.glob("approvals/**/*.sig"))
     code, _, err = run(intake(repo, "approve", "--key", str(orgs.keys["lab"]), "--org", "lab", "--valid-days", "30"),
                        capsys, project)
     assert code == 3 and "--valid-days must be 1..3" in err
