@@ -239,6 +239,8 @@ KIT_RULE_MIRRORS: tuple[ConfigRuleMirror, ...] = (
                               f"S3 Transfer Acceleration; {_ATTEST}"),
     ConfigRuleMirror("mutual-tls-not-bypassable", why_none="no managed rule reads whether a REST API's execute-api "
                                                            f"endpoint is disabled; {_ATTEST}"),
+    ConfigRuleMirror("intake-broker-write-only", why_none="no managed rule reads which objects, items or keys a "
+                                                          f"function's role may use; {_ATTEST}"),
 )
 """Every `tcenter check` rule (tests hold this table to tcenter.guardrails.RULES) and the AWS
 Config managed rules that keep checking it on the live account."""

@@ -552,6 +552,34 @@ def build_cases() -> list[Case]:
     add(Case("mtls-api-execute-api-endpoint-on", "mutual-tls-not-bypassable",
              mapped(rest_api(endpointConfiguration=regional, disableExecuteApiEndpoint=True)),
              mapped(rest_api(endpointConfiguration=regional))))
+
+    # The intake broker (issue 27): its role writes only samples/ of its store and reads no customer data.
+    store, intake_bucket = "tc-1-dev-data-europe", "tc-1-dev-intake"
+    broker_role = _role(d, "tc-dev-intake-broker-europe")
+    broker_fn = resource(d, "aws:lambda/function:Function", "case-broker-fn", {
+        "name": "tc-dev-intake-europe", "role": broker_role["outputs"]["arn"],
+        "environment": {"variables": {"CUSTOMER_REGION": "europe", "SAMPLES_BUCKET": store, "RULES_BUCKET": intake_bucket,
+                                      "SAMPLES_KEY_ARN": f"arn:aws:kms:eu-central-2:{ACCOUNT}:key/store"}}},
+        deps={"role": [broker_role["urn"]]})
+    sign_uploads = {"Sid": "SignSampleUploads", "Effect": "Allow", "Action": ["s3:PutObject"],
+                    "Resource": [f"arn:aws:s3:::{store}/samples/*"]}
+    read_rules = {"Sid": "ReadApprovedRuleSet", "Effect": "Allow", "Action": ["s3:GetObject"],
+                  "Resource": [f"arn:aws:s3:::{intake_bucket}/rules/approved.json"]}
+    claim = {"Sid": "Claim", "Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+             "Resource": [f"arn:aws:dynamodb:eu-central-2:{ACCOUNT}:table/tc-dev-data-europe-intake"]}
+    allowed = (sign_uploads, read_rules, claim)
+
+    def broker(*statements: dict[str, Any]) -> list[dict[str, Any]]:
+        return [broker_role, broker_fn, _role_policy(d, broker_role, "case-broker-policy", *statements)]
+
+    add(Case("broker-reads-samples", "intake-broker-write-only", broker(*allowed),
+             broker(*allowed, {**read_rules, "Sid": "ReadSamples", "Resource": [f"arn:aws:s3:::{store}/samples/*"]})))
+    add(Case("broker-writes-outside-samples", "intake-broker-write-only", broker(*allowed),
+             broker({**sign_uploads, "Resource": [f"arn:aws:s3:::{store}/*"]}, read_rules, claim)))
+    add(Case("broker-reads-the-intake-table", "intake-broker-write-only", broker(*allowed),
+             broker(sign_uploads, read_rules, {**claim, "Action": ["dynamodb:PutItem", "dynamodb:GetItem"]})))
+    add(Case("broker-decrypts-with-the-store-key", "intake-broker-write-only", broker(*allowed),
+             broker(*allowed, {"Sid": "Decrypt", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*"})))
     return cases
 
 
