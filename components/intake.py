@@ -181,7 +181,7 @@ class IntakeEdge(pulumi.ComponentResource):
                     policies.deny_writes_under_prefix_except(intake_bucket_arn, RULES_PREFIX, [self.publisher.arn],
                                                              "DenyRuleSetWritesExceptPublisher"),
                     policies.deny_overwrites(intake_bucket_arn, RULE_SET_HISTORY_PREFIX),
-                    policies.deny_overwrites(intake_bucket_arn, LOG_PENDING_PREFIX),
+                    {**policies.deny_overwrites(intake_bucket_arn, LOG_PENDING_PREFIX), "Sid": "DenyPendingLogEntryOverwrites"},
                 ),
                 tags={"purpose": "intake"},
             ),
