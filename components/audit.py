@@ -253,6 +253,10 @@ class AuditTrailArgs:
     data store, the release and artifact buckets."""
     watched_table_arns: Sequence[pulumi.Input[str]] = ()
     """DynamoDB tables whose item reads and writes are recorded: every customer data table."""
+    watched_read_table_arns: Sequence[pulumi.Input[str]] = ()
+    """DynamoDB tables whose item reads only are recorded: the intake tables, written on every
+    request of 50 million clients (recording those writes would cost more than the intake itself;
+    the API's access log names every request)."""
     written_archive_prefixes: Sequence[str] = ()
     """Archive prefixes people's hosts write besides session transcripts (release records):
     their writes are recorded too."""
@@ -288,7 +292,7 @@ class AuditTrail(pulumi.ComponentResource):
         self.watched_bucket_arns = tuple(args.watched_bucket_arns)
         self.selectors = policies.s3_data_event_selectors(
             self.watched_bucket_arns, read_bucket_arns=(store.archive.arn, store.access_logs.arn),
-            table_arns=tuple(args.watched_table_arns),
+            table_arns=tuple(args.watched_table_arns), read_table_arns=tuple(args.watched_read_table_arns),
             write_prefixes=tuple(pulumi.Output.concat(store.archive.arn, "/", prefix)
                                  for prefix in (SESSION_LOG_PREFIX, *args.written_archive_prefixes)))
         self.trail = aws.cloudtrail.Trail(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 PARTITION = "aws"
@@ -69,6 +70,12 @@ def trail_arn(account_id: str, trail_name: str) -> str:
 
 def table_arn(account_id: str, table_name: str) -> str:
     return arn("dynamodb", f"table/{table_name}", account_id, REGION)
+
+
+def execute_api_arn(account_id: str, api_id: str, path: str = "*") -> str:
+    """An API Gateway execution ARN: `<api id>/<stage>/<METHOD>/<resource path>` (what a Lambda
+    permission's source ARN names)."""
+    return arn("execute-api", f"{api_id}/{path}", account_id, REGION)
 
 
 def ssm_document_arn(account_id: str, document_name: str) -> str:
@@ -303,6 +310,71 @@ resource's account, and why. Everything else through an endpoint must be this ac
 principal acting on this account's resource (`aws:PrincipalAccount` and `aws:ResourceAccount`)."""
 
 
+# --- the sample intake: endpoints, presigned uploads and the quotas that bind in Zurich -------
+
+EDGE_TLS_TYPES = (
+    "aws:cloudfront/distribution:Distribution",
+    "aws:cloudfront/function:Function",
+    "aws:globalaccelerator/accelerator:Accelerator",
+    "aws:globalaccelerator/customRoutingAccelerator:CustomRoutingAccelerator",
+    "aws:lightsail/distribution:Distribution",
+)
+"""Resources that end TLS at AWS's edge locations, outside the region (and outside Switzerland)."""
+
+REGIONAL_API_ENDPOINT_TYPES = ("REGIONAL", "PRIVATE")
+"""API Gateway endpoint types that end TLS in the API's own region. `EDGE` (the default of a
+REST API and of a custom domain name with `certificateArn`) ends it at CloudFront's edge."""
+
+PRESIGNED_URL_MAX_SECONDS = 300
+"""The intake's presigned uploads live at most five minutes (issue 27); the bucket policy
+refuses older signatures (`s3:signatureAge`, milliseconds)."""
+
+S3_PRESIGNED_AUTH_TYPE = "REST-QUERY-STRING"
+"""`s3:authType` of a request authenticated by a presigned URL (S3 condition keys reference)."""
+
+S3_PUTS_PER_PREFIX_PER_SECOND = 3500
+"""S3 scales to at least 3,500 PUT/COPY/POST/DELETE requests per second per partitioned
+prefix (S3 user guide, "Best practices design patterns: optimizing performance")."""
+S3_GETS_PER_PREFIX_PER_SECOND = 5500
+
+API_GATEWAY_ZURICH_BURST = 1250
+"""API Gateway's account burst in eu-central-2. Set by AWS from the rate quota; not requestable
+(API Gateway developer guide, "Amazon API Gateway quotas")."""
+
+LAMBDA_UNRESERVED_MINIMUM = 100
+"""Lambda keeps at least 100 of the account's concurrency unreserved (PutFunctionConcurrency)."""
+
+
+@dataclass(frozen=True)
+class ServiceQuotaFact:
+    """One quota as Service Quotas names it, with its default in eu-central-2."""
+
+    service_code: str
+    quota_code: str
+    name: str
+    default: int
+    unit: str
+    source: str
+
+
+API_GATEWAY_THROTTLE_RATE = ServiceQuotaFact(
+    "apigateway", "L-8A5B8E43", "Throttle rate", 2500, "requests/s",
+    "API Gateway developer guide, quotas: 2,500 RPS (burst 1,250) by default in Europe (Zurich), 10,000 elsewhere")
+LAMBDA_CONCURRENT_EXECUTIONS = ServiceQuotaFact(
+    "lambda", "L-B99A9384", "Concurrent executions", 1000, "executions",
+    "Lambda developer guide, quotas: 1,000 per Region by default (new accounts may start lower)")
+DYNAMODB_TABLE_WRITE_THROUGHPUT = ServiceQuotaFact(
+    "dynamodb", "L-AB614373", "Table-level write throughput limit", 40000, "write request units/s",
+    "DynamoDB developer guide, quotas: 40,000 per on-demand table by default")
+DYNAMODB_TABLE_READ_THROUGHPUT = ServiceQuotaFact(
+    "dynamodb", "L-CF0CBE56", "Table-level read throughput limit", 40000, "read request units/s",
+    "DynamoDB developer guide, quotas: 40,000 per on-demand table by default")
+
+SERVICE_QUOTAS: tuple[ServiceQuotaFact, ...] = (
+    API_GATEWAY_THROTTLE_RATE, LAMBDA_CONCURRENT_EXECUTIONS, DYNAMODB_TABLE_WRITE_THROUGHPUT,
+    DYNAMODB_TABLE_READ_THROUGHPUT,
+)
+"""Every quota the intake's capacity model checks; increases are requested by quota code."""
 # --- what silences a detective control --------------------------------------------------------
 
 DETECTIVE_TAMPER_ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -18,6 +18,7 @@ from .data import RegionalDataStore, RegionalDataStoreArgs
 from .layout import default_tags, resource_name, reviewer_zone_name
 from .network import NetworkZones, NetworkZonesArgs
 from .detective import DetectiveControls, DetectiveControlsArgs
+from .intake import IntakeEdge, IntakeEdgeArgs, store_intake
 from .evidence_delivery import EvidenceDelivery, EvidenceDeliveryArgs, evidence_organizations
 from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
 from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
@@ -175,6 +176,7 @@ class TransparencyCenter(pulumi.ComponentResource):
                     config=config.data_stores, teardown=teardown,
                     access_log_bucket=self.audit_store.access_logs, s3_endpoint_id=self.network.s3_endpoint.id,
                     dynamodb_endpoint_id=self.network.dynamodb_endpoint.id,
+                    intake=store_intake(config.intake, region) if config.intake else None,
                     deployer=principals.deployer, break_glass=principals.break_glass,
                     data_deletion=principals.data_deletion,
                     observers=tuple(sorted({*principals.reviewers.values(), *principals.workstations.values()})),
@@ -183,6 +185,24 @@ class TransparencyCenter(pulumi.ComponentResource):
             )
             for region in config.data_stores.customer_regions
         }
+
+        # --- sample intake: products send suspicious files to their region's store ---------
+        self.intake: IntakeEdge | None = None
+        if config.intake is not None:
+            self.intake = IntakeEdge(
+                resource_name(name, "intake"),
+                IntakeEdgeArgs(
+                    stack=stack, account_id=account, key_administrators=admins, config=config.intake,
+                    teardown=teardown, stores=self.data_stores, vpc_id=self.network.vpc_id,
+                    subnet_ids=self.network.subnet_ids["data"],
+                    s3_prefix_list_id=self.network.s3_endpoint.prefix_list_id,
+                    dynamodb_prefix_list_id=self.network.dynamodb_endpoint.prefix_list_id,
+                    access_log_bucket=self.audit_store.access_logs, log_retention_days=config.audit.log_retention_days,
+                ),
+                # The data zone's front door: its brokers run in the data zone, and reviewers are denied
+                # whatever carries zone=data (the access log names clients; rule sets reach them signed).
+                opts=data_area,
+            )
 
         # --- transparency log: bucket, checkpoint key, sequencer (signing zone), one witness role
         # and cosignature prefix per reviewer organization (docs/transparency-infrastructure.md)
@@ -224,6 +244,8 @@ class TransparencyCenter(pulumi.ComponentResource):
             for signer in self.signing.signers.values():
                 self.transparency.grant_read(signer)
                 self.transparency.grant_verify(signer)
+            if self.intake is not None:  # it appends the approved collection rule sets the publisher leaves
+                self.intake.grant_log_pending_read(self.transparency.sequencer)
 
         # --- reviewer zones: one ReviewerZone per organization -------------------------------
         # Scopes map to what the zones above expose; a zone that exposes nothing for a scope
@@ -287,6 +309,7 @@ class TransparencyCenter(pulumi.ComponentResource):
             self.build.source_mirror.arn,
             self.build.artifacts.arn,
             self.signing.release_bucket.arn,
+            *([self.intake.bucket.arn] if self.intake else []),
             *([self.transparency.bucket.arn] if self.transparency else []),
         ]
         self.audit_trail = AuditTrail(
@@ -294,6 +317,8 @@ class TransparencyCenter(pulumi.ComponentResource):
             AuditTrailArgs(stack=stack, account_id=account, store=self.audit_store, config=config.audit,
                            teardown=teardown, watched_bucket_arns=tuple(self.trail_watched_bucket_arns),
                            watched_table_arns=tuple(store.table_arn for store in self.data_stores.values()),
+                           watched_read_table_arns=tuple(store.intake_table_arn for store in self.data_stores.values()
+                                                         if store.intake_table is not None),
                            written_archive_prefixes=(RELEASE_RECORDS_PREFIX,)),
             opts=area("audit"),
         )
@@ -362,6 +387,8 @@ class TransparencyCenter(pulumi.ComponentResource):
             "sessionLogGroup": self.audit_store.session_log_group.name,
             "operatorSessionDocument": self.audit_store.operator_session_document.name,
         })
+        if self.intake is not None:
+            self.exports.update(self.intake.exports)  # sample intake
         if self.evidence is not None:
             self.exports["evidenceTrails"] = {org: trail.arn for org, trail in self.evidence.trails.items()}
         if self.detective is not None:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from . import policies
+from . import awsfacts, policies
 from .config.base import REGION
 from .config.data import DATA_CLASS, CustomerRegion, DataStoresConfig
-from .iam import Role, instance_role
+from .iam import Role, RoleArgs, instance_role
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import account_name, bucket_name, resource_name
 from .storage import Lifecycle, ObjectLock, SecureBucket, SecureBucketArgs
@@ -34,13 +34,36 @@ def store_table_name(stack: str, customer_region: str) -> str:
     return account_name(stack, "data", customer_region, "metadata")
 
 
+def intake_table_name(stack: str, customer_region: str) -> str:
+    return account_name(stack, "data", customer_region, "intake")
+
+
+INTAKE_TABLE_HASH_KEY = "pk"
+"""`sample#<sha256>` (a claimed or stored sample) or `client#<id>#<hour>` (a request counter)."""
+INTAKE_TABLE_TTL_ATTRIBUTE = "expiresAt"
+"""Only client counters carry it: DynamoDB deletes them after their hour; sample items never expire."""
+
+
+def intake_broker_role_name(stack: str, customer_region: str) -> str:
+    return account_name(stack, "intake", "broker", customer_region)
+
+
+@dataclass(frozen=True)
+class StoreIntake:
+    """The store's side of the sample intake (components/intake.py): how the store fences the
+    uploads its intake broker signs."""
+
+    max_signature_age_ms: int
+    max_table_writes_per_second: int
+    """The intake table's on-demand write ceiling (capacity model x headroom): junk cannot run up
+    an unbounded bill, and the broker answers 503 past it like API Gateway's throttle answers 429."""
 def store_bucket_pattern(account_id: str, stack: str) -> str:
     """Every store's bucket (`bucket_name(account, stack, "data", region)`), and nothing else."""
     return f"arn:aws:s3:::tc-{account_id}-{stack}-data-*"
 
 
 def store_table_pattern(account_id: str, stack: str) -> str:
-    """Every store's metadata table (`store_table_name`), and nothing else."""
+    """Every store's tables (`store_table_name`, `intake_table_name`), and nothing else."""
     return f"arn:aws:dynamodb:{REGION}:{account_id}:table/{account_name(stack, 'data', '*')}"
 
 
@@ -71,6 +94,8 @@ class RegionalDataStoreArgs:
     """The center's S3 gateway endpoint: the only way in for people and roles."""
     dynamodb_endpoint_id: pulumi.Input[str] = ""
     """The center's DynamoDB gateway endpoint: the only way to the table's items."""
+    intake: StoreIntake | None = None
+    """The sample intake writes `samples/` of this store (None: no intake)."""
     deployer: str = ""
     """The deploying role (access.deployRole): creates the table (a grant through DynamoDB) and
     alone changes the table's policy; never reads or writes customer data."""
@@ -127,11 +152,30 @@ class RegionalDataStore(pulumi.ComponentResource):
             opts=child,
         )
 
+        # The sample intake's broker of this region (a Lambda function of components/intake.py):
+        # declared here, with the store's other principals, because the store's key names it.
+        self.intake_broker_role: Role | None = None
+        if args.intake is not None:
+            self.intake_broker_role = Role(
+                resource_name(name, "intake-broker"),
+                RoleArgs(
+                    role_name=intake_broker_role_name(stack, region),
+                    description=f"Intake broker of {region}: signs uploads of samples/ of its store; reads no customer data",
+                    trust_policy=policies.assume_role_by_service("lambda.amazonaws.com", account),
+                    tags={"customer-region": region},
+                ),
+                opts=child,
+            )
+        broker = self.intake_broker_role.arn if self.intake_broker_role is not None else None
+
         # Declared after its users: the key policy names them (a key policy cannot name a role
-        # that does not exist yet), and nobody else, not even through the account root.
+        # that does not exist yet), and nobody else, not even through the account root. The
+        # intake broker only has S3 generate data keys for samples/ (it never decrypts).
         users = [self.ingestion_role.arn, self.analysis_role.arn]
         if args.data_deletion:
             users.append(args.data_deletion)
+        self.bucket_name = bucket_name(account, stack, "data", region)
+        bucket_arn = awsfacts.bucket_arn(self.bucket_name)
         self.key = EncryptionKey(
             resource_name(name, "key"),
             EncryptionKeyArgs(
@@ -143,12 +187,18 @@ class RegionalDataStore(pulumi.ComponentResource):
                 teardown=args.teardown,
                 named_users=users,
                 grant_makers=tuple(sorted({p for p in (args.deployer, args.break_glass) if p})),
+                named_encryptors=(broker,) if broker is not None else (),
+                encryptor_conditions=policies.intake_data_key_conditions(bucket_arn) if broker is not None else None,
             ),
             opts=child,
         )
         lock = args.config.object_lock
         lifecycle = args.config.lifecycle
-        self.bucket_name = bucket_name(account, stack, "data", region)
+        intake = args.intake
+        intake_statements: list = []
+        if intake is not None and broker is not None:
+            intake_statements = policies.intake_upload_statements(
+                bucket_arn, broker, self.key.arn, intake.max_signature_age_ms, awsfacts.S3_PRESIGNED_AUTH_TYPE)
         self.bucket = SecureBucket(
             resource_name(name, "objects"),
             SecureBucketArgs(
@@ -166,10 +216,15 @@ class RegionalDataStore(pulumi.ComponentResource):
                 named_access=policies.NamedObjectAccess(
                     readers=(self.analysis_role.arn,),
                     writers=(self.ingestion_role.arn,),
+                    # the broker's credentials sign customers' uploads of samples/<sha256>, nothing else
+                    prefix_writers=((broker, policies.INTAKE_SAMPLES_PREFIX),) if broker is not None else (),
                     deleters=tuple(p for p in (args.data_deletion,
                                                args.deployer if args.teardown.force_destroy("stateful") else None) if p),
                     configurers=tuple(p for p in (args.deployer, args.break_glass) if p),
                 ),
+                # customers send the presigned uploads from the internet, not through the center's endpoint
+                remote_writers=(broker,) if broker is not None else (),
+                extra_statements=tuple(intake_statements),
                 tags=tags,
             ),
             opts=child,
@@ -206,6 +261,10 @@ class RegionalDataStore(pulumi.ComponentResource):
         self.bucket_arn: pulumi.Output[str] = self.bucket.arn
         self.table_arn: pulumi.Output[str] = self.table.arn
         self.key_arn: pulumi.Output[str] = self.key.arn
+        self.intake_table: aws.dynamodb.Table | None = None
+        self.intake_key: EncryptionKey | None = None
+        if intake is not None and self.intake_broker_role is not None:
+            self._declare_intake_table(name, args, intake, self.intake_broker_role, tags, child)
 
         self.grant_ingest(self.ingestion_role)
         self.grant_analyze(self.analysis_role)
@@ -218,9 +277,72 @@ class RegionalDataStore(pulumi.ComponentResource):
             "keyArn": self.key_arn,
             "ingestionRoleArn": self.ingestion_role.arn,
             "analysisRoleArn": self.analysis_role.arn,
+            **({"intakeTableArn": self.intake_table.arn} if self.intake_table is not None else {}),
         })
 
+    def _declare_intake_table(self, name: str, args: RegionalDataStoreArgs, intake: StoreIntake, broker: Role,
+                              tags: dict[str, str], child: pulumi.ResourceOptions) -> None:
+        """The hashes the intake has seen (and its per-client counters), under a key of their own:
+        the broker needs Decrypt through DynamoDB for its conditional writes, and must never hold
+        Decrypt on the store's key, which encrypts the samples themselves. Like the metadata
+        table, it admits named principals only: the broker writes (and reads nothing), the
+        data-deletion role deletes a sample's hash with the sample, reviewers read its guard."""
+        stack, region = args.stack, args.customer_region
+        users = [broker.arn, *([args.data_deletion] if args.data_deletion else [])]
+        self.intake_key = EncryptionKey(
+            resource_name(name, "intake-key"),
+            EncryptionKeyArgs(
+                description=f"transparency-center {stack}: the intake table of {region} (sample hashes, client counters)",
+                alias=store_key_alias(stack, f"{region}-intake"),
+                account_id=args.account_id,
+                administrators=args.key_administrators,
+                via_services=("dynamodb",),
+                teardown=args.teardown,
+                named_users=users,
+                grant_makers=tuple(sorted({p for p in (args.deployer, args.break_glass) if p})),
+            ),
+            opts=child,
+        )
+        self.intake_table_name = intake_table_name(stack, region)
+        self.intake_table = aws.dynamodb.Table(
+            resource_name(name, "intake"),
+            name=self.intake_table_name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=INTAKE_TABLE_HASH_KEY,
+            attributes=[{"name": INTAKE_TABLE_HASH_KEY, "type": "S"}],
+            ttl={"attribute_name": INTAKE_TABLE_TTL_ATTRIBUTE, "enabled": True},
+            on_demand_throughput={"max_write_request_units": intake.max_table_writes_per_second},
+            point_in_time_recovery={"enabled": True},
+            server_side_encryption={"enabled": True, "kms_key_arn": self.intake_key.arn},
+            deletion_protection_enabled=args.teardown.deletion_protection("stateful"),
+            tags={**tags, "purpose": "intake"},
+            opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
+        )
+        table_statements = policies.table_named_principals_statements(
+            self.intake_table.arn, readers=[], writers=[broker.arn],
+            deleters=[args.data_deletion] if args.data_deletion else [], deployer=args.deployer,
+            break_glass=args.break_glass, observers=args.observers) if args.deployer else []
+        if args.dynamodb_endpoint_id or table_statements:
+            through_endpoint = (policies.table_items_only_through_endpoint(self.intake_table.arn, args.dynamodb_endpoint_id)
+                                ["Statement"] if args.dynamodb_endpoint_id else [])
+            aws.dynamodb.ResourcePolicy(
+                resource_name(name, "intake-policy"),
+                resource_arn=self.intake_table.arn,
+                policy=pulumi.Output.json_dumps(policies.document(*through_endpoint, *table_statements)),
+                opts=child,
+            )
+        self.intake_table_arn: pulumi.Output[str] = self.intake_table.arn
+        self.intake_key_arn: pulumi.Output[str] = self.intake_key.arn
+
     # --- grants ---------------------------------------------------------------------------
+
+    def grant_intake_broker(self, role: Role) -> aws.iam.RolePolicy:
+        """The region's intake broker: sign uploads of `samples/`, have S3 encrypt them under the
+        store's key, claim hashes and count requests in the intake table. Nothing is read."""
+        if self.intake_table is None or self.intake_key is None:
+            raise ValueError(f"{self._name}: the store was declared without an intake")
+        return role.add_policy(f"intake-{self._name}", policies.intake_broker_statements(
+            self.bucket_arn, self.key_arn, self.intake_table.arn, self.intake_key.arn))
 
     def grant_ingest(self, role: Role) -> None:
         """Write-only: put objects and metadata items; nothing is read back or deleted.

@@ -23,7 +23,10 @@ import pulumi_aws as aws
 
 from . import policies
 from .audit import CONFIG_PREFIX
-from .awsfacts import SECURITY_HUB_STANDARDS, event_source, security_hub_standard_arn, service_principal, tamper_actions
+from .awsfacts import (
+    REGIONAL_API_ENDPOINT_TYPES, SECURITY_HUB_STANDARDS, event_source, security_hub_standard_arn, service_principal,
+    tamper_actions,
+)
 from .config.detective import DetectiveConfig
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import account_name, resource_name
@@ -231,6 +234,13 @@ KIT_RULE_MIRRORS: tuple[ConfigRuleMirror, ...] = (
     ConfigRuleMirror("tlog-cosignatures-own-prefix", why_none=f"no managed rule reads bucket policy prefixes; {_ATTEST}"),
     ConfigRuleMirror("customer-data-named-principals", why_none="no managed rule reads who a key, bucket or table "
                                                                 f"policy names; {_ATTEST}"),
+    ConfigRuleMirror("regional-endpoints-only", ("API_GW_ENDPOINT_TYPE_CHECK",),
+                     why_none="CloudFront's managed rules run only in us-east-1 and none reads Global Accelerator or "
+                              f"S3 Transfer Acceleration; {_ATTEST}"),
+    ConfigRuleMirror("mutual-tls-not-bypassable", why_none="no managed rule reads whether a REST API's execute-api "
+                                                           f"endpoint is disabled; {_ATTEST}"),
+    ConfigRuleMirror("intake-broker-write-only", why_none="no managed rule reads which objects, items or keys a "
+                                                          f"function's role may use; {_ATTEST}"),
 )
 """Every `tcenter check` rule (tests hold this table to tcenter.guardrails.RULES) and the AWS
 Config managed rules that keep checking it on the live account."""
@@ -244,6 +254,7 @@ BASELINE_CONFIG_RULES: tuple[str, ...] = (
 
 CONFIG_RULE_PARAMETERS: dict[str, dict[str, str]] = {
     "VPC_FLOW_LOGS_ENABLED": {"trafficType": "ALL"},
+    "API_GW_ENDPOINT_TYPE_CHECK": {"endpointConfigurationTypes": ",".join(REGIONAL_API_ENDPOINT_TYPES)},
 }
 CONFIG_RULE_TAG_SCOPE: dict[str, str] = {
     "S3_BUCKET_DEFAULT_LOCK_ENABLED": OBJECT_LOCK_TAG,

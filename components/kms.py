@@ -32,6 +32,10 @@ class EncryptionKeyArgs:
     grant_makers: Sequence[str] = ()
     """With `named_users`: principals that only create grants through DynamoDB (who creates or
     restores a table encrypted with the key)."""
+    named_encryptors: Sequence[Any] = ()
+    """With `named_users`: principals that only have S3 generate data keys (never decrypt), under
+    `encryptor_conditions` (the intake brokers on their store's key)."""
+    encryptor_conditions: dict[str, Any] | None = None
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -57,6 +61,7 @@ class EncryptionKey(pulumi.ComponentResource):
                 if args.named_users is None else policies.document(
                     *policies.named_key_policy(
                         args.account_id, args.administrators, args.named_users, args.via_services, args.grant_makers,
+                        encryptors=args.named_encryptors, encryptor_conditions=args.encryptor_conditions,
                         **args.teardown.key_lifecycle())["Statement"],
                     *args.service_statements)),
             opts=keep,

@@ -433,14 +433,16 @@ def cloudtrail_log_delivery_statement(log_group_arn: Any) -> dict[str, Any]:
 
 def s3_data_event_selectors(
     bucket_arns: Sequence[Any], *, read_bucket_arns: Sequence[Any] = (), table_arns: Sequence[Any] = (),
+    read_table_arns: Sequence[Any] = (),
     write_prefixes: Sequence[Any] = (),
 ) -> list[dict[str, Any]]:
     """Advanced event selectors: every management event, object-level data events (reads
     and writes) of `bucket_arns`, object reads of `read_bucket_arns` (the trail's own archive
     and the access logs: their writes are the deliveries themselves, recording them would
     feed back into the archive), object writes under `write_prefixes` (the archive's session
-    transcripts and release records, which people's hosts write, not CloudTrail), and item-level
-    data events of the DynamoDB `table_arns`."""
+    transcripts and release records, which people's hosts write, not CloudTrail), item-level
+    data events of the DynamoDB `table_arns`, and item reads of `read_table_arns` (the intake
+    tables)."""
     def objects(arns: Sequence[Any]) -> list[Any]:
         return [arn_with(arn, "/") for arn in arns]
 
@@ -485,6 +487,16 @@ def s3_data_event_selectors(
                 {"field": "eventCategory", "equals": ["Data"]},
                 {"field": "resources.type", "equals": ["AWS::DynamoDB::Table"]},
                 {"field": "resources.ARN", "equals": list(table_arns)},
+            ],
+        })
+    if read_table_arns:
+        selectors.append({
+            "name": "DynamoDB item reads of the intake tables",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::DynamoDB::Table"]},
+                {"field": "readOnly", "equals": ["true"]},
+                {"field": "resources.ARN", "equals": list(read_table_arns)},
             ],
         })
     return selectors
@@ -771,6 +783,122 @@ def alert_topic_policy(topic_arn: Any, account_id: str) -> dict[str, Any]:
     )
 
 
+# --- the sample intake (components/intake.py, RegionalDataStore.grant_intake_broker) ---------
+
+INTAKE_SAMPLES_PREFIX = "samples/"
+"""The only prefix of a customer data store the intake writes: `samples/<sha256>`."""
+INTAKE_TABLE_KEYS = ("sample#*", "client#*")
+"""Partition keys of an intake table: a claimed or stored sample hash, a client's hourly counter."""
+LAMBDA_VPC_ACTIONS = [
+    "ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses",
+]
+"""What Lambda does with a function's execution role to place it in a VPC (the actions of AWS's
+AWSLambdaVPCAccessExecutionRole, written out: the kit attaches no managed policy)."""
+
+
+def intake_upload_statements(bucket_arn: Any, broker_arn: Any, key_arn: Any, max_signature_age_ms: int,
+                             presigned_auth_type: str) -> list[dict[str, Any]]:
+    """A customer data store's fence around its intake broker: the broker's credentials (which sign
+    the uploads customers send from the internet, outside the center's endpoint) may do nothing on
+    the bucket but put objects, only through a presigned URL younger than the intake's expiry,
+    encrypted under the store's own key; and `samples/` is write-once for everybody
+    (`deny_overwrites`). That it writes under `samples/` only is the bucket's named access
+    (`NamedObjectAccess.prefix_writers`)."""
+    broker = {"ArnEquals": {"aws:PrincipalArn": broker_arn}}
+    objects = arn_with(bucket_arn, "/*")
+    samples = arn_with(bucket_arn, f"/{INTAKE_SAMPLES_PREFIX}*")
+    everyone = {"AWS": "*"}
+
+    def deny(sid: str, extra: dict[str, Any], resources: Any = samples) -> dict[str, Any]:
+        return statement(sid, S3_WRITE_ACTIONS, [resources], effect="Deny", principals=everyone,
+                         conditions={**broker, **extra})
+
+    anything_else = {"Sid": "DenyIntakeBrokerAnythingButUploads", "Effect": "Deny", "Principal": everyone,
+                     "NotAction": sorted(S3_WRITE_ACTIONS), "Resource": [bucket_arn, objects], "Condition": broker}
+    return [
+        anything_else,
+        deny("DenyIntakeUploadsNotPresigned", {"StringNotEquals": {"s3:authType": presigned_auth_type}}),
+        deny("DenyIntakeUploadsWithOldSignatures", {"NumericGreaterThan": {"s3:signatureAge": str(max_signature_age_ms)}}),
+        deny("DenyIntakeUploadsUnderAnotherKey",
+             {"ArnNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}}),
+        deny_overwrites(bucket_arn, INTAKE_SAMPLES_PREFIX),
+    ]
+
+
+def intake_data_key_conditions(bucket_arn: Any) -> dict[str, Any]:
+    """S3's encryption context of a sample: the bucket (S3 Bucket Keys) or an object under `samples/`."""
+    return {"StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, arn_with(bucket_arn, f"/{INTAKE_SAMPLES_PREFIX}*")]}}
+
+
+def intake_broker_statements(bucket_arn: Any, data_key_arn: Any, table_arn: Any, table_key_arn: Any) -> list[dict[str, Any]]:
+    """What a region's intake broker may do with its store: sign uploads of `samples/` (S3 checks
+    them against this role), have S3 encrypt them under the store's key (GenerateDataKey, never
+    Decrypt), and claim hashes and count requests in the intake table without reading an item."""
+    return [
+        statement("SignSampleUploads", S3_WRITE_ACTIONS, [arn_with(bucket_arn, f"/{INTAKE_SAMPLES_PREFIX}*")]),
+        statement("EncryptSamplesThroughS3Only", ["kms:GenerateDataKey"], [data_key_arn],
+                  conditions={"StringEquals": {"kms:ViaService": service_endpoint("s3")},
+                              **intake_data_key_conditions(bucket_arn)}),
+        statement("ClaimHashesAndCountRequests", ["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn],
+                  conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(INTAKE_TABLE_KEYS)},
+                              "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}),
+        statement("UseIntakeTableKeyThroughDynamoDB", KEY_ENCRYPT_DECRYPT_ACTIONS, [table_key_arn],
+                  conditions={"StringEquals": {"kms:ViaService": service_endpoint("dynamodb")}}),
+    ]
+
+
+def read_object_statements(sid: str, object_arns: Sequence[Any], key_arn: Any) -> list[dict[str, Any]]:
+    """Read named objects (no listing) and decrypt them through S3 only."""
+    return [
+        statement(sid, ["s3:GetObject"], list(object_arns)),
+        statement(f"{sid}Decrypt", ["kms:Decrypt"], [key_arn],
+                  conditions={"StringEquals": {"kms:ViaService": service_endpoint("s3")}}),
+    ]
+
+
+def write_objects_statements(sid: str, objects_arn: Any, key_arn: Any) -> list[dict[str, Any]]:
+    """Put objects under one prefix, encrypted through S3 with `key_arn`."""
+    return [
+        statement(sid, S3_WRITE_ACTIONS, [objects_arn]),
+        statement(f"{sid}Encrypt", ["kms:GenerateDataKey"], [key_arn],
+                  conditions={"StringEquals": {"kms:ViaService": service_endpoint("s3")}}),
+    ]
+
+
+def deny_writes_under_prefix_except(bucket_arn: Any, prefix: str, writer_arns: Sequence[Any], sid: str) -> dict[str, Any]:
+    """Only the named principals may put objects under `prefix`."""
+    return statement(sid, S3_WRITE_ACTIONS, [_objects(bucket_arn, prefix)], effect="Deny", principals={"AWS": "*"},
+                     conditions={"ArnNotEquals": {"aws:PrincipalArn": list(writer_arns)},
+                                 "Bool": {"aws:PrincipalIsAWSService": "false"}})
+
+
+def log_stream_write_statements(log_group_arn: Any) -> list[dict[str, Any]]:
+    """Write log events to one log group (a Lambda function's own)."""
+    return [statement("WriteOwnLogStreams", ["logs:CreateLogStream", "logs:PutLogEvents"], [_log_streams(log_group_arn)])]
+
+
+def lambda_vpc_statements(account_id: str) -> list[dict[str, Any]]:
+    """Lambda's network interfaces for a function in the center's VPC. The Describe actions take no
+    resource; the others are bounded to this account's Zurich EC2 resources."""
+    ec2 = f"arn:aws:ec2:{REGION}:{account_id}:*"
+    describe = [a for a in LAMBDA_VPC_ACTIONS if ":Describe" in a]
+    return [
+        statement("DescribeNetworkForVpcFunction", describe, "*"),
+        statement("ManageFunctionNetworkInterfaces", [a for a in LAMBDA_VPC_ACTIONS if a not in describe], [ec2]),
+    ]
+
+
+def api_gateway_log_statements(log_group_arn: Any) -> list[dict[str, Any]]:
+    """API Gateway's account-level CloudWatch role: write the intake's access log, read nothing.
+    DescribeLogGroups has no resource-level permission."""
+    return [
+        statement("FindLogGroups", ["logs:DescribeLogGroups"], "*"),
+        statement("WriteAccessLog", ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                  [log_group_arn, _log_streams(log_group_arn)]),
+    ]
+
+
 # --- the transparency log (TransparencyLog) ---------------------------------------------
 
 LOG_OBJECT_LOCK_ACTIONS = ["s3:BypassGovernanceRetention", "s3:DeleteObject", "s3:DeleteObjectVersion",
@@ -916,6 +1044,8 @@ class NamedObjectAccess:
     readers: tuple[Any, ...] = ()
     writers: tuple[Any, ...] = ()
     deleters: tuple[Any, ...] = ()
+    prefix_writers: tuple[tuple[Any, str], ...] = ()
+    """(principal, prefix): writers of that prefix only (the intake brokers: `samples/`)."""
     fence_reads: bool = True
     """False: reads stay with IAM (the source mirror: the owner's own source is no secret)."""
     configurers: tuple[Any, ...] = ()
@@ -932,7 +1062,13 @@ def named_object_access_statements(bucket_arn: Any, access: NamedObjectAccess) -
         statements.append(deny_unless_named("DenyListingToAnyoneNotNamed", S3_LIST_OBJECT_ACTIONS, resources,
                                             [*access.readers, *access.deleters]))
     statements.append(deny_unless_named("DenyObjectWritesToAnyoneNotNamed", S3_WRITE_OBJECT_ACTIONS, resources,
-                                        access.writers))
+                                        [*access.writers, *(who for who, _ in access.prefix_writers)]))
+    for prefix in sorted({prefix for _, prefix in access.prefix_writers}):
+        who = [w for w, p in access.prefix_writers if p == prefix]
+        statements.append({"Sid": f"DenyWritesOutside{_sid_part(prefix.strip('/'))}ToItsWriters", "Effect": "Deny",
+                           "Principal": {"AWS": "*"}, "Action": S3_WRITE_OBJECT_ACTIONS,
+                           "NotResource": [_objects(bucket_arn, prefix)],
+                           "Condition": {"ArnEquals": {"aws:PrincipalArn": who}}})
     statements.append(deny_unless_named("DenyObjectDeletesToAnyoneNotNamed", S3_DELETE_OBJECT_ACTIONS, resources,
                                         access.deleters))
     if access.configurers:
@@ -977,11 +1113,13 @@ KEY_GRANT_MAKER_ACTIONS = ["kms:CreateGrant", "kms:DescribeKey"]
 def named_key_policy(
     account_id: str, administrators: Sequence[str], users: Sequence[Any], via_services: Sequence[str],
     grant_makers: Sequence[str] = (), *, guard_lifecycle: bool = True, break_glass_role: str | None = None,
+    encryptors: Sequence[Any] = (), encryptor_conditions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A symmetric key used by named principals only: `users` encrypt and decrypt through the named
     services; `grant_makers` (deployer, break-glass) only create grants through DynamoDB for the
-    tables they create or restore. No statement delegates use to the account root, and two Denies
-    hold whatever a later statement or IAM policy says."""
+    tables they create or restore; `encryptors` (the intake brokers) only have S3 generate data
+    keys, under `encryptor_conditions`, and never decrypt. No statement delegates use to the
+    account root, and the Denies hold whatever a later statement or IAM policy says."""
     everyone_here = {"AWS": account_root(account_id)}
     via = {"StringEquals": {"kms:CallerAccount": account_id},
            "StringLike": {"kms:ViaService": sorted(service_endpoint(s) for s in via_services)}}
@@ -1000,11 +1138,21 @@ def named_key_policy(
             conditions={**through_dynamodb, "Bool": {"kms:GrantIsForAWSResource": "true"}}))
         statements.append(key_statement("DescribeThroughDynamoDB", ["kms:DescribeKey"], principals=everyone_here,
                                         conditions=through_dynamodb))
+    if encryptors:
+        through_s3 = {"StringEquals": {"kms:CallerAccount": account_id, "kms:ViaService": service_endpoint("s3")}}
+        statements.append(key_statement(
+            "NamedEncryptorsDataKeysThroughS3Only", ["kms:GenerateDataKey"], principals={"AWS": list(encryptors)},
+            conditions={**through_s3, **(encryptor_conditions or {})}))
     statements += [
         deny_unless_named("DenyUseToAnyoneNotNamed", [*KEY_USE_ACTIONS, "kms:CreateGrant"], THIS_KEY,
-                          [*users, *grant_makers], principals=everyone_here),
-        deny_unless_named("DenyDataKeysToAnyoneButUsers", KEY_USE_ACTIONS, THIS_KEY, list(users), principals=everyone_here),
+                          [*users, *grant_makers, *encryptors], principals=everyone_here),
+        deny_unless_named("DenyDataKeysToAnyoneButUsers", KEY_USE_ACTIONS, THIS_KEY, [*users, *encryptors],
+                          principals=everyone_here),
     ]
+    if encryptors:
+        statements.append({"Sid": "DenyEncryptorsAnythingButDataKeys", "Effect": "Deny", "Principal": everyone_here,
+                           "NotAction": ["kms:GenerateDataKey"], "Resource": THIS_KEY,
+                           "Condition": {"ArnEquals": {"aws:PrincipalArn": list(encryptors)}}})
     return document(*statements)
 
 

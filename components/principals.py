@@ -50,6 +50,11 @@ class CenterPrincipals:
     """The transparency log's sequencer host role (when the log is enabled)."""
     witnesses: dict[str, str] = field(default_factory=dict)
     """organization -> its witness role ARN (writes only its cosignatures)"""
+    intake_brokers: dict[str, str] = field(default_factory=dict)
+    """customer region -> its intake broker's role ARN (a Lambda function's execution role; when the
+    stack has an intake): writes samples/ of its store, reads nothing"""
+    rule_publisher: str | None = None
+    """The intake's rule publisher role (the approval pipeline writes rules/ of the intake bucket)."""
 
     # --- what the plan names, by use ----------------------------------------------------------
 
@@ -58,6 +63,10 @@ class CenterPrincipals:
         return tuple(sorted({*self.builders.values(), *self.signers.values(), *self.ingest.values(),
                              *self.analyze.values(), *self.workstations.values(),
                              *([self.sequencer] if self.sequencer else [])}))
+
+    def function_roles(self) -> tuple[str, ...]:
+        """Roles handed to Lambda as execution roles: only the deployer passes them."""
+        return tuple(sorted(self.intake_brokers.values()))
 
     def privileged(self) -> tuple[str, ...]:
         """Roles the config names and the plan does not declare, whose powers the SCPs grant:
@@ -95,6 +104,10 @@ class CenterPrincipals:
     def center_table_pattern(self) -> str:
         return f"arn:{PARTITION}:dynamodb:{REGION}:{self.account_id}:table/{account_name(self.stack, '*')}"
 
+    def center_function_pattern(self) -> str:
+        """Every Lambda function of the center (`tc-<stack>-...`, the intake brokers)."""
+        return f"arn:{PARTITION}:lambda:{REGION}:{self.account_id}:function:{account_name(self.stack, '*')}"
+
     def center_secret_pattern(self) -> str:
         return f"arn:{PARTITION}:secretsmanager:{REGION}:{self.account_id}:secret:tc/{self.stack}/*"
 
@@ -102,8 +115,9 @@ class CenterPrincipals:
 def center_principals(config: CenterConfig) -> CenterPrincipals:
     """Every principal the plan of this config names, by the components' own naming functions."""
     from .build import builder_names, builder_role_name
-    from .data import store_role_name
+    from .data import intake_broker_role_name, store_role_name
     from .evidence import forwarder_role_name
+    from .intake import edge_role_name, rule_publisher_role_name
     from .reviewers import role_name as reviewer_role_name
     from .signing import signer_role_name
     from .transparency import sequencer_role_name, witness_role_name
@@ -130,8 +144,12 @@ def center_principals(config: CenterConfig) -> CenterPrincipals:
         scopes={org.name: tuple(org.scopes) for org in orgs},
         remote_reviewers=tuple(sorted(reviewers[org.name] for org in orgs if not org.workstations and org.own_account)),
         service_roles=tuple(sorted(role_arn(account, name) for name in (
-            account_name(stack, "cloudtrail-logs"), account_name(stack, "vpc-flow-logs"), forwarder_role_name(stack)))),
+            account_name(stack, "cloudtrail-logs"), account_name(stack, "vpc-flow-logs"), forwarder_role_name(stack),
+            *([edge_role_name(stack)] if config.intake is not None else [])))),
         sequencer=role_arn(account, sequencer_role_name(stack)) if config.transparency.enabled else None,
         witnesses={org.name: role_arn(account, witness_role_name(stack, org.name))
                    for org in orgs if config.transparency.enabled},
+        intake_brokers={r: role_arn(account, intake_broker_role_name(stack, r)) for r in config.data_stores.customer_regions
+                        if config.intake is not None},
+        rule_publisher=role_arn(account, rule_publisher_role_name(stack)) if config.intake is not None else None,
     )

@@ -89,6 +89,20 @@ HSM_BACKUP_CHANGES = ["cloudhsm:DeleteBackup", "cloudhsm:ModifyBackupAttributes"
 LAUNCH_ACTIONS = ["ec2:CreateNetworkInterface", "ec2:RunInstances"]
 PROFILE_ACTIONS = ["ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation"]
 
+FUNCTION_CHANGE_ACTIONS = ["lambda:AddPermission", "lambda:CreateFunction", "lambda:DeleteFunction",
+                          "lambda:DeleteFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:RemovePermission",
+                          "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration"]
+"""What replaces a center function's code, role, network or concurrency, or who may invoke it."""
+FUNCTION_INVOKE_ACTIONS = ["lambda:InvokeFunction"]
+"""The intake brokers are invoked by API Gateway and S3 through their resource policies (AWS
+services: SCPs do not apply); a person invoking one with a made-up event would skip mutual TLS."""
+API_CHANGE_ACTIONS = ["apigateway:DELETE", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT",
+                      "apigateway:UpdateRestApiPolicy"]
+API_RESOURCES = [f"arn:{PARTITION}:apigateway:*::/restapis*", f"arn:{PARTITION}:apigateway:*::/domainnames*",
+                 f"arn:{PARTITION}:apigateway:*::/account"]
+"""The intake's REST API, its mutual-TLS domain and API Gateway's logging role: who could switch
+the execute-api endpoint back on or drop mutual TLS. The center account has no other API."""
+
 ZONE_TAG = "zone"
 COMMAND_ZONES = ["build", "signing"]
 """Zones (the `zone` tag every center resource carries) whose hosts take no Run Command: the
@@ -157,9 +171,10 @@ def audit_protection(p: CenterPrincipals) -> dict[str, Any]:
 
 
 def principal_fences(p: CenterPrincipals) -> dict[str, Any]:
-    """Nobody but the deploy role passes the center's roles, launches into its subnets, or changes
-    its roles and resource policies; nobody but break-glass makes or changes a role the config
-    names (so no namesake of an exempt role can appear)."""
+    """Nobody but the deploy role passes the center's roles (to EC2 or, the intake brokers', to
+    Lambda), launches into its subnets, or changes its roles, functions, API and resource policies;
+    nobody but break-glass makes or changes a role the config names (so no namesake of an exempt
+    role can appear) or invokes a center function by hand."""
     account = p.account_id
     return document(
         _deny("DenyPassingCenterRoles", ["iam:PassRole"], p.center_role_pattern(), [p.deployer]),
@@ -170,6 +185,9 @@ def principal_fences(p: CenterPrincipals) -> dict[str, Any]:
         _deny("DenyCenterRoleChanges", ROLE_CHANGE_ACTIONS,
               [p.center_role_pattern(), p.center_instance_profile_pattern()], [p.deployer]),
         _deny("DenyPrivilegedRoleChanges", ROLE_CHANGE_ACTIONS, list(p.privileged()), [p.break_glass]),
+        _deny("DenyCenterFunctionChangesButDeployer", FUNCTION_CHANGE_ACTIONS, p.center_function_pattern(), [p.deployer]),
+        _deny("DenyInvokingCenterFunctions", FUNCTION_INVOKE_ACTIONS, p.center_function_pattern(), [p.break_glass]),
+        _deny("DenyApiChangesButDeployer", API_CHANGE_ACTIONS, API_RESOURCES, [p.deployer]),
         _deny("DenyGuardRewritesButDeployer", [*GUARD_ACTIONS["s3"], *GUARD_ACTIONS["dynamodb"],
                                                *GUARD_ACTIONS["secretsmanager"]],
               [p.center_bucket_pattern(), p.center_table_pattern(), p.center_secret_pattern()], [p.deployer]),

@@ -17,6 +17,7 @@ from . import __version__
 from .core.errors import ExitCode, TcenterError
 from .core.output import console, escape, one_line
 from .guardrails import commands as guardrail_commands
+from .intake import commands as intake_commands
 from .live import commands as live_commands
 from .plan import commands as plan_commands
 from .plan.workspace import Workspace
@@ -32,6 +33,7 @@ COMMAND_GROUPS = (
     supply_commands,     # approve, approvals, verify, keys
     live_commands,       # preview, up, destroy, attest
     transparency_commands,  # log
+    intake_commands,     # intake, capacity
 )
 """Every command group, in the order `tcenter --help` lists them."""
 

@@ -22,6 +22,7 @@ from .base import PROJECT, REGION, Environment, StrictModel, is_prod
 from .build import BuildConfig
 from .data import DataStoresConfig
 from .detective import DetectiveConfig
+from .intake import IntakeConfig, intake_problems
 from .localstack import LocalStackConfig
 from .network import NetworkConfig
 from .reviewers import ReviewersConfig, reviewer_account_problems
@@ -30,7 +31,7 @@ from .transparency import TransparencyConfig
 
 __all__ = [
     "AccessConfig", "ApprovalsConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig",
-    "DetectiveConfig", "LocalStackConfig", "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig",
+    "DetectiveConfig", "IntakeConfig", "LocalStackConfig", "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig",
     "TransparencyConfig", "approvals_section", "declared_environment", "load_config", "load_from_pulumi",
     "load_stack_file", "section_keys",
 ]
@@ -68,6 +69,8 @@ class CenterConfig(StrictModel):
     reviewers: ReviewersConfig = Field(default_factory=dict)  # validated with the stack's environment
     approvals: ApprovalsConfig = Field(default_factory=dict)  # validated with the stack's environment
     detective: DetectiveConfig = Field(default_factory=dict)  # validated with the stack's environment
+    intake: IntakeConfig | None = None
+    """The sample intake (docs/intake.md); a stack without it declares no intake."""
     transparency: TransparencyConfig = Field(default_factory=dict)  # validated with the stack's environment
     localstack: LocalStackConfig | None = None
     """Set only by the `local` stack: every provider talks to a LocalStack emulator."""
@@ -134,6 +137,11 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
         problems.append((f"{PROJECT}:detective.enabled",
                          "LocalStack emulates neither Security Hub, GuardDuty, Access Analyzer nor AWS Config: "
                          "set detective.enabled: false in the local stack"))
+    if config.intake is not None:
+        organizations = len([org for org in config.approvals.organizations if org.active_keys])
+        problems.extend((f"{PROJECT}:{key}", message) for key, message in intake_problems(
+            config.intake, list(config.data_stores.customer_regions), config.access.account_id, organizations,
+            config.transparency.enabled))
     from ..layout import LayoutError
 
     try:

@@ -126,6 +126,25 @@ REPLACEMENT_FORCING: dict[str, frozenset[str]] = {
         "aws:cloudwatch/metricAlarm:MetricAlarm": {"name"},
         "aws:cloudwatch/eventRule:EventRule": {"eventBusName", "name", "namePrefix"},
         "aws:cloudwatch/eventTarget:EventTarget": {"eventBusName", "rule", "targetId"},
+        # --- the sample intake ---------------------------------------------------------
+        "aws:apigateway/account:Account": set(),
+        "aws:apigateway/restApi:RestApi": set(),
+        "aws:apigateway/resource:Resource": {"restApi"},
+        "aws:apigateway/method:Method": {"restApi", "resourceId", "httpMethod"},
+        "aws:apigateway/integration:Integration": {"restApi", "resourceId", "httpMethod"},
+        "aws:apigateway/model:Model": {"restApi", "name", "contentType"},
+        "aws:apigateway/requestValidator:RequestValidator": {"restApi"},
+        "aws:apigateway/deployment:Deployment": {"restApi", "triggers", "variables"},
+        "aws:apigateway/stage:Stage": {"restApi", "stageName"},
+        "aws:apigateway/methodSettings:MethodSettings": {"restApi", "stageName", "methodPath"},
+        "aws:apigateway/domainName:DomainName": {"domainName"},
+        "aws:apigateway/basePathMapping:BasePathMapping": {"domainName", "domainNameId"},
+        "aws:lambda/function:Function": {"name", "packageType"},
+        "aws:lambda/permission:Permission": {"action", "eventSourceToken", "function", "functionUrlAuthType",
+                                             "principal", "principalOrgId", "qualifier", "sourceAccount",
+                                             "sourceArn", "statementId", "statementIdPrefix"},
+        "aws:s3/bucketObjectv2:BucketObjectv2": {"bucket", "key"},
+        "aws:servicequotas/serviceQuota:ServiceQuota": {"quotaCode", "serviceCode"},
     }.items()
 }
 """Per Pulumi type, the input properties whose change replaces the resource (create a new

@@ -27,6 +27,10 @@ TABLE = "aws:dynamodb/table:Table"
 TABLE_POLICY = "aws:dynamodb/resourcePolicy:ResourcePolicy"
 KEY = "aws:kms/key:Key"
 NAMING_OPERATORS = ("ArnNotEquals", "ArnNotLike", "StringNotEquals", "StringNotLike")
+NAMING_ONLY_KEYS = frozenset({"aws:principalarn", "aws:principalisawsservice"})
+"""The only condition keys a naming Deny may carry: who the principal is, and that AWS services
+(which carry no aws:PrincipalArn of the account) are exempt. A Deny that also asks where the
+request comes from (aws:SourceVpce) names nobody for requests from the named place."""
 
 
 def _covers(statement: Mapping, action: str) -> bool:
@@ -36,12 +40,14 @@ def _covers(statement: Mapping, action: str) -> bool:
 
 
 def denies_unless_named(document: Mapping | None, action: str) -> bool:
-    """A Deny of `action` that applies to every principal whose ARN is not listed."""
+    """A Deny of `action` that applies to every principal whose ARN is not listed, wherever the
+    request comes from (no condition but the principal's name and the AWS-service exemption)."""
     for statement in statements(document):
         if statement.get("Effect") != "Deny" or not _covers(statement, action):
             continue
         conditions = statement.get("Condition") or {}
-        if any("aws:PrincipalArn" in (conditions.get(op) or {}) for op in NAMING_OPERATORS):
+        keys = {str(k).lower() for pairs in conditions.values() if isinstance(pairs, Mapping) for k in pairs}
+        if any("aws:PrincipalArn" in (conditions.get(op) or {}) for op in NAMING_OPERATORS) and keys <= NAMING_ONLY_KEYS:
             return True
     return False
 

@@ -176,6 +176,25 @@ NOT_ATTESTED_TYPES: dict[str, str] = {
     "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount": "the organization project's (management account)",
 }
 
+INTAKE_NOT_YET_READ = ("the intake's edge (issue 27) is not read by attest yet: an out-of-band change to it is not "
+                       "detected; the type shows among the report's unattested types")
+NOT_YET_READ: dict[str, str] = {
+    **{kind: INTAKE_NOT_YET_READ for kind in (
+        "aws:apigateway/account:Account", "aws:apigateway/basePathMapping:BasePathMapping",
+        "aws:apigateway/deployment:Deployment", "aws:apigateway/domainName:DomainName",
+        "aws:apigateway/integration:Integration", "aws:apigateway/method:Method",
+        "aws:apigateway/methodSettings:MethodSettings", "aws:apigateway/model:Model",
+        "aws:apigateway/requestValidator:RequestValidator", "aws:apigateway/resource:Resource",
+        "aws:apigateway/restApi:RestApi", "aws:apigateway/stage:Stage", "aws:lambda/function:Function",
+        "aws:lambda/permission:Permission", "aws:s3/bucketNotification:BucketNotification",
+        "aws:s3/bucketObjectv2:BucketObjectv2", "aws:servicequotas/serviceQuota:ServiceQuota")},
+    "aws:cloudwatch/logGroup:LogGroup.tags": "tags of log groups are not read yet (logs:ListTagsForResource)",
+    "aws:dynamodb/table:Table.onDemandThroughput": "the intake tables' on-demand throughput is not compared yet",
+    "aws:dynamodb/table:Table.ttl": "the intake tables' time to live is not read yet (dynamodb:DescribeTimeToLive)",
+}
+"""Types (`type`) and inputs (`type.input`) attest does not read YET, though AWS returns them:
+known gaps, each named in docs/review.md, to be moved into COMPARED with a reader."""
+
 # Inputs whose absence means AWS's default: compared as that default.
 DEFAULTS: dict[tuple[str, str], object] = {
     ("aws:cloudtrail/trail:Trail", "enableLogging"): True,
@@ -266,12 +285,12 @@ def uncovered(plans: list[dict]) -> list[str]:
     for plan in plans:
         for resource in plan.get("resources") or []:
             kind = resource["type"]
-            if not resource.get("custom", True) or kind in NOT_ATTESTED_TYPES:
+            if not resource.get("custom", True) or kind in NOT_ATTESTED_TYPES or kind in NOT_YET_READ:
                 continue
             if kind not in COMPARED:
                 missing.add(f"{kind}: type neither compared nor in NOT_ATTESTED_TYPES")
                 continue
             for name in resource.get("inputs") or {}:
-                if name not in COMPARED[kind] and name not in NOT_READABLE.get(kind, {}):
+                if name not in COMPARED[kind] and name not in NOT_READABLE.get(kind, {}) and f"{kind}.{name}" not in NOT_YET_READ:
                     missing.add(f"{kind}.{name}: input neither compared nor in NOT_READABLE")
     return sorted(missing)

@@ -60,7 +60,30 @@ def redact(value: Any) -> Any:
         return int(value)  # the wire format carries every number as a double
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    asset = _asset(value)
+    if asset is not None:
+        return asset
     return str(value)
+
+
+def _asset(value: Any) -> dict[str, Any] | None:
+    """Pulumi assets and archives (a Lambda function's code) as deterministic JSON: a text asset by
+    the SHA-256 and length of its text (a code change is a plan change; the code is in git), an
+    archive by its members."""
+    import hashlib
+
+    from pulumi import asset
+
+    if isinstance(value, asset.StringAsset):
+        text = value.text.encode("utf-8")
+        return {"asset": "text", "sha256": hashlib.sha256(text).hexdigest(), "bytes": len(text)}
+    if isinstance(value, asset.FileAsset):
+        return {"asset": "file", "path": str(value.path)}
+    if isinstance(value, asset.AssetArchive):
+        return {"archive": {str(k): redact(v) for k, v in sorted(value.assets.items())}}
+    if isinstance(value, asset.FileArchive):
+        return {"archive": "file", "path": str(value.path)}
+    return None
 
 
 def resource_entry(resource: RecordedResource) -> dict[str, Any]:

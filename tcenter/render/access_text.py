@@ -14,6 +14,12 @@ def _short(key: str) -> str:
     return key.split(":role/")[-1] if ":role/" in key else key
 
 
+def _breakable(text: str, room: int) -> str:
+    """A `key=value` token longer than ROOM may break after its `=` (the value, an ARN, stays whole)."""
+    return " ".join(token.replace("=", "= ", 1) if len(token) > room and "=" in token else token
+                    for token in text.split(" "))
+
+
 def render_text(result: dict[str, Any], width: int) -> str:
     lines: list[str] = []
     trusted = []
@@ -38,7 +44,9 @@ def render_text(result: dict[str, Any], width: int) -> str:
         lines += ["  " + line for line in fit_table(["asset", *CLASSES], rows, width - 2)]
         for number, condition in enumerate(notes, 1):
             # a condition's values are listed with commas: a line may break after each one
-            lines += wrap(condition.replace(",", ", "), width, indent=" " * (6 + len(str(number))), first=f"  [{number}] ")
+            indent = " " * (6 + len(str(number)))
+            lines += wrap(_breakable(condition.replace(",", ", "), width - len(indent)), width, indent=indent,
+                          first=f"  [{number}] ")
         for note in entry["notes"]:
             lines += wrap(note, width, indent="        ", first="  note: ")
         lines.append("")

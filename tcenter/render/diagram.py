@@ -33,10 +33,11 @@ class GraphvizMissing(ToolMissing):
 
 
 def _node_classes() -> dict[str, Any]:
-    from diagrams.aws.compute import EC2
+    from diagrams.aws.compute import EC2, Lambda
     from diagrams.aws.database import Dynamodb
+    from diagrams.aws.general import Users
     from diagrams.aws.management import Cloudtrail
-    from diagrams.aws.network import Endpoint, PrivateSubnet, VPCRouter
+    from diagrams.aws.network import APIGateway, Endpoint, PrivateSubnet, VPCRouter
     from diagrams.aws.security import KMS, CloudHSM
     from diagrams.aws.storage import S3
 
@@ -49,11 +50,15 @@ def _node_classes() -> dict[str, Any]:
         "aws:dynamodb/table:Table": ("tables", Dynamodb),
         "aws:ec2/vpcEndpoint:VpcEndpoint": ("interface endpoints", Endpoint),
         "aws:cloudtrail/trail:Trail": ("trails", Cloudtrail),
+        INTAKE_API: ("intake APIs", APIGateway),
+        "aws:lambda/function:Function": ("functions", Lambda),
         "_zone": ("subnets", PrivateSubnet),
+        "_customers": ("customers", Users),
         "_gateway": ("S3 gateway", VPCRouter),
     }
 
 
+INTAKE_API = "aws:apigateway/restApi:RestApi"
 CORE_ZONES = ("build", "signing", "data")
 """The middle row of the grid; reviewer zones above, endpoints and gateways below."""
 NETWORK_TYPES = ("aws:ec2/instance:Instance", "aws:cloudhsmv2/hsm:Hsm", "aws:cloudhsmv2/cluster:Cluster",
@@ -65,6 +70,7 @@ LEGEND = (
     ("S3 / DynamoDB through a gateway endpoint", {"color": "steelblue", "style": "dashed"}),
     ("effective access (tcenter access)", {"color": "darkorange", "style": "dotted"}),
     ("build -> sign -> release", {"color": "purple", "style": "bold"}),
+    ("sample intake: customers -> intake -> store", {"color": "brown", "style": "bold"}),
     ("from the internet", {"color": "red", "style": "bold"}),
 )
 """Every line style the picture uses, explained in its legend."""
@@ -206,7 +212,7 @@ def _draw(layout: _Layout, target: Path, classes: dict[str, Any]) -> None:
 
     Edge = functools.partial(DiagramEdge, fontsize="15")  # noqa: N806 - diagrams' edges default to 13 pt
     plan, reachability, grouped, network_zones = layout.plan, layout.reachability, layout.grouped, layout.network_zones
-    graph_attr = {"fontsize": "24", "pad": "0.5", "splines": "spline", "nodesep": "0.9", "ranksep": "1.1",
+    graph_attr = {"fontsize": "24", "pad": "0.5", "splines": "spline", "nodesep": "0.75", "ranksep": "1.1",
                   "newrank": "true"}
     ids = _Ids()
     anchors: dict[str, Any] = {}
@@ -266,6 +272,7 @@ def _draw(layout: _Layout, target: Path, classes: dict[str, Any]) -> None:
                 anchors[zone] >> Edge(xlabel=", ".join(sorted(kinds)), color="darkorange", style="dotted",
                                       fontcolor="darkorange") >> anchors[f"area:{area}"]
         _release_flow(named, Edge)
+        _intake_flow(named, classes, ids, Edge)
         with Cluster("legend", graph_attr=CLUSTER_ATTR):
             tops = []
             for text, style in LEGEND:
@@ -302,6 +309,19 @@ def _release_flow(named: dict[str, Any], Edge: Any) -> None:
         if a is not None and b is not None:  # the artifacts go back up to the signers: no rank constraint
             a >> Edge(label=text, color="purple", style="bold", fontcolor="purple",
                       constraint="false" if index == 1 else "true") >> b
+
+
+def _intake_flow(named: dict[str, Any], classes: dict[str, Any], ids: Any, Edge: Any) -> None:
+    """customers' products -> the intake API (mutual TLS, in Zurich) -> their region's store, where
+    the plan has an intake (components/intake.py): the one way anything enters from outside."""
+    api = next((node for key, node in sorted(named.items()) if key.endswith(":intake APIs")), None)
+    stores = next((node for key, node in sorted(named.items()) if key.startswith("data:") and key.endswith(":buckets")), None)
+    if api is None or stores is None:
+        return
+    customers = classes["_customers"][1]("customers' products\n(product CA certificates)", nodeid=ids(), height="2.4")
+    customers >> Edge(label="1 sha256, rule id\n(mutual TLS)", color="brown", style="bold", fontcolor="brown") >> api
+    api >> Edge(label="2 presigned PUT:\nsamples/<sha256> only", color="brown", style="bold", fontcolor="brown",
+                constraint="false") >> stores
 
 
 def reachability_subnets(plan: dict[str, Any], zone: str) -> list[str]:

@@ -115,6 +115,23 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:backup/vault:Vault": "aws_backup_vault",
     "aws:backup/plan:Plan": "aws_backup_plan",
     "aws:sqs/queue:Queue": "aws_sqs_queue",
+    # the sample intake (components/intake.py)
+    "aws:apigateway/account:Account": "aws_api_gateway_account",
+    "aws:apigateway/restApi:RestApi": "aws_api_gateway_rest_api",
+    "aws:apigateway/resource:Resource": "aws_api_gateway_resource",
+    "aws:apigateway/method:Method": "aws_api_gateway_method",
+    "aws:apigateway/integration:Integration": "aws_api_gateway_integration",
+    "aws:apigateway/model:Model": "aws_api_gateway_model",
+    "aws:apigateway/requestValidator:RequestValidator": "aws_api_gateway_request_validator",
+    "aws:apigateway/deployment:Deployment": "aws_api_gateway_deployment",
+    "aws:apigateway/stage:Stage": "aws_api_gateway_stage",
+    "aws:apigateway/methodSettings:MethodSettings": "aws_api_gateway_method_settings",
+    "aws:apigateway/domainName:DomainName": "aws_api_gateway_domain_name",
+    "aws:apigateway/basePathMapping:BasePathMapping": "aws_api_gateway_base_path_mapping",
+    "aws:lambda/function:Function": "aws_lambda_function",
+    "aws:lambda/permission:Permission": "aws_lambda_permission",
+    "aws:s3/bucketObjectv2:BucketObjectv2": "aws_s3_object",
+    "aws:servicequotas/serviceQuota:ServiceQuota": "aws_servicequotas_service_quota",
 }
 """Pulumi type token -> Terraform resource type, for the types the kit declares and their
 neighbours. Unlisted `aws:` types fall back to `aws_<module>_<snake kind>`."""

@@ -42,11 +42,11 @@ def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def _stamp(moment: datetime.datetime) -> str:
+def stamp(moment: datetime.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_stamp(text: Any) -> datetime.datetime | None:
+def parse_stamp(text: Any) -> datetime.datetime | None:
     try:
         return datetime.datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
     except ValueError:
@@ -113,17 +113,47 @@ class QuorumState:
         return len(self.counted) >= self.quorum
 
 
-def _ssh_keygen(*args: str, stdin: bytes) -> subprocess.CompletedProcess:
+def ssh_keygen(*args: str, stdin: bytes) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(["ssh-keygen", *args], input=stdin, capture_output=True, check=False)
     except FileNotFoundError:
         raise InputError("ssh-keygen is not installed (apt-get install openssh-client)") from None
 
 
-def _allowed_signers(config: Any, revoked: bool) -> str:
-    lines = [f'{org.name} namespaces="{NAMESPACE}" {key.key}'
+def allowed_signers(config: Any, revoked: bool, namespace: str = NAMESPACE) -> str:
+    lines = [f'{org.name} namespaces="{namespace}" {key.key}'
              for org in config.organizations for key in org.keys if key.revoked == revoked]
     return "\n".join(lines) + "\n"
+
+
+def verify_signature(body: bytes, signature_path: Path, org: str, config: Any, workdir: Path,
+                     namespace: str = NAMESPACE) -> Verdict:
+    """Whether SIGNATURE_PATH is ORG's SSH signature over BODY in NAMESPACE with one of the keys
+    CONFIG (an ApprovalsConfig) lists for ORG: `-I ORG` binds the key to its organization, so a
+    key counts for the one organization it is listed under (one key, one organization)."""
+    for revoked in (False, True):
+        signers = workdir / ("revoked" if revoked else "allowed")
+        signers.write_text(allowed_signers(config, revoked, namespace))
+        done = ssh_keygen("-Y", "verify", "-f", str(signers), "-I", org, "-n", namespace,
+                          "-s", str(signature_path), stdin=body)
+        if done.returncode == 0:
+            return Verdict(org, not revoked, "valid" if not revoked else "signed with a revoked key")
+    check = ssh_keygen("-Y", "check-novalidate", "-n", namespace, "-s", str(signature_path), stdin=body)
+    if check.returncode != 0:
+        text = (check.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
+        return Verdict(org, False, f"signature unreadable, altered or in another namespace ({text})")
+    return Verdict(org, False, f"signed by a key not listed for {org} at the deployed base")
+
+
+def sign_bytes(body: bytes, key: str, namespace: str = NAMESPACE) -> bytes:
+    """The armored SSH signature (`ssh-keygen -Y sign -n NAMESPACE`) of BODY with the private KEY."""
+    with tempfile.TemporaryDirectory() as tmp:
+        message = Path(tmp) / "statement"
+        message.write_bytes(body)
+        done = ssh_keygen("-Y", "sign", "-f", key, "-n", namespace, str(message), stdin=b"")
+        if done.returncode != 0:
+            raise InputError(f"ssh-keygen could not sign with {key}: {done.stderr.decode(errors='replace').strip()}")
+        return (Path(tmp) / "statement.sig").read_bytes()
 
 
 def statement_problem(statement: Any, org: str, subject: Subject, approvers: Approvers,
@@ -141,11 +171,17 @@ def statement_problem(statement: Any, org: str, subject: Subject, approvers: App
     changed = sorted(k for k in set(ours) | set(theirs) if k not in ignore and theirs.get(k) != ours.get(k))
     if changed:
         return f"statement covers another subject (its {', '.join(FIELD_NAMES.get(k, k) for k in changed)} differ)"
-    issued, expires = _parse_stamp(statement.get("issuedAt")), _parse_stamp(statement.get("expires"))
+    return validity_problem(statement, approvers.config.expiry_days, now)
+
+
+def validity_problem(statement: dict[str, Any], expiry_days: int, now: datetime.datetime) -> str | None:
+    """Why a statement's issuedAt/expires do not make it valid at NOW for an approvers config
+    allowing EXPIRY_DAYS (None when they do)."""
+    issued, expires = parse_stamp(statement.get("issuedAt")), parse_stamp(statement.get("expires"))
     if issued is None or expires is None:
         return "statement has no issuedAt/expires"
-    if expires - issued > datetime.timedelta(days=approvers.config.expiry_days) + CLOCK_SKEW:
-        return f"valid for longer than the {approvers.config.expiry_days} days the base config allows"
+    if expires - issued > datetime.timedelta(days=expiry_days) + CLOCK_SKEW:
+        return f"valid for longer than the {expiry_days} days the base config allows"
     if issued > now + CLOCK_SKEW:
         return f"issued in the future ({statement.get('issuedAt')})"
     if now >= expires:
@@ -165,18 +201,7 @@ def verify_one(statement_path: Path, signature_path: Path, org: str, subject: Su
     problem = statement_problem(statement, org, subject, approvers, now, ignore)
     if problem:
         return Verdict(org, False, problem)
-    for revoked in (False, True):
-        signers = workdir / ("revoked" if revoked else "allowed")
-        signers.write_text(_allowed_signers(approvers.config, revoked))
-        done = _ssh_keygen("-Y", "verify", "-f", str(signers), "-I", org, "-n", NAMESPACE,
-                           "-s", str(signature_path), stdin=statement_bytes)
-        if done.returncode == 0:
-            return Verdict(org, not revoked, "valid" if not revoked else "signed with a revoked key")
-    check = _ssh_keygen("-Y", "check-novalidate", "-n", NAMESPACE, "-s", str(signature_path), stdin=statement_bytes)
-    if check.returncode != 0:
-        text = (check.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
-        return Verdict(org, False, f"signature unreadable, altered or in another namespace ({text})")
-    return Verdict(org, False, f"signed by a key not listed for {org} at the deployed base")
+    return verify_signature(statement_bytes, signature_path, org, approvers.config, workdir)
 
 
 def quorum_state(subject: Subject, approvers: Approvers, root: Path, now: datetime.datetime | None = None,
@@ -284,7 +309,7 @@ def _public_key(private_key: str) -> str:
     if beside.is_file():
         text = beside.read_text(encoding="utf-8", errors="replace")
     else:
-        done = _ssh_keygen("-y", "-P", "", "-f", private_key, stdin=b"")
+        done = ssh_keygen("-y", "-P", "", "-f", private_key, stdin=b"")
         if done.returncode != 0:
             raise InputError(f"--key {private_key}: cannot read its public key (give it beside the key as "
                              f"{private_key}.pub): {done.stderr.decode(errors='replace').strip()}")
@@ -292,7 +317,7 @@ def _public_key(private_key: str) -> str:
     return " ".join(text.split()[:2])
 
 
-def _check_key_is_listed(private_key: str, org: str, organization: Any) -> None:
+def check_key_is_listed(private_key: str, org: str, organization: Any) -> None:
     """Refuse to sign with a key the approvals config does not list (unrevoked) for ORG: such a
     signature could never count, and `approvals` would only say so later."""
     mine = _public_key(private_key)
@@ -311,23 +336,18 @@ def sign_approval(root: Path, subject: Subject, approvers: Approvers, org: str, 
     if approvers.config.organization(org) is None:
         raise InputError(f"--org {org!r} is not an approver of {subject.stack} at the {describe_base(subject.base)} "
                          f"(approvers: {[o.name for o in approvers.config.organizations]})")
-    _check_key_is_listed(key, org, approvers.config.organization(org))
+    check_key_is_listed(key, org, approvers.config.organization(org))
     days = approvers.config.expiry_days if valid_days is None else valid_days
     if not 0 < days <= approvers.config.expiry_days:
         raise InputError(f"--valid-days must be 1..{approvers.config.expiry_days} (the base config's expiryDays)")
     issued = utcnow().replace(microsecond=0)
     statement = {"type": STATEMENT_TYPE, "namespace": NAMESPACE, "stack": subject.stack, "organization": org,
                  "subject": subject.as_dict(), "commit": subject.commit,
-                 "issuedAt": _stamp(issued), "expires": _stamp(issued + datetime.timedelta(days=days))}
+                 "issuedAt": stamp(issued), "expires": stamp(issued + datetime.timedelta(days=days))}
     body = (json.dumps(statement, indent=2, sort_keys=True) + "\n").encode()
+    signature = sign_bytes(body, key)
     directory = root / APPROVALS_DIR / subject.stack / subject.digest
     directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        message = Path(tmp) / "statement"
-        message.write_bytes(body)
-        done = _ssh_keygen("-Y", "sign", "-f", key, "-n", NAMESPACE, str(message), stdin=b"")
-        if done.returncode != 0:
-            raise InputError(f"ssh-keygen could not sign with {key}: {done.stderr.decode(errors='replace').strip()}")
-        (directory / f"{org}.json").write_bytes(body)
-        (directory / f"{org}.sig").write_bytes((Path(tmp) / "statement.sig").read_bytes())
+    (directory / f"{org}.json").write_bytes(body)
+    (directory / f"{org}.sig").write_bytes(signature)
     return directory / f"{org}.sig"

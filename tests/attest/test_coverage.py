@@ -50,6 +50,9 @@ def test_the_tables_are_consistent() -> None:
             assert name not in coverage.COMPARED[kind], f"{kind}.{name} is both compared and unreadable"
             assert len(reason) > 30, f"{kind}.{name}: give the reason"
     assert not set(coverage.NOT_ATTESTED_TYPES) & set(coverage.COMPARED)
+    for gap in coverage.NOT_YET_READ:  # a gap closed (now compared) leaves the table
+        kind, _, name = gap.partition(".")
+        assert (name not in coverage.COMPARED.get(kind, {})) if name else kind not in coverage.COMPARED, gap
     assert all(len(reason) > 15 for reason in coverage.NOT_ATTESTED_TYPES.values())
     for (kind, name) in coverage.DEFAULTS:
         assert name in coverage.COMPARED[kind], f"default for {kind}.{name}, which is not compared"
@@ -72,6 +75,8 @@ def test_docs_say_what_attest_cannot_see() -> None:
     for kind, inputs in coverage.NOT_READABLE.items():
         for name in inputs:
             assert f"`{name}`" in REVIEW, f"docs/review.md does not name the unreadable input {kind}.{name}"
+    for gap in coverage.NOT_YET_READ:
+        assert f"`{gap}`" in REVIEW, f"docs/review.md does not name the gap {gap}"
     for api in coverage.MOTO_UNSUPPORTED:
         assert f"`{api}`" in REVIEW, f"docs/review.md does not name the moto gap {api}"
     for what in coverage.AWS_CREATED:

@@ -50,18 +50,33 @@ def test_a_bucket_that_stops_naming_its_readers_fails(prod):
     assert len(found) == 1 and "data-europe" in found[0].message and "object reads" in found[0].message
 
 
-def test_a_table_that_stops_naming_its_readers_fails(prod):
+def test_a_bucket_whose_only_naming_deny_is_the_endpoint_one_fails(prod):
+    """The store's endpoint Deny exempts the intake broker by name (its uploads come from the internet):
+    a Deny that names principals only outside the endpoint names nobody inside it."""
     plan = copy.deepcopy(prod)
-    (policy,) = find(plan, "aws:dynamodb/resourcePolicy:ResourcePolicy", lambda r: "europe" in r["inputs"]["resourceArn"])
+    (policy,) = find(plan, "aws:s3/bucketPolicy:BucketPolicy", lambda r: r["inputs"]["bucket"].endswith("-data-europe"))
+    outside = [s for s in json.loads(policy["inputs"]["policy"])["Statement"]
+               if s["Sid"] == "DenyObjectAccessOutsideCenterEndpoints"]
+    assert outside and "aws:PrincipalArn" in outside[0]["Condition"]["ArnNotEquals"]
+    _edit_policy(policy, _without("DenyObjectReadsToAnyoneNotNamed"))
+    assert len(violations(plan)) == 1
+
+
+@pytest.mark.parametrize("table", ["metadata", "intake"])
+def test_a_table_that_stops_naming_its_readers_fails(prod, table):
+    plan = copy.deepcopy(prod)
+    (policy,) = find(plan, "aws:dynamodb/resourcePolicy:ResourcePolicy",
+                     lambda r: r["inputs"]["resourceArn"].endswith(f"-data-europe-{table}"))
     _edit_policy(policy, _without("DenyItemReadsToAnyoneNotNamed"))
     _edit_policy(policy, _without("DenyEverythingToAnyoneNotNamed"))
     found = violations(plan)
-    assert len(found) == 1 and "europe" in found[0].message
+    assert len(found) == 1 and f"europe-{table}" in found[0].message
 
 
-def test_a_data_key_delegating_use_to_the_account_root_fails(prod):
+@pytest.mark.parametrize("name", ["tc-data-europe-key-key", "tc-data-europe-intake-key-key"])
+def test_a_data_key_delegating_use_to_the_account_root_fails(prod, name):
     plan = copy.deepcopy(prod)
-    (key,) = find(plan, "aws:kms/key:Key", lambda r: r["name"] == "tc-data-europe-key-key")
+    (key,) = find(plan, "aws:kms/key:Key", lambda r: r["name"] == name)
     root = f"arn:aws:iam::{key['outputs']['arn'].split(':')[4]}:root"
     _edit_policy(key, lambda d: d["Statement"].append({"Sid": "UseThroughNamedServicesOnly", "Effect": "Allow",
                                                       "Principal": {"AWS": root}, "Action": ["kms:Decrypt"],

@@ -86,7 +86,7 @@ def test_way_1_nobody_but_the_deployer_rewrites_a_customer_data_policy(prod, org
     attacker = attacker_arn(prod)
     buckets = [f"arn:aws:s3:::{b['inputs']['bucket']}" for b in find(prod, "aws:s3/bucket:Bucket", lambda r: "-data-" in r["name"])]
     tables = [t["outputs"]["arn"] for t in find(prod, "aws:dynamodb/table:Table")]
-    assert len(buckets) == len(tables) == 6
+    assert len(buckets) == 6 and len(tables) == 12  # per customer region: its metadata and its intake table
     for bucket in buckets:
         for action in ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy"):
             assert scp_denials(org_plan, action, bucket, request(attacker)), (action, bucket)
@@ -376,10 +376,11 @@ def test_access_lists_exactly_the_named_principals_and_the_account_root_without_
     root = f"arn:aws:iam::{prod_account(prod)}:root"
     assert root in result["principals"] and result["principals"][root]["kind"] == "account"
     customer = {name for name, a in result["assets"].items() if a["customer_data"]}
-    assert len(customer) == 18
+    assert len(customer) == 30  # per customer region: bucket, metadata table and key, intake table and key
     for asset in sorted(customer):
         region = next(r for r in principals.ingest if f"-data-{r}-" in asset)
-        named = {principals.ingest[region], principals.analyze[region], principals.data_deletion, principals.break_glass}
+        named = {principals.ingest[region], principals.analyze[region], principals.intake_brokers[region],
+                 principals.data_deletion, principals.break_glass}
         users = {key for key, entry in result["principals"].items()
                  if not entry["via"] and USE & set(entry["access"].get(asset, {}))}
         assert users and users <= named, (asset, users - named)
@@ -396,8 +397,8 @@ def test_the_principals_the_config_names_are_the_roles_the_plan_declares(prod):
 
     principals = center_principals(stack_config(prod))
     declared = {f"arn:aws:iam::{prod_account(prod)}:role/{r['inputs']['name']}" for r in find(prod, "aws:iam/role:Role")}
-    generated = {*principals.instance_roles(), *principals.reviewers.values(), *principals.witnesses.values(),
-                 *principals.service_roles}
+    generated = {*principals.instance_roles(), *principals.function_roles(), *principals.reviewers.values(),
+                 *principals.witnesses.values(), *principals.service_roles, principals.rule_publisher}
     assert generated == declared
     assert not set(principals.privileged()) & declared, "a privileged role the config names is declared by the plan"
 

@@ -529,6 +529,57 @@ def build_cases() -> list[Case]:
 
     add(Case("customer-data-readers-not-named", "customer-data-named-principals",
              [data_bucket, data_policy(tls_only, named)], [data_bucket, data_policy(tls_only)], plantable=False))
+
+    # TLS ends in Zurich (issue 27): a REST API is REGIONAL, never EDGE (its default); an API served
+    # by a mutual-TLS custom domain has its execute-api endpoint off.
+    def rest_api(**inputs: Any) -> dict[str, Any]:
+        return resource(d, "aws:apigateway/restApi:RestApi", "case-api", {"name": "case-api", **inputs},
+                        outputs={"id": "case-api-id"})
+
+    regional = {"types": "REGIONAL"}
+    add(Case("api-edge-optimized", "regional-endpoints-only", [rest_api(endpointConfiguration=regional)],
+             [rest_api(endpointConfiguration={"types": "EDGE"})]))
+    mtls_domain = resource(d, "aws:apigateway/domainName:DomainName", "case-domain", {
+        "domainName": "intake.case.example", "endpointConfiguration": regional,
+        "regionalCertificateArn": f"arn:aws:acm:eu-central-2:{ACCOUNT}:certificate/case",
+        "mutualTlsAuthentication": {"truststoreUri": "s3://case/truststore.pem"}})
+
+    def mapped(api: dict[str, Any]) -> list[dict[str, Any]]:
+        return [api, mtls_domain, resource(d, "aws:apigateway/basePathMapping:BasePathMapping", "case-mapping",
+                                           {"restApi": "case-api-id", "domainName": "intake.case.example", "stageName": "v1"},
+                                           deps={"restApi": [api["urn"]], "domainName": [mtls_domain["urn"]]})]
+
+    add(Case("mtls-api-execute-api-endpoint-on", "mutual-tls-not-bypassable",
+             mapped(rest_api(endpointConfiguration=regional, disableExecuteApiEndpoint=True)),
+             mapped(rest_api(endpointConfiguration=regional))))
+
+    # The intake broker (issue 27): its role writes only samples/ of its store and reads no customer data.
+    store, intake_bucket = "tc-1-dev-data-europe", "tc-1-dev-intake"
+    broker_role = _role(d, "tc-dev-intake-broker-europe")
+    broker_fn = resource(d, "aws:lambda/function:Function", "case-broker-fn", {
+        "name": "tc-dev-intake-europe", "role": broker_role["outputs"]["arn"],
+        "environment": {"variables": {"CUSTOMER_REGION": "europe", "SAMPLES_BUCKET": store, "RULES_BUCKET": intake_bucket,
+                                      "SAMPLES_KEY_ARN": f"arn:aws:kms:eu-central-2:{ACCOUNT}:key/store"}}},
+        deps={"role": [broker_role["urn"]]})
+    sign_uploads = {"Sid": "SignSampleUploads", "Effect": "Allow", "Action": ["s3:PutObject"],
+                    "Resource": [f"arn:aws:s3:::{store}/samples/*"]}
+    read_rules = {"Sid": "ReadApprovedRuleSet", "Effect": "Allow", "Action": ["s3:GetObject"],
+                  "Resource": [f"arn:aws:s3:::{intake_bucket}/rules/approved.json"]}
+    claim = {"Sid": "Claim", "Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+             "Resource": [f"arn:aws:dynamodb:eu-central-2:{ACCOUNT}:table/tc-dev-data-europe-intake"]}
+    allowed = (sign_uploads, read_rules, claim)
+
+    def broker(*statements: dict[str, Any]) -> list[dict[str, Any]]:
+        return [broker_role, broker_fn, _role_policy(d, broker_role, "case-broker-policy", *statements)]
+
+    add(Case("broker-reads-samples", "intake-broker-write-only", broker(*allowed),
+             broker(*allowed, {**read_rules, "Sid": "ReadSamples", "Resource": [f"arn:aws:s3:::{store}/samples/*"]})))
+    add(Case("broker-writes-outside-samples", "intake-broker-write-only", broker(*allowed),
+             broker({**sign_uploads, "Resource": [f"arn:aws:s3:::{store}/*"]}, read_rules, claim)))
+    add(Case("broker-reads-the-intake-table", "intake-broker-write-only", broker(*allowed),
+             broker(sign_uploads, read_rules, {**claim, "Action": ["dynamodb:PutItem", "dynamodb:GetItem"]})))
+    add(Case("broker-decrypts-with-the-store-key", "intake-broker-write-only", broker(*allowed),
+             broker(*allowed, {"Sid": "Decrypt", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*"})))
     return cases
 
 

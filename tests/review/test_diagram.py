@@ -136,3 +136,26 @@ def test_the_endpoint_count_is_the_interface_endpoints_reach_counts(drawn, plan_
                     and r["inputs"].get("vpcEndpointType") == "Interface")
     texts = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
     assert f"{interface} interface endpoints" in texts and not re.search(r"\b\d+ endpoints\b", texts)
+
+
+@needs_dot
+def test_the_intake_is_drawn_customers_to_intake_to_store(drawn, plan_of):
+    """customers' products -> the intake API -> the data zone's stores (issue 27): two edges in
+    the intake's line style, from a customers node to the API node, and from it to the buckets."""
+    assert any(r["type"] == diagram.INTAKE_API for r in plan_of("zurich-prod")["resources"])
+    _, root = drawn
+    style = dict(diagram.LEGEND)["sample intake: customers -> intake -> store"]
+    nodes = {g.find(f"{SVG}title").text: " ".join(t.text or "" for t in g.iter(f"{SVG}text"))
+             for g in root.iter(f"{SVG}g") if g.get("class") == "node"}
+    flow = {}
+    for g in root.iter(f"{SVG}g"):
+        path = g.find(f"{SVG}path")
+        if g.get("class") != "edge" or path is None or path.get("stroke") != style["color"]:
+            continue
+        tail, head = g.find(f"{SVG}title").text.split("->")
+        label = " ".join(t.text or "" for t in g.iter(f"{SVG}text"))
+        if label.startswith(("1 ", "2 ")):
+            flow[label[0]] = (nodes[tail], nodes[head], label)
+    assert set(flow) == {"1", "2"}, flow
+    assert "customers" in flow["1"][0] and "intake API" in flow["1"][1] and "mutual TLS" in flow["1"][2]
+    assert flow["2"][0] == flow["1"][1] and "bucket" in flow["2"][1] and "samples/<sha256>" in flow["2"][2]

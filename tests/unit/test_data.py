@@ -42,7 +42,11 @@ def _stores(run) -> dict[str, dict]:
         outputs = run.component_outputs[component.urn]
         resources = _descendants(run, component.urn)
 
-        def only(type_: str, resources=resources, component=component):
+        # A store with an intake (components/intake.py) also holds the intake table and its own key;
+        # they are the store's too, but not the key of its bucket nor its metadata table.
+        own = [r for r in resources if "-intake" not in r.name]
+
+        def only(type_: str, resources=own, component=component):
             found = [r for r in resources if r.type == type_]
             assert len(found) == 1, f"{component.name}: {len(found)} {type_}"
             return found[0]
@@ -163,9 +167,19 @@ def test_store_bucket_policy_tls_only_endpoint_only_single_writer(each_stack):
         assert outside["Effect"] == "Deny" and outside["Resource"] == f"{arn}/*"
         assert outside["Condition"]["StringNotEquals"] == {"aws:SourceVpce": [endpoint]}
         assert {"s3:GetObject*", "s3:PutObject*"} <= set(outside["Action"])
+        # The region's intake broker (a Lambda role) signs customers' uploads of samples/: the one other
+        # writer, of samples/ only, exempt from the endpoint Deny and fenced by the intake statements.
+        brokers = [r.outputs["arn"] for r in each_stack.by_type("aws:iam/role:Role")
+                   if (r.inputs.get("tags") or {}).get("customer-region") == _region
+                   and "lambda.amazonaws.com" in r.inputs["assumeRolePolicy"]]
         writers = statements["DenyObjectWritesToAnyoneNotNamed"]
         assert writers["Effect"] == "Deny" and writers["Resource"] == [arn, f"{arn}/*"]
-        assert writers["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": [store["outputs"]["ingestionRoleArn"]]}
+        assert writers["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": [store["outputs"]["ingestionRoleArn"], *brokers]}
+        assert outside["Condition"].get("ArnNotEquals", {}).get("aws:PrincipalArn", []) == brokers
+        if brokers:
+            samples = statements["DenyWritesOutsideSamplesToItsWriters"]
+            assert samples["NotResource"] == [f"{arn}/samples/*"] and samples["Effect"] == "Deny"
+            assert samples["Condition"] == {"ArnEquals": {"aws:PrincipalArn": brokers}}
         readers = statements["DenyObjectReadsToAnyoneNotNamed"]
         assert readers["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": [store["outputs"]["analysisRoleArn"]]}
         assert "s3:GetObject*" in readers["Action"]
@@ -213,9 +227,13 @@ def test_only_the_stores_own_roles_are_allowed_on_customer_data(each_stack):
         bucket_arn = store["bucket"].outputs["arn"]
         guarded = {bucket_arn, f"{bucket_arn}/*", store["table"].outputs["arn"], store["key"].outputs["arn"]}
         owners = {f"tc-{each_stack.stack}-data-{region}-ingest", f"tc-{each_stack.stack}-data-{region}-analyze"}
+        broker = f"tc-{each_stack.stack}-intake-broker-{region}"  # writes samples/ only: tests/intake/test_access.py
         for policy in each_stack.by_type("aws:iam/rolePolicy:RolePolicy"):
             for statement in _policy(policy)["Statement"]:
                 if statement["Effect"] == "Allow" and guarded & set(_as_list(statement["Resource"])):
+                    if policy.inputs["role"] == broker:
+                        assert statement["Action"] in (["s3:PutObject"], ["kms:GenerateDataKey"]), statement
+                        continue
                     assert policy.inputs["role"] in owners, f"{policy.name} grants {statement['Sid']} on {region}'s data"
 
 

@@ -52,10 +52,15 @@ def _applies(statement: dict, principal: str) -> bool:
     return True
 
 
+def _covers(statement: dict, action: str) -> bool:
+    """Action covers what it lists; NotAction covers every action it does not list (IAM's reading)."""
+    listed = any(fnmatch.fnmatch(action.lower(), a.lower()) for a in _as_list(statement.get("Action", statement.get("NotAction"))))
+    return listed if "Action" in statement else not listed
+
+
 def allowed(policy: dict, principal: str, action: str, account: str) -> bool:
     matching = [s for s in policy["Statement"]
-                if any(fnmatch.fnmatch(action.lower(), a.lower()) for a in _as_list(s["Action"]))
-                and _names(s, principal, account) and _applies(s, principal)]
+                if _covers(s, action) and _names(s, principal, account) and _applies(s, principal)]
     if any(s["Effect"] == "Deny" for s in matching):
         return False
     return any(s["Effect"] == "Allow" for s in matching)

@@ -77,8 +77,13 @@ def _with(values: dict[str, Any], path: tuple[str, ...], value: str) -> dict[str
 @pytest.mark.parametrize("stack", DESTROYABLE_STACKS)
 @pytest.mark.parametrize("path", [p for p, _ in LOCK_SETTINGS], ids=".".join)
 def test_destroyable_stacks_refuse_compliance_in_every_lock_setting(stack, path):
+    values = load_stack_values(stack)
+    section = next(f for n, f in CenterConfig.model_fields.items() if (f.alias or n) == path[0])
+    optional = section.default is None  # a section a stack may leave out (intake)
+    if optional and f"{PROJECT}:{path[0]}" not in values:
+        pytest.skip(f"{stack} declares no {path[0]} section")
     with pytest.raises(ConfigError) as caught:
-        load_config(_with(load_stack_values(stack), path, "COMPLIANCE"), stack)
+        load_config(_with(values, path, "COMPLIANCE"), stack)
     keys = [key for key, _ in caught.value.problems]
     assert keys == [f"{PROJECT}:{'.'.join(path)}"]
     assert "destroy" in caught.value.problems[0][1]

@@ -203,6 +203,6 @@ def test_every_security_group_is_attached_to_something(declared, stack):
     run = declared(stack)
     groups = run.by_type("aws:ec2/securityGroup:SecurityGroup")
     assert groups
-    others = [_json.dumps(r.inputs) for r in run.resources if r.type != "aws:ec2/securityGroup:SecurityGroup"]
+    others = [_json.dumps(r.inputs, default=str) for r in run.resources if r.type != "aws:ec2/securityGroup:SecurityGroup"]
     unattached = [g.name for g in groups if not any(g.id in text for text in others)]
     assert unattached == []

@@ -1,0 +1,1 @@
+"""The intake broker (handler.handle): a Lambda function per customer region (docs/intake.md)."""
