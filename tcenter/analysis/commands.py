@@ -9,7 +9,7 @@ from typing import Any
 
 from ..core.errors import UsageError
 from ..core.options import OUTPUT_HELP, TARGET_HELP, add_format
-from ..core.output import console, write
+from ..core.output import console, text_width, write
 from ..plan.workspace import Workspace, load_plan
 
 
@@ -78,9 +78,9 @@ def run_diff(args: argparse.Namespace) -> int:
         from rich.console import Console
 
         with open(args.output, "w", encoding="utf-8") as handle:
-            diff_text.render_terminal(result, Console(file=handle, width=160, no_color=True, highlight=False))
+            diff_text.render_terminal(result, Console(file=handle, no_color=True, highlight=False), text_width())
     else:
-        diff_text.render_terminal(result, console())
+        diff_text.render_terminal(result, console(), text_width())
     return result.exit_code
 
 

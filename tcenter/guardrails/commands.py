@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "junit":
         text = check_report.as_junit(stack, RULES, violations)
     else:
-        text = check_report.as_text(stack, resources, RULES, violations)
+        from ..core.output import text_width
+
+        text = check_report.as_text(stack, resources, RULES, violations, text_width())
     write(text, args.output)
     return 1 if violations else 0
 

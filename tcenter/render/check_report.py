@@ -30,12 +30,20 @@ def _rule_name(rule: Rule) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^a-zA-Z0-9]+", rule.id) if part)
 
 
-def as_text(stack: str, resources: int, rules: Sequence[Rule], violations: Sequence[Violation]) -> str:
+def as_text(stack: str, resources: int, rules: Sequence[Rule], violations: Sequence[Violation], width: int = 100) -> str:
+    """Lines of at most WIDTH, broken at spaces only: a URN longer than a line stands alone on its own."""
+    from ..core.output import wrap
+
     if not violations:
-        return f"{stack}: {resources} resources, {len(rules)} rules, no violations\n"
-    lines = [f"{stack}: {v.rule} [{v.control}]\n  resource: {v.urn}\n  {v.message}" for v in violations]
+        return "\n".join(wrap(f"{stack}: {resources} resources, {len(rules)} rules, no violations", width, "  ")) + "\n"
+    lines: list[str] = []
+    for v in violations:
+        lines += wrap(f"{v.rule} [{v.control}]", width, indent="    ", first=f"{stack}: ")
+        lines += wrap(v.urn, width, indent="    ", first="  resource: ")
+        lines += wrap(v.message, width, indent="    ", first="  ")
     broken = sorted({v.rule for v in violations})
-    lines.append(f"{stack}: {len(violations)} violation(s) of {len(broken)} rule(s): {', '.join(broken)}")
+    lines += wrap(f"{len(violations)} violation(s) of {len(broken)} rule(s): {', '.join(broken)}", width, indent="  ",
+                  first=f"{stack}: ")
     return "\n".join(lines) + "\n"
 
 

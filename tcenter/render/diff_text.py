@@ -3,6 +3,7 @@ request. The diff itself (what changed, what is dangerous) is `tcenter.analysis.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..analysis.diff import PlanDiff, PropertyChange, StatementChange, canonical, value_changes
@@ -19,10 +20,10 @@ def _short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _differing(before: Any, after: Any, limit: int, context: int = 24) -> tuple[str, str]:
+def _differing(before: Any, after: Any, limit: int, context: int = 24,
+               full: Callable[[Any], str] = _full) -> tuple[str, str]:
     """Both values cut around where they differ (common prefix and suffix elided), never to an equal prefix."""
-    a = before if isinstance(before, str) else canonical(before)
-    b = after if isinstance(after, str) else canonical(after)
+    a, b = full(before), full(after)
     if len(a) <= limit and len(b) <= limit:
         return a, b
     start = 0
@@ -37,31 +38,31 @@ def _differing(before: Any, after: Any, limit: int, context: int = 24) -> tuple[
     return cut(a), cut(b)
 
 
-def _property_lines(pc: PropertyChange, limit: int) -> list[str]:
+def _property_lines(pc: PropertyChange, limit: int, full: Callable[[Any], str] = _full) -> list[str]:
     suffix = " (forces replacement)" if pc.replaces else ""
     if pc.kind == "list":
         lines = [f"{pc.path}:{suffix}"]
-        lines += [f"    - {_full(v)}" for v in pc.before]
-        lines += [f"    + {_full(v)}" for v in pc.after]
+        lines += [f"    - {full(v)}" for v in pc.before]
+        lines += [f"    + {full(v)}" for v in pc.after]
         return lines
     if pc.kind == "order":
         return [f"{pc.path}: same items, new order{suffix}"]
     if pc.before is None:
-        return [f"{pc.path}: + {_full(pc.after)}{suffix}"]
+        return [f"{pc.path}: + {full(pc.after)}{suffix}"]
     if pc.after is None:
-        return [f"{pc.path}: - {_full(pc.before)}{suffix}"]
-    before, after = _differing(pc.before, pc.after, limit)
+        return [f"{pc.path}: - {full(pc.before)}{suffix}"]
+    before, after = _differing(pc.before, pc.after, limit, full=full)
     return [f"{pc.path}: {before} -> {after}{suffix}"]
 
 
-def _statement_lines(sc: StatementChange, limit: int) -> list[str]:
+def _statement_lines(sc: StatementChange, limit: int, full: Callable[[Any], str] = _full) -> list[str]:
     sign = {"added": "+", "removed": "-", "changed": "~"}[sc.change]
     lines = [f"{sign} {sc.property} statement {sc.sid} {sc.change}"]
     if sc.change == "changed":
         for pc in value_changes("", sc.before, sc.after):
-            lines += ["    " + line for line in _property_lines(pc, limit)]
+            lines += ["    " + line for line in _property_lines(pc, limit, full)]
     else:
-        lines.append("    " + _full(sc.after or sc.before))
+        lines.append("    " + full(sc.after or sc.before))
     return lines
 
 
@@ -73,47 +74,74 @@ def summary_line(d: PlanDiff) -> str:
     return f"{', '.join(parts)}; {reach_part}; {danger}"
 
 
-def render_terminal(d: PlanDiff, console: Any) -> None:
-    from rich.markup import escape
+def _spaced(value: Any) -> str:
+    """A value for text that wraps: JSON with a space after each separator, so lines break
+    between keys and values and never inside an ARN or a value."""
+    import json
 
-    console.print(f"[bold]tcenter diff[/bold] {escape(d.base)} -> {escape(d.head)}")
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(", ", ": "))
+
+
+def text_lines(d: PlanDiff, width: int) -> list[tuple[str, str]]:
+    """The diff as (style, line) pairs of at most WIDTH characters (a token longer than a line
+    stands alone on its own): the same lines printed, piped or written with -o."""
+    from ..core.output import wrap
+
+    out: list[tuple[str, str]] = []
+
+    def add(style: str, text: str, first: str = "", indent: str = "") -> None:
+        out.extend((style, line) for line in wrap(text, width, indent=indent or " " * (len(first) + 2), first=first))
+
+    def blank() -> None:
+        out.append(("", ""))
+
+    add("bold", f"tcenter diff {d.base} -> {d.head}")
     if not d.changed:
-        console.print("[green]No changes.[/green]")
-        return
-    console.print(summary_line(d))
+        add("green", "No changes.")
+        return out
+    add("", summary_line(d))
     if d.dangers:
-        console.print("\n[bold red]DANGEROUS (data or key loss, public exposure):[/bold red]")
+        blank()
+        add("bold red", "DANGEROUS (data or key loss, public exposure):")
         for danger in d.dangers:
-            console.print(f"  [red]! {escape(danger)}[/red]")
+            add("red", danger, first="  ! ")
     colors = {"create": "green", "delete": "red", "update": "yellow", "replace": "magenta"}
     for action in ("delete", "replace", "update", "create"):
         group = [c for c in d.resources if c.action == action]
         if not group:
             continue
-        console.print(f"\n[bold]{action} ({len(group)})[/bold]")
+        blank()
+        add("bold", f"{action} ({len(group)})")
         for change in group:
-            console.print(f"  [{colors[action]}]{ACTION_SIGNS[action]} {escape(change.type)} {escape(change.name)}[/]")
-            for pc in change.properties:
-                if pc.kind == "policy":
-                    continue
-                for line in _property_lines(pc, 120):
-                    console.print(f"      {escape(line)}")
-            for sc in change.statements:
-                for line in _statement_lines(sc, 120):
-                    console.print(f"      {escape(line)}")
+            add(colors[action], f"{change.type} {change.name}", first=f"  {ACTION_SIGNS[action]} ")
+            lines = [line for pc in change.properties if pc.kind != "policy" for line in _property_lines(pc, 120, _spaced)]
+            lines += [line for sc in change.statements for line in _statement_lines(sc, 120, _spaced)]
+            for line in lines:
+                body = line.lstrip(" ")
+                add("", body, first=" " * (6 + len(line) - len(body)))
             for note in change.notes:
-                console.print(f"      [dim]note: {escape(note)}[/dim]")
+                add("dim", f"note: {note}", first="      ")
     if d.reach_added or d.reach_removed:
-        console.print("\n[bold]reachability[/bold]")
+        blank()
+        add("bold", "reachability")
         for edge in d.reach_added:
-            console.print(f"  [green]+ {escape(edge)}[/green]")
+            add("green", edge, first="  + ")
         for edge in d.reach_removed:
-            console.print(f"  [red]- {escape(edge)}[/red]")
+            add("red", edge, first="  - ")
     if d.outputs:
-        console.print("\n[bold]stack outputs[/bold]")
+        blank()
+        add("bold", "stack outputs")
         for pc in d.outputs:
-            for line in _property_lines(pc, 120):
-                console.print(f"  ~ {escape(line)}")
+            for line in _property_lines(pc, 120, _spaced):
+                add("", line, first="  ~ ")
+    return out
+
+
+def render_terminal(d: PlanDiff, console: Any, width: int) -> None:
+    from rich.markup import escape
+
+    for style, line in text_lines(d, width):
+        console.print(f"[{style}]{escape(line)}[/]" if style and line else escape(line), soft_wrap=True)
 
 
 def md_escape(text: str) -> str:

@@ -49,17 +49,29 @@ def run_approvals(args: argparse.Namespace) -> int:
 
     with _prepared(args) as prepared:
         state = approvals.quorum_state(prepared.subject, prepared.approvers, prepared.repo)
+    if args.format == "json":
+        print(json.dumps({
+            "format": "tcenter-approvals", "version": 1, "stack": args.stack, "subject": state.subject.digest,
+            "commit": prepared.commit, "programTree": state.subject.programTree,
+            "base": approvals.describe_base(state.subject.base), "quorum": state.quorum, "met": state.met,
+            "approved": list(state.counted), "missing": list(state.missing),
+            "invalid": [{"organization": v.org, "reason": v.reason} for v in state.invalid],
+        }, indent=2, sort_keys=True))
+        return 0 if state.met else int(ExitCode.NOT_APPROVED)
+    from ..core.output import text_width, wrap
+
+    width = 10**6 if args.format == "markdown" else text_width()  # markdown: the renderer wraps
     bullet = "- " if args.format == "markdown" else "  "
-    print(f"{'**Approvals**' if args.format == 'markdown' else 'approvals'} for {args.stack}, subject "
-          f"{state.subject.digest} (commit {prepared.commit[:12]}, tree {state.subject.programTree[:12]}), against the "
-          f"{approvals.describe_base(state.subject.base)}: {len(state.counted)} of {state.quorum} "
-          f"{'- quorum met' if state.met else '- NOT met'}")
-    for org in state.counted:
-        print(f"{bullet}approved: {org}")
-    for org in state.missing:
-        print(f"{bullet}missing: {org}")
+    head = (f"{'**Approvals**' if args.format == 'markdown' else 'approvals'} for {args.stack}, subject "
+            f"{state.subject.digest} (commit {prepared.commit[:12]}, tree {state.subject.programTree[:12]}), against the "
+            f"{approvals.describe_base(state.subject.base)}: {len(state.counted)} of {state.quorum} "
+            f"{'- quorum met' if state.met else '- NOT met'}")
+    lines = wrap(head, width, indent="  ")
+    lines += [f"{bullet}approved: {org}" for org in state.counted]
+    lines += [f"{bullet}missing: {org}" for org in state.missing]
     for verdict in state.invalid:
-        print(f"{bullet}invalid: {verdict.org}: {verdict.reason}")
+        lines += wrap(f"{verdict.org}: {verdict.reason}", width, indent="    ", first=f"{bullet}invalid: ")
+    print("\n".join(lines))
     return 0 if state.met else int(ExitCode.NOT_APPROVED)
 
 
@@ -189,7 +201,8 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("approvals", help="quorum state of what `up` would run (exit 5: not met)")
     _subject_options(p)
-    p.add_argument("--format", choices=("text", "markdown"), default="text")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                   help="text (fits COLUMNS), markdown (a PR comment) or json (for a pipeline); the exit code is the same")
     p.set_defaults(func=run_approvals)
 
     p = sub.add_parser("verify", help="check a release offline: signature, signed provenance, builders, SBOM",

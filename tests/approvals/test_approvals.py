@@ -162,6 +162,29 @@ def test_the_approvals_command_reports_the_state(world, capsys):
     assert cli("-C", str(world.repo), "approvals", STACK) == ExitCode.NOT_APPROVED
     out = capsys.readouterr().out
     assert "1 of 2" in out and "approved: lab" in out and "missing: cert" in out and "invalid: cert" in out
+    assert cli("-C", str(world.repo), "approvals", STACK, "--format", "json") == ExitCode.NOT_APPROVED
+    state = json.loads(capsys.readouterr().out)
+    assert (state["met"], state["quorum"], state["approved"]) == (False, 2, ["lab"]) and "cert" in state["missing"]
+    assert [i["organization"] for i in state["invalid"]] == ["cert"] and state["commit"] == git(world.repo, "rev-parse", "HEAD")
+
+
+def test_the_approvals_text_fits_columns(world, capsys, monkeypatch):
+    """At COLUMNS=100 no line is longer (the subject's 64-digit digest stays whole)."""
+    assert approve(world, "lab") == 0
+    _forge(world, "cert", "evil1")
+    monkeypatch.setenv("COLUMNS", "100")
+    capsys.readouterr()
+    cli("-C", str(world.repo), "approvals", STACK)
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100, out
+    digest = json.loads(_json_state(world, capsys))["subject"]
+    assert len(digest) >= 64 and digest in out.split(), "the digest whole, on one line"
+
+
+def _json_state(world, capsys) -> str:
+    capsys.readouterr()
+    cli("-C", str(world.repo), "approvals", STACK, "--format", "json")
+    return capsys.readouterr().out
 
 
 def test_the_approve_command_prints_the_summary_and_what_it_signs(world, capsys):

@@ -95,3 +95,26 @@ def test_json_lists_violations_with_urn_and_type(plans, tmp_path):
     assert report["stack"] == "zurich-prod" and report["environment"] == "prod" and report["result"] == "violations"
     assert _planted_rules() <= {v["rule"] for v in report["violations"]}
     assert all(v["urn"].startswith("urn:pulumi:") and v["type"].startswith("aws:") for v in report["violations"])
+
+
+@pytest.mark.parametrize("which", ["clean", "broken"])
+def test_the_text_fits_columns_with_whole_tokens(plans, which, tmp_path, capsys, monkeypatch):
+    """At COLUMNS=100 no line of `check` is longer, and each URN or ARN it prints is a whole
+    value of its JSON result (not split across lines); -o writes what is printed."""
+    import re
+
+    monkeypatch.setenv("COLUMNS", "100")
+    capsys.readouterr()
+    code = main(["check", str(plans[which])])
+    text = capsys.readouterr().out
+    assert code == (0 if which == "clean" else 1)
+    long = [line for line in text.splitlines() if len(line) > 100 and " " in line.strip()]
+    assert not long, f"over 100 and not one token alone: {long[0]!r}"
+    assert _run(plans[which], "json", tmp_path / "c.json") == code
+    whole = (tmp_path / "c.json").read_text()
+    tokens = set(re.findall(r"(?:urn:pulumi|arn:aws)[^\s\",]+", text))
+    assert which == "clean" or tokens, "the violations name their resources"
+    for token in tokens:
+        assert token.rstrip(".;:)") in whole, f"{token!r} is not whole: split across lines?"
+    assert main(["check", str(plans[which]), "-o", str(tmp_path / "c.txt")]) == code
+    assert (tmp_path / "c.txt").read_text() == text

@@ -82,3 +82,44 @@ def test_access_filters(plan_files, capsys, monkeypatch):
                             capsys, monkeypatch))
     assert keys["assets"] and all(re.fullmatch(r"tc-data-[a-z-]+-key-key", name) for name in keys["assets"])
     assert all(set(entry["access"]) <= set(keys["assets"]) for entry in keys["principals"].values())
+
+
+def _changed(plan: dict) -> dict:
+    """PLAN with changes whose text is long: a role policy statement naming a bucket by ARN, a
+    security group rule, a tag, a bucket deleted."""
+    head = json.loads(json.dumps(plan))
+    buckets = [r for r in head["resources"] if r["type"] == "aws:s3/bucket:Bucket"]
+    policy = next(r for r in head["resources"] if r["type"] == "aws:iam/rolePolicy:RolePolicy")
+    document = json.loads(policy["inputs"]["policy"])
+    document["Statement"].append({"Sid": "PlantedRead", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                                  "Resource": [f"arn:aws:s3:::{b['inputs']['bucket']}/*" for b in buckets[:3]]})
+    policy["inputs"]["policy"] = json.dumps(document)
+    group = next(r for r in head["resources"] if r["type"] == "aws:ec2/securityGroup:SecurityGroup")
+    group["inputs"].setdefault("ingress", []).append({"protocol": "tcp", "fromPort": 22, "toPort": 22,
+                                                      "cidrBlocks": ["10.0.0.0/8"], "description": "planted for the width test"})
+    buckets[0]["inputs"].setdefault("tags", {})["review-note"] = "a tag whose value is long enough to need wrapping " * 3
+    head["resources"].remove(buckets[-1])
+    return head
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_diff_fits_and_keeps_tokens_whole(stack, plan_files, plan_of, capsys, monkeypatch, tmp_path):
+    """At COLUMNS=100 no line of `diff` is longer unless it is one token alone; every ARN printed is
+    a whole value of the diff's JSON; printed, piped or written with -o, the text is the same."""
+    head = tmp_path / "head.json"
+    head.write_text(json.dumps(_changed(plan_of(stack))))
+    monkeypatch.setenv("COLUMNS", str(WIDTH))
+    capsys.readouterr()
+    assert main(["diff", plan_files[stack], str(head)]) == 2
+    text = capsys.readouterr().out
+    long = [line for line in text.splitlines() if len(line) > WIDTH and " " in line.strip()]
+    assert not long, f"{len(long)} lines over {WIDTH}, e.g. {long[0]!r}"
+    assert "PlantedRead" in text and "review-note" in text
+    main(["diff", plan_files[stack], str(head), "--format", "json"])
+    whole = capsys.readouterr().out
+    tokens = set(TOKEN.findall(text))
+    assert tokens, "the planted statement's ARNs are printed"
+    for token in tokens:
+        assert token.rstrip(".;:)") in whole, f"{token!r} is not a whole value: split across lines?"
+    assert main(["diff", plan_files[stack], str(head), "-o", str(tmp_path / "d.txt")]) == 2
+    assert (tmp_path / "d.txt").read_text() == text, "-o writes what is printed"

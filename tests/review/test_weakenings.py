@@ -104,7 +104,7 @@ def prod(plan_of):
 
 def _terminal(d) -> str:
     out = io.StringIO()
-    render_terminal(d, Console(file=out, width=400, no_color=True, highlight=False))
+    render_terminal(d, Console(file=out, no_color=True, highlight=False), width=10**6)  # one line per item
     return out.getvalue()
 
 
