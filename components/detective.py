@@ -176,6 +176,10 @@ KIT_RULE_MIRRORS: tuple[ConfigRuleMirror, ...] = (
     ConfigRuleMirror("tlog-sequencer-only", why_none="no managed rule reads who may write a bucket or sign with a key; "
                                                      f"{_ATTEST}, and the key-policy alarm fires on every PutKeyPolicy"),
     ConfigRuleMirror("tlog-cosignatures-own-prefix", why_none=f"no managed rule reads bucket policy prefixes; {_ATTEST}"),
+    ConfigRuleMirror("dist-publisher-only", ("S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",),
+                     why_none=f"who writes is in the bucket policy, which no managed rule reads; {_ATTEST}"),
+    ConfigRuleMirror("dist-online-keys", why_none="no managed rule reads who may sign with a key; "
+                                                  f"{_ATTEST}, and the key-policy alarm fires on every PutKeyPolicy"),
 )
 """Every `tcenter check` rule (tests hold this table to tcenter.guardrails.RULES) and the AWS
 Config managed rules that keep checking it on the live account."""

@@ -9,7 +9,7 @@ dependencies) so that both entry points feed the same code:
 - `tcenter check PLAN.json` (guardrails/check.py) maps the resources of a plan file into it.
 
 One module per domain (network, encryption, storage, keys, identity, audit, platform,
-limits, transparency); `RULES` below is the one explicit list, in the order reports use. This package
+limits, transparency, distribution); `RULES` below is the one explicit list, in the order reports use. This package
 imports only the standard library, `components.awsfacts` and `tcenter.core.iamdoc` (the
 policy pack runs it in its own virtualenv; tests/review/test_layers.py holds that).
 """
@@ -17,6 +17,7 @@ policy pack runs it in its own virtualenv; tests/review/test_layers.py holds tha
 from __future__ import annotations
 
 from .audit import ACCOUNT_BASELINE, CLOUDTRAIL_VALIDATION, DETECTIVE_CONTROLS
+from .distribution import DIST_ONLINE_KEYS, DIST_PUBLISHER_ONLY
 from .encryption import CLOUDTRAIL_CMK, DYNAMODB_CMK, EBS_CMK, LOG_GROUP_CMK, S3_SSE_CMK, SECRET_CMK
 from .identity import REVIEWER_DENIES
 from .keys import CLOUDHSM, KEY_NO_ADMIN_GRANTS, KEY_POLICY_NO_WILDCARD, KMS_SIGN_SIGNERS_ONLY
@@ -54,7 +55,7 @@ RULES: tuple[Rule, ...] = (
     KEY_POLICY_NO_WILDCARD, KEY_NO_ADMIN_GRANTS, KMS_SIGN_SIGNERS_ONLY, REVIEWER_DENIES, PROD_PROTECT, VPC_FLOW_LOGS, DNS_FIREWALL,
     CLOUDTRAIL_VALIDATION, CLOUDHSM, VPC_ENDPOINTS, ENDPOINT_POLICIES_PINNED, DYNAMODB_THROUGH_ENDPOINT,
     SSM_SESSION_LOGGING, DETECTIVE_CONTROLS, ACCOUNT_BASELINE,
-    TLOG_CREATE_ONLY, TLOG_SEQUENCER_ONLY, TLOG_COSIGNATURES_OWN_PREFIX,
+    TLOG_CREATE_ONLY, TLOG_SEQUENCER_ONLY, TLOG_COSIGNATURES_OWN_PREFIX, DIST_PUBLISHER_ONLY, DIST_ONLINE_KEYS,
 )
 
 
