@@ -229,8 +229,6 @@ class TransparencyCenter(pulumi.ComponentResource):
             ReviewMaterial("builds", "build-artifacts", self.build.grant_read_artifacts),
             ReviewMaterial("signatures", "signed-releases", self.signing.grant_read_releases),
             ReviewMaterial("signatures", "public-keys-and-verify", self.signing.grant_verify),
-            *([ReviewMaterial("signatures", "update-repository-keys", self.distribution.grant_verify)]
-              if self.distribution else []),
             ReviewMaterial("audit-logs", "audit-archive",
                            lambda role: self.audit_store.grant_read_audit_records(role, RELEASE_RECORDS_PREFIX)),
             ReviewMaterial("audit-logs", "audit-log-groups",

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tcenter.distribution import attestation
-from tcenter.distribution.keys import public_key, signer_from_pem
+from tcenter.distribution.keys import signer_from_pem
 from tcenter.distribution.names import VENDOR
 from tcenter.distribution.policy import ClientPolicy
 from tcenter.distribution.repository import Expiry, Repository
