@@ -114,3 +114,32 @@ def test_propose_root_refuses_a_threshold_the_vendor_meets(center):
     with pytest.raises(BadInput, match="vendor's 1 key"):
         propose_root(None, root_keys=[s.public_key for s in center.root_signers.values()], threshold=1,
                      online_keys={r: s.public_key for r, s in center.online.items()})
+
+
+def test_policy_and_init_draft_a_class_repository_from_the_stack(center, tmp_path, capsys):
+    """`tcenter tuf policy` and `tcenter tuf init` on zurich-prod: the policy names the stack's log,
+    witnesses, k and builder set; version 1's root and targets are unsigned drafts whose
+    delegation follows the stack (AV databases: the vendor's key, 2**8 bins)."""
+    release = center.release_keys["av-databases"]["public"]
+    policy = tmp_path / "policy.json"
+    assert main(["tuf", "policy", "zurich-prod", "--class", "av-databases", "--log-key",
+                 center.log_signer.verifier().vkey, "--release-key", str(release), "--out", str(policy)]) == 0
+    document = json.loads(policy.read_text())
+    assert document["pool"] == "av-databases" and document["builders"] == ["av-databases-1", "av-databases-2"]
+    assert document["quorum"] == 2 and sorted(document["witnesses"]) == ["eu-certification-body", "swiss-review-lab"]
+    keys = {}
+    for role in ("snapshot", "timestamp", "targets"):
+        keys[role] = tmp_path / f"{role}.pub.pem"
+        keys[role].write_text(signer(f"init-{role}", "vendor").public_key.keyval["public"])
+    directory = tmp_path / "repo"
+    assert main(["tuf", "init", "zurich-prod", "--class", "av-databases", "--dir", str(directory), "--policy", str(policy),
+                 *[a for role, path in keys.items() for a in ("--online-key", f"{role}={path}")]]) == 0, capsys.readouterr()
+    root = json.loads((directory / "metadata" / "1.root.json").read_text())
+    targets = json.loads((directory / "metadata" / "1.targets.json").read_text())
+    assert root["signatures"] == [] and targets["signatures"] == []
+    assert root["signed"]["roles"]["root"]["threshold"] == 2
+    (delegation,) = targets["signed"]["delegations"]["roles"]
+    assert delegation["name"] == "av-databases" and delegation["paths"] == ["av-databases/*"] and delegation["terminating"]
+    assert "policy.json" in targets["signed"]["targets"]
+    assert main(["tuf", "init", "zurich-prod", "--class", "av-databases", "--dir", str(directory), "--policy", str(policy),
+                 *[a for role, path in keys.items() for a in ("--online-key", f"{role}={path}")]]) == ExitCode.ERROR
