@@ -24,7 +24,7 @@ def _write_key(tmp_path, label: str):
 
 def test_root_new_proposes_the_stacks_threshold_over_the_stacks_keys(tmp_path, capsys):
     online = {role: _write_key(tmp_path, role) for role in ("snapshot", "timestamp")}
-    for role, path in online.items():  # the public halves, as `aws kms get-public-key` gives them
+    for role in online:  # the public halves, as `aws kms get-public-key` gives them
         (tmp_path / f"{role}.pub.pem").write_text(signer(role, "vendor").public_key.keyval["public"])
     out = tmp_path / "1.root.json"
     code = main(["tuf", "root", "new", "zurich-prod", "--out", str(out),
