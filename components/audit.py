@@ -59,6 +59,14 @@ class AuditLogStoreArgs:
     config_delivery: bool = True
     """AWS Config delivers to this archive (single-account audit); off when the stack's
     audit.logArchive receives the deliveries instead."""
+    archive_access: policies.NamedObjectAccess | None = None
+    """Who reads (reviewers), writes (hosts' session transcripts, signers' release records) and
+    deletes archive objects; nobody else, whatever their IAM policies (the services delivering
+    here are exempt)."""
+    remote_readers: tuple[str, ...] = ()
+    """Reviewer roles of organizations without workstations: they read from their own account."""
+    emptier: str | None = None
+    """Destroyable stacks: the deploying role, which empties the access-log bucket on destroy."""
 
 
 class AuditLogStore(pulumi.ComponentResource):
@@ -99,6 +107,9 @@ class AuditLogStore(pulumi.ComponentResource):
                 teardown=args.teardown,
                 lifecycle=Lifecycle(noncurrent_version_expiration_days=max(args.config.log_retention_days, 1)),
                 extra_statements=(policies.allow_log_delivery(f"arn:aws:s3:::{access_log_name}", account),),
+                # Only S3 server access logging (a service) writes here; nobody deletes.
+                named_access=policies.NamedObjectAccess(deleters=(args.emptier,) if args.emptier else (),
+                                                        fence_reads=False),
                 policy_declared_later=True,
             ),
             opts=child,
@@ -132,6 +143,8 @@ class AuditLogStore(pulumi.ComponentResource):
                     *(policies.config_delivery_bucket_statements(archive_arn, CONFIG_PREFIX, account)
                       if args.config_delivery else []),
                 ),
+                named_access=args.archive_access,
+                remote_readers=args.remote_readers,
                 policy_declared_later=True,
             ),
             opts=child,
@@ -240,6 +253,9 @@ class AuditTrailArgs:
     data store, the release and artifact buckets."""
     watched_table_arns: Sequence[pulumi.Input[str]] = ()
     """DynamoDB tables whose item reads and writes are recorded: every customer data table."""
+    written_archive_prefixes: Sequence[str] = ()
+    """Archive prefixes people's hosts write besides session transcripts (release records):
+    their writes are recorded too."""
 
 
 class AuditTrail(pulumi.ComponentResource):
@@ -270,6 +286,11 @@ class AuditTrail(pulumi.ComponentResource):
         delivery = self.delivery_role.add_policy(
             "deliver-to-log-group", [policies.cloudtrail_log_delivery_statement(self.log_group.arn)])
         self.watched_bucket_arns = tuple(args.watched_bucket_arns)
+        self.selectors = policies.s3_data_event_selectors(
+            self.watched_bucket_arns, read_bucket_arns=(store.archive.arn, store.access_logs.arn),
+            table_arns=tuple(args.watched_table_arns),
+            write_prefixes=tuple(pulumi.Output.concat(store.archive.arn, "/", prefix)
+                                 for prefix in (SESSION_LOG_PREFIX, *args.written_archive_prefixes)))
         self.trail = aws.cloudtrail.Trail(
             resource_name(name, "trail"),
             name=trail_name(args.stack),
@@ -282,9 +303,7 @@ class AuditTrail(pulumi.ComponentResource):
             kms_key_id=store.key.arn,
             cloud_watch_logs_group_arn=pulumi.Output.concat(self.log_group.arn, ":*"),
             cloud_watch_logs_role_arn=self.delivery_role.arn,
-            advanced_event_selectors=policies.s3_data_event_selectors(
-                self.watched_bucket_arns, read_bucket_arns=(store.archive.arn, store.access_logs.arn),
-                table_arns=tuple(args.watched_table_arns)),
+            advanced_event_selectors=self.selectors,
             # CloudTrail checks the bucket policy, the key policy and the role when the trail is created.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[store.archive.policy, delivery]),
         )

@@ -302,3 +302,71 @@ ENDPOINT_ACTIONS_WITHOUT_RESOURCE_ACCOUNT: dict[str, tuple[tuple[str, ...], str]
 """Per interface endpoint service: the actions its policy admits without pinning the
 resource's account, and why. Everything else through an endpoint must be this account's
 principal acting on this account's resource (`aws:PrincipalAccount` and `aws:ResourceAccount`)."""
+
+
+# --- what silences a detective control --------------------------------------------------------
+
+DETECTIVE_TAMPER_ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (
+        ("cloudwatch:DeleteAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:SetAlarmState"),
+        ("cloudwatch:PutMetricAlarm",)),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": (("logs:DeleteMetricFilter",), ("logs:PutMetricFilter",)),
+    "aws:cloudwatch/logGroup:LogGroup": (
+        ("logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey"),
+        ("logs:PutRetentionPolicy",)),
+    "aws:sns/topic:Topic": (("sns:DeleteTopic",), ("sns:AddPermission", "sns:RemovePermission", "sns:SetTopicAttributes")),
+    "aws:sns/topicPolicy:TopicPolicy": ((), ("sns:SetTopicAttributes",)),
+    "aws:sns/topicSubscription:TopicSubscription": (("sns:Unsubscribe",), ("sns:SetSubscriptionAttributes",)),
+    "aws:cloudwatch/eventRule:EventRule": (("events:DeleteRule", "events:DisableRule"), ("events:PutRule",)),
+    "aws:cloudwatch/eventTarget:EventTarget": (("events:RemoveTargets",), ("events:PutTargets",)),
+    "aws:cfg/rule:Rule": (("config:DeleteConfigRule", "config:DeleteEvaluationResults"), ("config:PutConfigRule",)),
+    "aws:cfg/recorder:Recorder": (
+        ("config:DeleteConfigurationRecorder", "config:StopConfigurationRecorder"), ("config:PutConfigurationRecorder",)),
+    "aws:cfg/recorderStatus:RecorderStatus": (("config:StopConfigurationRecorder",), ()),
+    "aws:cfg/deliveryChannel:DeliveryChannel": (("config:DeleteDeliveryChannel",), ("config:PutDeliveryChannel",)),
+    "aws:securityhub/account:Account": (
+        ("securityhub:BatchDeleteAutomationRules", "securityhub:BatchUpdateAutomationRules",
+         "securityhub:CreateAutomationRule", "securityhub:DisableSecurityHub"),
+        ("securityhub:UpdateSecurityHubConfiguration",)),
+    "aws:securityhub/standardsSubscription:StandardsSubscription": (
+        ("securityhub:BatchDisableStandards", "securityhub:BatchUpdateStandardsControlAssociations",
+         "securityhub:UpdateStandardsControl"), ()),
+    "aws:guardduty/detector:Detector": (
+        ("guardduty:CreateFilter", "guardduty:CreateIPSet", "guardduty:CreateThreatIntelSet", "guardduty:DeleteDetector",
+         "guardduty:DisassociateFromMasterAccount", "guardduty:StopMonitoringMembers", "guardduty:UpdateFilter",
+         "guardduty:UpdateIPSet", "guardduty:UpdateThreatIntelSet"),
+        ("guardduty:UpdateDetector",)),
+    "aws:guardduty/detectorFeature:DetectorFeature": ((), ("guardduty:UpdateDetector",)),
+    "aws:accessanalyzer/analyzer:Analyzer": (
+        ("access-analyzer:CreateArchiveRule", "access-analyzer:DeleteAnalyzer", "access-analyzer:UpdateArchiveRule"), ()),
+    "aws:cloudtrail/trail:Trail": (
+        ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging"),
+        ("cloudtrail:PutEventSelectors", "cloudtrail:PutInsightSelectors", "cloudtrail:UpdateTrail")),
+    "aws:ec2/flowLog:FlowLog": (("ec2:DeleteFlowLogs",), ()),
+}
+"""Per detective resource type the center declares: the APIs that silence it (stop, disable,
+delete, suppress findings, unsubscribe) and the APIs that edit it (what `pulumi up` itself
+calls). Both are the organization's SCP and the center's alarms' business: the first denied to
+all but the break-glass role, the second to all but the deploy role and break-glass
+(organization/scps.py), every one alarmed (components/detective.py). A detective resource of a
+type missing here fails tests/owner."""
+
+EVENT_SOURCES = {"cloudwatch": "monitoring.amazonaws.com"}
+"""IAM prefixes whose CloudTrail eventSource is not `<prefix>.amazonaws.com`."""
+
+
+def event_source(iam_prefix: str) -> str:
+    return EVENT_SOURCES.get(iam_prefix, f"{iam_prefix}.amazonaws.com")
+
+
+def tamper_actions() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every silencing and every editing action of DETECTIVE_TAMPER_ACTIONS, each once, sorted."""
+    silence = {a for s, _ in DETECTIVE_TAMPER_ACTIONS.values() for a in s}
+    edit = {a for _, e in DETECTIVE_TAMPER_ACTIONS.values() for a in e} - silence
+    return tuple(sorted(silence)), tuple(sorted(edit))
+
+
+TRAILS_PER_REGION_MAX = 5
+"""CloudTrail: trails per region and account."""
+METRIC_FILTER_PATTERN_MAX = 1024
+"""CloudWatch Logs: a metric filter pattern, characters."""

@@ -67,6 +67,16 @@ class BuildFleetArgs:
     network: NetworkZones
     access_log_bucket: SecureBucket
     teardown: Teardown
+    deployer: str = ""
+    """The deploying role: in destroyable stacks it empties the buckets on `pulumi destroy`."""
+    source_mirror_writer: str | None = None
+    """build.sourceMirrorWriter: the only principal that puts source archives into the mirror."""
+    configurers: tuple[str, ...] = ()
+    """The deploy and break-glass roles: alone change the buckets' policies and configuration."""
+    remote_source_readers: tuple[str, ...] = ()
+    remote_artifact_readers: tuple[str, ...] = ()
+    """Reviewer roles of organizations without workstations (scopes sources, builds): they read
+    from their own account, outside the center's endpoints."""
 
 
 class BuildFleet(pulumi.ComponentResource):
@@ -106,6 +116,8 @@ class BuildFleet(pulumi.ComponentResource):
                 )
 
         endpoint_ids = [network.s3_endpoint.id]
+        emptier = (args.deployer,) if args.deployer and args.teardown.force_destroy("stateful") else ()
+        mirror_writers = (args.source_mirror_writer,) if args.source_mirror_writer else ()
         artifacts_name = bucket_name(account, stack, "build-artifacts")
         artifacts_arn = awsfacts.bucket_arn(artifacts_name)
         self.source_mirror = SecureBucket(
@@ -116,6 +128,12 @@ class BuildFleet(pulumi.ComponentResource):
                 teardown=args.teardown,
                 access_log_bucket=args.access_log_bucket,
                 vpc_endpoint_ids=endpoint_ids,
+                # Only the mirror's writer puts archives, from outside (the vendor's repository
+                # sync); nobody deletes or overwrites them (every write is a data event).
+                named_access=policies.NamedObjectAccess(writers=mirror_writers, deleters=emptier, fence_reads=False,
+                                                        configurers=args.configurers),
+                remote_writers=mirror_writers,
+                remote_readers=args.remote_source_readers,
                 tags={"zone": ZONE, "purpose": "source-mirror"},
             ),
             opts=child,
@@ -133,6 +151,13 @@ class BuildFleet(pulumi.ComponentResource):
                     only_builder_writes_its_prefix(artifacts_arn, pool_name, builder,
                                                    awsfacts.role_arn(account, builder_role_name(stack, builder)))
                     for builder, pool_name in sorted(self.builder_pool.items())),
+                named_access=policies.NamedObjectAccess(deleters=emptier, fence_reads=False,
+                                                        writers=tuple(self.roles[b].arn for b in sorted(self.roles)),
+                                                        configurers=args.configurers),
+                remote_readers=args.remote_artifact_readers,
+                # Declared once the builders exist: each builder's prefix takes writes only from
+                # its own instance's credentials (`_bind_builders_to_their_instances`).
+                policy_declared_later=True,
                 lifecycle=Lifecycle(noncurrent_version_expiration_days=config.artifact_noncurrent_days),
                 tags={"zone": ZONE, "purpose": "build-artifacts"},
             ),
@@ -186,6 +211,7 @@ class BuildFleet(pulumi.ComponentResource):
                     opts=child,
                 )
 
+        self._bind_builders_to_their_instances(artifacts_arn)
         self.instance_ids = {
             pool.name: [host.instance_ids[0] for builder, host in sorted(self.builders.items()) if self.builder_pool[builder] == pool.name]
             for pool in config.pools}
@@ -197,6 +223,20 @@ class BuildFleet(pulumi.ComponentResource):
             "builderInstanceIds": self.instance_ids,
             "builderRoleArns": {builder: role.arn for builder, role in sorted(self.roles.items())},
         })
+
+    def _bind_builders_to_their_instances(self, artifacts_arn: str) -> None:
+        """Two instances launched by hand with two builder profiles would agree on anything: a
+        builder's prefix takes writes only from the credentials of the instance the plan declares
+        for it (aws:userid `<role unique id>:<instance id>`)."""
+        statements = []
+        for builder, pool in sorted(self.builder_pool.items()):
+            role = self.roles[builder]
+            (instance_id,) = self.builders[builder].instance_ids
+            statements.append(policies.writes_only_from_own_instance(
+                "OnlyOwnInstanceWrites" + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", builder)),
+                policies.objects_under(artifacts_arn, artifact_prefix(pool, builder)), role.arn, role.role.unique_id,
+                instance_id))
+        self.artifacts.declare_policy(statements)
 
     def render(self, stack: str, pool: BuildPoolConfig, builder: str, network: NetworkZones, s3_cidrs: list[str]) -> hosts.RenderedHost:
         """One builder's provisioning, from the validated config and the network plan."""

@@ -13,14 +13,17 @@ from .audit import AuditLogStore, AuditLogStoreArgs, AuditTrail, AuditTrailArgs
 from .audit import log_group_name as audit_log_group_name
 from .build import BuildFleet, BuildFleetArgs
 from .config import CenterConfig
-from .awsfacts import REGION, log_group_arn
+from .awsfacts import REGION, log_group_arn, role_arn
 from .data import RegionalDataStore, RegionalDataStoreArgs
 from .layout import default_tags, resource_name, reviewer_zone_name
 from .network import NetworkZones, NetworkZonesArgs
 from .detective import DetectiveControls, DetectiveControlsArgs
 from .distribution import Distribution, DistributionArgs
+from .evidence_delivery import EvidenceDelivery, EvidenceDeliveryArgs, evidence_organizations
 from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
 from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
+from .policies import NamedObjectAccess
+from .principals import center_principals
 from .teardown import Teardown
 from .transparency import TransparencyLog, TransparencyLogArgs
 
@@ -55,6 +58,9 @@ class TransparencyCenter(pulumi.ComponentResource):
         account = config.access.account_id
         admins = tuple(config.access.key_administrators)
         plan = config.network_plan()
+        # Every principal the plan names; resource policies admit these and nobody else.
+        self.principals = principals = center_principals(config)
+        emptier = principals.deployer if teardown.force_destroy("stateful") else None
 
         providers: dict[str, aws.Provider] = {}
 
@@ -80,7 +86,16 @@ class TransparencyCenter(pulumi.ComponentResource):
             resource_name(name, "audit"),
             AuditLogStoreArgs(stack=stack, account_id=account, key_administrators=admins,
                               config=config.audit, teardown=teardown,
-                              config_delivery=config.detective.enabled and config.audit.log_archive is None),
+                              config_delivery=config.detective.enabled and config.audit.log_archive is None,
+                              archive_access=NamedObjectAccess(
+                                  # Every reviewer reads its own transcripts (and, with audit-logs, the trail);
+                                  # hosts write session transcripts, signers release records; nobody deletes.
+                                  readers=tuple(sorted({*principals.reviewers.values(), *principals.workstations.values()})),
+                                  writers=principals.session_hosts(),
+                                  deleters=(emptier,) if emptier else (),
+                                  configurers=tuple(p for p in (principals.deployer, principals.break_glass) if p)),
+                              remote_readers=principals.remote_readers_of("audit-logs"),
+                              emptier=emptier),
             opts=area("audit"),
         )
         self.network = NetworkZones(
@@ -96,7 +111,11 @@ class TransparencyCenter(pulumi.ComponentResource):
         self.build = BuildFleet(
             resource_name(name, "build"),
             BuildFleetArgs(stack=stack, account_id=account, key_administrators=admins, config=config.build,
-                           network=self.network, access_log_bucket=self.audit_store.access_logs, teardown=teardown),
+                           network=self.network, access_log_bucket=self.audit_store.access_logs, teardown=teardown,
+                           deployer=principals.deployer, source_mirror_writer=principals.source_mirror_writer,
+                           configurers=tuple(p for p in (principals.deployer, principals.break_glass) if p),
+                           remote_source_readers=principals.remote_readers_of("sources"),
+                           remote_artifact_readers=principals.remote_readers_of("builds")),
             opts=area("build"),
         )
         build_exports: dict[str, pulumi.Input] = {
@@ -115,7 +134,8 @@ class TransparencyCenter(pulumi.ComponentResource):
             SigningServiceArgs(stack=stack, account_id=account, key_administrators=admins, config=config.signing,
                                teardown=teardown, plan=plan, network=self.network,
                                access_log_bucket=self.audit_store.access_logs, build=self.build,
-                               ami_id=config.build.ami_id, release_record_archive=self.audit_store.archive),
+                               ami_id=config.build.ami_id, release_record_archive=self.audit_store.archive,
+                               deployer=principals.deployer, remote_readers=principals.remote_readers_of("signatures")),
             opts=area("signing"),
         )
         signing_exports: dict[str, pulumi.Input] = {
@@ -150,6 +170,9 @@ class TransparencyCenter(pulumi.ComponentResource):
                     config=config.data_stores, teardown=teardown,
                     access_log_bucket=self.audit_store.access_logs, s3_endpoint_id=self.network.s3_endpoint.id,
                     dynamodb_endpoint_id=self.network.dynamodb_endpoint.id,
+                    deployer=principals.deployer, break_glass=principals.break_glass,
+                    data_deletion=principals.data_deletion,
+                    observers=tuple(sorted({*principals.reviewers.values(), *principals.workstations.values()})),
                 ),
                 opts=data_area,
             )
@@ -228,12 +251,17 @@ class TransparencyCenter(pulumi.ComponentResource):
             ReviewMaterial("sources", "source-mirror", self.build.grant_read_sources),
             ReviewMaterial("builds", "build-artifacts", self.build.grant_read_artifacts),
             ReviewMaterial("signatures", "signed-releases", self.signing.grant_read_releases),
-            ReviewMaterial("signatures", "public-keys-and-verify", self.signing.grant_verify),
+            # KMS keys: GetPublicKey and Verify. CloudHSM: the public keys are objects of the release
+            # bucket (releases/<class>/public-key.pem), which signed-releases already reads.
+            *([ReviewMaterial("signatures", "public-keys-and-verify", self.signing.grant_verify)]
+              if self.signing.keys else []),
             ReviewMaterial("audit-logs", "audit-archive",
                            lambda role: self.audit_store.grant_read_audit_records(role, RELEASE_RECORDS_PREFIX)),
+            # Organizations without workstations read from their own account: no endpoint condition.
             ReviewMaterial("audit-logs", "audit-log-groups",
-                           lambda role: grant_log_group_read(role, "audit-log-groups", audit_log_group_arns,
-                                                             logs_endpoint_id)),
+                           lambda role: grant_log_group_read(
+                               role, "audit-log-groups", audit_log_group_arns,
+                               "" if role_arn(account, role.role_name) in principals.remote_reviewers else logs_endpoint_id)),
         ]
         self.reviewer_zones: dict[str, ReviewerZone] = {}
         for org in config.reviewers.organizations:
@@ -281,9 +309,21 @@ class TransparencyCenter(pulumi.ComponentResource):
             resource_name(name, "audit-trail"),
             AuditTrailArgs(stack=stack, account_id=account, store=self.audit_store, config=config.audit,
                            teardown=teardown, watched_bucket_arns=tuple(self.trail_watched_bucket_arns),
-                           watched_table_arns=tuple(store.table_arn for store in self.data_stores.values())),
+                           watched_table_arns=tuple(store.table_arn for store in self.data_stores.values()),
+                           written_archive_prefixes=(RELEASE_RECORDS_PREFIX,)),
             opts=area("audit"),
         )
+
+        # --- evidence the owner cannot hold back: each reviewer organization's own account ---
+        self.evidence: EvidenceDelivery | None = None
+        receivers = evidence_organizations(config.reviewers.organizations)
+        if receivers:
+            self.evidence = EvidenceDelivery(
+                resource_name(name, "evidence"),
+                EvidenceDeliveryArgs(stack=stack, account_id=account, organizations=receivers,
+                                     event_selectors=self.audit_trail.selectors),
+                opts=area("audit"),
+            )
 
         # --- detective controls: baselines, Config, Security Hub, GuardDuty, alarms ---------
         # AWS Config delivers to the organization's log archive when the stack names one.
@@ -299,6 +339,7 @@ class TransparencyCenter(pulumi.ComponentResource):
                     delivery_key_arn=log_archive.key if log_archive else self.audit_store.key.arn,
                     delivery_depends_on=() if log_archive else (self.audit_store.archive.policy,),
                     reviewer_contacts=tuple(org.contact for org in config.reviewers.organizations),
+                    break_glass_role=principals.break_glass,
                 ),
                 opts=area("detective"),
             )
@@ -315,6 +356,10 @@ class TransparencyCenter(pulumi.ComponentResource):
             "flowLogGroup": self.network.flow_log_group.name,
             "auditKeyArn": self.audit_store.key.arn,
             "auditArchiveBucket": self.audit_store.archive.bucket_name,
+            # The principals the plan names outside its own roles (config): the resource policies
+            # admit them, the organization's SCPs exempt them.
+            "deployRoleArn": principals.deployer,
+            **({"breakGlassRoleArn": principals.break_glass} if principals.break_glass else {}),
             "accessLogBucket": self.audit_store.access_logs.bucket_name,
         }
         # --- exports of the zones above: self.exports.update({...}) in each zone's block -----
@@ -334,6 +379,8 @@ class TransparencyCenter(pulumi.ComponentResource):
             "sessionLogGroup": self.audit_store.session_log_group.name,
             "operatorSessionDocument": self.audit_store.operator_session_document.name,
         })
+        if self.evidence is not None:
+            self.exports["evidenceTrails"] = {org: trail.arn for org, trail in self.evidence.trails.items()}
         if self.detective is not None:
             self.exports.update({  # detective controls
                 "alertTopicArn": self.detective.alert_topic.arn,

@@ -34,6 +34,25 @@ def store_table_name(stack: str, customer_region: str) -> str:
     return account_name(stack, "data", customer_region, "metadata")
 
 
+def store_bucket_pattern(account_id: str, stack: str) -> str:
+    """Every store's bucket (`bucket_name(account, stack, "data", region)`), and nothing else."""
+    return f"arn:aws:s3:::tc-{account_id}-{stack}-data-*"
+
+
+def store_table_pattern(account_id: str, stack: str) -> str:
+    """Every store's metadata table (`store_table_name`), and nothing else."""
+    return f"arn:aws:dynamodb:{REGION}:{account_id}:table/{account_name(stack, 'data', '*')}"
+
+
+def store_key_alias(stack: str, customer_region: str) -> str:
+    return f"tc/{stack}/data-{customer_region}"
+
+
+def store_key_alias_pattern(stack: str) -> str:
+    """Every store's key alias (`alias/` + `store_key_alias`), and nothing else."""
+    return f"alias/{store_key_alias(stack, '*')}"
+
+
 def store_role_name(stack: str, customer_region: str, purpose: str) -> str:
     return account_name(stack, "data", customer_region, purpose)
 
@@ -52,6 +71,15 @@ class RegionalDataStoreArgs:
     """The center's S3 gateway endpoint: the only way in for people and roles."""
     dynamodb_endpoint_id: pulumi.Input[str] = ""
     """The center's DynamoDB gateway endpoint: the only way to the table's items."""
+    deployer: str = ""
+    """The deploying role (access.deployRole): creates the table (a grant through DynamoDB) and
+    alone changes the table's policy; never reads or writes customer data."""
+    break_glass: str | None = None
+    """May restore or export the table (access.breakGlassRole); never reads it."""
+    data_deletion: str | None = None
+    """Carries out deletion requests (access.dataDeletionRole): lists and deletes, never reads."""
+    observers: tuple[str, ...] = ()
+    """Reviewer roles: read the table's configuration and policy, never its items."""
 
 
 def residency_problems(config: DataStoresConfig) -> list[str]:
@@ -78,18 +106,6 @@ class RegionalDataStore(pulumi.ComponentResource):
         stack, account, region = args.stack, args.account_id, args.customer_region
         tags = {"customer-region": region, "data-class": DATA_CLASS}
 
-        self.key = EncryptionKey(
-            resource_name(name, "key"),
-            EncryptionKeyArgs(
-                description=f"transparency-center {stack}: customer data of {region} (bucket and metadata table)",
-                alias=f"tc/{stack}/data-{region}",
-                account_id=account,
-                administrators=args.key_administrators,
-                via_services=("dynamodb", "s3"),
-                teardown=args.teardown,
-            ),
-            opts=child,
-        )
         # Workers of the data zone run with these roles as instance profiles: their
         # requests come through the center's S3 endpoint, as the bucket policy requires.
         self.ingestion_role = instance_role(
@@ -111,6 +127,25 @@ class RegionalDataStore(pulumi.ComponentResource):
             opts=child,
         )
 
+        # Declared after its users: the key policy names them (a key policy cannot name a role
+        # that does not exist yet), and nobody else, not even through the account root.
+        users = [self.ingestion_role.arn, self.analysis_role.arn]
+        if args.data_deletion:
+            users.append(args.data_deletion)
+        self.key = EncryptionKey(
+            resource_name(name, "key"),
+            EncryptionKeyArgs(
+                description=f"transparency-center {stack}: customer data of {region} (bucket and metadata table)",
+                alias=store_key_alias(stack, region),
+                account_id=account,
+                administrators=args.key_administrators,
+                via_services=("dynamodb", "s3"),
+                teardown=args.teardown,
+                named_users=users,
+                grant_makers=tuple(sorted({p for p in (args.deployer, args.break_glass) if p})),
+            ),
+            opts=child,
+        )
         lock = args.config.object_lock
         lifecycle = args.config.lifecycle
         self.bucket_name = bucket_name(account, stack, "data", region)
@@ -128,7 +163,13 @@ class RegionalDataStore(pulumi.ComponentResource):
                     abort_incomplete_multipart_upload_days=lifecycle.abort_incomplete_multipart_upload_days,
                 ),
                 vpc_endpoint_ids=(args.s3_endpoint_id,),
-                writer_arns=(self.ingestion_role.arn,),
+                named_access=policies.NamedObjectAccess(
+                    readers=(self.analysis_role.arn,),
+                    writers=(self.ingestion_role.arn,),
+                    deleters=tuple(p for p in (args.data_deletion,
+                                               args.deployer if args.teardown.force_destroy("stateful") else None) if p),
+                    configurers=tuple(p for p in (args.deployer, args.break_glass) if p),
+                ),
                 tags=tags,
             ),
             opts=child,
@@ -149,12 +190,17 @@ class RegionalDataStore(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, args.teardown.options("stateful")),
         )
 
-        if args.dynamodb_endpoint_id:
+        table_statements = policies.table_named_principals_statements(
+            self.table.arn, readers=[self.analysis_role.arn], writers=[self.ingestion_role.arn],
+            deleters=[args.data_deletion] if args.data_deletion else [], deployer=args.deployer,
+            break_glass=args.break_glass, observers=args.observers) if args.deployer else []
+        if args.dynamodb_endpoint_id or table_statements:
+            through_endpoint = (policies.table_items_only_through_endpoint(self.table.arn, args.dynamodb_endpoint_id)
+                                ["Statement"] if args.dynamodb_endpoint_id else [])
             aws.dynamodb.ResourcePolicy(
                 resource_name(name, "metadata-policy"),
                 resource_arn=self.table.arn,
-                policy=pulumi.Output.json_dumps(policies.table_items_only_through_endpoint(
-                    self.table.arn, args.dynamodb_endpoint_id)),
+                policy=pulumi.Output.json_dumps(policies.document(*through_endpoint, *table_statements)),
                 opts=child,
             )
         self.bucket_arn: pulumi.Output[str] = self.bucket.arn

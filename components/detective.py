@@ -23,7 +23,7 @@ import pulumi_aws as aws
 
 from . import policies
 from .audit import CONFIG_PREFIX
-from .awsfacts import SECURITY_HUB_STANDARDS, security_hub_standard_arn, service_principal
+from .awsfacts import SECURITY_HUB_STANDARDS, event_source, security_hub_standard_arn, service_principal, tamper_actions
 from .config.detective import DetectiveConfig
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import account_name, resource_name
@@ -124,6 +124,59 @@ CIS patterns follow the benchmark (Security Hub CloudWatch.1-14); the center add
 the benchmark leaves out where the promise needs them (selectors, Object Lock, endpoints)."""
 
 
+def tamper_alarms() -> tuple[AlarmSpec, ...]:
+    """One alarm per AWS service whose APIs silence or edit a detective control, generated from
+    awsfacts.DETECTIVE_TAMPER_ACTIONS: a new kind of detective resource gets its alarm with its
+    entry there, and the organization's SCP denies the same APIs."""
+    silence, edit = tamper_actions()
+    by_prefix: dict[str, list[str]] = {}
+    for action in (*silence, *edit):
+        prefix, name = action.split(":")
+        by_prefix.setdefault(prefix, []).append(name)
+    return tuple(
+        AlarmSpec(f"detective-tampering-{prefix}", "center",
+                  f"a detective control of {prefix} silenced or edited (alarms, filters, subscriptions, rules, logs)",
+                  f"{{ ($.eventSource = {event_source(prefix)}) && (" + _any_event(*sorted(set(names))) + ") }")
+        for prefix, names in sorted(by_prefix.items()))
+
+
+OWNER_ALARMS: tuple[AlarmSpec, ...] = (
+    AlarmSpec("iam-role-changes", "center", "a role created, deleted, or its trust, boundary or instance profiles changed",
+              "{ ($.eventSource = iam.amazonaws.com) && (" + _any_event(
+                  "CreateRole", "DeleteRole", "UpdateRole", "UpdateAssumeRolePolicy", "PutRolePermissionsBoundary",
+                  "DeleteRolePermissionsBoundary", "CreateInstanceProfile", "DeleteInstanceProfile",
+                  "AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile") + ") }"),
+    AlarmSpec("instance-profile-or-tag-changes", "center",
+              "an instance profile associated or replaced by hand, or EC2 tags (the zone tag) changed",
+              "{ ($.eventSource = ec2.amazonaws.com) && (" + _any_event(
+                  "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation", "CreateTags",
+                  "DeleteTags") + ") }"),
+    AlarmSpec("signing-material-changes", "center", "a secret read policy changed or an HSM backup copied or deleted",
+              "{ (($.eventSource = secretsmanager.amazonaws.com) && (" + _any_event(
+                  "PutResourcePolicy", "DeleteResourcePolicy") + ")) || (($.eventSource = cloudhsm.amazonaws.com) && ("
+              + _any_event("CopyBackupToRegion", "DeleteBackup", "RestoreBackup", "ModifyBackupAttributes") + ")) }"),
+    AlarmSpec("customer-data-leaving", "center", "a table exported, restored, backed up or its resource policy changed",
+              "{ ($.eventSource = dynamodb.amazonaws.com) && (" + _any_event(
+                  "ExportTableToPointInTime", "RestoreTableToPointInTime", "RestoreTableFromBackup", "CreateBackup",
+                  "PutResourcePolicy", "DeleteResourcePolicy") + ") }"),
+)
+"""What the owner's own administrators could do that the CIS alarms leave out (issue 29)."""
+
+
+def break_glass_alarm(break_glass_role: str) -> AlarmSpec:
+    """Every use of the break-glass role: its assumption, and every call its sessions make."""
+    return AlarmSpec(
+        "break-glass-used", "center", "the break-glass role assumed or used",
+        f'{{ (($.eventName = AssumeRole) && ($.requestParameters.roleArn = "{break_glass_role}")) || '
+        f'($.userIdentity.sessionContext.sessionIssuer.arn = "{break_glass_role}") }}')
+
+
+def center_alarms(break_glass_role: str | None = None) -> tuple[AlarmSpec, ...]:
+    """Every alarm the center declares."""
+    return (*CIS_ALARMS, *OWNER_ALARMS, *tamper_alarms(),
+            *((break_glass_alarm(break_glass_role),) if break_glass_role else ()))
+
+
 @dataclass(frozen=True)
 class ConfigRuleMirror:
     kit_rule: str
@@ -180,6 +233,8 @@ KIT_RULE_MIRRORS: tuple[ConfigRuleMirror, ...] = (
                      why_none=f"who writes is in the bucket policy, which no managed rule reads; {_ATTEST}"),
     ConfigRuleMirror("dist-online-keys", why_none="no managed rule reads who may sign with a key; "
                                                   f"{_ATTEST}, and the key-policy alarm fires on every PutKeyPolicy"),
+    ConfigRuleMirror("customer-data-named-principals", why_none="no managed rule reads who a key, bucket or table "
+                                                                f"policy names; {_ATTEST}"),
 )
 """Every `tcenter check` rule (tests hold this table to tcenter.guardrails.RULES) and the AWS
 Config managed rules that keep checking it on the live account."""
@@ -235,6 +290,8 @@ class DetectiveControlsArgs:
     delivery_key_arn: pulumi.Input[str]
     trail_log_group_name: pulumi.Input[str]
     reviewer_contacts: tuple[str, ...] = ()
+    break_glass_role: str | None = None
+    """access.breakGlassRole: every use of it is alarmed."""
     delivery_depends_on: Sequence[pulumi.Resource] = ()
     """The bucket policy that admits Config, when it is declared in this stack."""
 
@@ -344,7 +401,7 @@ class DetectiveControls(pulumi.ComponentResource):
         for contact in alert_subscribers(args.config, args.reviewer_contacts):
             aws.sns.TopicSubscription(resource_name(name, "alerts-to", contact.replace("@", "-at-")),
                                       topic=topic.arn, protocol="email", endpoint=contact, opts=child)
-        for alarm in CIS_ALARMS:
+        for alarm in center_alarms(args.break_glass_role):
             metric = f"{args.stack}-{alarm.id}"
             aws.cloudwatch.LogMetricFilter(
                 resource_name(name, "filter", alarm.id), name=account_name(args.stack, alarm.id, max_length=512),

@@ -276,6 +276,10 @@ class BuildHostValues:
     network: HostNetwork
 
 
+SOURCE_VERIFIER = TEMPLATES_DIR / "files" / "build" / "tc-verify-source.py"
+"""Installed verbatim on builders; tests/unit/test_source_verification.py runs it against git."""
+
+
 def build_profile(values: BuildHostValues) -> HostProfile:
     """Shared hardening plus the build role: locked build user, pinned toolchain,
     reproducible-build environment and the build agent unit."""
@@ -292,12 +296,13 @@ def build_profile(values: BuildHostValues) -> HostProfile:
         HostFile("/etc/tc-build/toolchain.lock", render_template("files/build/toolchain.lock.j2", template_values)),
         HostFile("/usr/local/lib/tc-build/tc-build-agent", render_template("files/build/tc-build-agent.sh.j2", template_values),
                  mode="0755"),
+        HostFile("/usr/local/lib/tc-build/tc-verify-source", SOURCE_VERIFIER.read_text(), mode="0755"),
         HostFile(f"/etc/systemd/system/{BUILD_AGENT_UNIT}", render_template("files/build/tc-build-agent.service.j2", template_values)),
     ]
     base = base_profile(values.network, metadata_users=("root", values.build_user))
     return base.extend(
         "build",
-        packages={**{name: "" for name in ("curl",)}, **dict(values.toolchain)},
+        packages={**{name: "" for name in ("curl", "python3")}, **dict(values.toolchain)},
         files=files,
         users=[HostUser(values.build_user, BUILD_HOME, "transparency center build agent (locked, no sudo)")],
         enabled_units=[BUILD_AGENT_UNIT],

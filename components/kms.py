@@ -26,6 +26,12 @@ class EncryptionKeyArgs:
     teardown: Teardown
     service_statements: Sequence[dict[str, Any]] = ()
     """Extra key policy statements for AWS service principals (CloudWatch Logs, CloudTrail)."""
+    named_users: Sequence[Any] | None = None
+    """When set, only these principals use the key (through `via_services`), named in the key
+    policy itself: no statement delegates use to the account root (customer data keys)."""
+    grant_makers: Sequence[str] = ()
+    """With `named_users`: principals that only create grants through DynamoDB (who creates or
+    restores a table encrypted with the key)."""
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -44,9 +50,15 @@ class EncryptionKey(pulumi.ComponentResource):
             enable_key_rotation=True,
             multi_region=False,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-            policy=pulumi.Output.json_dumps(policies.encryption_key_policy(
-                args.account_id, args.administrators, args.via_services, args.service_statements,
-                **args.teardown.key_lifecycle())),
+            policy=pulumi.Output.json_dumps(
+                policies.encryption_key_policy(
+                    args.account_id, args.administrators, args.via_services, args.service_statements,
+                    **args.teardown.key_lifecycle())
+                if args.named_users is None else policies.document(
+                    *policies.named_key_policy(
+                        args.account_id, args.administrators, args.named_users, args.via_services, args.grant_makers,
+                        **args.teardown.key_lifecycle())["Statement"],
+                    *args.service_statements)),
             opts=keep,
         )
         self.alias = aws.kms.Alias(

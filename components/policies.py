@@ -6,6 +6,7 @@ with `pulumi.Output.json_dumps`. Nothing here declares a resource or uses a temp
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from .config.base import REGION
@@ -39,7 +40,8 @@ KEY_VERIFY_ACTIONS = ["kms:DescribeKey", "kms:GetPublicKey", "kms:Verify"]
 KEY_SIGN_ACTIONS = ["kms:Sign"]
 
 S3_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
-S3_LIST_ACTIONS = ["s3:ListBucket"]
+S3_LIST_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions"]
+"""Listing includes versions: a reviewer sees an overwritten or deleted-marked object's history."""
 S3_WRITE_ACTIONS = ["s3:PutObject"]
 S3_OBJECT_DATA_ACTIONS = ["s3:DeleteObject*", "s3:GetObject*", "s3:PutObject*", "s3:RestoreObject"]
 
@@ -68,6 +70,16 @@ def statement(
         result["NotPrincipal"] = not_principals
     result["Action"] = sorted(actions)
     result["Resource"] = list(resources) if isinstance(resources, (list, tuple)) else resources
+    if conditions:
+        result["Condition"] = conditions
+    return result
+
+
+def deny_all_but(sid: str, not_actions: Sequence[str], resources: Sequence[Any] | Any, *,
+                 conditions: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An identity policy Deny of every action but `not_actions` (NotAction) on `resources`."""
+    result: dict[str, Any] = {"Sid": sid, "Effect": "Deny", "NotAction": sorted(not_actions),
+                              "Resource": list(resources) if isinstance(resources, (list, tuple)) else resources}
     if conditions:
         result["Condition"] = conditions
     return result
@@ -221,6 +233,31 @@ def deny_outside_vpc_endpoints(bucket_arn: Any, vpc_endpoint_ids: Sequence[Any])
             "Bool": {"aws:PrincipalIsAWSService": "false"},
         },
     )
+
+
+def deny_outside_vpc_endpoints_statements(bucket_arn: Any, vpc_endpoint_ids: Sequence[Any], *,
+                                          remote_readers: Sequence[Any] = (),
+                                          remote_writers: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """`deny_outside_vpc_endpoints`, except that `remote_readers` may read and `remote_writers`
+    may put objects from anywhere (each nothing else)."""
+    base = deny_outside_vpc_endpoints(bucket_arn, vpc_endpoint_ids)
+    remote = [*remote_readers, *remote_writers]
+    if not remote:
+        return [base]
+    base["Condition"]["ArnNotEquals"] = {"aws:PrincipalArn": list(remote)}
+    outside = {"StringNotEquals": {"aws:SourceVpce": list(vpc_endpoint_ids)}}
+    statements = [base]
+    if remote_readers:
+        statements.append(statement(
+            "DenyRemoteReadersAnythingButReads", ["s3:DeleteObject*", "s3:PutObject*", "s3:RestoreObject"],
+            bucket_arns(bucket_arn)[1], effect="Deny", principals={"AWS": "*"},
+            conditions={**outside, "ArnEquals": {"aws:PrincipalArn": list(remote_readers)}}))
+    if remote_writers:
+        statements.append(statement(
+            "DenyRemoteWritersAnythingButPuts", ["s3:DeleteObject*", "s3:GetObject*", "s3:RestoreObject"],
+            bucket_arns(bucket_arn)[1], effect="Deny", principals={"AWS": "*"},
+            conditions={**outside, "ArnEquals": {"aws:PrincipalArn": list(remote_writers)}}))
+    return statements
 
 
 def deny_writes_except(bucket_arn: Any, writer_arns: Sequence[Any]) -> dict[str, Any]:
@@ -396,11 +433,14 @@ def cloudtrail_log_delivery_statement(log_group_arn: Any) -> dict[str, Any]:
 
 def s3_data_event_selectors(
     bucket_arns: Sequence[Any], *, read_bucket_arns: Sequence[Any] = (), table_arns: Sequence[Any] = (),
+    write_prefixes: Sequence[Any] = (),
 ) -> list[dict[str, Any]]:
     """Advanced event selectors: every management event, object-level data events (reads
     and writes) of `bucket_arns`, object reads of `read_bucket_arns` (the trail's own archive
     and the access logs: their writes are the deliveries themselves, recording them would
-    feed back into the archive), and item-level data events of the DynamoDB `table_arns`."""
+    feed back into the archive), object writes under `write_prefixes` (the archive's session
+    transcripts and release records, which people's hosts write, not CloudTrail), and item-level
+    data events of the DynamoDB `table_arns`."""
     def objects(arns: Sequence[Any]) -> list[Any]:
         return [arn_with(arn, "/") for arn in arns]
 
@@ -426,6 +466,16 @@ def s3_data_event_selectors(
                 {"field": "resources.type", "equals": ["AWS::S3::Object"]},
                 {"field": "readOnly", "equals": ["true"]},
                 {"field": "resources.ARN", "starts_withs": objects(read_bucket_arns)},
+            ],
+        })
+    if write_prefixes:
+        selectors.append({
+            "name": "S3 object writes under the evidence prefixes",
+            "field_selectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                {"field": "readOnly", "equals": ["false"]},
+                {"field": "resources.ARN", "starts_withs": list(write_prefixes)},
             ],
         })
     if table_arns:
@@ -461,7 +511,8 @@ DATA_ZONE_TAG = {"aws:ResourceTag/zone": "data"}
 def reviewer_trust_policy(principal_arns: Sequence[str], account_id: str) -> dict[str, Any]:
     """Named roles of this account only (IAM Identity Center permission-set roles). No MFA
     condition: assuming a role from a role session never carries aws:MultiFactorAuthPresent;
-    identity center enforces MFA when the reviewer signs in."""
+    identity center enforces MFA when the reviewer signs in. Dev and staging only: these roles
+    are the center owner's (prod trusts the organization's own account, `reviewer_account_trust_policy`)."""
     return document(trust_statement(
         "TrustNamedReviewerRolesOfThisAccount", ["sts:AssumeRole", "sts:SetSourceIdentity"],
         {"AWS": sorted(principal_arns)},
@@ -469,17 +520,46 @@ def reviewer_trust_policy(principal_arns: Sequence[str], account_id: str) -> dic
     ))
 
 
-def reviewer_deny_statements(customer_data_arns: Sequence[Any]) -> list[dict[str, Any]]:
-    """Explicit denies that no Allow (inline, managed or granted later) can override."""
+def reviewer_account_trust_policy(reviewer_account: str, principal_arns: Sequence[str] = ()) -> dict[str, Any]:
+    """The reviewer organization's own AWS account (or named roles of it): the organization, not
+    the center's owner, decides who of its people may review. Every session names the person
+    (sts:SourceIdentity), which CloudTrail records with each call of the session."""
+    return document(trust_statement(
+        "TrustTheReviewerOrganizationsOwnAccount", ["sts:AssumeRole", "sts:SetSourceIdentity"],
+        {"AWS": sorted(principal_arns) if principal_arns else account_root(reviewer_account)},
+        conditions={"StringEquals": {"aws:PrincipalAccount": reviewer_account},
+                    "Null": {"sts:SourceIdentity": "false"}},
+    ))
+
+
+REVIEWER_CONFIGURATION_READS = sorted({
+    "dynamodb:Describe*", "dynamodb:GetResourcePolicy", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+    "kms:List*", "s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
+})
+"""What a reviewer may read of a customer data store: how it is guarded (its policies, keys,
+locks), never what it holds."""
+
+
+def reviewer_deny_statements(customer_data_arns: Sequence[Any], contents_arns: Sequence[Any] = (),
+                             key_aliases: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Explicit denies that no Allow (inline, managed or granted later) can override: everything on
+    a customer data store but reading its configuration (`customer_data_arns`: buckets, tables,
+    keys), and everything at all on its contents (`contents_arns`: objects, indexes, streams)."""
     statements = [
         statement("DenySigning", REVIEWER_DENIED_SIGNING_ACTIONS, "*", effect="Deny"),
         # Defence in depth for data-zone resources whose ARN is not listed below (KMS keys,
         # tables and buckets support aws:ResourceTag; objects are covered by the ARNs).
-        statement("DenyDataZoneResources", ["*"], "*", effect="Deny",
-                  conditions={"StringEquals": dict(DATA_ZONE_TAG)}),
+        deny_all_but("DenyDataZoneResourcesButTheirConfiguration", REVIEWER_CONFIGURATION_READS, "*",
+                     conditions={"StringEquals": dict(DATA_ZONE_TAG)}),
     ]
     if customer_data_arns:
-        statements.append(statement("DenyCustomerData", ["*"], list(customer_data_arns), effect="Deny"))
+        statements.append(deny_all_but("DenyCustomerDataButItsConfiguration", REVIEWER_CONFIGURATION_READS,
+                                       list(customer_data_arns)))
+    if contents_arns:
+        statements.append(statement("DenyCustomerDataContents", ["*"], list(contents_arns), effect="Deny"))
+    if key_aliases:
+        statements.append(statement("DenyCustomerDataKeys", [*KEY_USE_ACTIONS, "kms:CreateGrant"], "*", effect="Deny",
+                                    conditions={"ForAnyValue:StringLike": {"kms:ResourceAliases": list(key_aliases)}}))
     return statements
 
 
@@ -494,13 +574,13 @@ def session_resources(account_id: str, session_document_name: str) -> dict[str, 
 
 
 def reviewer_boundary_policy(
-    customer_data_arns: Sequence[Any], session_key_alias: str, account_id: str, session_document_name: str,
+    denied: Any, session_key_alias: str, account_id: str, session_document_name: str,
     extra_allows: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The permission boundary of a reviewer role: read-only actions; sessions only with its
     own preferences document; a data key only from its own session key (by alias: the
     boundary exists before the key); `extra_allows` (a workstation's SSM agent writing its
-    session log); and the denies."""
+    session log); and the denies of `denied` (reviewers.DeniedData: stores, contents)."""
     arns = session_resources(account_id, session_document_name)
     return document(
         statement("AllowAtMostReadOnlyReview", REVIEWER_READ_ONLY_ACTIONS, "*"),
@@ -511,7 +591,7 @@ def reviewer_boundary_policy(
         statement("AllowSessionDataKeyOnly", ["kms:GenerateDataKey"], "*",
                   conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": [session_key_alias]}}),
         *extra_allows,
-        *reviewer_deny_statements(customer_data_arns),
+        *reviewer_deny_statements(denied.stores, denied.contents, denied.key_aliases),
     )
 
 
@@ -698,6 +778,12 @@ LOG_OBJECT_LOCK_ACTIONS = ["s3:BypassGovernanceRetention", "s3:DeleteObject", "s
 """What could remove or unlock a log object: a delete marker hides a tile (the locked version stays,
 but a later create-only PUT would then succeed), a version delete or a bypass removes one."""
 
+LOG_WRITE_ACTIONS = ["s3:AbortMultipartUpload", "s3:PutObject", "s3:ReplicateDelete", "s3:ReplicateObject",
+                     "s3:ReplicateTags"]
+"""Everything that puts bytes into the log or takes an upload away: PutObject, and what S3
+replication calls on a destination (an administrator's replication rule could write into the
+log as its destination), and aborting another writer's upload."""
+
 LOG_BUCKET_CONFIGURATION_ACTIONS = [
     "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketCORS", "s3:PutBucketObjectLockConfiguration",
     "s3:PutBucketOwnershipControls", "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning",
@@ -745,17 +831,18 @@ def log_bucket_statements(
     cosignature_objects = [_objects(bucket_arn, prefix) for _, _, prefix in cosigners]
     everyone = {"AWS": "*"}
     put = ["s3:PutObject"]
+    writes = LOG_WRITE_ACTIONS
     statements = [
-        statement("DenyLogWritesExceptSequencer", put, sequencer_objects, effect="Deny", principals=everyone,
+        statement("DenyLogWritesExceptSequencer", writes, sequencer_objects, effect="Deny", principals=everyone,
                   conditions={"ArnNotEquals": {"aws:PrincipalArn": sequencer_arn}}),
-        statement("DenyLogWritesOutsideCenterEndpoint", put, sequencer_objects, effect="Deny", principals=everyone,
+        statement("DenyLogWritesOutsideCenterEndpoint", writes, sequencer_objects, effect="Deny", principals=everyone,
                   conditions={"StringNotEquals": {"aws:SourceVpce": s3_endpoint_id}}),
     ]
     for organization, writer_arn, prefix in cosigners:
         statements.append(statement(
-            f"DenyCosignaturesOf{_sid_part(organization)}ExceptItsRole", put, [_objects(bucket_arn, prefix)],
+            f"DenyCosignaturesOf{_sid_part(organization)}ExceptItsRole", writes, [_objects(bucket_arn, prefix)],
             effect="Deny", principals=everyone, conditions={"ArnNotEquals": {"aws:PrincipalArn": writer_arn}}))
-    not_layout = {"Sid": "DenyWritesOutsideTheLogLayout", "Effect": "Deny", "Principal": everyone, "Action": put,
+    not_layout = {"Sid": "DenyWritesOutsideTheLogLayout", "Effect": "Deny", "Principal": everyone, "Action": writes,
                   "NotResource": [*sequencer_objects, *cosignature_objects]}
     create_only = {"Sid": "DenyUploadsThatMayOverwrite", "Effect": "Deny", "Principal": everyone, "Action": put,
                    "NotResource": [checkpoint],
@@ -835,3 +922,186 @@ def distribution_bucket_statements(
             principals={"Service": service_principal("cloudfront")},
             conditions={"StringEquals": {"aws:SourceArn": distribution_arn}}))
     return statements
+# --- named principals only (issue 29: the owner's own administrators are not in the plan) ---
+
+NOT_A_SERVICE = {"aws:PrincipalIsAWSService": "false"}
+"""AWS services delivering for the center (CloudTrail, Config, S3 logging, DynamoDB's own
+grants) carry no aws:PrincipalArn of the account; a Deny that names principals exempts them."""
+
+
+def deny_unless_named(sid: str, actions: Sequence[str], resources: Sequence[Any] | Any, named: Sequence[Any],
+                      principals: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Deny `actions` to every principal whose ARN is not in `named` (an empty `named`: to every
+    principal but AWS services). `principals` defaults to everyone (`*`); key policies pass the
+    account root (every principal of the account; other accounts have no Allow on a key)."""
+    conditions: dict[str, Any] = {"Bool": dict(NOT_A_SERVICE)}
+    if named:
+        conditions["ArnNotEquals"] = {"aws:PrincipalArn": sorted(set(named), key=str) if all(isinstance(n, str) for n in named)
+                                      else list(named)}
+    return statement(sid, actions, resources, effect="Deny", principals=principals or {"AWS": "*"},
+                     conditions=conditions)
+
+
+S3_READ_OBJECT_ACTIONS = ["s3:GetObject*", "s3:RestoreObject"]
+S3_LIST_OBJECT_ACTIONS = ["s3:ListBucket*"]
+S3_WRITE_OBJECT_ACTIONS = ["s3:AbortMultipartUpload", "s3:PutObject*", "s3:ReplicateObject"]
+S3_DELETE_OBJECT_ACTIONS = ["s3:DeleteObject*"]
+"""Object reads, listings (object keys name customers' files), writes and deletes."""
+
+
+@dataclass(frozen=True)
+class NamedObjectAccess:
+    """Who may read, write and delete a bucket's objects; everyone else is denied each, whatever
+    their IAM policies allow. A class left empty is denied to every person and role."""
+
+    readers: tuple[Any, ...] = ()
+    writers: tuple[Any, ...] = ()
+    deleters: tuple[Any, ...] = ()
+    fence_reads: bool = True
+    """False: reads stay with IAM (the source mirror: the owner's own source is no secret)."""
+    configurers: tuple[Any, ...] = ()
+    """When set (the deploy and break-glass roles): only they change the bucket's policy, lock,
+    versioning, encryption, lifecycle, replication or inventory, or delete anything but objects."""
+
+
+def named_object_access_statements(bucket_arn: Any, access: NamedObjectAccess) -> list[dict[str, Any]]:
+    resources = bucket_arns(bucket_arn)
+    statements = []
+    if access.fence_reads:
+        statements.append(deny_unless_named("DenyObjectReadsToAnyoneNotNamed", S3_READ_OBJECT_ACTIONS, resources,
+                                            access.readers))
+        statements.append(deny_unless_named("DenyListingToAnyoneNotNamed", S3_LIST_OBJECT_ACTIONS, resources,
+                                            [*access.readers, *access.deleters]))
+    statements.append(deny_unless_named("DenyObjectWritesToAnyoneNotNamed", S3_WRITE_OBJECT_ACTIONS, resources,
+                                        access.writers))
+    statements.append(deny_unless_named("DenyObjectDeletesToAnyoneNotNamed", S3_DELETE_OBJECT_ACTIONS, resources,
+                                        access.deleters))
+    if access.configurers:
+        statements.append(deny_unless_named("DenyConfigurationChangesButDeployer", S3_CONFIGURATION_ACTIONS, resources,
+                                            access.configurers))
+        statements.append(deny_unless_named("DenyOtherDeletesButDeployer", ["s3:Delete*"], resources,
+                                            [*access.configurers, *access.deleters]))
+        statements.append(deny_unless_named("DenyGovernanceBypassButDeleters", ["s3:BypassGovernanceRetention"],
+                                            resources, access.deleters))
+    return statements
+
+
+S3_CONFIGURATION_ACTIONS = ["s3:Put*Configuration", "s3:PutBucket*"]
+"""A bucket's guard (policy, public access block, lock, versioning, ACL, ownership) and what
+would copy or expire its objects elsewhere (replication, inventory, lifecycle, logging)."""
+
+
+def writes_only_from_own_instance(sid: str, objects_arn: Any, role_arn_: Any, role_unique_id: Any,
+                                  instance_id: Any) -> dict[str, Any]:
+    """The role's object writes under `objects_arn` only with its instance's own credentials:
+    an instance role's aws:userid is `<role unique id>:<instance id>` (IAM user guide, principal
+    key values), so the same role passed to another instance writes nothing here."""
+    from pulumi import Output
+
+    userid = Output.concat(role_unique_id, ":", instance_id) if not all(
+        isinstance(v, str) for v in (role_unique_id, instance_id)) else f"{role_unique_id}:{instance_id}"
+    return statement(sid, ["s3:PutObject"], [objects_arn], effect="Deny", principals={"AWS": "*"},
+                     conditions={"ArnEquals": {"aws:PrincipalArn": role_arn_},
+                                 "StringNotEquals": {"aws:userid": userid}})
+
+
+KEY_USE_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+NAMED_KEY_USER_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
+                          "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+"""What a named user of a data key may do, listed one by one (no wildcard in a statement that
+names roles: kms-no-admin-grants)."""
+KEY_GRANT_MAKER_ACTIONS = ["kms:CreateGrant", "kms:DescribeKey"]
+"""What the principal creating or restoring a DynamoDB table with a customer managed key calls
+(through DynamoDB); DynamoDB itself then uses the grant it made."""
+
+
+def named_key_policy(
+    account_id: str, administrators: Sequence[str], users: Sequence[Any], via_services: Sequence[str],
+    grant_makers: Sequence[str] = (), *, guard_lifecycle: bool = True, break_glass_role: str | None = None,
+) -> dict[str, Any]:
+    """A symmetric key used by named principals only: `users` encrypt and decrypt through the named
+    services; `grant_makers` (deployer, break-glass) only create grants through DynamoDB for the
+    tables they create or restore. No statement delegates use to the account root, and two Denies
+    hold whatever a later statement or IAM policy says."""
+    everyone_here = {"AWS": account_root(account_id)}
+    via = {"StringEquals": {"kms:CallerAccount": account_id},
+           "StringLike": {"kms:ViaService": sorted(service_endpoint(s) for s in via_services)}}
+    statements = [
+        *key_admin_statements(account_id, administrators, guard_lifecycle=guard_lifecycle, break_glass_role=break_glass_role),
+        key_statement("NamedUsersThroughNamedServicesOnly", NAMED_KEY_USER_ACTIONS, principals={"AWS": list(users)},
+                      conditions=via),
+    ]
+    if grant_makers:
+        # Creating or restoring a table makes DynamoDB's grant with the caller's credentials. The
+        # statement names the account (IAM decides; kms-no-admin-grants keeps CreateGrant out of
+        # statements naming roles), and the Denies below leave it to the grant makers alone.
+        through_dynamodb = {"StringEquals": {"kms:CallerAccount": account_id, "kms:ViaService": service_endpoint("dynamodb")}}
+        statements.append(key_statement(
+            "TableGrantsThroughDynamoDBOnly", ["kms:CreateGrant"], principals=everyone_here,
+            conditions={**through_dynamodb, "Bool": {"kms:GrantIsForAWSResource": "true"}}))
+        statements.append(key_statement("DescribeThroughDynamoDB", ["kms:DescribeKey"], principals=everyone_here,
+                                        conditions=through_dynamodb))
+    statements += [
+        deny_unless_named("DenyUseToAnyoneNotNamed", [*KEY_USE_ACTIONS, "kms:CreateGrant"], THIS_KEY,
+                          [*users, *grant_makers], principals=everyone_here),
+        deny_unless_named("DenyDataKeysToAnyoneButUsers", KEY_USE_ACTIONS, THIS_KEY, list(users), principals=everyone_here),
+    ]
+    return document(*statements)
+
+
+DYNAMODB_READ_ITEM_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:GetRecords",
+                              "dynamodb:GetShardIterator", "dynamodb:PartiQLSelect", "dynamodb:Query", "dynamodb:Scan"]
+DYNAMODB_WRITE_ITEM_ACTIONS = ["dynamodb:BatchWriteItem", "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate",
+                               "dynamodb:PutItem", "dynamodb:UpdateItem"]
+DYNAMODB_DELETE_ITEM_ACTIONS = ["dynamodb:DeleteItem", "dynamodb:PartiQLDelete"]
+DYNAMODB_LEAVING_ACTIONS = ["dynamodb:CreateBackup", "dynamodb:DeleteTable", "dynamodb:ExportTableToPointInTime",
+                            "dynamodb:RestoreTableFromBackup", "dynamodb:RestoreTableToPointInTime"]
+"""Ways the items leave the table (a copy under another key, in another account) or vanish."""
+DYNAMODB_POLICY_ACTIONS = ["dynamodb:DeleteResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:UpdateTable"]
+"""Changing the table's guard or its encryption: the deployer's, through a reviewed plan."""
+
+
+SERVICE_LINKED_ROLES = "arn:aws:iam::*:role/aws-service-role/*"
+"""Roles only AWS services create and assume (AWS Config, Access Analyzer, Security Hub read a
+resource's configuration with them); nobody can create or assume a role under this path."""
+
+
+def table_named_principals_statements(table_arn: Any, readers: Sequence[Any], writers: Sequence[Any],
+                                      deleters: Sequence[Any], deployer: str, break_glass: str | None,
+                                      observers: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """A customer data table admits exactly the named principals, and nobody else for anything:
+    readers read, writers write, deleters delete items; `observers` (reviewers) and AWS's
+    service-linked roles may only read its configuration (their own policies say so); the items
+    leave (export, restore, backup) or the table goes only by break-glass; its policy and
+    encryption change only by the deployer. DynamoDB lets the account root DeleteResourcePolicy
+    whatever this says: the organization's SCP denies it."""
+    resources = [table_arn, arn_with(table_arn, "/*")]
+    named = [*readers, *writers, *deleters, deployer, *([break_glass] if break_glass else []), *observers]
+    everything = deny_unless_named("DenyEverythingToAnyoneNotNamed", ["dynamodb:*"], resources, named)
+    everything["Condition"]["ArnNotLike"] = {"aws:PrincipalArn": SERVICE_LINKED_ROLES}
+    return [
+        everything,
+        deny_unless_named("DenyItemReadsToAnyoneNotNamed", DYNAMODB_READ_ITEM_ACTIONS, resources, readers),
+        deny_unless_named("DenyItemWritesToAnyoneNotNamed", DYNAMODB_WRITE_ITEM_ACTIONS, resources, writers),
+        deny_unless_named("DenyItemDeletesToAnyoneNotNamed", DYNAMODB_DELETE_ITEM_ACTIONS, resources, deleters),
+        deny_unless_named("DenyCopiesAndDeletionButBreakGlass", DYNAMODB_LEAVING_ACTIONS, resources,
+                          [break_glass] if break_glass else []),
+        deny_unless_named("DenyGuardChangesButDeployer", DYNAMODB_POLICY_ACTIONS, resources, [deployer]),
+    ]
+
+
+def secret_only_for_host_statements(secret_arn: Any, reader_arn: Any, reader_unique_id: Any, instance_ids: Sequence[Any],
+                                    deployer: str) -> list[dict[str, Any]]:
+    """A secret only its host reads: its role, with its instance's own credentials (aws:userid
+    `<role unique id>:<instance id>`); its resource policy changes only by the deployer."""
+    from pulumi import Output
+
+    userids = [Output.concat(reader_unique_id, ":", i) for i in instance_ids]
+    return [
+        deny_unless_named("DenyReadsToAnyoneButItsHost", ["secretsmanager:GetSecretValue"], "*", [reader_arn]),
+        statement("DenyReadsFromAnotherInstance", ["secretsmanager:GetSecretValue"], "*", effect="Deny",
+                  principals={"AWS": "*"},
+                  conditions={"ArnEquals": {"aws:PrincipalArn": reader_arn}, "StringNotEquals": {"aws:userid": userids}}),
+        deny_unless_named("DenyPolicyChangesButDeployer",
+                          ["secretsmanager:DeleteResourcePolicy", "secretsmanager:PutResourcePolicy"], "*", [deployer]),
+    ]

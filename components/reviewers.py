@@ -63,14 +63,49 @@ class CustomerDataStore(Protocol):
     key_arn: pulumi.Output[str]
 
 
-def denied_resources(stores: Sequence[CustomerDataStore]) -> list[pulumi.Input[str]]:
-    """Every ARN a reviewer is denied: buckets and their objects, tables and their
-    indexes and streams, keys."""
-    resources: list[pulumi.Input[str]] = []
-    for store in stores:
-        resources += [store.bucket_arn, pulumi.Output.concat(store.bucket_arn, "/*"),
-                      store.table_arn, pulumi.Output.concat(store.table_arn, "/*"), store.key_arn]
-    return resources
+def organization_trust_policy(org: ReviewerOrgConfig, center_account: str) -> dict[str, Any]:
+    """Who may act for a reviewer organization (its reviewer role, its witness role): the
+    organization's own account when it has one (it decides who its people are), else the
+    named roles of the center's account (dev and staging)."""
+    if org.account_id:
+        return policies.reviewer_account_trust_policy(org.account_id, org.trusted_principals)
+    return policies.reviewer_trust_policy(org.trusted_principals, center_account)
+
+
+@dataclass(frozen=True)
+class DeniedData:
+    """What a reviewer is denied: `stores` (buckets, tables, keys) but reading their configuration,
+    and `contents` (objects, table indexes and streams) entirely."""
+
+    stores: tuple[pulumi.Input[str], ...]
+    contents: tuple[pulumi.Input[str], ...]
+    key_aliases: tuple[str, ...] = ()
+    """Alias patterns of the data keys (kms:ResourceAliases): denied by alias, not by ARN."""
+
+
+def denied_resources(stores: Sequence[CustomerDataStore], account_id: str = "", stack: str = "") -> DeniedData:
+    """Every ARN a reviewer is denied: buckets and their objects, tables and their indexes and
+    streams, keys. A reviewer may still read how a store is guarded (its bucket, table and key
+    policies), which is what it verifies. With `account_id` and `stack`, buckets and tables are
+    named by the data stores' name patterns (shorter: the boundary is a managed policy of at
+    most 6,144 characters; and wider: a store added later is denied too), and keys by their
+    alias pattern (a data key's own policy admits its store's roles only besides)."""
+    if not stores:
+        return DeniedData((), ())
+    if account_id and stack:
+        from .data import store_bucket_pattern, store_table_pattern
+
+        # Keys by their aliases (kms:ResourceAliases: one pattern for every store's key).
+        from .data import store_key_alias_pattern
+
+        buckets, tables, keys = [store_bucket_pattern(account_id, stack)], [store_table_pattern(account_id, stack)], []
+        aliases: tuple[str, ...] = (store_key_alias_pattern(stack),)
+    else:
+        buckets, tables, keys = [s.bucket_arn for s in stores], [s.table_arn for s in stores], [s.key_arn for s in stores]
+        aliases = ()
+    return DeniedData(tuple([*buckets, *tables, *keys]),
+                      tuple(pulumi.Output.concat(arn, "/*") if not isinstance(arn, str) else f"{arn}/*"
+                            for arn in (*buckets, *tables)), aliases)
 
 
 @dataclass(frozen=True)
@@ -163,7 +198,7 @@ class ReviewerZone(pulumi.ComponentResource):
             raise ValueError(f"{name}: reviewer zone isolation broken: {violations}")
 
         # --- the reviewer role, its boundary and its denies ------------------------------
-        denied = denied_resources(args.customer_data)
+        denied = denied_resources(args.customer_data, args.account_id, args.stack)
         self.role_name = role_name(args.stack, org.name)
         self.document_name = session_document_name(args.stack, org.name)
         session_arns = policies.session_resources(args.account_id, self.document_name)
@@ -175,7 +210,8 @@ class ReviewerZone(pulumi.ComponentResource):
             policy=pulumi.Output.json_dumps(
                 policies.reviewer_boundary_policy(denied, f"alias/{session_key_alias}", args.account_id,
                                                   self.document_name,
-                                                  attest_read_statements(args.account_id, args.stack))),
+                                                  [*attest_read_statements(args.account_id, args.stack),
+                                                   verify_boundary_statement()])),
             tags=tags,
             opts=child,
         )
@@ -184,7 +220,7 @@ class ReviewerZone(pulumi.ComponentResource):
             RoleArgs(
                 role_name=self.role_name,
                 description=f"Independent reviewer {org.name} ({org.contact}): reads {', '.join(org.scopes)}",
-                trust_policy=policies.reviewer_trust_policy(org.trusted_principals, args.account_id),
+                trust_policy=organization_trust_policy(org, args.account_id),
                 permissions_boundary=self.boundary.arn,
                 max_session_seconds=min(MAX_ROLE_SESSION_SECONDS,
                                         max(MIN_ROLE_SESSION_SECONDS, args.session.max_session_minutes * 60)),
@@ -237,12 +273,13 @@ class ReviewerZone(pulumi.ComponentResource):
         self.material_grants: dict[str, str] = {}
         readers = [self.role] + ([self.workstation_role] if self.workstation_role else [])
         for reader in readers:
-            reader.add_policy("deny-customer-data-and-signing", policies.reviewer_deny_statements(denied))
+            reader.add_policy("deny-customer-data-and-signing", policies.reviewer_deny_statements(denied.stores, denied.contents, denied.key_aliases))
             # Its own sessions' transcripts, whatever its scopes; never another organization's.
             args.session_log_bucket.grant_read(reader, self.session_log_prefix)
             grant_log_group_read(reader, "own-session-logs", [args.session_log_group.arn], args.logs_endpoint_id,
                                  queries=False)
         self.role.add_policy("attest-read-metadata", attest_read_statements(args.account_id, args.stack))
+        self.role.add_policy("verify-evidence-metadata", verify_read_statements(args.account_id, args.stack))
         for material in sorted(args.materials, key=lambda m: (m.scope, m.label)):
             if material.label in self.material_grants:
                 raise ValueError(f"{name}: two review materials are labelled {material.label!r}")
@@ -525,7 +562,6 @@ ATTEST_BUCKET_ACTIONS = ("s3:GetBucketObjectLockConfiguration", "s3:GetBucketPol
                          "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration")
 ATTEST_TRAIL_ACTIONS = ("cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus")
 
-
 def attest_read_statements(account_id: str, stack: str) -> list[dict[str, Any]]:
     """Exactly the calls `tcenter attest` makes (docs/review.md): configuration metadata only,
     never an object, a log event, a decrypt or a signature; the reviewer's denies still apply.
@@ -538,6 +574,55 @@ def attest_read_statements(account_id: str, stack: str) -> list[dict[str, Any]]:
         policies.statement("AttestReadBucketConfiguration", ATTEST_BUCKET_ACTIONS, [bucket_arn("tc-*")]),
         policies.statement("AttestReadTrailStatus", ATTEST_TRAIL_ACTIONS, [trail_arn(account_id, "*")]),
     ]
+
+
+VERIFY_READS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("ReadDigestKeysAndConfigHistory",
+     ("cloudtrail:ListPublicKeys", "config:DescribeConfigRules", "config:DescribeDeliveryChannels",
+      "config:GetResourceConfigHistory", "config:ListDiscoveredResources", "config:SelectResourceConfig",
+      "events:ListRules", "sns:GetSubscriptionAttributes", "sns:ListTopics", "ssm:ListDocuments"), ("*",)),
+    ("ReadEvidenceConfiguration",
+     ("cloudwatch:DescribeAlarms", "config:DescribeConfigurationRecorderStatus", "config:DescribeConfigurationRecorders",
+      "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:GetResourcePolicy", "events:DescribeRule",
+      "events:ListTargetsByRule", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
+      "iam:ListAttachedRolePolicies", "iam:ListPolicyVersions", "iam:ListRolePolicies", "logs:DescribeMetricFilters",
+      "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "ssm:DescribeDocument", "ssm:DescribeDocumentPermission",
+      "ssm:GetDocument"),
+     ("iam::{account}:role/*", "iam::{account}:policy/*", "cloudwatch:{region}:{account}:alarm:*",
+      "logs:{region}:{account}:log-group:*", "sns:{region}:{account}:*", "events:{region}:{account}:rule/*",
+      "config:{region}:{account}:configuration-recorder/*", "dynamodb:{region}:{account}:table/*",
+      "secretsmanager:{region}:{account}:secret:tc/{stack}/*", "ssm:{region}:*:document/*")),
+)
+"""What a reviewer reads to verify the evidence itself (issue 29), beyond what attest reads:
+CloudTrail's digest public keys, every role and policy of the account (the owner's
+administrators, break-glass and deploy role included), the alarms, their filters, subscriptions
+and event rules, AWS Config's recorders and history, the SSM documents, the tables' and secrets'
+resource policies. Configuration only: never an object, item, log event, secret value or key use.
+Each action applies to its own kind of resource only (IAM matches both), so one statement holds
+them all (a role's inline policies total at most 10,240 characters). The organization's SCPs are
+read in the management account (organization/: the organization reader role).
+(sid, actions, resources as `arn:aws:` suffixes with {region}, {account}, {stack})."""
+
+VERIFY_BOUNDARY_ACTIONS = (
+    "cloudtrail:ListPublicKeys", "cloudwatch:DescribeAlarms", "config:Describe*", "config:GetResourceConfigHistory",
+    "config:ListDiscoveredResources", "config:SelectResourceConfig", "dynamodb:Describe*", "dynamodb:GetResourcePolicy",
+    "events:DescribeRule", "events:List*", "iam:GetPolicy*", "iam:GetRole*", "iam:List*", "logs:DescribeMetricFilters",
+    "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "sns:Get*Attributes", "sns:List*",
+    "ssm:DescribeDocument*", "ssm:GetDocument", "ssm:ListDocuments",
+)
+"""The permission boundary's cap on `VERIFY_READS`, in fewer characters (a boundary is a managed
+policy of at most 6,144): no read of a value (no GetObject, GetItem, GetSecretValue, GetParameter);
+tests/unit/test_reviewers.py holds every verify action to it."""
+
+
+def verify_read_statements(account_id: str, stack: str) -> list[dict[str, Any]]:
+    fill = {"region": REGION, "account": account_id, "stack": stack}
+    return [policies.statement(sid, actions, [f"arn:aws:{r.format(**fill)}" for r in resources] if resources != ("*",) else "*")
+            for sid, actions, resources in VERIFY_READS]
+
+
+def verify_boundary_statement() -> dict[str, Any]:
+    return policies.statement("AllowAtMostEvidenceConfigurationReads", VERIFY_BOUNDARY_ACTIONS, "*")
 
 
 def grant_log_group_read(role: Role, label: str, log_group_arns: Sequence[pulumi.Input[str]],

@@ -335,6 +335,11 @@ class SigningServiceArgs:
     """The pinned host image (the builders' image: Debian 12 with the CloudHSM client)."""
     release_record_archive: SecureBucket | None = None
     """The audit archive: each signer records its releases' envelope digests under its class's prefix."""
+    deployer: str = ""
+    """The deploying role: alone changes the crypto-user secrets' resource policies."""
+    remote_readers: tuple[str, ...] = ()
+    """Reviewer roles of organizations without workstations (scope signatures): they read
+    releases from their own account, outside the center's endpoints."""
 
 
 class SigningService(pulumi.ComponentResource):
@@ -384,8 +389,12 @@ class SigningService(pulumi.ComponentResource):
                 lifecycle=Lifecycle(noncurrent_version_expiration_days=lock.retention_days),
                 vpc_endpoint_ids=(args.network.s3_endpoint.id,),
                 writer_arns=tuple(self.signers[c].arn for c in SIGNING_CLASSES),
+                remote_readers=args.remote_readers,
                 extra_statements=(policies.deny_overwrites(
                     awsfacts.bucket_arn(bucket_name(args.account_id, args.stack, "releases"))),),
+                # Declared once the signer hosts exist: a class's prefix takes writes only from its
+                # signer host's own credentials (`_bind_signers_to_their_hosts`).
+                policy_declared_later=True,
             ),
             opts=child,
         )
@@ -417,6 +426,7 @@ class SigningService(pulumi.ComponentResource):
         self.signer_hosts: dict[str, HardenedHost] = {}
         self.signer_azs: dict[str, str] = {}
         self._signer_hosts(name, args)
+        self._bind_signers_to_their_hosts(name, args)
 
         self.register_outputs({
             "backend": self.backend,
@@ -537,6 +547,29 @@ class SigningService(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+
+    def _bind_signers_to_their_hosts(self, name: str, args: SigningServiceArgs) -> None:
+        """A signer role passed to another instance neither publishes releases nor reads its
+        crypto user's credentials: both take the signer host's own credentials only (aws:userid
+        `<role unique id>:<instance id>`). The secret's policy names the signer alone."""
+        bindings = []
+        for signing_class, signer in sorted(self.signers.items()):
+            (instance_id,) = self.signer_hosts[signing_class].instance_ids
+            bindings.append(policies.writes_only_from_own_instance(
+                "OnlyOwnHostWrites" + "".join(p.capitalize() for p in signing_class.split("-")),
+                policies.objects_under(self.release_bucket.arn, release_prefix(signing_class)), signer.arn,
+                signer.role.unique_id, instance_id))
+            secret = self.crypto_user_secrets.get(signing_class)
+            if secret is not None:
+                aws.secretsmanager.SecretPolicy(
+                    resource_name(name, signing_class, "crypto-user-policy"),
+                    secret_arn=secret.arn,
+                    policy=pulumi.Output.json_dumps(policies.document(*policies.secret_only_for_host_statements(
+                        secret.arn, signer.arn, signer.role.unique_id, [instance_id], args.deployer))),
+                    block_public_policy=True,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+        self.release_bucket.declare_policy(bindings)
 
     def host_values(self, signing_class: str, pools: Sequence[str], s3_cidrs: Sequence[str]) -> SignerHostValues:
         args = self._args

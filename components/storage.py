@@ -54,6 +54,14 @@ class SecureBucketArgs:
     """When set, only these principals may put objects."""
     extra_statements: Sequence[dict[str, Any]] = ()
     """Bucket policy statements for AWS services that deliver logs here."""
+    named_access: policies.NamedObjectAccess | None = None
+    """When set, only these principals read, write and delete objects (explicit Denies by
+    aws:PrincipalArn), whatever an administrator's own IAM policy allows."""
+    remote_readers: Sequence[pulumi.Input[str]] = ()
+    """Principals that may read objects from outside the center's endpoints (a reviewer
+    organization without workstations, reading from its own account)."""
+    remote_writers: Sequence[pulumi.Input[str]] = ()
+    """Principals that may put objects from outside the center's endpoints (the source mirror's writer)."""
     policy_declared_later: bool = False
     """The bucket policy waits for `admit_only_through(endpoint ids)`: the audit buckets exist
     before the network whose endpoint they admit (the network logs to the audit key)."""
@@ -158,9 +166,12 @@ class SecureBucket(pulumi.ComponentResource):
         args = self._args
         statements = [policies.deny_insecure_transport(self.arn)]
         if vpc_endpoint_ids:
-            statements.append(policies.deny_outside_vpc_endpoints(self.arn, vpc_endpoint_ids))
+            statements.extend(policies.deny_outside_vpc_endpoints_statements(
+                self.arn, vpc_endpoint_ids, remote_readers=args.remote_readers, remote_writers=args.remote_writers))
         if args.writer_arns:
             statements.append(policies.deny_writes_except(self.arn, args.writer_arns))
+        if args.named_access is not None:
+            statements.extend(policies.named_object_access_statements(self.arn, args.named_access))
         statements.extend(args.extra_statements)
         statements.extend(later_statements)
         self.policy = aws.s3.BucketPolicy(

@@ -42,7 +42,7 @@ from .instances import HardenedHost, HardenedHostArgs
 from .kms import EncryptionKey, EncryptionKeyArgs
 from .layout import HTTPS, NetworkPlan, account_name, bucket_name, resource_name
 from .network import NetworkZones
-from .reviewers import ORGANIZATION_TAG, CustomerDataStore, denied_resources
+from .reviewers import ORGANIZATION_TAG, CustomerDataStore, denied_resources, organization_trust_policy
 from .storage import Lifecycle, ObjectLock, SecureBucket, SecureBucketArgs
 from .teardown import KEY_DELETION_WINDOW_DAYS, Teardown
 
@@ -308,13 +308,13 @@ class TransparencyLog(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role_name = witness_role_name(args.stack, org.name)
         tags = {ORGANIZATION_TAG: org.name, "role": "witness"}
-        denied = denied_resources(args.customer_data)
+        denied = denied_resources(args.customer_data, args.account_id, args.stack)
         allows = self.witness_statements(org.name)
         boundary = aws.iam.Policy(
             resource_name(name, "witness", org.name, "boundary"),
             name=f"{role_name}-boundary",
             description=f"Permission boundary of {org.name}'s witness: read the transparency log, write its own cosignatures",
-            policy=pulumi.Output.json_dumps(policies.document(*allows, *policies.reviewer_deny_statements(denied))),
+            policy=pulumi.Output.json_dumps(policies.document(*allows, *policies.reviewer_deny_statements(denied.stores, denied.contents, denied.key_aliases))),
             tags=tags,
             opts=child,
         )
@@ -323,14 +323,14 @@ class TransparencyLog(pulumi.ComponentResource):
             RoleArgs(
                 role_name=role_name,
                 description=f"Witness of {org.name} ({org.contact}): reads the transparency log, writes its own cosignatures",
-                trust_policy=policies.reviewer_trust_policy(org.trusted_principals, args.account_id),
+                trust_policy=organization_trust_policy(org, args.account_id),
                 permissions_boundary=boundary.arn,
                 tags=tags,
             ),
             opts=child,
         )
         role.add_policy("witness-transparency-log", allows)
-        role.add_policy("deny-customer-data-and-signing", policies.reviewer_deny_statements(denied))
+        role.add_policy("deny-customer-data-and-signing", policies.reviewer_deny_statements(denied.stores, denied.contents, denied.key_aliases))
         return role
 
     def witness_statements(self, organization: str) -> list[dict[str, Any]]:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
 
 from pydantic import Field, ValidationError, field_validator
 
 from components.config.base import StrictModel
 
+if TYPE_CHECKING:
+    from components.config import CenterConfig
+
 PROJECT = "tc-organization"
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
 ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+CENTER_STACKS = Path(__file__).resolve().parent.parent / "stacks"
 
 
 class OrganizationConfigError(ValueError):
@@ -29,13 +35,12 @@ class OrganizationConfig(StrictModel):
     center_account_id: str
     security_tooling_account_id: str | None = Field(
         default=None, description="Delegated administrator of GuardDuty, Security Hub, Access Analyzer and Config.")
-    reviewer_account_ids: tuple[str, ...] = ()
+    center_stack: str = Field(
+        description="The center stack (stacks/Pulumi.<name>.yaml) whose plan names the principals the SCPs exempt "
+                    "and the reviewer organizations' accounts: generated from its config, never typed here.")
     trail_name: str = "tc-organization-trail"
     archive_bucket: str
     archive_retention_days: int = Field(default=365, ge=365, le=36500)
-    break_glass_role: str = "tc-break-glass"
-    key_admin_roles: tuple[str, ...] = ("tc-key-admin",)
-    data_deletion_role: str = "tc-data-deletion"
     log_archive_role: str = Field(default="OrganizationAccountAccessRole",
                                   description="Role the deployer assumes in the log-archive account.")
 
@@ -46,13 +51,13 @@ class OrganizationConfig(StrictModel):
             raise ValueError("must be a 12-digit AWS account id")
         return value
 
-    @field_validator("reviewer_account_ids")
+    @field_validator("center_stack")
     @classmethod
-    def _accounts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for account in value:
-            if not ACCOUNT_ID.match(account):
-                raise ValueError(f"{account!r} is not a 12-digit AWS account id")
-        return tuple(sorted(set(value)))
+    def _center_stack(cls, value: str) -> str:
+        if not STACK_NAME.match(value) or not (CENTER_STACKS / f"Pulumi.{value}.yaml").is_file():
+            known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in CENTER_STACKS.glob("Pulumi.*.yaml"))
+            raise ValueError(f"{value!r} is not a center stack of this kit (stacks/): one of {known}")
+        return value
 
     @field_validator("root_id")
     @classmethod
@@ -67,6 +72,22 @@ class OrganizationConfig(StrictModel):
         if value is not None and not OU_ID.match(value):
             raise ValueError("must be an OU id (ou-...-...)")
         return value
+
+
+def center_config(config: OrganizationConfig, stack: str = "") -> "CenterConfig":
+    """The center stack's validated config (its plan's principals and reviewer accounts), checked
+    against this organization's: the center account must be the one the center stack deploys to."""
+    from components.config import ConfigError, load_stack_file
+
+    try:
+        center = load_stack_file(CENTER_STACKS / f"Pulumi.{config.center_stack}.yaml")
+    except ConfigError as error:
+        raise OrganizationConfigError(stack, [(f"{PROJECT}:centerStack", f"{config.center_stack}: {error}")]) from None
+    if center.access.account_id != config.center_account_id:
+        raise OrganizationConfigError(stack, [(f"{PROJECT}:centerAccountId",
+                                               f"{config.center_account_id} is not the account of center stack "
+                                               f"{config.center_stack} ({center.access.account_id})")])
+    return center
 
 
 def load_config(raw: Mapping[str, Any], stack: str) -> OrganizationConfig:

@@ -12,8 +12,12 @@ from components.policies import (
     config_delivery_bucket_statements, config_delivery_key_statement, document, statement, trust_statement,
 )
 
-from .config import OrganizationConfig
-from .scps import ScpRoles, center_scps
+from components import evidence
+from components.config import CenterConfig
+from components.principals import center_principals
+
+from .config import OrganizationConfig, center_config
+from .scps import ACCOUNT, center_scps
 
 DELEGATED_SERVICES = ("access-analyzer", "config", "config-multiaccountsetup")
 """Services whose organization-wide administration moves to the security-tooling account
@@ -66,15 +70,44 @@ def reviewer_read_policy(config: OrganizationConfig) -> dict:
     )
 
 
-def reviewer_trust_policy(config: OrganizationConfig) -> dict:
-    principals = sorted(account_root(a) for a in config.reviewer_account_ids) or [account_root(config.log_archive_account_id)]
-    return document(trust_statement("ReviewersAssume", ["sts:AssumeRole"], {"AWS": principals},
-                                    conditions={"Bool": {"aws:MultiFactorAuthPresent": "true"}}))
+def reviewer_accounts(center: CenterConfig) -> list[str]:
+    """The reviewer organizations' own accounts, from the center stack's config."""
+    return sorted({org.account_id for org in center.reviewers.organizations if org.account_id})
 
 
-def scp_roles(config: OrganizationConfig) -> ScpRoles:
-    return ScpRoles(break_glass=config.break_glass_role, key_admins=config.key_admin_roles,
-                    data_deletion=config.data_deletion_role)
+def reviewer_trust_policy(config: OrganizationConfig, accounts: list[str]) -> dict:
+    """Each reviewer organization's own account (it decides who of its people); every session
+    names its person (sts:SourceIdentity). Without reviewer accounts, nobody outside the log archive."""
+    principals = sorted(account_root(a) for a in accounts) or [account_root(config.log_archive_account_id)]
+    return document(trust_statement("ReviewersAssume", ["sts:AssumeRole", "sts:SetSourceIdentity"], {"AWS": principals},
+                                    conditions={"Null": {"sts:SourceIdentity": "false"}}))
+
+
+ORGANIZATION_LIST_ACTIONS = ["organizations:DescribeOrganization", "organizations:ListAWSServiceAccessForOrganization",
+                             "organizations:ListAccounts", "organizations:ListDelegatedAdministrators",
+                             "organizations:ListPolicies", "organizations:ListRoots"]
+"""Calls without a resource (Resource "*")."""
+ORGANIZATION_READ_ACTIONS = ["organizations:DescribeAccount", "organizations:DescribeEffectivePolicy",
+                             "organizations:DescribeOrganizationalUnit", "organizations:DescribePolicy",
+                             "organizations:ListAccountsForParent", "organizations:ListChildren",
+                             "organizations:ListDelegatedServicesForAccount", "organizations:ListOrganizationalUnitsForParent",
+                             "organizations:ListParents", "organizations:ListPoliciesForTarget",
+                             "organizations:ListTargetsForPolicy"]
+"""Calls on the organization's accounts, OUs, root and policies (SCPs and where they are attached)."""
+TRAIL_LIST_ACTIONS = ["cloudtrail:DescribeTrails", "cloudtrail:ListPublicKeys"]
+TRAIL_READ_ACTIONS = ["cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"]
+
+
+def organization_reader_policy(management_account_id: str) -> dict:
+    """What the reviewers read in the management account: the organization's structure, every SCP
+    and where it is attached, the delegated administrators, and the organization trails' status
+    and digest keys. Read-only, never a change; scoped to the organization's own resources."""
+    return document(
+        statement("ListTheOrganization", ORGANIZATION_LIST_ACTIONS + TRAIL_LIST_ACTIONS, "*"),
+        statement("ReadTheOrganizationAndItsPolicies", ORGANIZATION_READ_ACTIONS,
+                  f"arn:aws:organizations::{management_account_id}:*"),
+        statement("ReadTheOrganizationTrails", TRAIL_READ_ACTIONS, f"arn:aws:cloudtrail:*:{management_account_id}:trail/*"),
+    )
 
 
 class Organization(pulumi.ComponentResource):
@@ -92,13 +125,16 @@ class Organization(pulumi.ComponentResource):
             ou = aws.organizations.OrganizationalUnit(f"{name}-center-ou", name="transparency-center",
                                                       parent_id=config.root_id, opts=child)
             ou_id = ou.id
-        for scp_name, doc in center_scps(scp_roles(config)).items():
+        center = center_config(config, pulumi.get_stack())
+        for scp_name, (target, doc) in center_scps(center_principals(center)).items():
             policy = aws.organizations.Policy(
                 f"{name}-scp-{scp_name}", name=f"tc-{scp_name}", type="SERVICE_CONTROL_POLICY",
                 description=f"Transparency center guardrail: {scp_name}",
                 content=pulumi.Output.json_dumps(doc), opts=child)
-            aws.organizations.PolicyAttachment(f"{name}-scp-{scp_name}-attachment", policy_id=policy.id,
-                                               target_id=ou_id, opts=child)
+            aws.organizations.PolicyAttachment(
+                f"{name}-scp-{scp_name}-attachment", policy_id=policy.id,
+                target_id=config.center_account_id if target == ACCOUNT else ou_id, opts=child)
+        accounts = reviewer_accounts(center)
 
         if config.security_tooling_account_id:
             self._delegate_security_tooling(name, config.security_tooling_account_id, child)
@@ -131,7 +167,7 @@ class Organization(pulumi.ComponentResource):
             f"{name}-archive-policy", bucket=bucket.id,
             policy=pulumi.Output.json_dumps(archive_bucket_policy(config, management, org.id)), opts=in_bucket)
         reviewer = aws.iam.Role(f"{name}-archive-reviewer", name="tc-archive-reviewer",
-                                assume_role_policy=pulumi.Output.json_dumps(reviewer_trust_policy(config)),
+                                assume_role_policy=pulumi.Output.json_dumps(reviewer_trust_policy(config, accounts)),
                                 opts=in_bucket)
         aws.iam.RolePolicy(f"{name}-archive-reviewer-read", role=reviewer.id,
                            policy=pulumi.Output.json_dumps(reviewer_read_policy(config)), opts=in_bucket)
@@ -140,10 +176,33 @@ class Organization(pulumi.ComponentResource):
             kms_key_id=key.arn, is_organization_trail=True, is_multi_region_trail=True,
             include_global_service_events=True, enable_log_file_validation=True, enable_logging=True,
             opts=pulumi.ResourceOptions(parent=self, provider=management_provider, depends_on=[bucket_policy]))
+        self._reviewers_in_management(name, config, center, accounts, management_provider, org.id)
         self.exports = {"centerOuId": ou_id, "trailArn": self.trail.arn, "archiveBucket": bucket.id,
                         "archiveKeyArn": key.arn, "archiveReviewerRoleArn": reviewer.arn,
                         "logArchiveAccountId": config.log_archive_account_id}
         self.register_outputs(self.exports)
+
+    def _reviewers_in_management(self, name: str, config: OrganizationConfig, center: CenterConfig,
+                                 accounts: list[str], provider: aws.Provider, org_id: pulumi.Input[str]) -> None:
+        """The management account's evidence, to each reviewer organization's own account: an
+        organization trail into its bucket (it holds the digests: a stopped or detached trail is a
+        gap it sees), and a read-only role for the organization's structure, SCPs and trails."""
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        self.reviewer_trails: dict[str, aws.cloudtrail.Trail] = {}
+        for account in accounts:
+            self.reviewer_trails[account] = aws.cloudtrail.Trail(
+                f"{name}-evidence-trail-{account}", name=evidence.organization_evidence_trail_name(account),
+                s3_bucket_name=evidence.evidence_bucket_name(center.stack, account),
+                s3_key_prefix=evidence.ORGANIZATION_PREFIX,
+                kms_key_id=evidence.evidence_key_alias_arn(center.stack, account), is_organization_trail=True,
+                is_multi_region_trail=True, include_global_service_events=True, enable_log_file_validation=True,
+                enable_logging=True, opts=child)
+        if accounts:
+            reader = aws.iam.Role(f"{name}-organization-reviewer", name="tc-organization-reviewer",
+                                  assume_role_policy=pulumi.Output.json_dumps(reviewer_trust_policy(config, accounts)),
+                                  opts=child)
+            aws.iam.RolePolicy(f"{name}-organization-reviewer-read", role=reader.id,
+                               policy=pulumi.Output.json_dumps(organization_reader_policy(config.management_account_id)), opts=child)
 
     def _delegate_security_tooling(self, name: str, account_id: str, child: pulumi.ResourceOptions) -> None:
         """GuardDuty, Security Hub, Access Analyzer and Config are administered organization-wide

@@ -38,8 +38,8 @@ COMMAND_GROUPS = (
 """Every command group, in the order `tcenter --help` lists them."""
 
 EPILOG = ("exit codes: 0 ok/no changes, 1 changes, 2 dangerous changes, 3 error, 4 drift (attest), "
-          "10-18 a release does not verify (verify, update), 20 a log equivocated (witness), 21-22 an update does not "
-          "verify (update), 64 usage, 69 a tool is missing")
+          "5 quorum not met (approvals), 10-19 a release does not verify (verify, update), 20 a log equivocated (witness), "
+          "21-22 an update does not verify (update), 64 usage, 69 a tool is missing")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 from typing import Any, Callable
 
 import pytest
@@ -48,3 +49,10 @@ def declare_with() -> Callable[..., ProgramRun]:
     def run(values: dict[str, Any], stack: str = "dev") -> ProgramRun:
         return run_program(stack, config_values=values)
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tcenter_cache_of_this_session(tmp_path_factory):
+    """tcenter's cache (plans of git revisions, IAM action lists: tcenter/core/cachedir.py) in a
+    folder of this test session, never the user's; subprocesses inherit it."""
+    os.environ["TCENTER_CACHE_DIR"] = str(tmp_path_factory.mktemp("tcenter-cache"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
@@ -30,8 +31,9 @@ from .transparency import TransparencyConfig
 
 __all__ = [
     "AccessConfig", "ApprovalsConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig",
-    "DetectiveConfig", "DistributionConfig", "LocalStackConfig", "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig",
-    "TransparencyConfig", "approvals_section", "declared_environment", "load_config", "load_from_pulumi", "section_keys",
+    "DetectiveConfig", "DistributionConfig", "LocalStackConfig", "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig",
+    "SigningConfig", "TransparencyConfig", "approvals_section", "declared_environment", "load_config", "load_from_pulumi",
+    "load_stack_file", "section_keys",
 ]
 
 if TYPE_CHECKING:
@@ -142,7 +144,15 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
     except LayoutError as error:
         problems.append((f"{PROJECT}:{error.key}", error.message))
     problems.extend((f"{PROJECT}:{key}", message)
-                    for key, message in reviewer_account_problems(config.reviewers, config.access.account_id))
+                    for key, message in reviewer_account_problems(config.reviewers, config.access.account_id, config.is_prod))
+    if config.is_prod and config.access.deploy_role is None:
+        problems.append((f"{PROJECT}:access.deployRole",
+                         "prod names the role that deploys (the deploy workflow's role, one of keyAdministrators): "
+                         "the organization's SCPs let only it pass the center's roles and rewrite its policies"))
+    writer = config.build.source_mirror_writer
+    if writer is not None and writer.split(":")[4] != config.access.account_id:
+        problems.append((f"{PROJECT}:build.sourceMirrorWriter",
+                         f"{writer} is not in the stack's account {config.access.account_id}"))
     supernet = ipaddress.IPv4Network(config.network.supernet)
     for org in config.reviewers.organizations:
         if org.client_vpn is not None and ipaddress.IPv4Network(org.client_vpn.client_cidr).overlaps(supernet):
@@ -271,6 +281,22 @@ def approvals_section(values: Mapping[str, Any], where: str) -> ApprovalsConfig:
     except ValidationError as error:
         first = str(error).splitlines()
         raise ConfigError(where, [(f"{PROJECT}:approvals", " ".join(first[1:3]) or first[0])]) from None
+
+
+def load_stack_file(path: "Path") -> CenterConfig:
+    """Validate a center stack file (stacks/Pulumi.<stack>.yaml) outside a Pulumi run: the
+    organization project reads the center's principals from it."""
+    import yaml
+
+    stack = path.name[len("Pulumi."):-len(".yaml")]
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(stack, [(str(path.name), f"cannot be read as YAML: {error}")]) from None
+    values = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(values, dict):
+        raise ConfigError(stack, [(str(path.name), "has no 'config' mapping")])
+    return load_config(values, stack)
 
 
 def load_from_pulumi() -> CenterConfig:

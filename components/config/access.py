@@ -24,6 +24,18 @@ class AccessConfig(StrictModel):
         description="The one IAM role ARN that may disable or schedule deletion of a prod key; "
                     "not a key administrator. Unset: nobody may (keys outlive the stack).",
     )
+    deploy_role: str | None = Field(
+        default=None,
+        description="The IAM role ARN that runs `pulumi up` (the deploy workflow's role): one of keyAdministrators "
+                    "(KMS's lockout check), and the only principal that may pass the center's roles, launch into its "
+                    "subnets and rewrite its resource policies (organization SCPs). Required in prod; elsewhere the "
+                    "single key administrator.",
+    )
+    data_deletion_role: str | None = Field(
+        default=None,
+        description="The IAM role ARN that carries out customer deletion requests: it may delete (never read) "
+                    "customer data and bypass GOVERNANCE retention. Unset: nobody may.",
+    )
 
     @field_validator("account_id", mode="before")
     @classmethod
@@ -59,7 +71,33 @@ class AccessConfig(StrictModel):
             if self.break_glass_role in self.key_administrators:
                 raise ValueError(f"breakGlassRole {self.break_glass_role} is also a key administrator; "
                                  "use a separate role so administering a key never includes destroying it")
+        for key in ("deploy_role", "data_deletion_role"):
+            arn = getattr(self, key)
+            if arn is None:
+                continue
+            label = "deployRole" if key == "deploy_role" else "dataDeletionRole"
+            match = ROLE_ARN.match(arn)
+            if match is None:
+                raise ValueError(f"{label} {arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>); "
+                                 "wildcards are never allowed")
+            if match.group(1) != self.account_id:
+                raise ValueError(f"{label} {arn} is not in the stack's account {self.account_id}")
+        if self.deploy_role is not None and self.deploy_role not in self.key_administrators:
+            raise ValueError(f"deployRole {self.deploy_role} is not one of keyAdministrators: KMS refuses a key policy "
+                             "that the deploying role could not change later (PutKeyPolicy lockout check)")
+        if self.deploy_role is None and len(self.key_administrators) > 1:
+            raise ValueError("several keyAdministrators: name the one that deploys as deployRole "
+                             "(prod always names it)")
+        if self.data_deletion_role is not None and self.data_deletion_role in (
+                *self.key_administrators, self.break_glass_role, self.deploy_role):
+            raise ValueError(f"dataDeletionRole {self.data_deletion_role} is also a key administrator, the deploy role "
+                             "or the break-glass role; use a role that does nothing but deletion requests")
         return self
+
+    @property
+    def deployer(self) -> str:
+        """The role that deploys: deployRole, or the single key administrator."""
+        return self.deploy_role or self.key_administrators[0]
 
     def account_root(self) -> str:
         return f"arn:aws:iam::{self.account_id}:root"

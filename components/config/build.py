@@ -79,6 +79,22 @@ class BuildConfig(StrictModel):
     artifact_noncurrent_days: int = Field(
         default=365, ge=1, le=3650, description="How long overwritten artifact versions are kept."
     )
+    source_mirror_writer: str | None = Field(
+        default=None,
+        description="The IAM role ARN (of the stack's account) that uploads reviewed source archives to the mirror, "
+                    "from outside the center (the vendor's repository sync). The only principal that may write there; "
+                    "unset: nobody may.",
+    )
+
+    @field_validator("source_mirror_writer")
+    @classmethod
+    def _mirror_writer(cls, value: str | None) -> str | None:
+        from .access import ROLE_ARN
+
+        if value is not None and not ROLE_ARN.match(value):
+            raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>); "
+                             "wildcards are never allowed")
+        return value
 
     @field_validator("build_user")
     @classmethod

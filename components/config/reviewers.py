@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from .access import ROLE_ARN
+from .access import ACCOUNT_ID, ROLE_ARN
 from .base import Slug, StrictModel, unique_names
 from .build import AmiId, InstanceType
 from .network import parse_network
@@ -57,10 +57,16 @@ class ReviewerOrgConfig(StrictModel):
     name: Slug
     contact: str
     scopes: list[ReviewScope] = Field(min_length=1)
+    account_id: str | None = Field(
+        default=None,
+        description="The organization's own AWS account: its reviewer role trusts that account (the organization "
+                    "decides who of its people may assume it), and the center delivers its evidence (CloudTrail, "
+                    "security events) there. Required in prod.",
+    )
     trusted_principals: list[str] = Field(
-        min_length=1,
-        description="IAM role ARNs of this account that may assume the organization's reviewer role, "
-                    "normally its IAM Identity Center permission-set role (MFA enforced at sign-in).",
+        default_factory=list,
+        description="Narrows the trust to these IAM role ARNs of accountId. Without accountId (dev and staging "
+                    "only): roles of the stack's own account, e.g. an IAM Identity Center permission-set role.",
     )
     cidr: str | None = Field(default=None, description="The zone's CIDR; allocated from the supernet when absent.")
     workstations: int = Field(default=0, ge=0, le=10)
@@ -103,6 +109,31 @@ class ReviewerOrgConfig(StrictModel):
             raise ValueError("a trusted principal is listed twice")
         return sorted(value)
 
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_id(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        text = str(value)
+        if not ACCOUNT_ID.match(text):
+            raise ValueError(f"{value!r} is not a 12-digit AWS account id (quote it in YAML to keep leading zeros)")
+        return text
+
+    @model_validator(mode="after")
+    def _who_signs_in(self) -> "ReviewerOrgConfig":
+        if self.account_id is None and not self.trusted_principals:
+            raise ValueError("name the organization's own AWS account (accountId) or, outside prod, trustedPrincipals")
+        if self.account_id is not None:
+            foreign = [arn for arn in self.trusted_principals if ROLE_ARN.match(arn).group(1) != self.account_id]  # type: ignore[union-attr]
+            if foreign:
+                raise ValueError(f"trustedPrincipals {foreign} are not roles of the organization's account {self.account_id}")
+        return self
+
+    @property
+    def own_account(self) -> bool:
+        """The organization signs in from its own AWS account (and receives the evidence there)."""
+        return self.account_id is not None
+
     @field_validator("cidr")
     @classmethod
     def _zone_cidr(cls, value: str | None) -> str | None:
@@ -142,17 +173,41 @@ class ReviewersConfig(StrictModel):
                     raise ValueError(f"{arn} is trusted by both {owners[arn]} and {org.name}: each organization "
                                      "signs in with its own roles, or one could read the other's material")
                 owners[arn] = org.name
+            if org.account_id is not None:
+                if org.account_id in owners:
+                    raise ValueError(f"account {org.account_id} is named by both {owners[org.account_id]} and {org.name}: "
+                                     "each organization signs in from its own account")
+                owners[org.account_id] = org.name
         return sorted(value, key=lambda org: org.name)
 
 
-def reviewer_account_problems(reviewers: ReviewersConfig, account_id: str) -> list[tuple[str, str]]:
-    """Trusted principals must be roles of the stack's own account: reviewers sign in through
-    the center's identity center, never from an account the center does not control.
+EVIDENCE_TRAILS_MAX = 4
+"""CloudTrail allows 5 trails per region and account: the center's own and one per organization
+that receives its evidence in its own account."""
+
+
+def reviewer_account_problems(reviewers: ReviewersConfig, account_id: str, prod: bool = False) -> list[tuple[str, str]]:
+    """An organization with its own account (accountId) signs in from there and never from the
+    center's account, whose roles the center's owner controls; prod requires that. Without one
+    (dev, staging), trusted principals are roles of the stack's own account.
     Returns (key relative to the project namespace, message) pairs for `cross_section_problems`."""
     problems = []
     for org in reviewers.organizations:
-        foreign = [account for account in org.principal_accounts() if account != account_id]
-        if foreign:
-            problems.append((f"reviewers.organizations[{org.name}].trustedPrincipals",
-                             f"roles of account(s) {foreign} are not in the stack's account {account_id}"))
+        key = f"reviewers.organizations[{org.name}]"
+        if org.account_id == account_id:
+            problems.append((f"{key}.accountId", f"{account_id} is the center's own account: the center's owner "
+                             "controls its roles; name the organization's own AWS account"))
+        elif org.account_id is None and prod:
+            problems.append((f"{key}.accountId", "prod: every reviewer organization signs in from, and receives its "
+                             "evidence in, its own AWS account (the center's owner controls the center's roles)"))
+        elif org.account_id is None:
+            foreign = [account for account in org.principal_accounts() if account != account_id]
+            if foreign:
+                problems.append((f"{key}.trustedPrincipals",
+                                 f"roles of account(s) {foreign} are not in the stack's account {account_id}; "
+                                 "an organization signing in from its own account names it as accountId"))
+    own = [org.name for org in reviewers.organizations if org.own_account]
+    if len(own) > EVIDENCE_TRAILS_MAX:
+        problems.append(("reviewers.organizations", f"{len(own)} organizations with their own account: at most "
+                         f"{EVIDENCE_TRAILS_MAX} (one evidence trail each, CloudTrail's 5 trails per region)"))
     return problems

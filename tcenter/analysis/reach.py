@@ -26,6 +26,8 @@ from typing import Any, Iterable
 from components.awsfacts import HTTPS
 
 from ..core.planview import zone_tag
+from .ports import ALL_PORTS, EVERY_PORT, NO_PORTS, Ports  # noqa: F401 (re-exported: the port sets live there)
+from .ports import rule_ports as _rule_ports
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -38,71 +40,6 @@ AWS_APIS = "aws apis (endpoints)"
 INTERNET_PROBES = tuple(ipaddress.ip_network(a) for a in ("1.1.1.1/32", "8.8.8.8/32", "9.9.9.9/32", "198.51.100.7/32"))
 """Public addresses standing in for 'the internet' when matching rules and routes."""
 
-ALL_PORTS = (0, 65535)
-
-
-# --- port sets ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Ports:
-    """A set of TCP ports as sorted, merged, inclusive ranges."""
-
-    ranges: tuple[tuple[int, int], ...] = ()
-
-    @staticmethod
-    def of(*ranges: tuple[int, int]) -> "Ports":
-        merged: list[list[int]] = []
-        for lo, hi in sorted(r for r in ranges if r[0] <= r[1]):
-            if merged and lo <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], hi)
-            else:
-                merged.append([lo, hi])
-        return Ports(tuple((lo, hi) for lo, hi in merged))
-
-    def __or__(self, other: "Ports") -> "Ports":
-        return Ports.of(*self.ranges, *other.ranges)
-
-    def __and__(self, other: "Ports") -> "Ports":
-        out = []
-        for a_lo, a_hi in self.ranges:
-            for b_lo, b_hi in other.ranges:
-                lo, hi = max(a_lo, b_lo), min(a_hi, b_hi)
-                if lo <= hi:
-                    out.append((lo, hi))
-        return Ports.of(*out)
-
-    def __sub__(self, other: "Ports") -> "Ports":
-        out = list(self.ranges)
-        for b_lo, b_hi in other.ranges:
-            nxt = []
-            for lo, hi in out:
-                if b_hi < lo or b_lo > hi:
-                    nxt.append((lo, hi))
-                    continue
-                if lo < b_lo:
-                    nxt.append((lo, b_lo - 1))
-                if hi > b_hi:
-                    nxt.append((b_hi + 1, hi))
-            out = nxt
-        return Ports.of(*out)
-
-    def __bool__(self) -> bool:
-        return bool(self.ranges)
-
-    def covers(self, lo: int, hi: int) -> bool:
-        return not (Ports.of((lo, hi)) - self)
-
-    def __str__(self) -> str:
-        if not self.ranges:
-            return "-"
-        if self.ranges == (ALL_PORTS,):
-            return "all"
-        return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
-
-
-NO_PORTS = Ports()
-EVERY_PORT = Ports.of(ALL_PORTS)
-
 
 def _net(text: Any) -> IPNet | None:
     try:
@@ -111,29 +48,24 @@ def _net(text: Any) -> IPNet | None:
         return None
 
 
+def _span(net: IPNet) -> tuple[int, int, int]:
+    """(version, first, last address) as integers: comparing these is what ipaddress does, minus its cost."""
+    return net.version, int(net.network_address), int(net.broadcast_address)
+
+
 def _overlaps(rule: IPNet, peers: Iterable[IPNet]) -> bool:
-    return any(rule.version == p.version and rule.overlaps(p) for p in peers)
+    version, lo, hi = _span(rule)
+    return any(v == version and p_lo <= hi and lo <= p_hi for v, p_lo, p_hi in map(_span, peers))
 
 
 def _covers(rule: IPNet, peers: Iterable[IPNet]) -> bool:
-    peers = list(peers)
-    return bool(peers) and all(rule.version == p.version and p.subnet_of(rule) for p in peers)
+    version, lo, hi = _span(rule)
+    spans = [_span(p) for p in peers]
+    return bool(spans) and all(v == version and lo <= p_lo and p_hi <= hi for v, p_lo, p_hi in spans)
 
 
 def _tcp(protocol: Any) -> bool:
     return str(protocol).lower() in ("tcp", "6", "-1", "all")
-
-
-def _rule_ports(protocol: Any, lo: Any, hi: Any) -> Ports:
-    if str(protocol).lower() in ("-1", "all"):
-        return EVERY_PORT
-    try:
-        lo_i, hi_i = int(lo if lo is not None else 0), int(hi if hi is not None else 65535)
-    except (TypeError, ValueError):
-        return NO_PORTS
-    if lo_i == hi_i == 0 and str(protocol) not in ("tcp", "6"):
-        return EVERY_PORT
-    return Ports.of((max(lo_i, 0), min(hi_i, 65535)))
 
 
 # --- NACLs ----------------------------------------------------------------------------------
@@ -235,6 +167,11 @@ class Network:
     public_zones: set[str]
     endpoint_groups: set[str] = field(default_factory=set)
     """Groups of interface endpoints: they answer, they never open connections."""
+    nacl_names: dict[str, list[str]] = field(default_factory=dict)
+    """Per zone, the NACLs of its subnets (resource names; `default NACL` for AWS's)."""
+    table_names: dict[str, str] = field(default_factory=dict)
+    """Route table id -> its resource name."""
+    memo: dict[tuple, Ports] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _id(resource: dict[str, Any]) -> str:
@@ -277,19 +214,27 @@ def build_network(plan: dict[str, Any]) -> Network:
         default_rules = _inline_nacl_rules(default["inputs"].get("ingress"), False) + \
             _inline_nacl_rules(default["inputs"].get("egress"), True)
     subnet_nacl: dict[str, list[NaclRule]] = {}
+    subnet_nacl_name: dict[str, str] = {}
     for nacl in of("aws:ec2/networkAcl:NetworkAcl"):
         rules = _inline_nacl_rules(nacl["inputs"].get("ingress"), False) + \
             _inline_nacl_rules(nacl["inputs"].get("egress"), True) + standalone.get(_id(nacl), [])
         for subnet_id in nacl["inputs"].get("subnetIds") or []:
             subnet_nacl[subnet_id] = rules
+            subnet_nacl_name[subnet_id] = nacl["name"]
     for assoc in of("aws:ec2/networkAclAssociation:NetworkAclAssociation"):
         nacl_id = assoc["inputs"].get("networkAclId")
         for nacl in of("aws:ec2/networkAcl:NetworkAcl"):
             if _id(nacl) == nacl_id:
                 subnet_nacl[assoc["inputs"].get("subnetId")] = _inline_nacl_rules(nacl["inputs"].get("ingress"), False) + \
                     _inline_nacl_rules(nacl["inputs"].get("egress"), True) + standalone.get(nacl_id, [])
+                subnet_nacl_name[assoc["inputs"].get("subnetId")] = nacl["name"]
+    nacl_names: dict[str, list[str]] = {}
     for subnet_id, zone in subnet_zone.items():
         rules = subnet_nacl.get(subnet_id, default_rules)
+        name = subnet_nacl_name.get(subnet_id) or next((d["name"] for d in of("aws:ec2/defaultNetworkAcl:DefaultNetworkAcl")),
+                                                       "default NACL")
+        if name not in nacl_names.setdefault(zone, []):
+            nacl_names[zone].append(name)
         # A zone is as open as its most open subnet: merge the rules of all its subnets' NACLs.
         if zone not in nacl_of_zone:
             nacl_of_zone[zone] = rules
@@ -394,7 +339,9 @@ def build_network(plan: dict[str, Any]) -> Network:
         clusters[_id(cluster)] = cluster_sg
         # AWS creates it with 2223-2225 open between its members (CloudHSM user guide);
         # rules the plan adds to it (SecurityGroupIngressRule) come on top.
-        group = groups.setdefault(cluster_sg, SecurityGroup(cluster_sg, f"{cluster['name']} (created by AWS)", known=False))
+        group = groups.setdefault(cluster_sg, SecurityGroup(cluster_sg, "?", known=False))
+        if group.name == "?":  # first met as the target of a rule the plan adds to it
+            group.name = f"{cluster['name']} (created by AWS)"
         group.ingress.append(SgRule(Ports.of((2223, 2225)), groups={cluster_sg}))
         group.egress.append(SgRule(EVERY_PORT, groups={cluster_sg}))
     for hsm in of("aws:cloudhsmv2/hsm:Hsm"):
@@ -409,14 +356,21 @@ def build_network(plan: dict[str, Any]) -> Network:
                    route_table_of_zone=route_table_of_zone, internet_route_tables=internet_route_tables,
                    s3_route_tables=s3_route_tables, s3_cidrs=s3_cidrs, s3_prefix_lists=s3_prefix_lists,
                    groups=groups, targets=targets, endpoints=endpoints, public_zones=public_zones,
-                   endpoint_groups={sg for _, _, _, sgs in endpoints for sg in sgs})
+                   endpoint_groups={sg for _, _, _, sgs in endpoints for sg in sgs}, nacl_names=nacl_names,
+                   table_names={**{_id(t): t["name"] for t in of("aws:ec2/defaultRouteTable:DefaultRouteTable")},
+                                **{table_id: t["name"] for table_id, t in tables.items()}})
 
 
 # --- evaluation -----------------------------------------------------------------------------
 
 def _nacl(net: Network, zone: str, egress: bool, peers: list[IPNet]) -> Ports:
     rules = net.nacl_of_zone.get(zone)
-    return EVERY_PORT if rules is None else nacl_ports(rules, egress, peers)
+    if rules is None:
+        return EVERY_PORT
+    key = (zone, egress, tuple(peers))
+    if key not in net.memo:  # the matrix and each layer alone ask the same questions
+        net.memo[key] = nacl_ports(rules, egress, peers)
+    return net.memo[key]
 
 
 def _nacl_path(net: Network, src: str, dst: str | None, dst_peers: list[IPNet], src_peers: list[IPNet]) -> Ports:
@@ -587,33 +541,95 @@ def compute(plan: dict[str, Any]) -> Reachability:
                         cells=cells, services=services)
 
 
-def public_ingress(plan: dict[str, Any]) -> list[str]:
-    """Security group and NACL ingress rules open to the whole internet, as findings."""
-    findings = []
-    anywhere = ("0.0.0.0/0", "::/0")
-    for resource in plan.get("resources", []):
-        t, i, name = resource["type"], resource.get("inputs", {}), resource["name"]
-        if t in ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
-            for rule in i.get("ingress") or []:
-                cidrs = set((rule.get("cidrBlocks") or []) + (rule.get("ipv6CidrBlocks") or []))
-                if cidrs & set(anywhere):
-                    findings.append(f"{name}: ingress {rule.get('protocol')} {_rule_ports(rule.get('protocol'), rule.get('fromPort'), rule.get('toPort'))} from {sorted(cidrs & set(anywhere))[0]}")
-        elif t in ("aws:ec2/networkAcl:NetworkAcl", "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"):
-            for rule in i.get("ingress") or []:
-                if rule.get("cidrBlock") in anywhere or rule.get("ipv6CidrBlock") in anywhere:
-                    if str(rule.get("action", "")).lower() == "allow":
-                        findings.append(f"{name}: NACL ingress rule {rule.get('ruleNo')} allows {rule.get('protocol')} {_rule_ports(rule.get('protocol'), rule.get('fromPort'), rule.get('toPort'))} from {rule.get('cidrBlock') or rule.get('ipv6CidrBlock')}")
-        elif t == "aws:ec2/securityGroupRule:SecurityGroupRule" and i.get("type") == "ingress":
-            cidrs = set((i.get("cidrBlocks") or []) + (i.get("ipv6CidrBlocks") or []))
-            if cidrs & set(anywhere):
-                findings.append(f"{name}: ingress {_rule_ports(i.get('protocol'), i.get('fromPort'), i.get('toPort'))} from {sorted(cidrs & set(anywhere))[0]}")
-        elif t == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
-            if i.get("cidrIpv4") == "0.0.0.0/0" or i.get("cidrIpv6") == "::/0":
-                findings.append(f"{name}: ingress {_rule_ports(i.get('ipProtocol'), i.get('fromPort'), i.get('toPort'))} from {i.get('cidrIpv4') or i.get('cidrIpv6')}")
-        elif t == "aws:ec2/networkAclRule:NetworkAclRule" and not i.get("egress"):
-            if (i.get("cidrBlock") in anywhere or i.get("ipv6CidrBlock") in anywhere) and str(i.get("ruleAction")).lower() == "allow":
-                findings.append(f"{name}: NACL ingress rule {i.get('ruleNumber')} from {i.get('cidrBlock') or i.get('ipv6CidrBlock')}")
-    return sorted(findings)
+# --- each layer on its own ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Wall:
+    """One layer on one path, alone: the ports it lets through (replies included)."""
+    layer: str                    # security-group | nacl | route (tcenter.analysis.layers)
+    side: str                     # source | destination | path: which end's layer it is
+    detail: str                   # which direction: "ingress from build"
+    names: tuple[str, ...]        # the resources making it
+    ports: Ports
+    parts: tuple[tuple[str, Ports], ...] = ()
+    """Security groups: what each group alone lets through (the wall is their union)."""
+
+    @property
+    def what(self) -> str:
+        return f"{', '.join(self.names) or 'nothing declared'} ({self.detail})"
+
+
+def _reply(ports: Ports) -> Ports:
+    """A stateless rule set's reply direction: every port, or none when the replies cannot pass."""
+    return EVERY_PORT if ports.covers(*RETURN_PORTS) else NO_PORTS
+
+
+def _nacl_walls(net: Network, zone: str, egress_peers: list[IPNet], direction: str, peer: str) -> list[Wall]:
+    if net.nacl_of_zone.get(zone) is None:
+        return []  # AWS's default NACL: it lets everything through
+    out_ports = _nacl(net, zone, direction == "egress", egress_peers)
+    back = _reply(_nacl(net, zone, direction != "egress", egress_peers))
+    detail = f"{direction} {'to' if direction == 'egress' else 'from'} {peer}, replies"
+    return [Wall("nacl", "source" if direction == "egress" else "destination", detail,
+                 tuple(net.nacl_names.get(zone, [])), out_ports & back)]
+
+
+def _sg_wall(net: Network, groups: set[str], egress: bool, peers: list[IPNet], peer_groups: set[str], peer: str,
+             prefix_lists: set[str] = frozenset()) -> list[Wall]:
+    if not groups:
+        return []  # nothing here has a group: the path is judged without this layer
+    parts = []
+    for sg in sorted(groups):
+        group = net.groups.get(sg)
+        parts.append((group.name if group else sg,
+                      EVERY_PORT if group is None else _sg_allows(group, egress, peers, peer_groups, prefix_lists)))
+    ports = NO_PORTS
+    for _, allowed in parts:
+        ports |= allowed
+    parts.sort()
+    return [Wall("security-group", "source" if egress else "destination",
+                 f"egress to {peer}" if egress else f"ingress from {peer}", tuple(n for n, _ in parts), ports, tuple(parts))]
+
+
+def _route_wall(net: Network, zone: str, reaches: bool, what: str) -> list[Wall]:
+    names = tuple(sorted(net.table_names.get(t, t) for t in net.route_table_of_zone.get(zone, set())))
+    return [Wall("route", "path", what, names, EVERY_PORT if reaches else NO_PORTS)]
+
+
+def path_walls(net: Network, src: str, dst: str) -> list[Wall]:
+    """Every layer between SRC and DST (zones, `internet` or `s3 (gateway)`), each alone: what the
+    reachability matrix intersects, kept apart so that a diff can see one layer widen while
+    another still blocks. A layer with nothing to judge (no group at either end, AWS's default
+    NACL) is no wall."""
+    if src == INTERNET:
+        peers = list(INTERNET_PROBES)
+        public = dst in net.public_zones and bool(net.route_table_of_zone.get(dst, set()) & net.internet_route_tables)
+        return (_route_wall(net, dst, public, "route from the internet and public addresses")
+                + _nacl_walls(net, dst, peers, "ingress", INTERNET)
+                + _sg_wall(net, _dest_groups(net, dst), False, peers, set(), INTERNET))
+    src_peers = net.zones.get(src, [])
+    if dst in (INTERNET, S3):
+        peers = list(INTERNET_PROBES) if dst == INTERNET else net.s3_cidrs
+        tables = net.internet_route_tables if dst == INTERNET else net.s3_route_tables
+        routed = bool(net.route_table_of_zone.get(src, set()) & tables) and bool(peers)
+        sources = _source_groups(net, src)
+        return (_route_wall(net, src, routed, f"route to {dst}")
+                + _nacl_walls(net, src, peers, "egress", dst)
+                + _sg_wall(net, sources, True, peers, set(), dst, net.s3_prefix_lists if dst == S3 else frozenset()))
+    dst_peers = net.zones.get(dst, [])
+    src_groups, dst_groups = _source_groups(net, src), _dest_groups(net, dst)
+    walls = _nacl_walls(net, src, dst_peers, "egress", dst) + _nacl_walls(net, dst, src_peers, "ingress", src)
+    if dst_groups:  # as the matrix: nothing in DST to connect to yet, so no group is judged ("*" cells)
+        walls += _sg_wall(net, src_groups, True, dst_peers, dst_groups, dst) + \
+            _sg_wall(net, dst_groups, False, src_peers, src_groups, src)
+    return walls
+
+
+def paths(net: Network) -> list[tuple[str, str]]:
+    """Every (source, destination) `path_walls` judges: zone to zone, to and from the internet, to S3."""
+    zones = _zone_order(net)
+    return [(s, d) for s in zones for d in zones] + [(s, d) for s in zones for d in (INTERNET, S3)] + \
+        [(INTERNET, d) for d in zones]
 
 
 def render_text(reach: Reachability, title: str, width: int) -> str:

@@ -22,6 +22,8 @@ class ExitCode(enum.IntEnum):
     """the input could not be read or planned, or a guard refused"""
     DRIFT = 4
     """the live account differs from the plan (attest)"""
+    NOT_APPROVED = 5
+    """approvals: the quorum of signed approvals is not met for what would be deployed"""
     RELEASE_SIGNATURE = 10
     """verify: the signature over the release does not verify with the class's key"""
     WRONG_KEY_CLASS = 11
@@ -40,6 +42,8 @@ class ExitCode(enum.IntEnum):
     """verify, log: the transparency-log proof does not verify (not logged, or tampered)"""
     WITNESSES = 18
     """verify, log: fewer than the required organizations' witnesses cosigned the checkpoint"""
+    ROLLBACK = 19
+    """verify: the release is older than --not-older-than or than the last version seen (--state)"""
     EQUIVOCATION = 20
     """witness: the log showed two views that cannot both be honest (fork or rollback)"""
     TUF_METADATA = 21

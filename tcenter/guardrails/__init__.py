@@ -9,7 +9,7 @@ dependencies) so that both entry points feed the same code:
 - `tcenter check PLAN.json` (guardrails/check.py) maps the resources of a plan file into it.
 
 One module per domain (network, encryption, storage, keys, identity, audit, platform,
-limits, transparency, distribution); `RULES` below is the one explicit list, in the order reports use. This package
+limits, transparency, owner, distribution); `RULES` below is the one explicit list, in the order reports use. This package
 imports only the standard library, `components.awsfacts` and `tcenter.core.iamdoc` (the
 policy pack runs it in its own virtualenv; tests/review/test_layers.py holds that).
 """
@@ -42,6 +42,7 @@ from .network import (
     VPC_ENDPOINTS,
     VPC_FLOW_LOGS,
 )
+from .owner import CUSTOMER_DATA_NAMED_PRINCIPALS
 from .platform import IMDSV2, PROD_PROTECT, RESIDENCY, SSM_SESSION_LOGGING
 from .storage import DYNAMODB_THROUGH_ENDPOINT, OBJECT_LOCK, S3_NO_PUBLIC_ACCESS
 from .transparency import TLOG_COSIGNATURES_OWN_PREFIX, TLOG_CREATE_ONLY, TLOG_SEQUENCER_ONLY
@@ -55,7 +56,8 @@ RULES: tuple[Rule, ...] = (
     KEY_POLICY_NO_WILDCARD, KEY_NO_ADMIN_GRANTS, KMS_SIGN_SIGNERS_ONLY, REVIEWER_DENIES, PROD_PROTECT, VPC_FLOW_LOGS, DNS_FIREWALL,
     CLOUDTRAIL_VALIDATION, CLOUDHSM, VPC_ENDPOINTS, ENDPOINT_POLICIES_PINNED, DYNAMODB_THROUGH_ENDPOINT,
     SSM_SESSION_LOGGING, DETECTIVE_CONTROLS, ACCOUNT_BASELINE,
-    TLOG_CREATE_ONLY, TLOG_SEQUENCER_ONLY, TLOG_COSIGNATURES_OWN_PREFIX, DIST_PUBLISHER_ONLY, DIST_ONLINE_KEYS,
+    TLOG_CREATE_ONLY, TLOG_SEQUENCER_ONLY, TLOG_COSIGNATURES_OWN_PREFIX, CUSTOMER_DATA_NAMED_PRINCIPALS,
+    DIST_PUBLISHER_ONLY, DIST_ONLINE_KEYS,
 )
 
 

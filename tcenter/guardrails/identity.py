@@ -59,7 +59,9 @@ def _denies(documents: list[dict], action: str, resource_arn: str | None = None)
         for statement in statements(document):
             if statement.get("Effect") != "Deny" or statement.get("Condition"):
                 continue
-            if not actions_match(statement.get("Action"), action):
+            covered = (actions_match(statement.get("Action"), action) if "NotAction" not in statement
+                       else not actions_match(statement.get("NotAction"), action))
+            if not covered:
                 continue
             if resource_arn is None or resource_patterns_cover(statement.get("Resource"), resource_arn):
                 return True

@@ -88,16 +88,19 @@ def zurich_backend(bucket: str, key_alias: str) -> Backend:
 
 
 def select_stack(stack: str, backend: Backend, project_dir: Path = PROJECT_ROOT,
-                 environ: Mapping[str, str] | None = None) -> Any:
-    """The stack in a LocalWorkspace over the project directory (the Pulumi CLI must exist)."""
+                 environ: Mapping[str, str] | None = None, state_dir: Path | None = None) -> Any:
+    """The stack in a LocalWorkspace over PROJECT_DIR (the Pulumi CLI must exist). The local
+    file backend lives in STATE_DIR (default PROJECT_DIR): `up` runs in a fresh copy of the
+    approved commit, the state stays with the checkout it was deployed from."""
     from pulumi import automation as auto
 
     environ = os.environ if environ is None else environ
+    state_dir = state_dir or project_dir
     if backend.url is None and "PULUMI_BACKEND_URL" not in environ:
-        (project_dir / LOCAL_STATE_DIR).mkdir(exist_ok=True)
+        (state_dir / LOCAL_STATE_DIR).mkdir(exist_ok=True)
     options = auto.LocalWorkspaceOptions(
         work_dir=str(project_dir),
-        env_vars=backend.env_vars(project_dir, environ),
+        env_vars=backend.env_vars(state_dir, environ),
         secrets_provider=backend.secrets_provider,
     )
     return auto.create_or_select_stack(stack_name=stack, work_dir=str(project_dir), opts=options)
@@ -110,22 +113,32 @@ def _print(line: str) -> None:
     print(line, end="" if line.endswith("\n") else "\n")
 
 
+def _factory(factory: StackFactory | None, project_dir: Path, state_dir: Path | None) -> StackFactory:
+    return factory or (lambda stack, backend: select_stack(stack, backend, project_dir, state_dir=state_dir))
+
+
 def preview(stack: str, backend: Backend = Backend(), policy_packs: tuple[str, ...] = (),
-            factory: StackFactory | None = None) -> Any:
-    target = (factory or select_stack)(stack, backend)
-    return target.preview(diff=True, policy_packs=list(policy_packs) or None, on_output=_print)
+            factory: StackFactory | None = None, project_dir: Path = PROJECT_ROOT,
+            policy_pack_configs: tuple[str, ...] = (), save_plan: str | None = None, state_dir: Path | None = None) -> Any:
+    """`pulumi preview --diff`; with SAVE_PLAN, `--save-plan` (a Pulumi update plan reviewers can approve)."""
+    target = _factory(factory, project_dir, state_dir)(stack, backend)
+    return target.preview(diff=True, policy_packs=list(policy_packs) or None,
+                          policy_pack_configs=list(policy_pack_configs) or None, plan=save_plan, on_output=_print)
 
 
 def up(stack: str, backend: Backend = Backend(), policy_packs: tuple[str, ...] = (),
-       factory: StackFactory | None = None) -> Any:
-    target = (factory or select_stack)(stack, backend)
-    return target.up(diff=True, policy_packs=list(policy_packs) or None, on_output=_print)
+       factory: StackFactory | None = None, project_dir: Path = PROJECT_ROOT,
+       policy_pack_configs: tuple[str, ...] = (), plan: str | None = None, state_dir: Path | None = None) -> Any:
+    """`pulumi up`; with PLAN, `--plan` (the engine refuses any operation the saved plan lacks)."""
+    target = _factory(factory, project_dir, state_dir)(stack, backend)
+    return target.up(diff=True, policy_packs=list(policy_packs) or None,
+                     policy_pack_configs=list(policy_pack_configs) or None, plan=plan, on_output=_print)
 
 
 def destroy(stack: str, confirm: str | None = None, backend: Backend = Backend(),
             environ: Mapping[str, str] | None = None, factory: StackFactory | None = None,
-            project_dir: Path = PROJECT_ROOT) -> Any:
+            project_dir: Path = PROJECT_ROOT, state_dir: Path | None = None) -> Any:
     """Destroy a stack; prod stacks only with both confirmations (checked first)."""
     check_destroy_allowed(stack, confirm, os.environ if environ is None else environ, project_dir)
-    target = (factory or select_stack)(stack, backend)
+    target = _factory(factory, project_dir, state_dir)(stack, backend)
     return target.destroy(on_output=_print)

@@ -340,6 +340,15 @@ def _restore_packages(foreign: dict[str, Any] | None) -> None:
     sys.modules.update(foreign)
 
 
+def _no_stack_trace() -> Any:
+    """What the SDK sends as a resource's source position under the mock engine: nothing. The SDK
+    walks the whole Python stack (traceback.extract_stack) for every resource to fill it; the
+    engine would show it in `pulumi up` output, the mock monitor drops it, and a plan holds none."""
+    from pulumi.runtime.proto import source_pb2
+
+    return source_pb2.StackTrace()
+
+
 def run_program(
     stack: str,
     config_values: dict[str, Any] | None = None,
@@ -368,6 +377,9 @@ def run_program(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     previous_path = list(sys.path)
+    from pulumi.runtime import resource as runtime_resource
+    capture = runtime_resource._get_stack_trace
+    runtime_resource._get_stack_trace = _no_stack_trace
     foreign = _set_aside_foreign_packages(project_dir)
     try:
         runtime_settings.ROOT.set(None)
@@ -386,6 +398,7 @@ def run_program(
         error.declared_before_failure = sorted(records)  # type: ignore[attr-defined]
         raise
     finally:
+        runtime_resource._get_stack_trace = capture
         sys.path[:] = previous_path
         _restore_packages(foreign)
         loop.close()

@@ -24,8 +24,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .engine import ProgramRun, RecordedResource
+from typing import TYPE_CHECKING
+
 from ..core.errors import InputError
+
+if TYPE_CHECKING:
+    from .engine import ProgramRun, RecordedResource
 
 FORMAT = "transparency-center-plan"
 VERSION = 1

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from ..analysis import diff as diff_module
-from .diff_text import markdown_body, md_escape
 from ..core.errors import InputError
-from ..guardrails.check import check_plan
-from ..guardrails.model import environment_of_stack
-from ..plan.format import load
+
+if TYPE_CHECKING:
+    from ..analysis import diff as diff_module
 
 GITHUB_COMMENT_MAX = 65536
 DEFAULT_BUDGET = 60000
@@ -37,6 +35,8 @@ class StackReport:
 
 def stack_order(stacks: Sequence[str]) -> list[str]:
     """Prod first, then staging, then dev; by name within each (stable across runs)."""
+    from ..guardrails.model import environment_of_stack
+
     return sorted(stacks, key=lambda s: (ENVIRONMENT_ORDER.get(environment_of_stack(s), 0), s))
 
 
@@ -45,6 +45,11 @@ def _empty_plan(stack: str) -> dict[str, Any]:
 
 
 def build_reports(base_dir: Path, head_dir: Path, stacks: Sequence[str]) -> list[StackReport]:
+    from ..analysis import diff as diff_module
+    from ..guardrails.check import check_plan
+    from ..guardrails.model import environment_of_stack
+    from ..plan.format import load
+
     reports = []
     for stack in stack_order(stacks):
         head = load(head_dir / f"{stack}.json")
@@ -78,6 +83,8 @@ def _check_verdict(report: StackReport) -> str:
 
 
 def _head(reports: Sequence[StackReport], base_ref: str) -> list[str]:
+    from .diff_text import md_escape
+
     out = [MARKER, f"## tcenter review: `{base_ref}` → this PR", "",
            "| stack | environment | diff | `tcenter check` (head) |", "|---|---|---|---|"]
     out += [f"| {r.stack} | {r.environment} | {_diff_verdict(r)} | {_check_verdict(r)} |" for r in reports]
@@ -100,17 +107,34 @@ def _head(reports: Sequence[StackReport], base_ref: str) -> list[str]:
     return out
 
 
-def _details(report: StackReport, with_properties: bool) -> str:
+DETAIL_LEVELS: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
+    (("delete", "replace", "update", "create"), (), ""),
+    (("delete", "replace", "update"), (), "creations by name"),
+    (("delete", "replace", "update"), ("create",), "creations counted by type"),
+    (("replace", "update"), ("create",), "deletions by name, creations counted by type"),
+    ((), ("create",), "names only, creations counted by type"),
+)
+"""What a stack's details keep as the budget shrinks: (actions with property details, actions
+folded to a count per type, what was left out). Updates and replacements keep their properties
+longest: they are what a reviewer reads; creations go first (their every input is in the report)."""
+
+
+def _details(report: StackReport, details_for: tuple[str, ...], folded: tuple[str, ...], left_out: str) -> str:
+    from .diff_text import markdown_body
+
     # The dangers are already at the top of the comment, in full.
-    body = markdown_body(report.diff, with_properties=with_properties, with_dangers=False)
+    body = markdown_body(report.diff, with_properties=bool(details_for), with_dangers=False, details_for=details_for,
+                         folded=folded)
     body = body.replace("## tcenter diff:", f"### {report.stack}: tcenter diff", 1)
-    return f"<details><summary>{report.stack}: details</summary>\n\n{body}\n</details>\n"
+    note = f"_To fit the comment: {left_out}; every property is in the full report._\n\n" if left_out else ""
+    return f"<details><summary>{report.stack}: details</summary>\n\n{note}{body}\n</details>\n"
 
 
 def render_comment(reports: Sequence[StackReport], *, base_ref: str, artifact_url: str,
                    budget: int = DEFAULT_BUDGET, appendix: str = "") -> str:
     """The comment, at most `budget` characters unless the dangers alone are longer (they
     are never cut: a comment that cannot hold them says so and links the artifact)."""
+    budget = min(budget, GITHUB_COMMENT_MAX)  # GitHub refuses a longer comment
     head = "\n".join(_head(reports, base_ref)) + "\n"
     footer = f"\nFull report (every stack, every property): {artifact_url}\n"
     room = budget - len(head) - len(footer) - len(appendix)
@@ -118,8 +142,9 @@ def render_comment(reports: Sequence[StackReport], *, base_ref: str, artifact_ur
     for report in reports:  # prod first: the least important detail is dropped first
         if not report.diff.changed:
             continue
-        for candidate in (_details(report, True), _details(report, False),
-                          f"- {report.stack}: details left out to fit the comment; see the full report.\n"):
+        candidates = [_details(report, *level) for level in DETAIL_LEVELS]
+        candidates.append(f"- {report.stack}: details left out to fit the comment; see the full report.\n")
+        for candidate in candidates:
             if len(candidate) <= room:
                 sections.append(candidate)
                 room -= len(candidate)

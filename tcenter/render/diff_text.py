@@ -134,7 +134,13 @@ def render_markdown(d: PlanDiff, limit: int = MARKDOWN_LIMIT) -> str:
     return text + note if len(text) + len(note) <= limit else text[: limit - len(note) - 20] + "\n...\n" + note
 
 
-def markdown_body(d: PlanDiff, with_properties: bool, with_dangers: bool = True) -> str:
+ACTIONS = ("delete", "replace", "update", "create")
+
+
+def markdown_body(d: PlanDiff, with_properties: bool, with_dangers: bool = True,
+                  details_for: tuple[str, ...] = ACTIONS, folded: tuple[str, ...] = ()) -> str:
+    """The markdown report; property details for the actions in DETAILS_FOR (when WITH_PROPERTIES),
+    the actions in FOLDED as a count per type (a comment's budget: tcenter/render/comment.py)."""
     out = [f"## tcenter diff: `{d.base}` -> `{d.head}`", ""]
     if not d.changed:
         out.append("No changes.")
@@ -155,10 +161,17 @@ def markdown_body(d: PlanDiff, with_properties: bool, with_dangers: bool = True)
         if not group:
             continue
         out += [f"<details><summary>{action}: {len(group)} resource(s)</summary>", ""]
+        if action in folded:
+            counts: dict[str, int] = {}
+            for change in group:
+                counts[change.type] = counts.get(change.type, 0) + 1
+            out += ["| resources | type |", "|---:|---|", *[f"| {n} | `{t}` |" for t, n in sorted(counts.items())],
+                    "", "</details>", ""]
+            continue
         for change in group:
             out.append(f"- `{ACTION_SIGNS[action]}` `{change.type}` **{md_escape(change.name)}**")
             lines: list[str] = []
-            if not with_properties:
+            if not with_properties or action not in details_for:
                 continue
             for pc in change.properties:
                 if pc.kind != "policy":

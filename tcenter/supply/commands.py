@@ -3,52 +3,53 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
 from components.awsfacts import SIGNING_CLASSES
 
 from ..core.errors import UsageError
-from ..core.options import TARGET_HELP
 from ..core.output import console
 
-BASE_HELP = "base revision (default: merge-base with origin/main, else HEAD~1)"
+def _prepared(args: argparse.Namespace):
+    from pathlib import Path
 
+    from . import deployment
 
-def _plan_and_stack(args: argparse.Namespace, target: str) -> tuple[dict[str, Any], str]:
-    plan = args.workspace.plan_for(target)
-    name = args.stack or (plan.get("stack") if isinstance(plan, dict) else None)
-    if not isinstance(name, str):
-        raise UsageError("give --stack STACK: the plan file does not name its stack")
-    return plan, name
+    return deployment.prepare(args.workspace.project_dir, args.stack, args.commit, args.policy_pack or None,
+                              Path(args.saved_plan) if args.saved_plan else None, args.ledger, args.bootstrap,
+                              Path(args.base_record) if args.base_record else None)
 
 
 def run_approve(args: argparse.Namespace) -> int:
     from ..render.summary import summary
     from . import approvals
 
-    repo = args.workspace.project_dir
-    plan, stack = _plan_and_stack(args, args.plan)
-    base = args.base or approvals.default_base(repo)
-    table, _ = summary(plan)
-    console().print(table)
-    print(f"approving plan {approvals.plan_digest(plan)} of stack {stack} as {args.org}")
-    signature = approvals.sign_approval(repo, stack, plan, args.org, args.key, base)
+    with _prepared(args) as prepared:
+        table, _ = summary(prepared.plan)
+        console().print(table)
+        subject = prepared.subject
+        print(f"approving {args.stack} as {args.org}: commit {prepared.commit}, program tree {subject.programTree}, "
+              f"plan {subject.planDigest}, config {subject.configDigest}, policy packs "
+              f"{[p['path'] for p in subject.policyPacks]}, saved plan {subject.savedPlanDigest or 'none'}, "
+              f"against the {approvals.describe_base(subject.base)}")
+        signature = approvals.sign_approval(prepared.repo, subject, prepared.approvers, args.org, args.key,
+                                            args.valid_days)
     print(f"wrote {signature}")
     return 0
 
 
 def run_approvals(args: argparse.Namespace) -> int:
+    from ..core.errors import ExitCode
     from . import approvals
 
-    repo = args.workspace.project_dir
-    plan, stack = _plan_and_stack(args, args.target)
-    base = args.base or approvals.default_base(repo)
-    config = approvals.approvals_config_at(stack, base, repo)
-    state = approvals.quorum_state(stack, approvals.plan_digest(plan), config, repo)
+    with _prepared(args) as prepared:
+        state = approvals.quorum_state(prepared.subject, prepared.approvers, prepared.repo)
     bullet = "- " if args.format == "markdown" else "  "
-    print(f"{'**Approvals**' if args.format == 'markdown' else 'approvals'} for {stack}, plan {state.digest} "
-          f"(approvers from {base[:12]}): {len(state.counted)} of {state.quorum} "
+    print(f"{'**Approvals**' if args.format == 'markdown' else 'approvals'} for {args.stack}, subject "
+          f"{state.subject.digest} (commit {prepared.commit[:12]}, tree {state.subject.programTree[:12]}), against the "
+          f"{approvals.describe_base(state.subject.base)}: {len(state.counted)} of {state.quorum} "
           f"{'- quorum met' if state.met else '- NOT met'}")
     for org in state.counted:
         print(f"{bullet}approved: {org}")
@@ -56,7 +57,19 @@ def run_approvals(args: argparse.Namespace) -> int:
         print(f"{bullet}missing: {org}")
     for verdict in state.invalid:
         print(f"{bullet}invalid: {verdict.org}: {verdict.reason}")
-    return 0
+    return 0 if state.met else int(ExitCode.NOT_APPROVED)
+
+
+def _subject_options(p: Any) -> None:
+    p.add_argument("stack")
+    p.add_argument("--commit", metavar="REV", help="the commit of the project (-C) to approve (default HEAD)")
+    p.add_argument("--policy-pack", action="append", default=[],
+                   help="policy pack folder(s) `up` will run (default: policy when present)")
+    p.add_argument("--saved-plan", metavar="FILE", help="the Pulumi update plan (`tcenter preview --save-plan`) "
+                                                        "that `up --plan` will enforce")
+    p.add_argument("--ledger", metavar="URL", help="the deployment ledger (default: $TCENTER_LEDGER)")
+    p.add_argument("--base-record", metavar="FILE", help="the deployed base's ledger record, fetched by hand")
+    p.add_argument("--bootstrap", action="store_true", help="the stack's first deployment (no ledger record yet)")
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -65,15 +78,25 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.min_builders < 2:
         raise UsageError(f"--min-builders must be at least 2; got {args.min_builders}")
     keys = verify.parse_keys(args.key)
+    if args.signing_class not in keys:
+        raise UsageError(f"--key {args.signing_class}=PEM is required to verify a {args.signing_class} release")
+    builders_file = Path(args.builders) if args.builders else verify.default_builder_set(keys[args.signing_class])
+    if not args.builders and not builders_file.is_file():
+        raise UsageError(f"give --builders FILE (the stack's builder set: `tcenter keys STACK --builders FILE`); "
+                         f"there is no {builders_file} next to the {args.signing_class} key")
+    expect = verify.Expectations(
+        builders=verify.load_builder_set(builders_file), pool=args.pool, min_builders=args.min_builders,
+        source_rev=args.source_rev, source_tree=args.source_tree, not_older_than=args.not_older_than,
+        state=Path(args.state) if args.state else None)
     release = Path(args.release)
     try:
-        verdict = verify.verify_release(release, args.signing_class, keys,
-                                        Path(args.bundle_dir) if args.bundle_dir else None,
-                                        args.pool, args.min_builders, args.source_rev)
+        verdict = verify.verify_release(release, args.signing_class, keys, expect,
+                                        Path(args.bundle_dir) if args.bundle_dir else None)
     except verify.Rejected as rejected:
         print(f"NOT VERIFIED {release.name}: {verify.REASONS[rejected.code]}: {rejected}")
         return int(rejected.code)
-    print(f"VERIFIED {verdict.release} (sha256 {verdict.sha256}): signed with the {verdict.signing_class} key; "
+    version = f"version {verdict.version}, " if verdict.version else ""
+    print(f"VERIFIED {verdict.release} ({version}sha256 {verdict.sha256}): signed with the {verdict.signing_class} key; "
           f"builders {', '.join(verdict.builders)} of pool {verdict.pool} agreed; "
           f"source commit {verdict.commit} (tree {verdict.tree}); SBOM matches")
     return int(verify.VERIFIED)
@@ -81,37 +104,43 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_keys(args: argparse.Namespace) -> int:
     from ..core.errors import InputError
-    from .keys import fetch, key_sources
+    from ..core.output import write
+    from .keys import builder_set, fetch, key_sources
 
-    region, sources = key_sources(args.workspace.plan(args.stack))
+    plan = args.workspace.plan(args.stack)
+    region, sources = key_sources(plan)
+    published = builder_set(plan, args.stack)
+    if args.builders:
+        write(json.dumps(published, indent=2, sort_keys=True) + "\n", args.builders)
     if args.fetch:
         try:
             for path in fetch(region, sources, Path(args.fetch)):
                 print(f"wrote {path}")
+            (Path(args.fetch) / "builders.json").write_text(json.dumps(published, indent=2, sort_keys=True) + "\n")
+            print(f"wrote {Path(args.fetch) / 'builders.json'}")
         except Exception as error:  # noqa: BLE001 - botocore raises many kinds; one line for the user
             raise InputError(f"could not fetch the public keys: {type(error).__name__}: {error}") from None
         return 0
     print(f"# public signing keys of stack {args.stack} as PEM (then: tcenter verify ... --key CLASS=CLASS.pub.pem)")
     for source in sources:
         print(source["command"])
+    print(f"# the stack's builder identities (tcenter verify ... --builders builders.json): "
+          f"{' '.join(published['builders'])}")
     return 0
 
 
 def register(sub: Any) -> None:
     from . import verify
 
-    p = sub.add_parser("approve", help="sign the exact plan as an approving organization")
-    p.add_argument("plan", metavar="PLAN|STACK", help=TARGET_HELP)
+    p = sub.add_parser("approve", help="sign exactly what `up` will run, as an approving organization")
+    _subject_options(p)
     p.add_argument("--key", required=True, help="your private SSH key (ssh-ed25519 or ecdsa-sha2-nistp256)")
     p.add_argument("--org", required=True, help="your organization's name in the approvals config")
-    p.add_argument("--stack", help="the stack, when PLAN is a file")
-    p.add_argument("--base", help=BASE_HELP)
+    p.add_argument("--valid-days", type=int, help="expire sooner than the base config's expiryDays")
     p.set_defaults(func=run_approve)
 
-    p = sub.add_parser("approvals", help="quorum state of a stack's plan")
-    p.add_argument("target", metavar="STACK|PLAN", help=TARGET_HELP)
-    p.add_argument("--stack", help="the stack, when the target is a plan file")
-    p.add_argument("--base", help=BASE_HELP)
+    p = sub.add_parser("approvals", help="quorum state of what `up` would run (exit 5: not met)")
+    _subject_options(p)
     p.add_argument("--format", choices=("text", "markdown"), default="text")
     p.set_defaults(func=run_approvals)
 
@@ -127,9 +156,17 @@ def register(sub: Any) -> None:
     p.add_argument("--pool", help="the build pool the builders must belong to (default: the one the provenance names)")
     p.add_argument("--min-builders", type=int, default=2, help="distinct builder identities that must agree (default 2)")
     p.add_argument("--source-rev", help="the reviewed source commit the provenance must name")
+    p.add_argument("--source-tree", help="the reviewed source tree id (git rev-parse COMMIT^{tree}) it must name")
+    p.add_argument("--builders", metavar="FILE", help="the stack's builder set (`tcenter keys STACK --builders FILE`; "
+                                                      "default: builders.json next to the class's key)")
+    p.add_argument("--not-older-than", metavar="VERSION", help="refuse a release whose version is older (exit 19)")
+    p.add_argument("--state", metavar="FILE", help="remember the newest version seen per class and release name in "
+                                                   "FILE (written only after success) and refuse older ones (exit 19)")
     p.set_defaults(func=run_verify)
 
     p = sub.add_parser("keys", help="how to get the public signing keys of a stack as PEM")
     p.add_argument("stack", help="the stack whose keys to get")
-    p.add_argument("--fetch", metavar="DIR", help="write <class>.pub.pem into DIR with boto3 (needs AWS credentials)")
+    p.add_argument("--fetch", metavar="DIR", help="write <class>.pub.pem and builders.json into DIR with boto3 "
+                                                  "(needs AWS credentials)")
+    p.add_argument("--builders", metavar="FILE", help="write the stack's builder set (offline; `-` for stdout)")
     p.set_defaults(func=run_keys)

@@ -61,3 +61,14 @@ def fetch(region: str, sources: list[dict[str, str]], folder: Path) -> list[Path
         target.write_bytes(pem)
         written.append(target)
     return written
+
+
+def builder_set(plan: dict[str, Any], stack: str) -> dict[str, Any]:
+    """The stack's builder identities (`<pool>-<n>`, the keys of the builderRoleArns output),
+    published with the keys for `tcenter verify --builders`."""
+    from .verify import builder_set_document
+
+    roles = plan.get("outputs", {}).get("builderRoleArns")
+    if not isinstance(roles, dict) or not roles:
+        raise InputError("the plan has no builderRoleArns output: no builder identities to publish")
+    return builder_set_document(stack, sorted(roles))

@@ -5,8 +5,8 @@ Installed verbatim on signer hosts as /usr/local/lib/tc-signer/sign-release (not
 template: the host's values come from /etc/tc-signer/signer.json). The signing backend is
 a command, so KMS, the CloudHSM or (in tests) a local openssl key can sign:
 
-  sign-release --name NAME --pool POOL --builder POOL-1=PATH --builder POOL-2=PATH \
-      --release-dir DIR --key-id ID --digest sha384 --min-builders 2 \
+  sign-release --name NAME --release-version VERSION --pool POOL --builder POOL-1=PATH \
+      --builder POOL-2=PATH --release-dir DIR --key-id ID --digest sha384 --min-builders 2 \
       --sign-command 'CMD ... {digest_file} ...'
 
 Each builder's output sits next to its `build-info.json` (source repository, commit and
@@ -18,7 +18,8 @@ and prints the signature (raw DER bytes, or base64 with --signature-encoding bas
 On success DIR holds NAME, NAME.sig (signature over NAME), NAME.cdx.json (CycloneDX SBOM
 of the build environment) and NAME.intoto.json (a DSSE envelope, signed by the same key,
 of an in-toto Statement v1 with a SLSA Provenance v1 predicate naming every agreeing
-builder identity and the SBOM's digest); nothing is written otherwise. The statement's
+builder identity, the SBOM's digest and the release version, which `tcenter verify
+--not-older-than/--state` compares to refuse rollbacks); nothing is written otherwise. The statement's
 bytes depend only on the inputs (determinism). Exit codes: 2 usage, 3 missing builder
 output, 4 outputs or build infos differ, 5 backend failed, 6 release exists.
 
@@ -83,6 +84,8 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="sign-release", description=__doc__.split("\n")[0])
     p.add_argument("--config", help="JSON file with defaults for the options below (signer hosts)")
     p.add_argument("--name", required=True, help="release file name")
+    p.add_argument("--release-version", required=True,
+                   help="the release's version: 1 to 6 dot-separated numbers (2.4.1; 2025.01.31.2 for an AV database)")
     p.add_argument("--pool", required=True, help="the build pool; builder identities are POOL-<n>")
     p.add_argument("--builder", action="append", default=[], metavar="IDENTITY=PATH", help="one builder's output")
     p.add_argument("--min-builders", type=int, help="distinct builder identities that must agree (default 2)")
@@ -105,15 +108,17 @@ def parse_args(argv):
         p.error("--key-id and --sign-command are required (or set them in --config)")
     if os.path.basename(args.name) != args.name or args.name in ("", ".", ".."):
         p.error(f"--name must be a plain file name, not {args.name!r}")
+    if not re.fullmatch(r"[0-9]{1,9}(\.[0-9]{1,9}){0,5}", args.release_version):
+        p.error(f"--release-version must be 1 to 6 dot-separated numbers, not {args.release_version!r}")
     if int(args.min_builders) < 2:
         p.error(f"--min-builders must be at least 2 (one builder cannot vouch for itself); got {args.min_builders}")
-    identity = re.compile(rf"^{re.escape(args.pool)}-[1-9][0-9]*$")
+    identity = re.compile(rf"{re.escape(args.pool)}-[1-9][0-9]*")
     builders = []
     for spec in args.builder:
         label, sep, path = spec.partition("=")
         if not sep or not label or not path:
             p.error(f"--builder takes IDENTITY=PATH, not {spec!r}")
-        if not identity.match(label):
+        if not identity.fullmatch(label):
             p.error(f"builder {label!r} is not a builder identity of pool {args.pool} ({args.pool}-<n>)")
         builders.append((label, path))
     labels = [label for label, _ in builders]
@@ -173,6 +178,7 @@ def statement_bytes(args, sha256, records, info, sbom_sha256):
         "buildCommand": list(info["buildCommand"]),
         "pool": args.pool,
         "signingClass": args.signing_class,
+        "releaseVersion": args.release_version,
     })
     definition.internal_parameters.update({
         "sourceDateEpoch": int(info["sourceDateEpoch"]),
@@ -274,7 +280,7 @@ def main(argv=None):
             os.link(copy + suffix, release + suffix)
     envelope_sha256 = hashlib.sha256(outputs[".intoto.json"]).hexdigest()
     print(json.dumps({"release": release, "sha256": sha256, "keyId": args.key_id, "envelopeSha256": envelope_sha256,
-                      "builders": [r["builder"] for r in records]}, sort_keys=True))
+                      "version": args.release_version, "builders": [r["builder"] for r in records]}, sort_keys=True))
     return 0
 
 

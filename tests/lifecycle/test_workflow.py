@@ -41,9 +41,13 @@ def test_the_comment_is_built_by_tcenter_comment_and_never_cut_by_bytes():
 def test_preview_runs_only_with_credentials_and_never_deploys():
     workflow = yaml.safe_load(WORKFLOW.read_text())
     preview = workflow["jobs"]["preview"]
-    assert "pulumi preview" in _runs(preview) and "--policy-pack policy" in _runs(preview)
-    gated = [s for s in preview["steps"] if "pulumi preview --stack" in s.get("run", "")]
-    assert gated and all(s.get("if") == "steps.creds.outputs.present == 'true'" for s in gated)
+    # tcenter preview: a fresh copy of the commit, every policy of the default pack mandatory, and
+    # Pulumi's saved update plan for reviewers (docs/lifecycle.md).
+    assert 'tcenter preview "$STACK" --save-plan' in _runs(preview)
+    gated = [s for s in preview["steps"] if "tcenter preview" in s.get("run", "") or "saved-plan" in str(s.get("with"))]
+    assert len(gated) == 2 and all(s.get("if") == "steps.creds.outputs.present == 'true'" for s in gated)
+    commands = [line for line in _runs(preview).splitlines() if not line.strip().startswith("#")]
+    assert not any(word in line for line in commands for word in ("tcenter up", "tcenter destroy", "pulumi up"))
     assert "secrets" in str(preview["env"])
     everything = WORKFLOW.read_text()
     assert "pulumi up" not in everything.replace("`pulumi up`", "")

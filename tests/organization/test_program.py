@@ -64,7 +64,7 @@ def test_scps_fit_aws_limits(plan):
 
 
 def test_organization_trail_validated_encrypted_to_locked_archive(plan):
-    (trail,) = of_type(plan, "trail:Trail")
+    (trail,) = [t for t in of_type(plan, "trail:Trail") if t["inputs"]["name"] == "tc-organization-trail"]
     inputs = trail["inputs"]
     assert inputs["isOrganizationTrail"] and inputs["isMultiRegionTrail"] and inputs["enableLogFileValidation"]
     assert "kmsKeyId" in trail["propertyDependencies"] and trail["propertyDependencies"]["kmsKeyId"]
@@ -79,17 +79,57 @@ def test_archive_resources_live_in_log_archive_account(plan):
     log_archive = load_stack_values(plan["stack"], PROJECT)["tc-organization:logArchiveAccountId"]
     providers = {r["urn"]: r for r in of_type(plan, "pulumi:providers:aws")}
     archive_types = ("bucket:Bucket", "key:Key", "role:Role", "BucketObjectLockConfiguration", "bucketPolicy:BucketPolicy")
-    archived = [r for r in plan["resources"] if r["type"].endswith(archive_types)]
+    archived = [r for r in plan["resources"] if r["type"].endswith(archive_types) and "organization-reviewer" not in r["name"]]
     assert len(archived) == 5
     for resource in archived:
         allowed = providers[resource["provider"]]["inputs"]["allowedAccountIds"]
         assert log_archive in (json.loads(allowed) if isinstance(allowed, str) else allowed), resource["name"]
 
 
-def test_reviewer_role_is_read_only(plan):
-    (policy,) = of_type(plan, "rolePolicy:RolePolicy")
-    actions = [a for s in json.loads(policy["inputs"]["policy"])["Statement"] for a in s["Action"]]
-    assert actions and all(a.split(":")[1].startswith(("Get", "List")) for a in actions)
+def test_reviewer_roles_are_read_only(plan):
+    policies = of_type(plan, "rolePolicy:RolePolicy")
+    assert len(policies) == 2  # the archive reader (log archive) and the organization reader (management)
+    for policy in policies:
+        actions = [a for s in json.loads(policy["inputs"]["policy"])["Statement"] for a in s["Action"]]
+        assert actions and all(a.split(":")[1].startswith(("Get", "List", "Describe")) for a in actions), actions
+
+
+def test_reviewer_roles_trust_the_reviewer_organizations_own_accounts(plan):
+    """Generated from the center stack: the accounts its reviewer organizations name."""
+    from components.config import load_stack_file
+
+    config = load_config(load_stack_values(plan["stack"], PROJECT), plan["stack"])
+    center = load_stack_file(PROJECT.parent / "stacks" / f"Pulumi.{config.center_stack}.yaml")
+    accounts = sorted(org.account_id for org in center.reviewers.organizations if org.account_id)
+    assert accounts
+    for role in of_type(plan, "role:Role"):
+        trust = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"][0]
+        assert trust["Principal"]["AWS"] == [f"arn:aws:iam::{a}:root" for a in accounts], role["name"]
+        assert trust["Condition"] == {"Null": {"sts:SourceIdentity": "false"}}
+
+
+def test_each_reviewer_account_receives_an_organization_trail(plan):
+    from components import evidence
+
+    config = load_config(load_stack_values(plan["stack"], PROJECT), plan["stack"])
+    trails = [t for t in of_type(plan, "trail:Trail") if t["inputs"]["name"] != config.trail_name]
+    assert trails
+    for trail in trails:
+        account = trail["inputs"]["name"].rsplit("-", 1)[-1]
+        inputs = trail["inputs"]
+        assert inputs["s3BucketName"] == evidence.evidence_bucket_name(config.center_stack, account)
+        assert inputs["s3KeyPrefix"] == evidence.ORGANIZATION_PREFIX
+        assert inputs["isOrganizationTrail"] and inputs["enableLogFileValidation"] and inputs["isMultiRegionTrail"]
+        assert inputs["kmsKeyId"] == evidence.evidence_key_alias_arn(config.center_stack, account)
+
+
+def test_the_center_stack_must_deploy_to_the_center_account():
+    from organization.config import center_config
+
+    raw = dict(load_stack_values(STACKS[0], PROJECT))
+    raw["tc-organization:centerAccountId"] = "111122223333"
+    with pytest.raises(OrganizationConfigError, match="centerAccountId"):
+        center_config(load_config(raw, STACKS[0]), STACKS[0])
 
 
 def test_plans_are_deterministic():
@@ -98,7 +138,7 @@ def test_plans_are_deterministic():
 
 @pytest.mark.parametrize("key,value", [("logArchiveAccountId", "12345"), ("rootId", "root"),
                                        ("archiveRetentionDays", 30), ("centerOuId", "ou-bad"), ("managementAccountId", "x"),
-                                       ("securityToolingAccountId", "123")])
+                                       ("securityToolingAccountId", "123"), ("centerStack", "no-such-stack")])
 def test_bad_config_names_the_key(key, value):
     raw = {k: v for k, v in load_stack_values(STACKS[0], PROJECT).items()}
     raw[f"tc-organization:{key}"] = value

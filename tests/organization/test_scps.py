@@ -1,20 +1,33 @@
-"""The center's SCPs: AWS limits, moto's validator, and each statement exercised."""
+"""The center's SCPs: AWS limits, moto's validator, and each statement exercised, generated from
+the zurich-prod stack's principals (components.principals)."""
 
 import json
 
 import pytest
 from moto.iam.policy_validation import IAMPolicyDocumentValidator
 
-from organization.scps import SCP_MAX_CHARS, SCPS_PER_TARGET, ScpRoles, center_scps
+from components.config import load_stack_file
+from components.principals import center_principals
+from organization.scps import ACCOUNT, OU, SCP_MAX_CHARS, SCPS_PER_TARGET, center_scps
+from tcenter.core.stackfiles import PROJECT_ROOT
 from tests.organization.scp_eval import denied_by
 
-SCPS = center_scps()
-ROLES = ScpRoles()
-ADMIN = "arn:aws:iam::111122223333:role/tc-admin"
+PRINCIPALS = center_principals(load_stack_file(PROJECT_ROOT / "stacks" / "Pulumi.zurich-prod.yaml"))
+TARGETED = center_scps(PRINCIPALS)
+SCPS = {name: doc for name, (_, doc) in TARGETED.items()}
+ACCOUNT_ID = PRINCIPALS.account_id
+ADMIN = f"arn:aws:iam::{ACCOUNT_ID}:role/tc-admin"
 
 
-def role(name):
-    return f"arn:aws:iam::111122223333:role/{name}"
+class ROLES:
+    break_glass = PRINCIPALS.break_glass
+    key_admins = PRINCIPALS.key_administrators
+    data_deletion = PRINCIPALS.data_deletion
+    deployer = PRINCIPALS.deployer
+
+
+def role(arn):
+    return arn
 
 
 def ctx(principal=ADMIN, region="eu-central-2", **extra):
@@ -33,7 +46,8 @@ def test_scp_within_aws_size_limit(name):
 
 
 def test_scps_per_target_leaves_room_for_full_aws_access():
-    assert len(SCPS) + 1 <= SCPS_PER_TARGET
+    for target in (OU, ACCOUNT):
+        assert sum(1 for t, _ in TARGETED.values() if t == target) + 1 <= SCPS_PER_TARGET
 
 
 @pytest.mark.parametrize("name", sorted(SCPS))
@@ -61,7 +75,7 @@ def test_global_service_action_allowed_from_us_east_1(action):
 
 
 def test_trail_deletion_by_admin_denied_by_break_glass_allowed():
-    assert "DenyAuditTampering" in all_denials("cloudtrail:DeleteTrail", ctx())
+    assert "DenySilencingButBreakGlass" in all_denials("cloudtrail:DeleteTrail", ctx())
     assert all_denials("cloudtrail:DeleteTrail", ctx(principal=role(ROLES.break_glass))) == []
 
 
@@ -69,7 +83,8 @@ def test_trail_deletion_by_admin_denied_by_break_glass_allowed():
                                     "securityhub:DisableSecurityHub", "access-analyzer:DeleteAnalyzer",
                                     "ec2:DeleteFlowLogs", "cloudtrail:StopLogging"])
 def test_detective_controls_protected(action):
-    assert "DenyAuditTampering" in all_denials(action, ctx())
+    assert "DenySilencingButBreakGlass" in all_denials(action, ctx())
+    assert all_denials(action, ctx(principal=ROLES.deployer)), "silencing is break-glass only, deployer included"
 
 
 @pytest.mark.parametrize("action", ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"])
@@ -89,11 +104,26 @@ def test_a_grant_made_by_hand_is_denied_one_made_for_an_aws_resource_is_not():
     assert all_denials("kms:CreateGrant", ctx(role(ROLES.key_admins[0]), **{"kms:GrantIsForAWSResource": "false"}), key) == []
 
 
-@pytest.mark.parametrize("action", ["s3:BypassGovernanceRetention", "s3:PutObjectRetention",
-                                    "s3:PutBucketObjectLockConfiguration"])
+@pytest.mark.parametrize("action", ["s3:BypassGovernanceRetention", "s3:PutObjectRetention"])
 def test_object_lock_bypass_denied_except_data_deletion(action):
-    assert "DenyObjectLockBypass" in all_denials(action, ctx())
+    assert "DenyRetentionBypass" in all_denials(action, ctx())
     assert all_denials(action, ctx(principal=role(ROLES.data_deletion))) == []
+
+
+@pytest.mark.parametrize("action", ["s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning",
+                                    "s3:PutLifecycleConfiguration"])
+def test_lock_configuration_is_the_deployers(action):
+    """`pulumi up` declares every bucket's lock, versioning and lifecycle: the deploy role must be
+    able to (the earlier SCP let only the data-deletion role, which broke every deploy)."""
+    assert "DenyLockChangesButDeployer" in all_denials(action, ctx())
+    assert all_denials(action, ctx(principal=ROLES.deployer)) == []
+
+
+@pytest.mark.parametrize("action", ["cloudtrail:PutEventSelectors", "logs:PutRetentionPolicy", "cloudwatch:PutMetricAlarm",
+                                    "events:PutRule", "config:PutConfigRule", "guardduty:UpdateDetector"])
+def test_what_pulumi_up_calls_on_detective_resources_is_the_deployers(action):
+    assert "DenyDetectiveEditsButDeployer" in all_denials(action, ctx())
+    assert all_denials(action, ctx(principal=ROLES.deployer)) == []
 
 
 @pytest.mark.parametrize("action", ["ec2:CreateInternetGateway", "ec2:CreateEgressOnlyInternetGateway",
@@ -125,15 +155,16 @@ def test_root_user_denied_everything():
 
 @pytest.mark.parametrize("zone", ["build", "signing"])
 def test_run_command_on_builders_and_signers_denied_except_break_glass(zone):
-    instance = "arn:aws:ec2:eu-central-2:111122223333:instance/i-0123456789abcdef0"
+    instance = f"arn:aws:ec2:eu-central-2:{ACCOUNT_ID}:instance/i-0123456789abcdef0"
     assert "DenyRunCommandOnBuildersAndSigners" in all_denials(
         "ssm:SendCommand", ctx(**{"aws:ResourceTag/zone": zone}), instance)
+    assert "DenyRunCommandOnUntaggedHosts" in all_denials("ssm:SendCommand", ctx(), instance)
     assert all_denials("ssm:SendCommand", ctx(principal=role(ROLES.break_glass), **{"aws:ResourceTag/zone": zone}),
                        instance) == []
 
 
 def test_run_command_elsewhere_is_not_this_guardrails_business():
-    instance = "arn:aws:ec2:eu-central-2:111122223333:instance/i-0123456789abcdef0"
+    instance = f"arn:aws:ec2:eu-central-2:{ACCOUNT_ID}:instance/i-0123456789abcdef0"
     assert all_denials("ssm:SendCommand", ctx(**{"aws:ResourceTag/zone": "data"}), instance) == []
 
 

@@ -512,6 +512,23 @@ def build_cases() -> list[Case]:
              [_session_document(d, **{**logged, "s3EncryptionEnabled": False, "cloudWatchEncryptionEnabled": False})]))
     add(Case("ssm-session-document-missing", "ssm-session-logging",
              [_instance(d), _session_document(d, **logged)], [_instance(d)], plantable=False))
+
+    # Customer data admits named principals only (issue 29): a bucket policy that limits the
+    # transport but not the readers lets every administrator of the account read.
+    data_bucket = _bucket(d, "tc-1-dev-data-europe-objects", tags={"purpose": "customer-data"})
+    tls_only = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::tc-1-dev-data-europe-objects/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    named = {"Sid": "DenyObjectReadsToAnyoneNotNamed", "Effect": "Deny", "Principal": {"AWS": "*"},
+             "Action": ["s3:GetObject*"], "Resource": ["arn:aws:s3:::tc-1-dev-data-europe-objects/*"],
+             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [f"arn:aws:iam::{ACCOUNT}:role/tc-dev-data-europe-analyze"]}}}
+
+    def data_policy(*statements: dict[str, Any]) -> dict[str, Any]:
+        return resource(d, "aws:s3/bucketPolicy:BucketPolicy", "tc-data-europe-policy",
+                        {"bucket": "tc-1-dev-data-europe-objects", "policy": doc(*statements)})
+
+    add(Case("customer-data-readers-not-named", "customer-data-named-principals",
+             [data_bucket, data_policy(tls_only, named)], [data_bucket, data_policy(tls_only)], plantable=False))
     return cases
 
 

@@ -9,9 +9,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOTS = ("tcenter", "components", "policy", "organization", "bench", "tests")
+ROOTS = ("tcenter", "components", "policy", "organization", "reviewer_account", "bench", "tests")
 """Top-level folders of the kit whose modules are read."""
-OWN_PACKAGES = ("tcenter", "components", "policy", "organization")
+OWN_PACKAGES = ("tcenter", "components", "policy", "organization", "reviewer_account")
 CLI = "tcenter.cli"
 CLI_ENTRY_POINTS = {"main", "build_parser"}
 """What tests may take from tcenter.cli (nothing else imports it at all)."""

@@ -84,13 +84,18 @@ def _add_role_policy(plan, role_name, statement):
     })
 
 
-def test_a_planted_read_of_every_data_bucket_shows(prod):
+def test_a_planted_read_shows_and_of_a_data_bucket_stays_denied(prod):
+    """A read planted in a builder's policy shows where no bucket policy names the readers (the
+    artifacts); customer data buckets admit their named readers only, whatever IAM says (issue 29)."""
     builder = find(prod, "aws:iam/role:Role", lambda r: "build-products" in r["name"])[0]["inputs"]["name"]
-    buckets = [f"arn:aws:s3:::{b['inputs']['bucket']}/*" for b in find(prod, "aws:s3/bucket:Bucket", lambda r: "-data-" in r["name"])]
-    _add_role_policy(prod, builder, {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": buckets})
-    entry = next(v for k, v in effective_access(prod)["principals"].items() if k.endswith(f":role/{builder}"))
+    data = [f"arn:aws:s3:::{b['inputs']['bucket']}/*" for b in find(prod, "aws:s3/bucket:Bucket", lambda r: "-data-" in r["name"])]
+    releases = [f"arn:aws:s3:::{b['inputs']['bucket']}/*" for b in find(prod, "aws:s3/bucket:Bucket", lambda r: "releases" in r["name"])]
+    _add_role_policy(prod, builder, {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": data + releases})
+    result = effective_access(prod)
+    entry = next(v for k, v in result["principals"].items() if k.endswith(f":role/{builder}"))
     read = {a for a, row in entry["access"].items() if "read" in row}
-    assert {a for a in customer_assets(effective_access(prod)) if a.endswith("-objects-bucket")} <= read
+    assert {a for a in result["assets"] if "releases" in a} <= read
+    assert not read & customer_assets(result)
 
 
 def test_policies_outside_the_plan_are_named_not_dropped(prod, prod_access):

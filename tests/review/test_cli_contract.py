@@ -112,6 +112,10 @@ def _run(argv: list[str], capsys) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+NEEDS_PULUMI = {"preview", "up", "destroy"}
+FOUND_BY_PLANNING = {"bad-config", "program-raises"}
+"""Broken inputs only planning finds: preview/up/destroy say first that the Pulumi CLI is missing."""
+
 READS_NO_INPUT = {"log keygen": "makes a new key from a name; its only file is the one it creates (never overwritten)"}
 
 
@@ -122,7 +126,11 @@ def test_every_command_fails_in_one_line_on_broken_input(command, corpus, capsys
         argv = [*options, *_argv(command, parser, target)]
         code, _, err = _run(argv, capsys)
         lines = [line for line in err.splitlines() if line.strip()]
-        assert code == ExitCode.ERROR, (case, argv, code, err)
+        if command in NEEDS_PULUMI and case in FOUND_BY_PLANNING and shutil.which("pulumi") is None:
+            # checked before the seconds of planning: the missing CLI is said first
+            assert code == ExitCode.UNAVAILABLE, (case, argv, code, err)
+        else:
+            assert code == ExitCode.ERROR, (case, argv, code, err)
         assert len(lines) == 1 and "Traceback" not in err, (case, argv, err)
 
 

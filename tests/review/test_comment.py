@@ -82,7 +82,7 @@ def test_a_small_budget_drops_the_least_important_detail_first_never_a_danger(pl
 def test_the_verdict_of_check_is_in_the_comment_and_fails_it(plans, plan_of):
     base, head, _, _ = plans
     plan = json.loads((head / f"{PROD}.json").read_text())
-    (trail,) = [r for r in find(plan, "aws:cloudtrail/trail:Trail")]
+    (trail,) = [r for r in find(plan, "aws:cloudtrail/trail:Trail") if r["inputs"]["name"].endswith("-audit-trail")]
     trail["inputs"]["enableLogFileValidation"] = False
     _write(head, PROD, plan)
     text = _comment(base, head, [PROD, DEV])
@@ -110,3 +110,63 @@ def test_cli_exit_codes_and_one_line_errors(plans, tmp_path, capsys):
     code = main(["comment", "--base-dir", str(base), "--head-dir", str(head), "--stacks", "staging"])
     err = capsys.readouterr().err
     assert code == 3 and "staging.json" in err and len(err.strip().splitlines()) == 1
+
+
+def _creations_and_updates(plan_of, creations: int = 106, updates: int = 11):
+    """The real prod plan (base); the head with CREATIONS new resources (copies of the plan's Config
+    rules, alarms and metric filters under new names) and UPDATES tag changes, each its own value."""
+    base, head = plan_of(PROD), plan_of(PROD)
+    sources = [r for r in head["resources"] if r["type"] in ("aws:cfg/rule:Rule", "aws:cloudwatch/metricAlarm:MetricAlarm",
+                                                          "aws:cloudwatch/logMetricFilter:LogMetricFilter")]
+    for i in range(creations):
+        copy = json.loads(json.dumps(sources[i % len(sources)]))
+        copy["name"] += f"-copy{i}"
+        copy["urn"] += f"-copy{i}"
+        head["resources"].append(copy)
+    marks = []
+    for i, bucket in enumerate(find(head, "aws:s3/bucket:Bucket") + find(head, "aws:cloudwatch/logGroup:LogGroup")):
+        if i == updates:
+            break
+        bucket["inputs"].setdefault("tags", {})["review-note"] = f"planted-update-{i}"
+        marks.append(f"planted-update-{i}\"}}" if len(bucket["inputs"]["tags"]) == 1 else f"tags.review-note: + planted-update-{i}")
+    assert len(marks) == updates
+    return base, head, marks
+
+
+def test_updates_keep_their_details_before_creations_do(tmp_path, plan_of):
+    base_plan, head_plan, marks = _creations_and_updates(plan_of)
+    base, head = tmp_path / "base", tmp_path / "head"
+    _write(base, PROD, base_plan)
+    _write(head, PROD, head_plan)
+    (report,) = comment.build_reports(base, head, [PROD])
+    assert report.diff.counts["create"] == 106 and report.diff.counts["update"] == 11 and not report.diff.dangers
+    full = comment._details(report, *comment.DETAIL_LEVELS[0])  # every property of every change
+    assert "aws:cfg/rule:Rule" in full and "planted-update-3" in full
+    unbounded = comment.render_comment([report], base_ref="main", artifact_url="x", budget=10**7)
+    assert len(unbounded) <= comment.GITHUB_COMMENT_MAX and all(mark in unbounded for mark in marks)
+    head_text = "\n".join(comment._head([report], "main"))
+    for budget in (comment.DEFAULT_BUDGET, len(head_text) + 9000):
+        text = comment.render_comment([report], base_ref="main", artifact_url="x", budget=budget)
+        assert len(text) <= budget < len(full)
+        for mark in marks:
+            assert mark in text, (budget, mark)
+    roomy = comment.render_comment([report], base_ref="main", artifact_url="x", budget=comment.DEFAULT_BUDGET)
+    assert "creations by name" in roomy and "-copy105**" in roomy, "creations listed by name while they fit"
+    tight = comment.render_comment([report], base_ref="main", artifact_url="x", budget=len(head_text) + 9000)
+    assert "creations counted by type" in tight
+    counts = {line.split("`")[1]: int(line.split("|")[1]) for line in tight.splitlines()
+              if line.startswith("| ") and "`aws:" in line}
+    assert sum(counts.values()) == 106 and set(counts) == {"aws:cfg/rule:Rule", "aws:cloudwatch/metricAlarm:MetricAlarm",
+                                                          "aws:cloudwatch/logMetricFilter:LogMetricFilter"}
+
+
+def test_the_details_shrink_one_level_at_a_time_and_never_past_the_budget(tmp_path, plan_of):
+    base_plan, head_plan, marks = _creations_and_updates(plan_of, creations=40, updates=5)
+    base, head = tmp_path / "base", tmp_path / "head"
+    _write(base, PROD, base_plan)
+    _write(head, PROD, head_plan)
+    (report,) = comment.build_reports(base, head, [PROD])
+    sizes = [len(comment.render_comment([report], base_ref="main", artifact_url="x", budget=b))
+             for b in range(4000, 200000, 4000)]
+    assert all(size <= budget for size, budget in zip(sizes, range(4000, 200000, 4000)))
+    assert sizes == sorted(sizes), "a larger budget never shows less"

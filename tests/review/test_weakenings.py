@@ -25,19 +25,27 @@ def _role_policy(plan, role, statement):
 
 
 def read_all_data_buckets(plan):
+    """A builder granted every data bucket, and the buckets' named-reader guard dropped (either
+    alone reads nothing: the guard stops the grant, and without a grant there is nothing to stop)."""
     role = find(plan, "aws:iam/role:Role", lambda r: "build-products" in r["name"])[0]["inputs"]["name"]
-    arns = [f"arn:aws:s3:::{b['inputs']['bucket']}/*" for b in find(plan, "aws:s3/bucket:Bucket", lambda r: "-data-" in r["name"])]
+    buckets = find(plan, "aws:s3/bucket:Bucket", lambda r: "-data-" in r["name"])
+    arns = [f"arn:aws:s3:::{b['inputs']['bucket']}/*" for b in buckets]
     _role_policy(plan, role, {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": arns})
+    names = {b["inputs"]["bucket"] for b in buckets}
+    for policy in find(plan, "aws:s3/bucketPolicy:BucketPolicy", lambda r: r["inputs"]["bucket"] in names):
+        doc = json.loads(policy["inputs"]["policy"])
+        doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != "DenyObjectReadsToAnyoneNotNamed"]
+        policy["inputs"]["policy"] = json.dumps(doc)
     return "can newly read tc-data-europe-objects-bucket"
 
 
 def remove_deny_customer_data(plan):
-    for policy in find(plan, "aws:iam/rolePolicy:RolePolicy", lambda r: "DenyCustomerData" in r["inputs"]["policy"]):
+    for policy in find(plan, "aws:iam/rolePolicy:RolePolicy", lambda r: "DenyCustomerDataContents" in r["inputs"]["policy"]):
         doc = json.loads(policy["inputs"]["policy"])
-        doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != "DenyCustomerData"]
+        doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != "DenyCustomerDataContents"]
         policy["inputs"]["policy"] = json.dumps(doc)
-        return "Deny statement DenyCustomerData removed"
-    raise AssertionError("no DenyCustomerData statement in the plan")
+        return "Deny statement DenyCustomerDataContents removed"
+    raise AssertionError("no DenyCustomerDataContents statement in the plan")
 
 
 def archive_to_governance(plan):
@@ -72,10 +80,11 @@ def ssh_build_to_signing(plan):
 
 
 def trusted_principal_3299(plan):
-    for role in find(plan, "aws:iam/role:Role", lambda r: "fedcba9876543210" in r["inputs"]["assumeRolePolicy"]):
-        role["inputs"]["assumeRolePolicy"] = role["inputs"]["assumeRolePolicy"].replace("fedcba9876543210", "fedcba9876543299")
-        return "fedcba9876543299"
-    raise AssertionError("no ...3210 principal in the plan")
+    """A reviewer role now trusting another account than its organization's own."""
+    for role in find(plan, "aws:iam/role:Role", lambda r: "666677778888" in r["inputs"]["assumeRolePolicy"]):
+        role["inputs"]["assumeRolePolicy"] = role["inputs"]["assumeRolePolicy"].replace("666677778888", "666677773299")
+        return "666677773299"
+    raise AssertionError("no reviewer role trusting account 666677778888 in the plan")
 
 
 def unprotect_store(plan):

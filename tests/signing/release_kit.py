@@ -54,10 +54,24 @@ def builder_outputs(root: Path, *contents: bytes | None, pool: str = "products",
 
 
 def sign(root: Path, builders: list[str], command: str, *extra: str, pool: str = "products",
-         release_dir: Path | None = None, signing_class: str = "products", name: str = "product.tar") -> subprocess.CompletedProcess:
-    args = [sys.executable, str(SIGNER_SCRIPT), "--name", name, "--pool", pool, "--signing-class", signing_class,
+         release_dir: Path | None = None, signing_class: str = "products", name: str = "product.tar",
+         version: str = "1.0.0") -> subprocess.CompletedProcess:
+    args = [sys.executable, str(SIGNER_SCRIPT), "--name", name, "--release-version", version, "--pool", pool,
+            "--signing-class", signing_class,
             "--release-dir", str(release_dir or root / "release"),
             "--key-id", KEY_ID, "--signing-algorithm", "ECDSA_SHA_384", "--digest", "sha384", "--sign-command", command]
     for spec in builders:
         args += ["--builder", spec]
     return subprocess.run([*args, *extra], capture_output=True, text=True)
+
+
+STACK_BUILDERS = ("av-1", "av-2", "av-databases-1", "av-databases-2", "products-1", "products-2", "products-3")
+"""The builder identities the test stack publishes (`tcenter keys STACK --builders`)."""
+
+
+def publish_builders(folder: Path, builders=STACK_BUILDERS) -> Path:
+    """builders.json next to the keys, as `tcenter keys STACK --fetch DIR` writes it."""
+    path = folder / "builders.json"
+    path.write_text(json.dumps({"format": "transparency-center-builders", "version": 1, "stack": "test",
+                                "builders": sorted(builders)}))
+    return path

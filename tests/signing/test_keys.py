@@ -59,3 +59,19 @@ def test_fetch_writes_the_kms_public_key_as_pem(tmp_path, monkeypatch):
         written = load_pem_public_key(Path(tmp_path / f"{signing_class}.pub.pem").read_bytes())
         assert written.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo) == \
             public.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+@pytest.mark.parametrize("stack", ["dev", "zurich-prod"])
+def test_the_builder_set_is_every_builder_the_stack_config_declares(stack, tmp_path):
+    """Published with the keys for `tcenter verify --builders`; expected from the stack file's
+    pools (name and count), not from the code that writes it."""
+    import json
+
+    from tcenter.core.stackfiles import load_stack_values
+
+    pools = load_stack_values(stack)["transparency-center:build"]["pools"]
+    expected = sorted(f"{pool['name']}-{n}" for pool in pools for n in range(1, pool["builders"] + 1))
+    out = tmp_path / "builders.json"
+    assert main(["keys", stack, "--builders", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert document == {"format": "transparency-center-builders", "version": 1, "stack": stack, "builders": expected}

@@ -180,7 +180,7 @@ def test_base64_backend_output_as_kms_prints_it(tmp_path, key):
 def test_config_file_supplies_host_defaults(tmp_path, key):
     config = tmp_path / "signer.json"
     config.write_text(json.dumps({"key-id": KEY_ID, "digest": "sha384", "sign-command": openssl_backend(key)}))
-    args = [sys.executable, str(SIGNER_SCRIPT), "--config", str(config), "--name", "product.tar", "--pool", "products",
+    args = [sys.executable, str(SIGNER_SCRIPT), "--config", str(config), "--name", "product.tar", "--release-version", "1.0", "--pool", "products",
             "--release-dir", str(tmp_path / "release"), *sum((["--builder", s] for s in builder_outputs(tmp_path, ARTIFACT, ARTIFACT)), [])]
     result = subprocess.run(args, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

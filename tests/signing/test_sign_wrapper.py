@@ -124,7 +124,7 @@ def test_matching_builds_are_signed_with_the_class_key_and_uploaded(sandbox):
     builders = (f"{pool}-1", f"{pool}-2")
     for builder in builders:
         put_artifact(sandbox, pool, "job-7", builder, "product.tar", b"same bytes\n" * 1000)
-    result = run(sandbox, pool, "job-7", "product.tar", *builders)
+    result = run(sandbox, pool, "job-7", "product.tar", "1.0.0", *builders)
     assert result.returncode == 0, result.stderr
     released = sandbox.root / "s3" / sandbox.values.release_bucket / "releases" / "products" / pool / "job-7"
     assert sorted(p.name for p in released.iterdir()) == [
@@ -143,7 +143,7 @@ def test_matching_builds_are_signed_with_the_class_key_and_uploaded(sandbox):
     record = json.loads(record_path.read_text())
     assert record["envelopeSha256"] == hashlib.sha256((released / "product.tar.intoto.json").read_bytes()).hexdigest()
     # Uploaded once: a second run for the same job is refused by the create-only upload.
-    assert run(sandbox, pool, "job-7", "product.tar", *builders).returncode != 0
+    assert run(sandbox, pool, "job-7", "product.tar", "1.0.0", *builders).returncode != 0
     kms_call = (sandbox.root / "kms.log").read_text()
     assert "--key-id alias/tc/dev/signing/products" in kms_call and "--signing-algorithm ECDSA_SHA_384" in kms_call
 
@@ -152,18 +152,21 @@ def test_differing_or_missing_builds_upload_nothing(sandbox):
     pool = sandbox.values.pools[0]
     put_artifact(sandbox, pool, "job-8", f"{pool}-1", "product.tar", b"one")
     put_artifact(sandbox, pool, "job-8", f"{pool}-2", "product.tar", b"two")
-    assert run(sandbox, pool, "job-8", "product.tar", f"{pool}-1", f"{pool}-2").returncode == 4
-    assert run(sandbox, pool, "job-8", "product.tar", f"{pool}-1", f"{pool}-3").returncode == 3
+    assert run(sandbox, pool, "job-8", "product.tar", "1.0.0", f"{pool}-1", f"{pool}-2").returncode == 4
+    assert run(sandbox, pool, "job-8", "product.tar", "1.0.0", f"{pool}-1", f"{pool}-3").returncode == 3
     assert not (sandbox.root / "s3" / sandbox.values.release_bucket).exists()
     assert not (sandbox.root / "kms.log").exists(), "nothing was sent to KMS"
 
 
 def test_other_class_pools_and_path_tricks_are_refused(sandbox):
-    assert run(sandbox, "av-databases", "job", "f", "a", "b").returncode == 2
+    assert run(sandbox, "av-databases", "job", "f", "1.0", "a", "b").returncode == 2
     pool = sandbox.values.pools[0]
-    assert run(sandbox, pool, "..", "f", "a", "b").returncode == 2
-    assert run(sandbox, pool, "job", "../f", "a", "b").returncode == 2
-    assert run(sandbox, pool, "job", "f", "a").returncode == 2
+    assert run(sandbox, pool, "..", "f", "1.0", "a", "b").returncode == 2
+    assert run(sandbox, pool, "job", "../f", "1.0", "a", "b").returncode == 2
+    assert run(sandbox, pool, "job", "f", "1.0", "a").returncode == 2
+    # A version is numbers and dots: nothing a later comparison could misread.
+    assert run(sandbox, pool, "job", "f", "1.0\n", f"{pool}-1", f"{pool}-2").returncode == 2
+    assert run(sandbox, pool, "job", "f", "latest", f"{pool}-1", f"{pool}-2").returncode == 2
     # Only builder identities of the named pool: no instance ids, no other pool's builders.
-    assert run(sandbox, pool, "job", "f", f"{pool}-1", "i-0abc").returncode == 2
-    assert run(sandbox, pool, "job", "f", f"{pool}-1", "av-databases-1").returncode == 2
+    assert run(sandbox, pool, "job", "f", "1.0", f"{pool}-1", "i-0abc").returncode == 2
+    assert run(sandbox, pool, "job", "f", "1.0", f"{pool}-1", "av-databases-1").returncode == 2

@@ -19,7 +19,7 @@ from securesystemslib.dsse import Envelope
 
 from tcenter.cli import main
 from tcenter.supply import verify as verify_module
-from tests.signing.release_kit import ARTIFACT, COMMIT, KEY_ID, builder_outputs, make_key, openssl_backend, sign
+from tests.signing.release_kit import ARTIFACT, COMMIT, KEY_ID, builder_outputs, make_key, openssl_backend, publish_builders, sign
 
 pytestmark = pytest.mark.skipif(not os.environ.get("CI") and (shutil.which("openssl") is None), reason="(never skipped under CI) needs the openssl command as the stand-in signing backend")
 
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.skipif(not os.environ.get("CI") and (shutil.which("open
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory) -> dict[str, dict[str, Path]]:
     folder = tmp_path_factory.mktemp("keys")
+    publish_builders(folder)
     return {name: make_key(folder, name) for name in ("products", "av-databases", "intruder")}
 
 

@@ -79,9 +79,12 @@ def _names(statement: dict[str, Any], request: Request, account: str) -> str:
 
 
 def _applies(statement: dict[str, Any], request: Request) -> bool:
-    if "NotAction" in statement or "NotPrincipal" in statement:
-        raise AssertionError(f"the evaluator does not know {statement.get('Sid')}'s NotAction/NotPrincipal")
-    if not _like(statement.get("Action", []), request.action):
+    if "NotPrincipal" in statement:
+        raise AssertionError(f"the evaluator does not know {statement.get('Sid')}'s NotPrincipal")
+    if "NotAction" in statement:  # every action but those listed (IAM policy grammar)
+        if _like(statement["NotAction"], request.action):
+            return False
+    elif not _like(statement.get("Action", []), request.action):
         return False
     if "NotResource" in statement:
         if _like(statement["NotResource"], request.resource):

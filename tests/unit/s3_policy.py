@@ -42,6 +42,10 @@ def _conditions_hold(conditions: dict, context: dict[str, str]) -> bool:
                 ok = _matches(values, actual)
             elif operator == "StringNotLike":
                 ok = not _matches(values, actual)
+            elif operator in ("ArnEquals", "ArnLike"):  # IAM treats both alike: wildcards match
+                ok = actual is not None and _matches(values, actual)
+            elif operator in ("ArnNotEquals", "ArnNotLike"):
+                ok = actual is None or not _matches(values, actual)
             else:
                 raise AssertionError(f"the test cannot evaluate condition operator {operator}")
             if not ok:
@@ -59,11 +63,15 @@ def _applies(statement: dict, action: str, resource: str, context: dict[str, str
     return _conditions_hold(statement.get("Condition", {}), context)
 
 
-def may_put(identity_docs: list[dict], bucket_doc: dict, role_arn: str, key_arn: str, if_none_match: bool = True) -> bool:
-    """May `role_arn` PutObject `key_arn` (a single PUT, through the center's endpoint, over TLS)?"""
+def may_put(identity_docs: list[dict], bucket_doc: dict, role_arn: str, key_arn: str, if_none_match: bool = True,
+            userid: str | None = None) -> bool:
+    """May `role_arn` PutObject `key_arn` (a single PUT, through the center's endpoint, over TLS)?
+    `userid`: the session's aws:userid (`<role unique id>:<instance id>` for an instance's role)."""
     context = {**HOST_ORIGIN, "aws:PrincipalArn": role_arn, "aws:PrincipalIsAWSService": "false",
                "aws:SecureTransport": "true", "aws:SourceVpce": "__center_endpoint__",
                "s3:ObjectCreationOperation": "true", "s3:if-none-match": "*" if if_none_match else None}
+    if userid is not None:
+        context["aws:userid"] = userid
     identity = [s for d in identity_docs for s in d["Statement"]]
     resource = [s for s in bucket_doc["Statement"]]
     applicable = [s for s in identity if _applies(s, "s3:PutObject", key_arn, context, None)]
@@ -75,12 +83,14 @@ def may_put(identity_docs: list[dict], bucket_doc: dict, role_arn: str, key_arn:
 
 
 def may(action: str, identity_docs: list[dict], bucket_doc: dict, role_arn: str, object_arn: str,
-        *, source_vpce: str, zone: str = "audit") -> bool:
+        *, source_vpce: str, zone: str = "audit", userid: str | None = None) -> bool:
     """May `role_arn` do `action` on `object_arn` (a bucket of area `zone`), over TLS, from `source_vpce`? The bucket
     policy's endpoint statement is evaluated like any other (the context names the endpoint)."""
     context = {**HOST_ORIGIN, "aws:PrincipalArn": role_arn, "aws:PrincipalIsAWSService": "false",
                "aws:SecureTransport": "true", "aws:SourceVpce": source_vpce,
                "aws:ResourceTag/zone": zone}  # the provider's default tag of the bucket's area
+    if userid is not None:
+        context["aws:userid"] = userid
     identity = [s for d in identity_docs for s in d["Statement"]]
     applicable = [s for s in identity if _applies(s, action, object_arn, context, None)]
     applicable += [s for s in bucket_doc["Statement"] if _applies(s, action, object_arn, context, role_arn)]

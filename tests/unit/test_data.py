@@ -102,11 +102,20 @@ def test_store_keys_rotate_stay_single_region_and_serve_only_s3_and_dynamodb(eac
         assert key.inputs["enableKeyRotation"] is True
         assert key.inputs["multiRegion"] is False
         assert key.inputs["customerMasterKeySpec"] == "SYMMETRIC_DEFAULT"
-        usage = [s for s in _policy(key)["Statement"] if s["Sid"] == "UseThroughNamedServicesOnly"]
-        assert usage[0]["Condition"]["StringLike"]["kms:ViaService"] == [
+        statements = {s["Sid"]: s for s in _policy(key)["Statement"]}
+        usage = statements["NamedUsersThroughNamedServicesOnly"]
+        assert usage["Condition"]["StringLike"]["kms:ViaService"] == [
             "dynamodb.eu-central-2.amazonaws.com", "s3.eu-central-2.amazonaws.com"]
-        for statement in _policy(key)["Statement"]:
+        # Named principals only: the store's own roles use the key; the account root delegates no use.
+        roles = {store["outputs"]["ingestionRoleArn"], store["outputs"]["analysisRoleArn"]}
+        assert roles <= set(usage["Principal"]["AWS"])
+        root = f"arn:aws:iam::{key.outputs['arn'].split(':')[4]}:root"
+        for statement in statements.values():
             assert statement["Principal"] != "*" and statement["Principal"].get("AWS") != "*", region
+            if statement["Effect"] == "Allow" and statement["Principal"].get("AWS") == root:
+                assert not {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"} & set(statement["Action"]), statement
+        deny = statements["DenyDataKeysToAnyoneButUsers"]
+        assert deny["Effect"] == "Deny" and roles <= set(deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"])
 
 
 def test_store_buckets_have_every_control(each_stack):
@@ -154,9 +163,12 @@ def test_store_bucket_policy_tls_only_endpoint_only_single_writer(each_stack):
         assert outside["Effect"] == "Deny" and outside["Resource"] == f"{arn}/*"
         assert outside["Condition"]["StringNotEquals"] == {"aws:SourceVpce": [endpoint]}
         assert {"s3:GetObject*", "s3:PutObject*"} <= set(outside["Action"])
-        writers = statements["DenyWritesExceptNamedWriters"]
-        assert writers["Effect"] == "Deny"
-        assert writers["Condition"]["StringNotEquals"] == {"aws:PrincipalArn": [store["outputs"]["ingestionRoleArn"]]}
+        writers = statements["DenyObjectWritesToAnyoneNotNamed"]
+        assert writers["Effect"] == "Deny" and writers["Resource"] == [arn, f"{arn}/*"]
+        assert writers["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": [store["outputs"]["ingestionRoleArn"]]}
+        readers = statements["DenyObjectReadsToAnyoneNotNamed"]
+        assert readers["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": [store["outputs"]["analysisRoleArn"]]}
+        assert "s3:GetObject*" in readers["Action"]
         assert not [s for s in statements.values() if s["Effect"] == "Allow"], "the bucket policy grants nothing"
 
 

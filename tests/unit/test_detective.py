@@ -14,6 +14,7 @@ import moto
 import pytest
 
 from components import detective
+from components.awsfacts import METRIC_FILTER_PATTERN_MAX
 from components.config import ConfigError, load_config
 from tcenter import guardrails as rules
 from tcenter.plan.engine import to_pulumi_config
@@ -120,7 +121,7 @@ def test_config_delivers_to_the_archive_for_this_account_only(declared):
     archive = f"arn:aws:s3:::{run.outputs['auditArchiveBucket']}"
     policy = _archive_policy(run)
     base = {"aws:SecureTransport": "true", "aws:PrincipalIsAWSService": "true", "s3:x-amz-acl": "bucket-owner-full-control",
-            "aws:SourceVpce": None, "aws:SourceArn": None}
+            "aws:SourceVpce": None, "aws:SourceArn": None, "aws:PrincipalArn": None}
     snapshot = f"{archive}/config/AWSLogs/{account}/Config/eu-central-2/2026/12/2/ConfigSnapshot/x.json.gz"
     config = "config.amazonaws.com"
     assert _service_may(policy, "s3:PutObject", snapshot, {**base, "aws:SourceAccount": account}, config)
@@ -181,7 +182,9 @@ def test_cis_section_4_alarms_watch_the_trail_and_reach_the_reviewers(declared, 
     assert CIS_V3_MONITORING <= controls, CIS_V3_MONITORING - controls
     filters = run.by_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
     alarms = {(a.inputs["namespace"], a.inputs["metricName"]): a for a in run.by_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert len(filters) == len(detective.CIS_ALARMS)
+    break_glass = stack_values(PROD)["transparency-center:access"]["breakGlassRole"]
+    assert len(filters) == len(detective.center_alarms(break_glass))
+    assert all(len(f.inputs["pattern"]) <= METRIC_FILTER_PATTERN_MAX for f in filters), "CloudWatch Logs refuses it"
     topic_arn = run.outputs["alertTopicArn"]
     for f in filters:
         assert f.inputs["logGroupName"] == trail_group

@@ -47,26 +47,14 @@ def test_dynamodb_gateway_serves_the_data_zone_and_the_centers_tables_only(decla
     assert not admits(policy, account, "dynamodb:DeleteTable", run.by_type("aws:dynamodb/table:Table")[0].outputs["arn"])
 
 
-def _table_policy_denies(policy: dict, action: str, resource: str, source_vpce: str | None) -> bool:
-    """Does a Deny of the table's resource policy apply to a person's or role's request?"""
-    context = {"aws:SourceVpce": source_vpce, "aws:PrincipalIsAWSService": "false"}
-    for s in policy["Statement"]:
-        if s["Effect"] != "Deny" or not any(fnmatch.fnmatchcase(action, a) for a in s["Action"]):
-            continue
-        if not any(fnmatch.fnmatchcase(resource, r) for r in s["Resource"]):
-            continue
-        holds = True
-        for operator, keys in s.get("Condition", {}).items():
-            for key, value in keys.items():
-                if operator == "StringNotEquals":
-                    holds &= context[key] != value
-                elif operator == "Bool":
-                    holds &= context[key] == value
-                else:
-                    raise AssertionError(f"the test cannot evaluate {operator}")
-        if holds:
-            return True
-    return False
+def _table_policy_denies(policy: dict, action: str, resource: str, source_vpce: str | None, principal: str) -> bool:
+    """Does a Deny of the table's resource policy apply to `principal`'s request?"""
+    from tests.organization.scp_eval import denied_by
+
+    context = {"aws:PrincipalIsAWSService": "false", "aws:PrincipalArn": principal}
+    if source_vpce is not None:
+        context["aws:SourceVpce"] = source_vpce
+    return bool(denied_by(policy, action, resource, context))
 
 
 def test_table_items_are_reached_only_through_the_centers_endpoint(declared):
@@ -76,14 +64,21 @@ def test_table_items_are_reached_only_through_the_centers_endpoint(declared):
     policies_by_table = {p.inputs["resourceArn"]: json.loads(p.inputs["policy"])
                          for p in run.by_type("aws:dynamodb/resourcePolicy:ResourcePolicy")}
     assert tables and set(policies_by_table) == set(tables)
+    roles = {r.outputs["name"]: r.outputs["arn"] for r in run.by_type("aws:iam/role:Role")}
+    deployer = run.outputs["deployRoleArn"] if "deployRoleArn" in run.outputs else None
     for arn, policy in policies_by_table.items():
         IAMPolicyDocumentValidator(json.dumps(policy)).validate()
-        for action in ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:PartiQLSelect"):
-            assert _table_policy_denies(policy, action, arn, "vpce-0elsewhere"), (arn, action)
-            assert _table_policy_denies(policy, action, arn, None), (arn, action)
-            assert not _table_policy_denies(policy, action, arn, endpoint_id), (arn, action)
-        # Table management (the deploy role, from outside the VPC) is not this policy's business.
-        assert not _table_policy_denies(policy, "dynamodb:DescribeTable", arn, None)
+        region = tables[arn].inputs["tags"]["customer-region"]
+        reader = next(a for n, a in roles.items() if n.endswith(f"data-{region}-analyze"))
+        writer = next(a for n, a in roles.items() if n.endswith(f"data-{region}-ingest"))
+        for action, who in (("dynamodb:GetItem", reader), ("dynamodb:Query", reader), ("dynamodb:Scan", reader),
+                            ("dynamodb:PartiQLSelect", reader), ("dynamodb:PutItem", writer)):
+            assert _table_policy_denies(policy, action, arn, "vpce-0elsewhere", who), (arn, action)
+            assert _table_policy_denies(policy, action, arn, None, who), (arn, action)
+            assert not _table_policy_denies(policy, action, arn, endpoint_id, who), (arn, action)
+        # Table management (the deploy role, from outside the VPC) is not the endpoint guard's business.
+        if deployer:
+            assert not _table_policy_denies(policy, "dynamodb:DescribeTable", arn, None, deployer)
 
 
 def test_only_the_data_zone_nacl_lets_dynamodb_traffic_out(declared):

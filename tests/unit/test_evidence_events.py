@@ -25,7 +25,7 @@ def recorded(trail, event: dict) -> bool:
 
 
 def _trail(run):
-    (trail,) = run.by_type("aws:cloudtrail/trail:Trail")
+    (trail,) = [t for t in run.by_type("aws:cloudtrail/trail:Trail") if t.inputs["name"].endswith("-audit-trail")]
     return trail
 
 

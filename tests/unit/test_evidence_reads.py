@@ -71,15 +71,45 @@ def test_audit_logs_scope_reads_trail_and_operators_transcripts(prod):
             assert may(run, "s3:GetObject", identity, doc, arn, f"arn:aws:s3:::{archive}/{key}"), (org, key)
 
 
+def _with_workstations(run, roles):
+    return {org for org in roles if run.outputs["reviewerWorkstationIds"].get(org)}
+
+
 def test_nothing_in_the_archive_is_read_from_outside_the_center(prod):
+    """By an organization with workstations (it reads inside the center), or by anyone else."""
     run, archive, prefix, roles = prod
     doc = _bucket_doc(run, archive)
     everything = [{"Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]}]}]
-    for org in roles:
+    inside = _with_workstations(run, roles)
+    assert inside
+    for org in inside:
         arn, identity = _reviewer(run, roles, org)
         for key in (f"{prefix}{org}/s-1.log", "cloudtrail/x.json.gz"):
             assert not may(run, "s3:GetObject", identity + everything, doc, arn, f"arn:aws:s3:::{archive}/{key}",
                            source_vpce="vpce-0somewhereelse"), (org, key)
+    for signer in run.outputs["signerRoleArns"].values():
+        assert not may(run, "s3:GetObject", everything, doc, signer, f"arn:aws:s3:::{archive}/cloudtrail/x.json.gz",
+                       source_vpce="vpce-0somewhereelse")
+
+
+def test_an_organization_without_workstations_reads_its_scopes_from_its_own_account_and_only_reads(prod):
+    """Issue 29: the eu-certification-body has no workstation, so it reads from its own account,
+    outside the center's endpoints: the trail and release records yes, writing or another
+    organization's transcripts no."""
+    run, archive, prefix, roles = prod
+    doc = _bucket_doc(run, archive)
+    remote = set(roles) - _with_workstations(run, roles)
+    assert remote
+    account = run.outputs["trailArn"].split(":")[4]
+    for org in remote:
+        arn, identity = _reviewer(run, roles, org)
+        trail_file = f"arn:aws:s3:::{archive}/cloudtrail/AWSLogs/{account}/CloudTrail/eu-central-2/2026/x.json.gz"
+        assert may(run, "s3:GetObject", identity, doc, arn, trail_file, source_vpce="vpce-0somewhereelse"), org
+        everything = [{"Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]}]}]
+        assert not may(run, "s3:PutObject", identity + everything, doc, arn, trail_file, source_vpce="vpce-0somewhereelse")
+        for other in set(roles) - {org}:
+            assert not may(run, "s3:GetObject", identity, doc, arn, f"arn:aws:s3:::{archive}/{prefix}{other}/s-1.log",
+                           source_vpce="vpce-0somewhereelse"), (org, other)
 
 
 def test_access_logs_are_read_only_inside_the_center(prod):
@@ -110,7 +140,10 @@ def test_reviewers_read_log_events_only_through_the_logs_endpoint_and_not_each_o
         reads = [s for d in identity for s in d["Statement"]
                  if s["Effect"] == "Allow" and "logs:GetLogEvents" in s["Action"]]
         assert reads, org
+        remote = org not in _with_workstations(run, roles)
         for s in reads:
+            if remote and not any(r.removesuffix(":*").endswith(f"ssm-sessions/{org}") for r in s["Resource"]):
+                continue  # the audit log groups, read from the organization's own account
             assert s.get("Condition", {}).get("StringEquals", {}).get("aws:SourceVpce"), (org, s["Sid"])
         readable = " ".join(r for s in reads for r in s["Resource"])
         assert any(name.endswith(f"/ssm-sessions/{org}") for name in groups), org

@@ -22,16 +22,29 @@ def role_docs(run, role_arn: str) -> list[dict]:
     return [json.loads(p.inputs["policy"]) for p in run.by_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == name]
 
 
+def signer_userids(run) -> dict[str, str]:
+    """Each signer's aws:userid on its own host: `<role unique id>:<instance id>`."""
+    unique = {r.outputs["arn"]: r.outputs["uniqueId"] for r in run.by_type("aws:iam/role:Role")}
+    hosts = {i.inputs["tags"]["signing-class"]: i.outputs["id"] for i in run.by_type("aws:ec2/instance:Instance")
+             if "signing-class" in (i.inputs.get("tags") or {})}
+    return {c: f"{unique[arn]}:{hosts[c]}" for c, arn in run.outputs["signerRoleArns"].items()}
+
+
 def test_release_uploads_that_may_overwrite_are_denied(each_stack):
     releases = each_stack.outputs["releaseBucket"]
     doc = bucket_policy(each_stack, releases)
+    own = signer_userids(each_stack)
     for signing_class, signer in each_stack.outputs["signerRoleArns"].items():
         key = f"arn:aws:s3:::{releases}/releases/{signing_class}/products/job-1/product.tar.intoto.json"
-        assert may_put(role_docs(each_stack, signer), doc, signer, key, if_none_match=True), signing_class
-        assert not may_put(role_docs(each_stack, signer), doc, signer, key, if_none_match=False), signing_class
+        userid = own[signing_class]
+        assert may_put(role_docs(each_stack, signer), doc, signer, key, if_none_match=True, userid=userid), signing_class
+        assert not may_put(role_docs(each_stack, signer), doc, signer, key, if_none_match=False, userid=userid)
         # Not even a principal with every S3 permission may upload without the precondition.
         everything = [{"Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]}]}]
-        assert not may_put(everything, doc, signer, key, if_none_match=False)
+        assert not may_put(everything, doc, signer, key, if_none_match=False, userid=userid)
+        # Nor the signer role passed to another instance (issue 29, way 4).
+        elsewhere = userid.split(":")[0] + ":i-0123456789abcdef0"
+        assert not may_put(role_docs(each_stack, signer), doc, signer, key, if_none_match=True, userid=elsewhere)
 
 
 def test_the_release_bucket_keeps_object_lock(each_stack):

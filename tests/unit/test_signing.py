@@ -295,7 +295,7 @@ def test_prod_declares_signer_hosts_without_the_hsm_client_until_initialized(dec
     for policy in ready.by_type("aws:iam/rolePolicy:RolePolicy"):
         document = json.loads(policy.inputs["policy"])
         for statement in document["Statement"]:
-            if "secretsmanager:GetSecretValue" in statement["Action"]:
+            if "secretsmanager:GetSecretValue" in statement.get("Action", []):
                 (secret_arn,) = statement["Resource"]
                 owner = policy.inputs["role"].removeprefix("tc-zurich-prod-signer-")
                 assert secret_arn == secrets[f"tc/zurich-prod/cloudhsm/{owner}-crypto-user"].outputs["arn"]

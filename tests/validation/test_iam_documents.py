@@ -38,6 +38,8 @@ NEVER_ACCEPTED = {"UNKNOWN_ACTION", "UNKNOWN_PREFIX", "MALFORMED", "UNKNOWN_PRIN
 OTHER_PROJECTS = {
     "organization:zurich-org": (PROJECT_ROOT / "organization", "zurich-org"),
     "state-backend:example": (PROJECT_ROOT / "scripts" / "state-backend", "example"),
+    "reviewer-account:swiss-review-lab": (PROJECT_ROOT / "reviewer_account", "swiss-review-lab"),
+    "reviewer-account:eu-certification-body": (PROJECT_ROOT / "reviewer_account", "eu-certification-body"),
 }
 """The kit's other Pulumi projects: their documents are checked like the center's."""
 
