@@ -893,7 +893,9 @@ def distribution_bucket_statements(
     write rule is a Deny naming the one principal it spares, so no other principal of the account,
     administrators and root included, writes whatever its IAM policy says:
 
-    - objects only by the publisher role, only through the center's S3 endpoint;
+    - objects only by the publisher role, only through the center's S3 endpoint (PutObject, and
+      what S3 replication calls on a destination: an administrator's replication rule elsewhere
+      could otherwise write into a repository);
     - every object but `mutable_key` (metadata/timestamp.json) create-only: consistent snapshots
       name every other file by its version or hash, so nothing is ever replaced;
     - deletes and retention changes only by the publisher (it prunes old snapshots);
@@ -902,10 +904,11 @@ def distribution_bucket_statements(
     everyone = {"AWS": "*"}
     objects = _objects(bucket_arn, "")
     put = ["s3:PutObject"]
+    writes = LOG_WRITE_ACTIONS  # PutObject, what S3 replication calls on a destination, aborting an upload
     statements = [
-        statement("DenyWritesExceptPublisher", put, [objects], effect="Deny", principals=everyone,
+        statement("DenyWritesExceptPublisher", writes, [objects], effect="Deny", principals=everyone,
                   conditions={"ArnNotEquals": {"aws:PrincipalArn": publisher_arn}}),
-        statement("DenyWritesOutsideCenterEndpoint", put, [objects], effect="Deny", principals=everyone,
+        statement("DenyWritesOutsideCenterEndpoint", writes, [objects], effect="Deny", principals=everyone,
                   conditions={"StringNotEquals": {"aws:SourceVpce": s3_endpoint_id}}),
         {"Sid": "DenyUploadsThatMayOverwrite", "Effect": "Deny", "Principal": everyone, "Action": put,
          "NotResource": [arn_with(bucket_arn, f"/{mutable_key}")],

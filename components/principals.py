@@ -50,6 +50,9 @@ class CenterPrincipals:
     """The transparency log's sequencer host role (when the log is enabled)."""
     witnesses: dict[str, str] = field(default_factory=dict)
     """organization -> its witness role ARN (writes only its cosignatures)"""
+    publisher: str | None = None
+    """The update repositories' publisher host role (when distribution is enabled): the one writer
+    of the repositories and the one signer with their online keys."""
 
     # --- what the plan names, by use ----------------------------------------------------------
 
@@ -57,7 +60,7 @@ class CenterPrincipals:
         """Roles handed to EC2 as instance profiles (declared or not yet hosted): only the deployer passes them."""
         return tuple(sorted({*self.builders.values(), *self.signers.values(), *self.ingest.values(),
                              *self.analyze.values(), *self.workstations.values(),
-                             *([self.sequencer] if self.sequencer else [])}))
+                             *(r for r in (self.sequencer, self.publisher) if r)}))
 
     def privileged(self) -> tuple[str, ...]:
         """Roles the config names and the plan does not declare, whose powers the SCPs grant:
@@ -79,7 +82,7 @@ class CenterPrincipals:
     def session_hosts(self) -> tuple[str, ...]:
         """Host roles whose SSM agent writes session transcripts into the archive."""
         return tuple(sorted({*self.builders.values(), *self.signers.values(), *self.workstations.values(),
-                             *([self.sequencer] if self.sequencer else [])}))
+                             *(r for r in (self.sequencer, self.publisher) if r)}))
 
     # --- ARN patterns of what the center declares ----------------------------------------------
 
@@ -103,6 +106,7 @@ def center_principals(config: CenterConfig) -> CenterPrincipals:
     """Every principal the plan of this config names, by the components' own naming functions."""
     from .build import builder_names, builder_role_name
     from .data import store_role_name
+    from .distribution import publisher_role_name
     from .evidence import forwarder_role_name
     from .reviewers import role_name as reviewer_role_name
     from .signing import signer_role_name
@@ -134,4 +138,5 @@ def center_principals(config: CenterConfig) -> CenterPrincipals:
         sequencer=role_arn(account, sequencer_role_name(stack)) if config.transparency.enabled else None,
         witnesses={org.name: role_arn(account, witness_role_name(stack, org.name))
                    for org in orgs if config.transparency.enabled},
+        publisher=role_arn(account, publisher_role_name(stack)) if config.distribution.enabled else None,
     )

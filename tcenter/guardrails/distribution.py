@@ -88,7 +88,7 @@ def stack_publisher_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
             yield bucket, "the update repository has no bucket policy: any principal with an IAM grant writes it"
             continue
         for key in (MUTABLE, *IMMUTABLE_SAMPLES):
-            for action in ("s3:PutObject", "s3:DeleteObject"):
+            for action in ("s3:PutObject", "s3:ReplicateObject", "s3:DeleteObject"):
                 admitted = admitted_writers(document, _object(bucket, key), action)
                 if admitted is None:
                     yield bucket, f"{action} on {key}: no Deny names who may, so any principal with an IAM grant may"

@@ -21,7 +21,7 @@ OTHER = f"arn:aws:iam::{ACCOUNT}:role/tc-dev-signer-products"
 CDN = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"
 
 GOOD_POLICY = [
-    deny("OnlyPublisherWrites", ["s3:PutObject"], [f"{OBJECTS}/*"], condition={"ArnNotEquals": {"aws:PrincipalArn": PUBLISHER}}),
+    deny("OnlyPublisherWrites", ["s3:PutObject", "s3:ReplicateObject"], [f"{OBJECTS}/*"], condition={"ArnNotEquals": {"aws:PrincipalArn": PUBLISHER}}),
     deny("CreateOnly", ["s3:PutObject"], not_resources=[f"{OBJECTS}/metadata/timestamp.json"],
          condition={"Null": {"s3:if-none-match": "true"}, "Bool": {"s3:ObjectCreationOperation": "true"}}),
     deny("OnlyPublisherDeletes", ["s3:DeleteObject", "s3:DeleteObjectVersion"], [f"{OBJECTS}/*"],

@@ -65,6 +65,20 @@ def test_removing_a_guard_of_the_real_repository_policy_is_caught(sid):
     assert "dist-publisher-only" in ids(violations(plan))
 
 
+def test_a_publisher_deny_that_leaves_out_replication_is_caught():
+    """S3 replication writes into a destination bucket with s3:ReplicateObject, not PutObject: an
+    administrator's replication rule on a bucket of its own would otherwise fill a repository."""
+    plan = real_plan("zurich-prod")
+    policy = _policies(plan)[0]
+    document = json.loads(policy["inputs"]["policy"])
+    for statement in document["Statement"]:
+        if statement["Sid"].startswith("DenyWrites"):
+            assert "s3:ReplicateObject" in statement["Action"]
+            statement["Action"] = ["s3:PutObject"]
+    policy["inputs"]["policy"] = json.dumps(document)
+    assert any("s3:ReplicateObject" in v.message for v in violations(plan) if v.rule == "dist-publisher-only")
+
+
 def test_an_online_key_another_role_may_sign_with_is_caught():
     plan = real_plan("zurich-prod")
     key = next(r for r in plan["resources"] if r["type"] == "aws:kms/key:Key"
