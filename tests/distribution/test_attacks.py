@@ -301,6 +301,22 @@ def test_two_reviewers_without_the_vendor_cannot_publish_a_product(center, produ
     assert error.check == "signers"
 
 
+def test_a_products_delegation_at_threshold_one_still_needs_a_reviewer(center, products, server, tmp_path):
+    """Should the offline targets role ever delegate products at threshold 1 (a ceremony's
+    mistake), TUF alone accepts the vendor's signature; the client's own signer check still
+    wants a reviewer organization's beside it."""
+    from tcenter.distribution.names import VENDOR
+
+    products.bump("targets", NOW)
+    products.metadata["targets"].signed.delegations.roles["products"].threshold = 1
+    products.sign("targets", [center.root_signers["org-a"], center.root_signers[VENDOR]])
+    center.release(products, "product-2.tar", b"product release 2\n",
+                   signers={"products": [center.vendor["products"]]})
+    error = refused(client(center, products, url(server, products), tmp_path / "state"), tmp_path / "state",
+                    ExitCode.NOT_REBUILT, "product-2.tar")
+    assert error.check == "signers" and "vendor only" in str(error)
+
+
 # --- the rebuild attestation, the log and its witnesses ------------------------------------------
 
 @pytest.mark.parametrize("case", ["none", "outsider", "other-file", "forged"])
