@@ -339,6 +339,20 @@ def test_a_product_without_a_reviewer_rebuild_attestation_is_refused(center, pro
     assert error.check == "rebuild"
 
 
+@pytest.mark.parametrize("envelope", [b"not json", b'{"payloadType": "application/vnd.in-toto+json", '
+                                      b'"payload": "e30=", "signatures": []}', b'["a list"]'])
+def test_a_malformed_provenance_is_one_refusal_not_a_crash(center, avdb, server, tmp_path, envelope):
+    """TUF vouches for the bytes, not for what they say: a provenance that is not a DSSE envelope of
+    SLSA provenance with one subject is refused with its exit code, never a traceback."""
+    files = center.build("av-databases", "avdb-2.bin", b"signatures 2\n")
+    files[".intoto.json"] = envelope
+    avdb.add_release("avdb-2.bin", files, source_revision="3f1e0c4b9a7d2e6f8a1b0c9d8e7f6a5b4c3d2e1f")
+    avdb.publish(center.class_signers("av-databases"), center.online, NOW)
+    error = refused(client(center, avdb, url(server, avdb), tmp_path / "state"), tmp_path / "state",
+                    ExitCode.SUBJECT, "avdb-2.bin")
+    assert error.check == "provenance-format"
+
+
 @pytest.mark.parametrize("signing_class", ["av-databases", "products"])
 def test_a_release_signed_but_not_logged_is_refused(center, products, avdb, server, tmp_path, signing_class):
     repo = avdb if signing_class == "av-databases" else products
