@@ -363,6 +363,39 @@ def test_a_release_signed_but_not_logged_is_refused(center, products, avdb, serv
     assert error.check == "log"
 
 
+def _publish(center, repo, name, files):
+    from tests.signing.release_kit import BUILD_INFO
+
+    repo.add_release(name, files, source_revision=BUILD_INFO["source"]["commit"])
+    repo.publish(center.class_signers(repo.signing_class), center.online, NOW)
+
+
+def test_another_releases_provenance_and_proof_are_refused(center, avdb, server, tmp_path):
+    """A genuine, logged and cosigned release's provenance and proof, offered for other bytes: the
+    log holds that entry, so only the provenance's subject (name and digest) tells them apart."""
+    genuine = center.release(avdb, "avdb-2.bin", b"signatures 2\n", rebuilt_by=())
+    evil = center.build("av-databases", "avdb-3.bin", b"not what was built\n")
+    evil[".intoto.json"], evil[".tlog-proof"] = genuine[".intoto.json"], genuine[".tlog-proof"]
+    _publish(center, avdb, "avdb-3.bin", evil)
+    error = refused(client(center, avdb, url(server, avdb), tmp_path / "state"), tmp_path / "state",
+                    ExitCode.SUBJECT, "avdb-3.bin")
+    assert error.check == "subject"
+
+
+@pytest.mark.parametrize("case", ["another-entry", "truncated"])
+def test_a_log_proof_that_does_not_verify_is_refused(center, avdb, server, tmp_path, case):
+    """A .tlog-proof is present but proves nothing about this release: the proof of another logged
+    entry, or a damaged one."""
+    genuine = center.release(avdb, "avdb-2.bin", b"signatures 2\n", rebuilt_by=())
+    files = center.build("av-databases", "avdb-3.bin", b"signatures 3\n")
+    proof = genuine[".tlog-proof"]
+    files[".tlog-proof"] = proof if case == "another-entry" else proof[: len(proof) // 2]
+    _publish(center, avdb, "avdb-3.bin", files)
+    error = refused(client(center, avdb, url(server, avdb), tmp_path / "state"), tmp_path / "state",
+                    ExitCode.NOT_LOGGED, "avdb-3.bin")
+    assert error.check == "log"
+
+
 def test_a_targeted_fork_of_the_log_shown_to_one_client_is_refused(center, avdb, server, tmp_path):
     """The vendor (all AV keys, online keys, the log key) makes a second log that agrees with the
     real one but for a targeted AV database; the witnesses that cosigned the real log refuse it,
