@@ -396,6 +396,24 @@ def test_a_log_proof_that_does_not_verify_is_refused(center, avdb, server, tmp_p
     assert error.check == "log"
 
 
+def test_a_provenance_that_cannot_be_a_log_entry_is_refused(center, avdb, server, tmp_path):
+    """The log entry is built from the provenance before anything else reads it: a source commit
+    that is no commit id makes no entry the log could hold (refused as not logged, one line)."""
+    import base64
+    import json
+
+    files = center.build("av-databases", "avdb-2.bin", b"signatures 2\n")
+    envelope = json.loads(files[".intoto.json"])
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    statement["predicate"]["buildDefinition"]["externalParameters"]["source"]["commit"] = "main"
+    envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+    files[".intoto.json"] = json.dumps(envelope).encode()
+    _publish(center, avdb, "avdb-2.bin", files)
+    error = refused(client(center, avdb, url(server, avdb), tmp_path / "state"), tmp_path / "state",
+                    ExitCode.NOT_LOGGED, "avdb-2.bin")
+    assert error.check == "log" and "cannot be a log entry" in str(error)
+
+
 def test_a_targeted_fork_of_the_log_shown_to_one_client_is_refused(center, avdb, server, tmp_path):
     """The vendor (all AV keys, online keys, the log key) makes a second log that agrees with the
     real one but for a targeted AV database; the witnesses that cosigned the real log refuse it,
