@@ -25,7 +25,7 @@ from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
 from .policies import NamedObjectAccess
 from .principals import center_principals
 from .teardown import Teardown
-from .transparency import TransparencyLog, TransparencyLogArgs
+from .transparency import TransparencyLog, TransparencyLogArgs, signer_log_config
 
 
 def localstack_settings(config: CenterConfig) -> dict:
@@ -89,8 +89,10 @@ class TransparencyCenter(pulumi.ComponentResource):
                               config_delivery=config.detective.enabled and config.audit.log_archive is None,
                               archive_access=NamedObjectAccess(
                                   # Every reviewer reads its own transcripts (and, with audit-logs, the trail);
-                                  # hosts write session transcripts, signers release records; nobody deletes.
-                                  readers=tuple(sorted({*principals.reviewers.values(), *principals.workstations.values()})),
+                                  # the sequencer reads the release records it logs; hosts write session
+                                  # transcripts, signers release records; nobody deletes.
+                                  readers=tuple(sorted({*principals.reviewers.values(), *principals.workstations.values(),
+                                                        *([principals.sequencer] if principals.sequencer else [])})),
                                   writers=principals.session_hosts(),
                                   deleters=(emptier,) if emptier else (),
                                   configurers=tuple(p for p in (principals.deployer, principals.break_glass) if p)),
@@ -135,7 +137,11 @@ class TransparencyCenter(pulumi.ComponentResource):
                                teardown=teardown, plan=plan, network=self.network,
                                access_log_bucket=self.audit_store.access_logs, build=self.build,
                                ami_id=config.build.ami_id, release_record_archive=self.audit_store.archive,
-                               deployer=principals.deployer, remote_readers=principals.remote_readers_of("signatures")),
+                               deployer=principals.deployer, remote_readers=principals.remote_readers_of("signatures"),
+                               # with a transparency log, signers hand out only logged, cosigned releases
+                               log_configs={c: signer_log_config(stack, account, config.transparency, c)
+                                            for c in config.transparency.verification}
+                               if config.transparency.enabled else {}),
             opts=area("signing"),
         )
         signing_exports: dict[str, pulumi.Input] = {
@@ -215,6 +221,10 @@ class TransparencyCenter(pulumi.ComponentResource):
 
         if self.transparency is not None:  # its sequencer's operator sessions are logged too
             self.audit_store.grant_operator_session_logging(self.transparency.sequencer)
+            # Signers read the (public) log and its key to make each release's .tlog-proof.
+            for signer in self.signing.signers.values():
+                self.transparency.grant_read(signer)
+                self.transparency.grant_verify(signer)
 
         # --- distribution: one TUF repository per class, the publisher (signing zone), the
         # online keys in KMS, an optional CDN (docs/distribution.md)

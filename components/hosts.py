@@ -19,6 +19,7 @@ import base64
 import dataclasses
 import functools
 import gzip
+import json
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
@@ -168,9 +169,22 @@ class RenderedHost:
         }
 
 
-def gzip_base64(text: str) -> str:
-    """Deterministic (mtime 0) gzip + base64, as cloud-init's `encoding: gz+b64` reads it."""
-    return base64.b64encode(gzip.compress(text.encode(), compresslevel=9, mtime=0)).decode()
+def gzip_bytes(text: str) -> bytes:
+    """Deterministic (mtime 0) gzip: the same text gives the same bytes, so plans stay byte-identical."""
+    return gzip.compress(text.encode(), compresslevel=9, mtime=0)
+
+
+def user_data_base64(user_data: str) -> str:
+    """What EC2 is given: the cloud-config gzip-compressed, base64. cloud-init recognises gzip by
+    its magic bytes; EC2's 16 KiB limit counts the bytes before base64."""
+    return base64.b64encode(gzip_bytes(user_data)).decode()
+
+
+def user_data_text(encoded: str) -> str:
+    """The cloud-config text of user data as EC2 holds it (gzip-compressed or plain), from base64:
+    how a reviewer reads a host's user data (docs/build-hosts.md)."""
+    raw = base64.b64decode(encoded)
+    return (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode()
 
 
 @functools.cache
@@ -184,7 +198,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["gzip_base64"] = gzip_base64
+    env.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)  # a YAML double-quoted scalar
     env.filters["shell_quote"] = shlex.quote
     return env
 
@@ -247,14 +261,18 @@ def render_host(profile: HostProfile) -> RenderedHost:
               "masked_units": profile.masked_units, "environment": profile.environment}
     script = render_template("provision-host.sh.j2", values)
     user_data = render_template("cloud-init.yaml.j2", {"role": profile.role, "provision_script": script})
-    if len(user_data.encode()) > USER_DATA_LIMIT_BYTES:
-        raise RenderError(f"user data of role {profile.role} is {len(user_data.encode())} bytes; EC2 allows {USER_DATA_LIMIT_BYTES}")
+    delivered = len(gzip_bytes(user_data))
+    if delivered > USER_DATA_LIMIT_BYTES:
+        raise RenderError(f"user data of role {profile.role} is {delivered} bytes compressed; EC2 allows {USER_DATA_LIMIT_BYTES}")
     return RenderedHost(profile=profile, provision_script=script, user_data=user_data)
 
 
 # --- the build role -------------------------------------------------------------------
 
 BUILD_AGENT_UNIT = "tc-build-agent.service"
+TCENTER = "/usr/local/bin/tcenter"
+"""The kit's `tcenter`, which the sequencer's and signers' image installs (pinned to the
+reviewed commit): the sequencer runs `tcenter log sequence`, a signer `tcenter log release-proof`."""
 BUILD_HOME = "/var/lib/tc-build"
 
 

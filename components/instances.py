@@ -22,13 +22,13 @@ Usage (the caller owns the role, key, security group and user data):
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
 
+from . import hosts
 from .iam import Role
 from .kms import EncryptionKey
 from .layout import resource_name
@@ -88,7 +88,7 @@ class HardenedHost(pulumi.ComponentResource):
             "kms_key_id": args.volume_key.arn,
             "delete_on_termination": True,
         }
-        user_data_b64 = pulumi.Output.from_input(args.user_data).apply(lambda text: base64.b64encode(text.encode()).decode())
+        user_data_b64 = pulumi.Output.from_input(args.user_data).apply(hosts.user_data_base64)
 
         self.launch_template = aws.ec2.LaunchTemplate(
             resource_name(name, "template"),

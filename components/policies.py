@@ -809,12 +809,14 @@ def log_bucket_statements(
     cosigners: Sequence[tuple[str, Any, str]],
     administrators: Sequence[str],
     distribution_arn: Any = None,
+    history_prefix: str | None = None,
 ) -> list[dict[str, Any]]:
     """The transparency log's bucket policy (after DenyInsecureTransport). Every write rule is a
     Deny that names the one principal it admits (`aws:PrincipalArn`), so no other principal of the
     account, administrators and root included, can write, whatever its IAM policy says:
 
-    - the checkpoint and `tile_prefix` only by the sequencer, only through the center's S3 endpoint;
+    - the checkpoint, `tile_prefix` and `history_prefix` (every checkpoint the log signed) only
+      by the sequencer, only through the center's S3 endpoint;
     - `cosigners` = (organization, role ARN, prefix): each prefix only by that organization's role
       (from wherever its witness runs: the witness key never enters the center);
     - nothing anywhere else; every object but the checkpoint create-only (`If-None-Match: *` on
@@ -827,7 +829,7 @@ def log_bucket_statements(
     - with `distribution_arn`, that one CloudFront distribution reads (Origin Access Control)."""
     checkpoint = arn_with(bucket_arn, f"/{checkpoint_key}")
     tiles = _objects(bucket_arn, tile_prefix)
-    sequencer_objects = [checkpoint, tiles]
+    sequencer_objects = [checkpoint, tiles, *([_objects(bucket_arn, history_prefix)] if history_prefix else [])]
     cosignature_objects = [_objects(bucket_arn, prefix) for _, _, prefix in cosigners]
     everyone = {"AWS": "*"}
     put = ["s3:PutObject"]

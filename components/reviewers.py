@@ -27,7 +27,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import hosts, policies
-from .awsfacts import bucket_arn, key_arn, role_arn, trail_arn
+from .awsfacts import arn, bucket_arn, ec2_arn, key_arn, ssm_document_arn, table_arn, trail_arn
 from .config.base import REGION
 from .config.reviewers import ReviewScope, ReviewerOrgConfig, SessionConfig
 from .iam import Role, RoleArgs, instance_role
@@ -210,7 +210,7 @@ class ReviewerZone(pulumi.ComponentResource):
             policy=pulumi.Output.json_dumps(
                 policies.reviewer_boundary_policy(denied, f"alias/{session_key_alias}", args.account_id,
                                                   self.document_name,
-                                                  [*attest_read_statements(args.account_id, args.stack),
+                                                  [*attest_boundary_statements(args.account_id, args.stack),
                                                    verify_boundary_statement()])),
             tags=tags,
             opts=child,
@@ -278,7 +278,8 @@ class ReviewerZone(pulumi.ComponentResource):
             args.session_log_bucket.grant_read(reader, self.session_log_prefix)
             grant_log_group_read(reader, "own-session-logs", [args.session_log_group.arn], args.logs_endpoint_id,
                                  queries=False)
-        self.role.add_policy("attest-read-metadata", attest_read_statements(args.account_id, args.stack))
+        self.role.attach_policy("attest-read-metadata", attest_read_statements(args.account_id, args.stack),
+                                "What tcenter attest reads: configuration metadata, never data, events or key material")
         self.role.add_policy("verify-evidence-metadata", verify_read_statements(args.account_id, args.stack))
         for material in sorted(args.materials, key=lambda m: (m.scope, m.label)):
             if material.label in self.material_grants:
@@ -548,32 +549,91 @@ def workstation_profile(values: WorkstationValues) -> hosts.HostProfile:
 
 
 ATTEST_LIST_ACTIONS = (
-    "ec2:DescribeAddresses", "ec2:DescribeInstances", "ec2:DescribeInternetGateways", "ec2:DescribeNatGateways",
-    "ec2:DescribeNetworkAcls", "ec2:DescribeRouteTables", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets",
-    "ec2:DescribeVpcEndpoints", "ec2:DescribeVpcPeeringConnections", "ec2:DescribeVpcs",
-    "iam:ListInstanceProfiles", "iam:ListRoles", "kms:ListAliases", "kms:ListKeys", "s3:ListAllMyBuckets",
-    "cloudtrail:DescribeTrails", "logs:DescribeLogGroups", "cloudhsm:DescribeClusters",
-    "route53resolver:ListFirewallRuleGroupAssociations",
+    "access-analyzer:ListAnalyzers", "cloudhsm:DescribeClusters", "cloudtrail:DescribeTrails",
+    "config:DescribeConfigRules", "config:DescribeDeliveryChannels", "dynamodb:ListTables",
+    "ec2:DescribeAddresses", "ec2:DescribeFlowLogs", "ec2:DescribeInstances", "ec2:DescribeInternetGateways",
+    "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates", "ec2:DescribeManagedPrefixLists",
+    "ec2:DescribeNatGateways", "ec2:DescribeNetworkAcls", "ec2:DescribeNetworkInterfaces", "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVolumes", "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeVpcPeeringConnections", "ec2:DescribeVpcs", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault",
+    "ec2:GetInstanceMetadataDefaults", "events:ListRules", "guardduty:ListDetectors", "iam:GetAccountAuthorizationDetails",
+    "iam:GetAccountPasswordPolicy", "iam:ListInstanceProfiles", "iam:ListRoles", "kms:ListAliases", "kms:ListKeys",
+    "logs:DescribeLogGroups", "route53resolver:ListFirewallConfigs", "route53resolver:ListFirewallDomainLists",
+    "route53resolver:ListFirewallRuleGroupAssociations", "route53resolver:ListFirewallRuleGroups",
+    "route53resolver:ListResolverQueryLogConfigAssociations", "route53resolver:ListResolverQueryLogConfigs",
+    "s3:GetAccountPublicAccessBlock", "s3:ListAllMyBuckets", "sns:ListSubscriptions", "sns:ListTopics",
 )
-"""Calls `tcenter attest` makes that have no resource-level permissions (Resource "*")."""
-ATTEST_ROLE_ACTIONS = ("iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies")
-ATTEST_KEY_ACTIONS = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants")
-ATTEST_BUCKET_ACTIONS = ("s3:GetBucketObjectLockConfiguration", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
-                         "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration")
+"""Calls `tcenter attest` makes that have no resource-level permissions (Resource "*"). IAM's
+account authorization details hold every role's and user's policies: attest reads them all to
+find roles and users the plan does not declare (configuration, never credentials)."""
+ATTEST_KEY_ACTIONS = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants",
+                      "kms:ListResourceTags")
+ATTEST_BUCKET_ACTIONS = (
+    "s3:GetBucketAcl", "s3:GetBucketLogging", "s3:GetBucketObjectLockConfiguration", "s3:GetBucketOwnershipControls",
+    "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:GetBucketVersioning",
+    "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration")
 ATTEST_TRAIL_ACTIONS = ("cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus")
+ATTEST_TABLE_ACTIONS = ("dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:GetResourcePolicy",
+                        "dynamodb:ListTagsOfResource")
+
+
+def attest_scoped_reads(account_id: str, stack: str) -> dict[str, tuple[tuple[str, ...], list[str]]]:
+    """Sid -> (actions, resources) of the restrictable calls attest makes, each on what it reads."""
+    def regional(service: str, resource: str) -> str:
+        return arn(service, resource, account_id, REGION)
+
+    return {
+        "AttestReadKeyMetadata": (ATTEST_KEY_ACTIONS, [key_arn(account_id, "*")]),
+        "AttestReadBucketConfiguration": (ATTEST_BUCKET_ACTIONS, [bucket_arn("tc-*")]),
+        "AttestReadTrailStatus": (ATTEST_TRAIL_ACTIONS, [trail_arn(account_id, "*")]),
+        "AttestReadCenterTables": (ATTEST_TABLE_ACTIONS, [table_arn(account_id, f"tc-{stack}-*")]),
+        "AttestReadHostAttributes": (("ec2:DescribeInstanceAttribute", "ec2:DescribeVpcAttribute"),
+                                     [ec2_arn(account_id, "instance", "*"), ec2_arn(account_id, "vpc", "*")]),
+        "AttestReadPrefixLists": (("ec2:GetManagedPrefixListEntries",), [arn("ec2", "prefix-list/*", "*", REGION)]),
+        "AttestReadIdentities": (("iam:ListAccessKeys", "iam:ListPolicyTags"),
+                                 [arn("iam", "user/*", account_id), arn("iam", "policy/*", account_id)]),
+        "AttestReadDetectiveControls": (
+            ("cloudwatch:DescribeAlarms", "config:DescribeConfigurationRecorderStatus", "config:DescribeConfigurationRecorders",
+             "events:ListTargetsByRule", "guardduty:GetDetector", "logs:DescribeMetricFilters", "securityhub:DescribeHub",
+             "securityhub:GetEnabledStandards", "sns:GetTopicAttributes"),
+            [regional("cloudwatch", "alarm:*"), regional("config", "configuration-recorder/*"), regional("events", "rule/*"),
+             regional("guardduty", "detector/*"), regional("logs", "log-group:*"), regional("securityhub", "hub/default"),
+             regional("sns", "*")]),
+        "AttestReadDnsFirewall": (("route53resolver:ListFirewallDomains", "route53resolver:ListFirewallRules"),
+                                  [regional("route53resolver", "firewall-domain-list/*"),
+                                   regional("route53resolver", "firewall-rule-group/*")]),
+        "AttestReadDocuments": (("ssm:GetDocument", "ssm:ListTagsForResource"), [ssm_document_arn(account_id, "*")]),
+    }
+
+
+BOUNDARY_READ_FAMILIES = ("config:Describe*", "dynamodb:Describe*", "ec2:Describe*", "iam:List*", "kms:Describe*",
+                          "kms:List*", "logs:Describe*", "route53resolver:List*", "s3:GetBucket*")
+"""Families of metadata reads (no object, event, secret or key material among them) the
+boundary names instead of each attest call: a managed policy holds at most 6,144 characters."""
+
+
+def attest_boundary_statements(account_id: str, stack: str) -> list[dict[str, Any]]:
+    """The attest grant as the permission boundary allows it: the same statements, each read
+    that falls in a `BOUNDARY_READ_FAMILIES` family named by its family, on any resource (the
+    boundary caps which calls; the role's own grant, attest_read_statements, scopes them)."""
+    out = []
+    for statement in attest_read_statements(account_id, stack):
+        actions: list[str] = []
+        for action in statement["Action"]:
+            family = next((f for f in BOUNDARY_READ_FAMILIES if action.startswith(f[:-1])), action)
+            if family not in actions:
+                actions.append(family)
+        out.append({**statement, "Action": actions, "Resource": "*"})
+    return out
+
 
 def attest_read_statements(account_id: str, stack: str) -> list[dict[str, Any]]:
     """Exactly the calls `tcenter attest` makes (docs/review.md): configuration metadata only,
     never an object, a log event, a decrypt or a signature; the reviewer's denies still apply.
-    Restrictable calls are scoped to the center's roles, this account's keys and trails, and
-    the center's buckets; the permission boundary allows the same."""
-    return [
-        policies.statement("AttestListConfiguration", ATTEST_LIST_ACTIONS, "*"),
-        policies.statement("AttestReadCenterRoles", ATTEST_ROLE_ACTIONS, [role_arn(account_id, f"tc-{stack}-*")]),
-        policies.statement("AttestReadKeyMetadata", ATTEST_KEY_ACTIONS, [key_arn(account_id, "*")]),
-        policies.statement("AttestReadBucketConfiguration", ATTEST_BUCKET_ACTIONS, [bucket_arn("tc-*")]),
-        policies.statement("AttestReadTrailStatus", ATTEST_TRAIL_ACTIONS, [trail_arn(account_id, "*")]),
-    ]
+    Restrictable calls are scoped to what attest reads (this account's keys, trails, alarms,
+    detectors, documents; the center's buckets and tables); the permission boundary allows the same."""
+    return [policies.statement("AttestListConfiguration", ATTEST_LIST_ACTIONS, "*")] + [
+        policies.statement(sid, actions, resources) for sid, (actions, resources) in attest_scoped_reads(account_id, stack).items()]
 
 
 VERIFY_READS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (

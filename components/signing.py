@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -112,6 +112,7 @@ def public_key_object(signing_class: str) -> str:
 
 
 SIGNER_USER = "tc-signer"
+SIGNER_LOG_CONFIG = "/etc/tc-signer/transparency.json"
 SIGNER_HOME = "/var/lib/tc-signer"
 PKCS11_MODULE = "/opt/cloudhsm/lib/libcloudhsm_pkcs11.so"
 TRUST_ANCHOR_PATH = "/opt/cloudhsm/etc/customerCA.crt"
@@ -157,6 +158,9 @@ class SignerHostValues:
     trust_anchor_certificate: str | None = None
     """Set only once the cluster is initialized: then the PKCS#11 client is configured."""
     crypto_user_secret: str = ""
+    log_config: str = ""
+    """/etc/tc-signer/transparency.json (components.transparency.signer_log_config): with it, a
+    release is handed out only with its .tlog-proof; empty when the stack has no log."""
 
     @property
     def release_prefix(self) -> str:
@@ -169,6 +173,14 @@ class SignerHostValues:
     @property
     def signer_user(self) -> str:
         return SIGNER_USER
+
+    @property
+    def tcenter(self) -> str:
+        return hosts.TCENTER
+
+    @property
+    def log_config_path(self) -> str:
+        return SIGNER_LOG_CONFIG
 
     @property
     def home(self) -> str:
@@ -200,6 +212,8 @@ def signer_profile(values: SignerHostValues) -> HostProfile:
         HostFile("/usr/local/bin/tc-sign-release", hosts.render_template("signer/tc-sign-release.sh.j2", {"v": values}),
                  mode="0755"),
     ]
+    if values.log_config:
+        files.append(HostFile(SIGNER_LOG_CONFIG, values.log_config))
     extra_egress: list[EgressRule] = []
     units: list[str] = []
     packages = {name: "" for name in SIGNER_PACKAGES}
@@ -235,6 +249,7 @@ def signer_host_values(
     artifacts_bucket: str,
     release_bucket: str,
     release_record_bucket: str = "",
+    log_config: str = "",
 ) -> SignerHostValues:
     """A signer host's plain values, from the validated config and the network plan (the
     same function serves SigningService and the testinfra suite under tests/hosts)."""
@@ -243,7 +258,7 @@ def signer_host_values(
     common = dict(stack=stack, signing_class=signing_class, backend=config.backend, region=REGION,
                   artifacts_bucket=artifacts_bucket, pools=tuple(sorted(pools)), release_bucket=release_bucket,
                   network=host_network, min_builders=config.min_agreeing_builders,
-                  release_record_bucket=release_record_bucket)
+                  release_record_bucket=release_record_bucket, log_config=log_config)
     if config.backend == "kms":
         algorithm, digest = SIGNING_ALGORITHMS[config.kms.key_spec]
         return SignerHostValues(**common, key_id=f"alias/{signing_key_alias(stack, signing_class)}",
@@ -340,6 +355,9 @@ class SigningServiceArgs:
     remote_readers: tuple[str, ...] = ()
     """Reviewer roles of organizations without workstations (scope signatures): they read
     releases from their own account, outside the center's endpoints."""
+    log_configs: Mapping[str, str] = field(default_factory=dict)
+    """Per class, the signer's transparency log config (components.transparency.signer_log_config);
+    a class with one hands its releases out only with their .tlog-proof."""
 
 
 class SigningService(pulumi.ComponentResource):
@@ -575,7 +593,8 @@ class SigningService(pulumi.ComponentResource):
         args = self._args
         return signer_host_values(args.stack, args.config, args.plan, signing_class, pools, s3_cidrs,
                                   args.build.artifacts.bucket_name, self.release_bucket.bucket_name,
-                                  args.release_record_archive.bucket_name if args.release_record_archive else "")
+                                  args.release_record_archive.bucket_name if args.release_record_archive else "",
+                                  args.log_configs.get(signing_class, ""))
 
     # --- grants by intent ----------------------------------------------------------------
 

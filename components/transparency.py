@@ -7,6 +7,8 @@ The log is static files (C2SP tlog-tiles) in one bucket in Zurich:
   publication by the sequencer only, always with a precondition; every version is kept;
 - `tile/<L>/<N>[.p/<W>]` and `tile/entries/<N>[.p/<W>]`: Merkle tiles and entry bundles,
   create-only, written by the sequencer only;
+- `checkpoints/<size>`: every checkpoint the log signed, create-only, by the sequencer only
+  (proofs against a checkpoint the witnesses cosigned after the log grew past it);
 - `cosignatures/<org>/...`: one prefix per reviewer organization, create-only, written only
   by that organization's reviewer role (its witness runs on the organization's own machine,
   with its own key, e.g. `cosignatures/<org>/<tree size>`).
@@ -51,6 +53,8 @@ CHECKPOINT_KEY = "checkpoint"
 TILE_PREFIX = "tile/"
 """Merkle tiles `tile/<L>/<N>[.p/<W>]` and entry bundles `tile/entries/<N>[.p/<W>]`."""
 ENTRY_BUNDLE_PREFIX = f"{TILE_PREFIX}entries/"
+CHECKPOINT_HISTORY_PREFIX = "checkpoints/"
+"""`checkpoints/<size>`: every checkpoint the log signed (the library's `checkpoint_history_path`)."""
 COSIGNATURES_PREFIX = "cosignatures/"
 
 LOG_TAG = "transparency-log"
@@ -66,8 +70,16 @@ SEQUENCER_USER = "tc-sequencer"
 SEQUENCER_HOME = "/var/lib/tc-sequencer"
 SEQUENCER_CONFIG = "/etc/tc-sequencer/sequencer.json"
 SEQUENCER_PACKAGES = ("awscli", "python3")
+SEQUENCER_UNIT = "tc-sequencer.service"
+SEQUENCER_TIMER = "tc-sequencer.timer"
+SEQUENCER_INTERVAL_SECONDS = 60
+"""How often the timer runs the sequencer (a run that finds no new record signs nothing)."""
+SIGNER_PROOF_WAIT_SECONDS = 1800
+"""How long tc-sign-release waits for a release's entry to be cosigned before it leaves the
+release pending (a re-run with the same arguments resumes)."""
 
-CONTENT_TYPES = {CHECKPOINT_KEY: "text/plain; charset=utf-8", TILE_PREFIX: "application/octet-stream"}
+CONTENT_TYPES = {CHECKPOINT_KEY: "text/plain; charset=utf-8", CHECKPOINT_HISTORY_PREFIX: "text/plain; charset=utf-8",
+                 TILE_PREFIX: "application/octet-stream"}
 """What the sequencer sets on upload (tlog-tiles); S3 serves it back, CloudFront too."""
 
 
@@ -128,6 +140,7 @@ class SequencerValues:
             "region": REGION,
             "log-bucket": self.log_bucket,
             "checkpoint-key": CHECKPOINT_KEY,
+            "checkpoint-history-prefix": CHECKPOINT_HISTORY_PREFIX,
             "tile-prefix": TILE_PREFIX,
             "entry-bundle-prefix": ENTRY_BUNDLE_PREFIX,
             "content-types": CONTENT_TYPES,
@@ -139,19 +152,45 @@ class SequencerValues:
             "release-record-prefix": self.release_record_prefix,
             "cosignature-prefixes": dict(self.cosigners),
             "witness-keys": {org: list(keys) for org, keys in self.witnesses},
+            "state-directory": SEQUENCER_HOME,
         }
 
 
 def sequencer_profile(values: SequencerValues) -> HostProfile:
-    """The shared hardening plus the sequencer: a locked user and its configuration. The
-    sequencer program itself comes with the host image, next to the signer's (docs)."""
+    """The shared hardening plus the sequencer: a locked user, its configuration, and a timer
+    that runs `tcenter log sequence` as that user every minute. The program itself (the kit's
+    tcenter) comes with the host image, next to the signer's (docs)."""
     base = hosts.base_profile(values.network, metadata_users=("root", SEQUENCER_USER))
+    unit_values = {"user": SEQUENCER_USER, "home": SEQUENCER_HOME, "config": SEQUENCER_CONFIG, "tcenter": hosts.TCENTER,
+                   "unit": SEQUENCER_UNIT, "interval": SEQUENCER_INTERVAL_SECONDS, "region": REGION}
     return base.extend(
         "sequencer",
         packages={name: "" for name in SEQUENCER_PACKAGES},
-        files=[HostFile(SEQUENCER_CONFIG, json.dumps(values.config(), indent=2, sort_keys=True) + "\n")],
+        files=[HostFile(SEQUENCER_CONFIG, json.dumps(values.config(), indent=2, sort_keys=True) + "\n"),
+               HostFile(f"/etc/systemd/system/{SEQUENCER_UNIT}",
+                        hosts.render_template("sequencer/tc-sequencer.service.j2", unit_values)),
+               HostFile(f"/etc/systemd/system/{SEQUENCER_TIMER}",
+                        hosts.render_template("sequencer/tc-sequencer.timer.j2", unit_values))],
         users=[HostUser(SEQUENCER_USER, SEQUENCER_HOME, "transparency log sequencer (locked, no sudo)")],
+        enabled_units=[SEQUENCER_TIMER],
     )
+
+
+def signer_log_config(stack: str, account_id: str, config: TransparencyConfig, signing_class: str) -> str:
+    """`/etc/tc-signer/transparency.json` of a class's signer host: where the log is, its key,
+    and the witnesses and quorum its releases need (`tcenter log release-proof` reads it; the
+    wrapper hands a release out only with the proof). Plain JSON, never a secret."""
+    bucket = log_bucket_name(account_id, stack)
+    return json.dumps({
+        "log": f"s3://{bucket}/",
+        "origin": config.origin or default_origin(bucket),
+        "region": REGION,
+        "checkpoint-key": log_signing_key_alias(stack),
+        "signing-class": signing_class,
+        "quorum": config.verification[signing_class],
+        "witness-keys": {w.organization: list(w.keys) for w in config.witnesses},
+        "wait-seconds": SIGNER_PROOF_WAIT_SECONDS,
+    }, indent=2, sort_keys=True) + "\n"
 
 
 # --- the component -----------------------------------------------------------------------
@@ -269,7 +308,8 @@ class TransparencyLog(pulumi.ComponentResource):
             self.bucket.arn, checkpoint_key=CHECKPOINT_KEY, tile_prefix=TILE_PREFIX, sequencer_arn=self.sequencer_arn,
             s3_endpoint_id=args.network.s3_endpoint.id, cosigners=self.cosigners,
             administrators=args.key_administrators,
-            distribution_arn=self.distribution.arn if self.distribution is not None else None))
+            distribution_arn=self.distribution.arn if self.distribution is not None else None,
+            history_prefix=CHECKPOINT_HISTORY_PREFIX))
 
         # The sequencer: read the log and the cosignatures, write tiles and the checkpoint,
         # sign, read what it logs (release records and releases).
@@ -277,7 +317,8 @@ class TransparencyLog(pulumi.ComponentResource):
         self.sequencer.add_policy("write-transparency-log", [
             policies.statement("WriteTilesAndCheckpoint", policies.S3_WRITE_ACTIONS, [
                 policies.arn_with(self.bucket.arn, f"/{CHECKPOINT_KEY}"),
-                policies.objects_under(self.bucket.arn, TILE_PREFIX)]),
+                policies.objects_under(self.bucket.arn, TILE_PREFIX),
+                policies.objects_under(self.bucket.arn, CHECKPOINT_HISTORY_PREFIX)]),
             policies.statement("EncryptLogObjects", ["kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
                                [self.key.arn]),
             policies.statement("SignCheckpoints", policies.KEY_SIGN_ACTIONS, [self.signing_key.arn]),

@@ -6,9 +6,9 @@ policy and the roles' own policies.
   multipart upload without `If-None-Match` is denied), the checkpoint is written only with a
   precondition, nothing is deleted, unlocked or expired, and the bucket is locked (COMPLIANCE
   in prod);
-- `tlog-sequencer-only`: one principal, and the same one, may write tiles and the checkpoint and
-  sign with the checkpoint key; nothing outside the log's layout is writable; no role policy
-  but the sequencer's grants writes to tiles or the checkpoint;
+- `tlog-sequencer-only`: one principal, and the same one, may write tiles, the checkpoint and
+  the signed checkpoints (`checkpoints/<size>`) and sign with the checkpoint key; nothing
+  outside the log's layout is writable; no role policy but the sequencer's grants writes to them;
 - `tlog-cosignatures-own-prefix`: every organization's cosignature prefix admits exactly that
   organization's own witness role, every witness role has its prefix, and no role policy grants
   writes to another organization's prefix.
@@ -33,6 +33,8 @@ LOG_BUCKET, CHECKPOINT_KEY_TAG = "log-bucket", "checkpoint-key"
 CHECKPOINT = "checkpoint"
 TILE_SAMPLES = ("tile/0/000", "tile/0/x001/234.p/17", "tile/3/000", "tile/entries/000", "tile/entries/x002/005.p/9")
 """Object keys of the tlog-tiles layout the rules try (full and partial tiles and entry bundles)."""
+HISTORY_SAMPLES = ("checkpoints/1", "checkpoints/70000")
+"""Every checkpoint the log signed (`checkpoints/<size>`): create-only, the sequencer's alone."""
 COSIGNATURES = "cosignatures/"
 STRAY_SAMPLES = ("index.html", "proof/1", "cosignatures/not-an-organization/1", "tile")
 UNLOCKING_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention",
@@ -165,7 +167,7 @@ def stack_create_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
             yield bucket, "the transparency log has no bucket policy: tiles and cosignatures can be overwritten"
             continue
         organizations = sorted(_witness_roles(stack))
-        immutable = [*TILE_SAMPLES, *(f"{COSIGNATURES}{org}/1" for org in organizations)]
+        immutable = [*TILE_SAMPLES, *HISTORY_SAMPLES, *(f"{COSIGNATURES}{org}/1" for org in organizations)]
         for key in immutable:
             if not any(_is_create_only(s) for s in _denies(document, "s3:PutObject", _object(bucket, key))):
                 yield bucket, (f"{key} can be overwritten: no Deny of s3:PutObject without If-None-Match "
@@ -220,7 +222,7 @@ def stack_sequencer_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
         if _unknown(policy) or document is None:
             continue  # tlog-create-only reports a missing policy
         writers: set[str] = set()
-        for key in (CHECKPOINT, *TILE_SAMPLES):
+        for key in (CHECKPOINT, *TILE_SAMPLES, *HISTORY_SAMPLES):
             admitted = admitted_writers(document, _object(bucket, key))
             if admitted is None:
                 yield bucket, f"{key}: no Deny names who may write it, so any principal with an IAM grant may"
@@ -252,7 +254,8 @@ def stack_sequencer_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
                 continue
             arns = [arn for arn, r in roles.items() if r.inputs.get("name") == role]
             granted = parse_document(role_policy.inputs.get("policy"))
-            if sequencer not in arns and any(_grants_write(granted, _object(bucket, k)) for k in (CHECKPOINT, *TILE_SAMPLES)):
+            if sequencer not in arns and any(_grants_write(granted, _object(bucket, k))
+                                             for k in (CHECKPOINT, *TILE_SAMPLES, *HISTORY_SAMPLES)):
                 yield role_policy, f"grants {role} writes to the log's tiles or checkpoint; only the sequencer writes them"
     if keys and not log_buckets(stack):
         yield keys[0], "a checkpoint key without a transparency log bucket"

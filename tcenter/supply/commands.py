@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from components.awsfacts import SIGNING_CLASSES
 
-from ..core.errors import UsageError
+from ..core.errors import UsageError, VerificationFailed
+from ..transparency.commands import add_witness_options
 from ..core.output import console
 
 def _prepared(args: argparse.Namespace):
@@ -87,7 +90,7 @@ def run_verify(args: argparse.Namespace) -> int:
     expect = verify.Expectations(
         builders=verify.load_builder_set(builders_file), pool=args.pool, min_builders=args.min_builders,
         source_rev=args.source_rev, source_tree=args.source_tree, not_older_than=args.not_older_than,
-        state=Path(args.state) if args.state else None)
+        state=Path(args.state) if args.state else None, log_check=_log_check(args))
     release = Path(args.release)
     try:
         verdict = verify.verify_release(release, args.signing_class, keys, expect,
@@ -95,21 +98,56 @@ def run_verify(args: argparse.Namespace) -> int:
     except verify.Rejected as rejected:
         print(f"NOT VERIFIED {release.name}: {verify.REASONS[rejected.code]}: {rejected}")
         return int(rejected.code)
+    except VerificationFailed as failed:  # the transparency log's check
+        print(f"NOT VERIFIED {release.name}: transparency log: {failed}")
+        return int(failed.exit_code)
+    logged = verdict.logged or "transparency log NOT checked (--no-log)"
     version = f"version {verdict.version}, " if verdict.version else ""
     print(f"VERIFIED {verdict.release} ({version}sha256 {verdict.sha256}): signed with the {verdict.signing_class} key; "
           f"builders {', '.join(verdict.builders)} of pool {verdict.pool} agreed; "
-          f"source commit {verdict.commit} (tree {verdict.tree}); SBOM matches")
+          f"source commit {verdict.commit} (tree {verdict.tree}); SBOM matches; {logged}")
     return int(verify.VERIFIED)
+
+
+def _log_check(args: argparse.Namespace) -> Callable[[Path, Path, str, str], str] | None:
+    """The transparency-log check `verify` makes (None with --no-log): the release's .tlog-proof
+    proves its entry (this file, this envelope, this class) is in the log the --log-key signs,
+    cosigned by --quorum of the --witness organizations; else NOT_LOGGED (17) or WITNESSES (18)."""
+    from ..transparency.commands import witness_policy_of
+    from ..transparency.note import parse_verifier_key
+    from ..transparency.releases import PROOF_SUFFIX, verify_release
+
+    if args.no_log:
+        if args.log_key or args.witness:
+            raise UsageError("--no-log skips the transparency log: give it or --log-key/--witness, not both")
+        return None
+    if not args.log_key:
+        raise UsageError("give --log-key KEY and --witness ORG=VKEY (the log a release must be in and the reviewer "
+                         "organizations that must cosign it), or --no-log to skip that check")
+    log_key = parse_verifier_key(args.log_key)
+    policy = witness_policy_of(args)
+
+    def check(release: Path, bundle_dir: Path, sha256: str, signing_class: str) -> str:
+        envelope = bundle_dir / f"{release.name}.intoto.json"
+        proof_path = bundle_dir / f"{release.name}{PROOF_SUFFIX}"
+        proof = proof_path.read_bytes() if proof_path.is_file() else None
+        proven = verify_release(sha256=sha256, envelope_sha256=hashlib.sha256(envelope.read_bytes()).hexdigest(),
+                                proof=proof, log_key=log_key, policy=policy, signing_class=signing_class)
+        return (f"logged as entry {proven.index} of {proven.origin} (size {proven.size}), "
+                f"cosigned by {', '.join(proven.organizations)}")
+
+    return check
 
 
 def run_keys(args: argparse.Namespace) -> int:
     from ..core.errors import InputError
     from ..core.output import write
-    from .keys import builder_set, fetch, key_sources
+    from .keys import builder_set, fetch, fetch_log_key, key_sources, log_trust
 
     plan = args.workspace.plan(args.stack)
     region, sources = key_sources(plan)
     published = builder_set(plan, args.stack)
+    trust = log_trust(plan)
     if args.builders:
         write(json.dumps(published, indent=2, sort_keys=True) + "\n", args.builders)
     if args.fetch:
@@ -118,6 +156,9 @@ def run_keys(args: argparse.Namespace) -> int:
                 print(f"wrote {path}")
             (Path(args.fetch) / "builders.json").write_text(json.dumps(published, indent=2, sort_keys=True) + "\n")
             print(f"wrote {Path(args.fetch) / 'builders.json'}")
+            if trust:
+                (Path(args.fetch) / "log.vkey").write_text(fetch_log_key(region, trust) + "\n")
+                print(f"wrote {Path(args.fetch) / 'log.vkey'}")
         except Exception as error:  # noqa: BLE001 - botocore raises many kinds; one line for the user
             raise InputError(f"could not fetch the public keys: {type(error).__name__}: {error}") from None
         return 0
@@ -126,6 +167,13 @@ def run_keys(args: argparse.Namespace) -> int:
         print(source["command"])
     print(f"# the stack's builder identities (tcenter verify ... --builders builders.json): "
           f"{' '.join(published['builders'])}")
+    if trust is None:
+        print("# no transparency log in this stack: tcenter verify ... --no-log")
+        return 0
+    print(f"# the transparency log {trust['origin']}: its key (--log-key) is the KMS key {trust['keyAlias']} "
+          f"(tcenter keys {args.stack} --fetch DIR writes DIR/log.vkey); the witnesses and the quorum per class:")
+    print(" ".join(f"--witness {org}={key}" for org, keys in trust["witnesses"].items() for key in keys))
+    print("# " + ", ".join(f"{cls}: --quorum {k}" for cls, k in trust["quorum"].items()))
     return 0
 
 
@@ -159,6 +207,10 @@ def register(sub: Any) -> None:
     p.add_argument("--source-tree", help="the reviewed source tree id (git rev-parse COMMIT^{tree}) it must name")
     p.add_argument("--builders", metavar="FILE", help="the stack's builder set (`tcenter keys STACK --builders FILE`; "
                                                       "default: builders.json next to the class's key)")
+    p.add_argument("--log-key", help="the transparency log's verifier key (name+hex+base64; `tcenter keys STACK`): "
+                                     "the release must be in that log (its RELEASE.tlog-proof)")
+    add_witness_options(p)
+    p.add_argument("--no-log", action="store_true", help="skip the transparency-log check (the output says so)")
     p.add_argument("--not-older-than", metavar="VERSION", help="refuse a release whose version is older (exit 19)")
     p.add_argument("--state", metavar="FILE", help="remember the newest version seen per class and release name in "
                                                    "FILE (written only after success) and refuse older ones (exit 19)")

@@ -72,3 +72,24 @@ def builder_set(plan: dict[str, Any], stack: str) -> dict[str, Any]:
     if not isinstance(roles, dict) or not roles:
         raise InputError("the plan has no builderRoleArns output: no builder identities to publish")
     return builder_set_document(stack, sorted(roles))
+
+
+def log_trust(plan: dict[str, Any]) -> dict[str, Any] | None:
+    """What `tcenter verify --log-key ... --witness ... --quorum ...` needs from the stack: the log's
+    origin and checkpoint key alias, the reviewer organizations' witness keys, the quorum per
+    class (the plan's transparency outputs); None when the stack runs no transparency log."""
+    outputs = plan.get("outputs", {})
+    if not outputs.get("transparencyLogOrigin"):
+        return None
+    return {"origin": outputs["transparencyLogOrigin"], "keyAlias": outputs.get("transparencyCheckpointKeyAlias"),
+            "witnesses": {org: list(keys) for org, keys in sorted((outputs.get("transparencyWitnessKeys") or {}).items())},
+            "quorum": dict(sorted((outputs.get("transparencyVerification") or {}).items()))}
+
+
+def fetch_log_key(region: str, trust: dict[str, Any]) -> str:
+    """The log's verifier key (name+hex+base64) from its KMS checkpoint key (kms:GetPublicKey)."""
+    import boto3
+
+    from ..transparency.kms import kms_verifier
+
+    return kms_verifier(trust["origin"], trust["keyAlias"], boto3.client("kms", region_name=region)).vkey

@@ -26,6 +26,8 @@ Exit codes (one per failure class, checked in this order):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import base64
 import binascii
 import hashlib
@@ -87,6 +89,8 @@ class Verdict:
     commit: str
     tree: str
     version: str
+    logged: str = ""
+    """What the transparency-log check proved (empty when none was asked for)."""
 
 
 @dataclass(frozen=True)
@@ -317,6 +321,9 @@ class Expectations:
     source_tree: str | None = None
     not_older_than: str | None = None
     state: Path | None = None
+    log_check: Callable[[Path, Path, str, str], str] | None = None
+    """(release, bundle dir, sha256, class) -> what it proved; raises a VerificationFailed (the
+    transparency log's NOT_LOGGED or WITNESSES) when the release is not logged and cosigned."""
 
 
 def verify_release(release: Path, signing_class: str, keys: dict[str, PublicKey], expect: Expectations,
@@ -437,9 +444,11 @@ def verify_release(release: Path, signing_class: str, keys: dict[str, PublicKey]
         raise Rejected(ROLLBACK, f"version {version_text} is older than --not-older-than {expect.not_older_than}")
     if last is not None and version is not None and version < parse_version(last, str(expect.state)):
         raise Rejected(ROLLBACK, f"version {version_text} is older than {last}, seen before ({expect.state})")
+    # 9. In the transparency log, cosigned (the caller's check): before the state remembers the version.
+    logged = expect.log_check(release, bundle_dir or release.parent, sha256, signing_class) if expect.log_check else ""
     if expect.state is not None and version is not None and (last is None or version > parse_version(last, "")):
         seen.setdefault(signing_class, {})[release.name] = str(version_text)
         write_state(expect.state, seen)
 
     return Verdict(release.name, sha256, signing_class, claimed_pool, tuple(sorted(names)),
-                   str(source.get("commit", "")), str(source.get("tree", "")), str(version_text or ""))
+                   str(source.get("commit", "")), str(source.get("tree", "")), str(version_text or ""), logged)

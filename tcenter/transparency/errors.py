@@ -7,7 +7,8 @@ format and does not verify":
     ├── Malformed (+ InputError)          a note, checkpoint, proof, tile, entry or key that breaks its format
     ├── BadRequest                        a request that cannot be answered (index past the tree, sizes reversed)
     ├── StorageError                      the log's storage failed or holds something unexpected
-    │   └── AlreadyExists                 a create-only path already holds other bytes
+    │   ├── AlreadyExists                 a create-only path already holds other bytes
+    │   └── ChangedConcurrently           the checkpoint changed since it was read (compare-and-swap lost)
     ├── TileMissing                       a tile or entry bundle the client needs is not served
     └── WitnessRefused                    the witness will not cosign (it carries `http_status`)
         ├── UnknownLog                    no key configured for the checkpoint's origin (404)
@@ -17,6 +18,7 @@ format and does not verify":
 
     VerificationFailed (TcenterError)
     └── TlogVerificationFailed
+        ├── NotLogged                     the release is not proven to be in the log
         ├── ProofError
         │   ├── InclusionProofError       the inclusion path does not lead to the root
         │   └── ConsistencyProofError     the consistency path does not join the two roots
@@ -63,6 +65,15 @@ class AlreadyExists(StorageError):
         self.path = path
 
 
+class ChangedConcurrently(StorageError):
+    """A conditional write of the checkpoint failed: it changed since this process read it
+    (another sequencer, or a writer the log does not expect). Nothing was overwritten."""
+
+    def __init__(self, path: str):
+        super().__init__(f"{path} changed since it was read (If-Match failed): another writer? nothing was overwritten")
+        self.path = path
+
+
 class TileMissing(TlogError):
     """The log does not serve a tile or entry bundle that the tree size requires."""
 
@@ -75,6 +86,11 @@ class TlogVerificationFailed(VerificationFailed):
     """Base of everything in the log that was offered as genuine and did not verify."""
 
     exit_code = ExitCode.NOT_LOGGED
+
+
+class NotLogged(TlogVerificationFailed):
+    """The release (or entry) is not proven to be in the log: no proof, a proof of another
+    entry, or a proof that does not verify (exit NOT_LOGGED)."""
 
 
 class ProofError(TlogVerificationFailed):

@@ -74,3 +74,9 @@ class KmsEd25519Signer:
 
     def verifier(self) -> Ed25519Verifier:
         return Ed25519Verifier(self.name, self.public_key)
+
+
+def kms_verifier(name: str, kms_key_id: str, client: Any) -> Ed25519Verifier:
+    """The note verifier of the KMS checkpoint key (kms:GetPublicKey only: what a signer host or
+    a reviewer with the verify grant may call), checked to be an Ed25519 signing key."""
+    return KmsEd25519Signer(name, kms_key_id, client).verifier()

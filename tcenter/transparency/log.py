@@ -8,15 +8,21 @@
 
 `Storage` is the whole interface to where the files live: `get(path) -> bytes | None` and
 `put(path, data, create_only)`. A create-only put of bytes equal to what the path already
-holds succeeds (a retried write); other bytes raise `AlreadyExists`. `LocalDirectoryStorage`
-implements it on a directory; an S3 implementation (conditional PUT, If-None-Match) comes later.
+holds succeeds (a retried write); other bytes raise `AlreadyExists`. A storage that can also
+`list(prefix)` (every one here) lets the sequencer find a batch a crash left unpublished.
+`LocalDirectoryStorage` implements it on a directory, `MemoryStorage` in a dict, and
+`s3.S3Storage` on a bucket (conditional PUTs: If-None-Match for create-only, If-Match on the
+ETag it read for the checkpoint).
 
-`TransparencyLog.append(entries)` sequences a batch: leaf hashes, then every tile and entry
-bundle the new size needs (full ones and the right-edge partial ones), then the signed
-checkpoint, in that order, so a reader never sees a checkpoint whose tiles are missing. After a
-crash before the checkpoint was written, re-append the *same* batch: its tiles are the bytes
-already there. A different batch at that size is refused (`AlreadyExists`) until the pending
-batch is re-appended, because the log never overwrites what it may have shown.
+`TransparencyLog.append(entries)` sequences a batch: leaf hashes, then every entry bundle and
+tile the new size needs (full ones and the right-edge partial ones), entry bundles first, then
+the signed checkpoint, in that order, so a reader never sees a checkpoint whose tiles are
+missing, and the entries of an unpublished batch can be read back from its bundles. After a
+crash before the checkpoint was written, re-append the *same* batch (`sequencer.py` reads it
+back from the bundles): its files are the bytes already there, and a checkpoint the log had
+already signed for that tree in `checkpoints/<size>` is published as it is. A different batch
+at that size is refused (`AlreadyExists`) until the pending batch is re-appended, because the
+log never overwrites what it may have shown.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint, sign_checkpoint
-from .errors import AlreadyExists, BadRequest, Malformed, StorageError, TileMissing
+from .errors import AlreadyExists, BadRequest, Malformed, StorageError, TileMissing, TlogError, TlogVerificationFailed
 from .merkle import EMPTY_ROOT, HASH_SIZE, leaf_hashes, prove_consistency, stored_hash_index, subtree_root, tree_hash
 from .note import Signer, Verifier, split_note
 from .proof import TlogProof, prove
@@ -65,7 +71,13 @@ class Storage(Protocol):
     def put(self, path: str, data: bytes, create_only: bool) -> None: ...
 
 
-def _check_path(path: str) -> None:
+class ListableStorage(Storage, Protocol):
+    def list(self, prefix: str) -> list[str]:
+        """Every path that starts with `prefix`, sorted."""
+        ...
+
+
+def check_path(path: str) -> None:
     parts = path.split("/")
     if not path or path.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in path or "\0" in path:
         raise BadRequest(f"{path!r} is not a relative storage path")
@@ -82,7 +94,7 @@ class LocalDirectoryStorage:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def get(self, path: str) -> bytes | None:
-        _check_path(path)
+        check_path(path)
         try:
             return (self.root / path).read_bytes()
         except FileNotFoundError:
@@ -92,8 +104,20 @@ class LocalDirectoryStorage:
         except OSError as e:
             raise StorageError(f"cannot read {path}: {e.strerror}") from e
 
+    def list(self, prefix: str) -> list[str]:
+        base = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
+        if not base.is_dir():
+            return []
+        found = []
+        for path in base.rglob("*"):
+            if path.is_file() and not path.name.startswith(".tmp."):
+                relative = path.relative_to(self.root).as_posix()
+                if relative.startswith(prefix):
+                    found.append(relative)
+        return sorted(found)
+
     def put(self, path: str, data: bytes, create_only: bool) -> None:
-        _check_path(path)
+        check_path(path)
         target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp.", dir=target.parent)
@@ -135,8 +159,11 @@ class MemoryStorage:
     def get(self, path: str) -> bytes | None:
         return self.objects.get(path)
 
+    def list(self, prefix: str) -> list[str]:
+        return sorted(p for p in self.objects if p.startswith(prefix))
+
     def put(self, path: str, data: bytes, create_only: bool) -> None:
-        _check_path(path)
+        check_path(path)
         if create_only and path in self.objects:
             if self.objects[path] != data:
                 raise AlreadyExists(path)
@@ -311,15 +338,32 @@ class TransparencyLog:
             level += 1
 
         root = tree_hash(new_size, _EdgeReader(new_size, written))
-        for tile in new_tiles(old_size, new_size):
-            self.storage.put(tile.path, written[(tile.level, tile.n)], create_only=True)
+        # Entry bundles first: a batch a crash left unpublished can be read back from them.
         for n, items in bundles.items():
             self.storage.put(Tile(ENTRIES, n, len(items)).path, encode_entry_bundle(items), create_only=True)
-        signed = sign_checkpoint(Checkpoint(self.origin, new_size, root), [self.signer])
-        self.storage.put(checkpoint_history_path(new_size), signed, create_only=True)
+        for tile in new_tiles(old_size, new_size):
+            self.storage.put(tile.path, written[(tile.level, tile.n)], create_only=True)
+        signed = self._signed_history(new_size, root)
         self.storage.put(CHECKPOINT, signed, create_only=False)
         self.size, self.root_hash, self._edge, self._bundle = new_size, root, edge, rest
         return Appended(old_size, new_size, root, signed)
+
+    def _signed_history(self, size: int, root: bytes) -> bytes:
+        """The signed checkpoint of (size, root), written create-only to `checkpoints/<size>`; if
+        a crashed run already signed this very tree there, that checkpoint is the one published."""
+        path = checkpoint_history_path(size)
+        existing = self.storage.get(path)
+        if existing is not None:
+            try:
+                signed = open_checkpoint(existing, [self.verifier], origin=self.origin)
+            except (TlogError, TlogVerificationFailed):
+                signed = None
+            if signed is not None and signed.size == size and signed.root_hash == root:
+                return existing
+            raise AlreadyExists(path)
+        signed_bytes = sign_checkpoint(Checkpoint(self.origin, size, root), [self.signer])
+        self.storage.put(path, signed_bytes, create_only=True)
+        return signed_bytes
 
     # --- reading and proving ---
 

@@ -19,7 +19,10 @@ On success DIR holds NAME, NAME.sig (signature over NAME), NAME.cdx.json (Cyclon
 of the build environment) and NAME.intoto.json (a DSSE envelope, signed by the same key,
 of an in-toto Statement v1 with a SLSA Provenance v1 predicate naming every agreeing
 builder identity, the SBOM's digest and the release version, which `tcenter verify
---not-older-than/--state` compares to refuse rollbacks); nothing is written otherwise. The statement's
+--not-older-than/--state` compares to refuse rollbacks); nothing is written otherwise. It prints
+the release record (JSON: digests, source revision, builders, version, the envelope itself in
+base64) that the host's wrapper archives and the transparency log's sequencer logs; the wrapper
+hands the release out only with its NAME.tlog-proof (docs/transparency-log.md). The statement's
 bytes depend only on the inputs (determinism). Exit codes: 2 usage, 3 missing builder
 output, 4 outputs or build infos differ, 5 backend failed, 6 release exists.
 
@@ -279,8 +282,14 @@ def main(argv=None):
         for suffix in SUFFIXES:
             os.link(copy + suffix, release + suffix)
     envelope_sha256 = hashlib.sha256(outputs[".intoto.json"]).hexdigest()
-    print(json.dumps({"release": release, "sha256": sha256, "keyId": args.key_id, "envelopeSha256": envelope_sha256,
-                      "version": args.release_version, "builders": [r["builder"] for r in records]}, sort_keys=True))
+    # The release record: what the sequencer logs. The envelope travels in it (base64, as
+    # published) because the release is handed out only once its log entry is cosigned.
+    print(json.dumps({"release": release, "name": args.name, "pool": args.pool, "signingClass": args.signing_class,
+                      "sha256": sha256, "keyId": args.key_id, "envelopeSha256": envelope_sha256,
+                      "version": args.release_version,
+                      "sourceRevision": info["source"]["commit"], "sourceTree": info["source"]["tree"],
+                      "builders": [r["builder"] for r in records],
+                      "envelope": base64.b64encode(outputs[".intoto.json"]).decode()}, sort_keys=True))
     return 0
 
 

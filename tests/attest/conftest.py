@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.attest.provision import Provisioner, provision
+from tests.attest.provision import Provisioner, plan_account, provision
 
 pytest.importorskip("moto.server", reason="moto[server] is a test dependency (pyproject.toml)")
 
@@ -23,10 +23,11 @@ def dev_plan() -> dict[str, Any]:
     return plan_stack("dev")
 
 
-def plan_account(plan: dict[str, Any]) -> str:
-    """The account the plan was made for (moto then answers as that account)."""
-    role = next(r for r in plan["resources"] if r["type"] == "aws:iam/role:Role")
-    return role["outputs"]["arn"].split(":")[4]
+@pytest.fixture(scope="session")
+def prod_plan() -> dict[str, Any]:
+    from tcenter.plan.format import plan_stack
+
+    return plan_stack("zurich-prod")
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +41,9 @@ def moto_endpoint(dev_plan: dict[str, Any]) -> Iterator[str]:
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    from tests.attest import moto_fixes
+
+    moto_fixes.apply()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -84,10 +88,14 @@ class Recorder:
         assert len(self.calls) <= REQUEST_BUDGET, "request budget exceeded"
 
 
-def recorded_session() -> tuple[Any, Recorder]:
+def account_session() -> Any:
     import boto3
 
-    session = boto3.Session(region_name="eu-central-2")
+    return boto3.Session(region_name="eu-central-2")
+
+
+def recorded_session() -> tuple[Any, Recorder]:
+    session = account_session()
     recorder = Recorder()
     session.events.register("before-call", recorder)
     return session, recorder
@@ -95,6 +103,11 @@ def recorded_session() -> tuple[Any, Recorder]:
 
 @pytest.fixture()
 def deployed(aws_env: str, dev_plan: dict[str, Any]) -> Provisioner:
-    import boto3
+    return provision(account_session(), dev_plan)
 
-    return provision(boto3.Session(region_name="eu-central-2"), dev_plan)
+
+@pytest.fixture()
+def deployed_prod(aws_env: str, prod_plan: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Provisioner:
+    """zurich-prod's account: moto's server (in this process) reads MOTO_ACCOUNT_ID on every request."""
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", plan_account(prod_plan))
+    return provision(account_session(), prod_plan)

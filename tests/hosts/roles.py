@@ -59,8 +59,18 @@ def render_signer(stack: str = DEFAULT_STACK, s3_cidrs: Sequence[str] = S3_PREFI
     pools = [p.name for p in config.build.pools if p.purpose == signing_class]
     values = signer_host_values(stack, config.signing, config.network_plan(), signing_class, pools, list(s3_cidrs),
                                 bucket_name(account, stack, "build-artifacts"), bucket_name(account, stack, "releases"),
-                                bucket_name(account, stack, "audit-archive"))
+                                bucket_name(account, stack, "audit-archive"), signer_log(stack, signing_class, config))
     return hosts.render_host(signer_profile(values))
+
+
+def signer_log(stack: str, signing_class: str, config: CenterConfig | None = None) -> str:
+    """The signer's transparency log config, as TransparencyCenter hands it to SigningService."""
+    from components.transparency import signer_log_config
+
+    config = config or stack_config(stack)
+    if not config.transparency.enabled:
+        return ""
+    return signer_log_config(stack, config.access.account_id, config.transparency, signing_class)
 
 
 STAND_IN_TRUST_ANCHOR = "-----BEGIN CERTIFICATE-----\nstand-in trust anchor of the host tests\n-----END CERTIFICATE-----\n"

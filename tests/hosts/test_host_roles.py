@@ -94,8 +94,8 @@ def test_ci_tests_exactly_the_script_buildfleet_deploys(declared):
     # The first builder of the pool (each builder is its own identity; the suite renders builder 1).
     instance = [i for i in run.by_type("aws:ec2/instance:Instance")
                 if "BuildFleet" in i.urn and i.inputs["tags"]["pool"] == "products"][0]
-    cloud_config = yaml.safe_load(base64.b64decode(instance.inputs["userDataBase64"]))
-    deployed = gzip.decompress(base64.b64decode(cloud_config["write_files"][0]["content"])).decode()
+    cloud_config = yaml.safe_load(gzip.decompress(base64.b64decode(instance.inputs["userDataBase64"])))
+    deployed = cloud_config["write_files"][0]["content"]
     assert deployed == render_build("dev").provision_script
 
 

@@ -400,3 +400,29 @@ def test_the_principals_the_config_names_are_the_roles_the_plan_declares(prod):
                  *principals.service_roles}
     assert generated == declared
     assert not set(principals.privileged()) & declared, "a privileged role the config names is declared by the plan"
+
+
+def test_every_read_a_role_is_granted_is_one_the_fences_let_through(prod):
+    """The other side of the named-principal fences: each S3 read a role policy in the plan grants
+    (s3:GetObject on a declared bucket) is effective. A grant a bucket's Deny silently cancels is a
+    broken flow (the transparency log's sequencer reading the release records it logs was one)."""
+    from tcenter.analysis.access import effective_access
+
+    result = effective_access(prod)
+    bucket_assets = {r["inputs"]["bucket"]: r["name"] for r in find(prod, "aws:s3/bucket:Bucket") if r["inputs"].get("bucket")}
+    granted = set()
+    for policy in find(prod, "aws:iam/rolePolicy:RolePolicy"):
+        role = f"arn:aws:iam::{prod_account(prod)}:role/{policy['inputs']['role']}"
+        for statement in json.loads(policy["inputs"]["policy"])["Statement"]:
+            actions = statement.get("Action") if isinstance(statement.get("Action"), list) else [statement.get("Action")]
+            resources = statement.get("Resource") if isinstance(statement.get("Resource"), list) else [statement.get("Resource")]
+            if statement.get("Effect") != "Allow" or "s3:GetObject" not in actions or "Condition" in statement:
+                continue
+            for resource in resources:
+                bucket = str(resource).removeprefix("arn:aws:s3:::").split("/")[0]
+                if bucket in bucket_assets:
+                    granted.add((role, bucket_assets[bucket]))
+    assert len(granted) > 20
+    dead = sorted(f"{role.split('/')[-1]} -> {asset}" for role, asset in granted
+                  if "read" not in result["principals"].get(role, {}).get("access", {}).get(asset, {}))
+    assert dead == [], "granted, but a fence denies it:\n" + "\n".join(dead)

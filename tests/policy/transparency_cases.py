@@ -35,7 +35,7 @@ def deny(sid: str, actions: list[str], resources: list[str] | None = None, *, no
     return statement
 
 
-SEQUENCER_OBJECTS = [f"{OBJECTS}/checkpoint", f"{OBJECTS}/tile/*"]
+SEQUENCER_OBJECTS = [f"{OBJECTS}/checkpoint", f"{OBJECTS}/tile/*", f"{OBJECTS}/checkpoints/*"]
 COSIGNATURE_OBJECTS = [f"{OBJECTS}/cosignatures/{org}/*" for org in ORGS]
 ONLY_SEQUENCER = deny("OnlySequencer", ["s3:PutObject"], SEQUENCER_OBJECTS,
                       condition={"ArnNotEquals": {"aws:PrincipalArn": SEQUENCER}})
@@ -132,6 +132,10 @@ def build_cases() -> list[Case]:
              extra=extra))
     add(Case("tlog-stray-prefix-writable", "tlog-sequencer-only", good, _log(d, *without(GOOD_POLICY, "Layout")),
              extra=extra))
+    # The signed checkpoints (checkpoints/<size>) left out of the sequencer's Deny: any role
+    # with an IAM grant could add a checkpoint the log never signed next to the real ones.
+    add(Case("tlog-signed-checkpoints-open", "tlog-sequencer-only", good,
+             _log(d, *replaced(GOOD_POLICY, "OnlySequencer", Resource=SEQUENCER_OBJECTS[:2])), extra=extra))
     add(Case("tlog-bucket-policy-grants-writes", "tlog-sequencer-only", good,
              _log(d, *GOOD_POLICY, {"Sid": "Grant", "Effect": "Allow", "Principal": {"AWS": witness_arn("lab-a")},
                                     "Action": ["s3:PutObject"], "Resource": [f"{OBJECTS}/tile/*"]}), extra=extra))

@@ -51,7 +51,8 @@ def release(tmp_path, signed) -> Path:
 
 def verdict(capsys, release, keys, *extra, expect="products") -> tuple[int, str]:
     code = main(["verify", str(release), "--class", expect, "--key", f"products={keys['products']['public']}",
-                     "--key", f"av-databases={keys['av-databases']['public']}", *extra])
+                     "--key", f"av-databases={keys['av-databases']['public']}", *extra,
+                 *([] if "--log-key" in extra else ["--no-log"])])  # the log's check: tests/transparency
     return code, capsys.readouterr().out
 
 
@@ -186,11 +187,21 @@ def test_bad_input_is_one_line_exit_3_or_64(capsys, release, keys, tmp_path):
     assert main(["verify", str(release), "--class", "products", "--key", f"products={not_pem}"]) == 3
     assert "not a PEM public key" in capsys.readouterr().err
     assert main(["verify", str(tmp_path / "absent"), "--class", "products",
-                     "--key", f"products={keys['products']['public']}"]) == 3
+                     "--key", f"products={keys['products']['public']}", "--no-log"]) == 3
+    capsys.readouterr()
+    # The transparency log is checked unless --no-log says otherwise, before any file is read.
+    assert main(["verify", str(tmp_path / "absent"), "--class", "products", "--key", f"products={keys['products']['public']}"]) == 64
+    err = capsys.readouterr().err
+    assert "--log-key" in err and "--no-log" in err and len(err.strip().splitlines()) == 1
+    assert main(["verify", str(release), "--class", "products", "--key", f"products={keys['products']['public']}",
+                 "--no-log", "--log-key", "x+00000000+AAAA"]) == 64
+    assert main(["verify", str(release), "--class", "products", "--key", f"products={keys['products']['public']}",
+                 "--log-key", "not a key"]) == 3
     assert main(["verify", str(release), "--class", "products", "--key", f"av-databases={keys['av-databases']['public']}"]) == 64
     assert main(["verify", str(release), "--class", "products", "--key", f"nope={not_pem}"]) == 64
     Path(f"{release}.intoto.json").write_text("{")
-    assert main(["verify", str(release), "--class", "products", "--key", f"products={keys['products']['public']}"]) == 3
+    assert main(["verify", str(release), "--class", "products", "--key", f"products={keys['products']['public']}",
+                 "--no-log"]) == 3
     assert "Traceback" not in capsys.readouterr().err
 
 

@@ -42,7 +42,7 @@ def _signed(root: Path, keys, content: bytes = ARTIFACT, name: str = "product.ta
 
 def verify(capsys, release: Path, keys, *extra: str) -> tuple[int, str]:
     code = main(["verify", str(release), "--class", "products", "--key", f"products={keys['products']['public']}",
-                 "--key", f"av-databases={keys['av-databases']['public']}", *extra])
+                 "--key", f"av-databases={keys['av-databases']['public']}", "--no-log", *extra])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -113,7 +113,7 @@ def test_a_release_that_is_a_fifo_is_refused_without_reading_it(tmp_path, keys):
     os.mkfifo(release)
     # In a child process: reading a FIFO with no writer blocks, which is the failure looked for.
     command = [sys.executable, "-m", "tcenter.cli", "verify", str(release), "--class", "products",
-               "--key", f"products={keys['products']['public']}"]
+               "--key", f"products={keys['products']['public']}", "--no-log"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert done.returncode == ExitCode.ERROR and "not a regular file" in done.stderr, done.stderr

@@ -24,8 +24,16 @@ def host_roles(stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_no_role_has_a_managed_policy(stack):
+    """No AWS managed policy anywhere; the one managed policy the kit writes (the reviewer's attest
+    grant, too large for the role's inline policies: components/iam.py Role.attach_policy) is
+    declared in the plan, attached to that reviewer role only, and no host role has one."""
     run = _declared(stack)
-    assert run.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
+    kit_policies = {p.outputs["arn"]: p.inputs["name"] for p in run.by_type("aws:iam/policy:Policy")}
+    host_role_names = {r.inputs["name"] for r in host_roles(stack)}
+    for attachment in run.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        name = kit_policies.get(attachment.inputs["policyArn"])
+        assert name == f"{attachment.inputs['role']}-attest-read-metadata", attachment.name
+        assert "-reviewer-" in attachment.inputs["role"] and attachment.inputs["role"] not in host_role_names
     assert run.by_type("aws:iam/policyAttachment:PolicyAttachment") == []
     assert [r.name for r in run.by_type("aws:iam/role:Role") if r.inputs.get("managedPolicyArns")] == []
 

@@ -4,9 +4,7 @@ sessions, isolated networks, and bad reviewer config rejected with the key to fi
 
 from __future__ import annotations
 
-import base64
 import fnmatch
-import gzip
 import ipaddress
 import json
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components import hosts
 from components.config import load_config
 from components.layout import S3_GATEWAY, nacl_entries, reviewer_zone_name, zone_flows
 from tcenter.core.stackfiles import load_stack_values
@@ -296,10 +295,11 @@ def test_workstations_are_hardened_hosts_in_their_own_zone(declared):
             assert instance.inputs["associatePublicIpAddress"] is False
             assert "keyName" not in instance.inputs
             assert instance.inputs["metadataOptions"]["httpTokens"] == "required"
-            user_data = yaml.safe_load(base64.b64decode(instance.inputs["userDataBase64"]).decode())
-            assert 'role "workstation"' in base64.b64decode(instance.inputs["userDataBase64"]).decode()
+            text = hosts.user_data_text(instance.inputs["userDataBase64"])
+            user_data = yaml.safe_load(text)
+            assert 'role "workstation"' in text
             (script,) = [f for f in user_data["write_files"] if f["path"] == "/usr/local/sbin/tc-provision-host"]
-            provision = gzip.decompress(base64.b64decode(script["content"])).decode()
+            provision = script["content"]
             assert "systemctl enable tc-review-user.service" in provision
             assert "systemctl mask ssh.service" in provision or "mask ssh.service" in provision
             assert f'"organization": "{org.name}"' in provision

@@ -5,9 +5,7 @@ bucket and the signer hosts; and bad signing config rejected before anything is 
 
 from __future__ import annotations
 
-import base64
 import fnmatch
-import gzip
 import ipaddress
 import json
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components import hosts
 from components.config.signing import SIGNING_CLASSES
 from tests.helpers import expect_refused
 
@@ -99,13 +98,9 @@ def account_of(run) -> str:
 
 
 def user_data_of(instance) -> str:
-    """The cloud-init text with its (gz+b64 encoded) provisioning script decoded."""
-    text = base64.b64decode(instance.inputs["userDataBase64"]).decode()
-    parts = [text]
-    for entry in yaml.safe_load(text)["write_files"]:
-        if entry.get("encoding") == "gz+b64":
-            parts.append(gzip.decompress(base64.b64decode(entry["content"])).decode())
-    return "\n".join(parts)
+    """The cloud-init text with its provisioning script as the host gets it."""
+    text = hosts.user_data_text(instance.inputs["userDataBase64"])
+    return "\n".join([text] + [entry["content"] for entry in yaml.safe_load(text)["write_files"]])
 
 
 def signer_instances(run) -> dict[str, Any]:
@@ -336,7 +331,9 @@ def test_signers_read_only_their_class_artifacts_and_write_only_their_class_rele
                       if s["Sid"] != "WriteSessionTranscripts"]
         reads = sorted(r for s in statements if "s3:GetObject" in s["Action"] for r in s["Resource"])
         expected_pools = sorted(p["name"] for p in pools if p["purpose"] == signing_class)
-        assert reads == sorted(f"arn:aws:s3:::{artifacts}/{pool}/*" for pool in expected_pools)
+        # ... plus the transparency log, which is public: the signer makes each release's .tlog-proof.
+        log = [f"arn:aws:s3:::{run.outputs['transparencyLogBucket']}/*"] if "transparencyLogBucket" in run.outputs else []
+        assert reads == sorted([*(f"arn:aws:s3:::{artifacts}/{pool}/*" for pool in expected_pools), *log])
         writes = sorted(r for s in statements if "s3:PutObject" in s["Action"] for r in s["Resource"])
         # ... plus its release records (envelope digests) in the audit archive.
         assert writes == sorted([f"arn:aws:s3:::{releases}/releases/{signing_class}/*",

@@ -10,6 +10,7 @@ witness role writes its prefix, nobody deletes, and only the sequencer signs."""
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 
@@ -430,4 +431,4 @@ def test_the_host_suite_renders_exactly_the_sequencer_the_stack_deploys():
     run = _declared("dev")
     (instance_id,) = run.outputs["transparencySequencerInstanceIds"]
     (instance,) = [i for i in run.by_type("aws:ec2/instance:Instance") if i.outputs["id"] == instance_id]
-    assert base64.b64decode(instance.inputs["userDataBase64"]).decode() == render_sequencer("dev").user_data
+    assert gzip.decompress(base64.b64decode(instance.inputs["userDataBase64"])).decode() == render_sequencer("dev").user_data

@@ -115,6 +115,23 @@ def test_unit_masked(host, masked_unit):
     assert link.is_symlink and link.linked_to == "/dev/null", f"{masked_unit} is not masked"
 
 
+def test_timers_start_a_written_oneshot_service_as_a_role_user(host):
+    """A role's timer (the sequencer's) starts a service the profile wrote, once per firing
+    (Type=oneshot), as one of the role's locked users, and is itself started by timers.target."""
+    users = {user["name"] for user in EXPECTED["users"]}
+    written = {f["path"] for f in EXPECTED["files"]}
+    for timer in (unit for unit in EXPECTED["enabled_units"] if unit.endswith(".timer")):
+        text = file_text(host, f"/etc/systemd/system/{timer}")
+        named = re.search(r"^Unit=(\S+)$", text, re.M)
+        service = named.group(1) if named else timer.removesuffix(".timer") + ".service"
+        assert f"/etc/systemd/system/{service}" in written, f"{timer} starts {service}, which the role does not write"
+        body = file_text(host, f"/etc/systemd/system/{service}")
+        user = re.search(r"^User=(\S+)$", body, re.M)
+        assert user and user.group(1) in users, f"{service} does not run as one of {sorted(users)}"
+        assert re.search(r"^Type=oneshot$", body, re.M), f"{service} is not a oneshot service"
+        assert re.search(r"^WantedBy=timers\.target$", text, re.M), f"{timer} is not started by timers.target"
+
+
 def test_no_ssh_daemon(host, booted):
     for path in SSH_DAEMON_PATHS:
         assert not host.file(path).exists, f"{path} is installed"
