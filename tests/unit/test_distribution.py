@@ -249,13 +249,12 @@ def test_bad_distribution_config_is_one_line_naming_the_key(case, key, says):
 
 def test_the_host_suite_renders_exactly_the_publisher_the_stack_deploys(prod):
     """tests/hosts/roles.py's `publisher` role is what the testinfra suite provisions."""
-    import base64
-
+    from components.hosts import user_data_text
     from tests.hosts.roles import render_publisher
 
     (instance,) = [i for i in prod.run.by_type("aws:ec2/instance:Instance")
                    if (i.inputs.get("tags") or {}).get("role") == "publisher"]
-    assert base64.b64decode(instance.inputs["userDataBase64"]).decode() == render_publisher("zurich-prod").user_data
+    assert user_data_text(instance.inputs["userDataBase64"]) == render_publisher("zurich-prod").user_data
     config = json.loads(next(f for f in render_publisher("zurich-prod").profile.files
                              if f.path == "/etc/tc-publisher/publisher.json").content)
     assert config["buckets"] == prod.buckets and config["signing-algorithm"] == "ECDSA_SHA_256"
