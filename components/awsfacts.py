@@ -137,6 +137,7 @@ ASSET_CLASSES: dict[str, tuple[str, ...]] = {
     "customer-data": ("data",),
     "signing": ("signing",),
     "audit": ("audit", "transparency"),
+    "distribution": ("distribution",),
 }
 """What reviewers filter assets by -> the areas (provider `zone` tags) whose assets belong to it."""
 

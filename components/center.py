@@ -19,6 +19,7 @@ from .layout import default_tags, resource_name, reviewer_zone_name
 from .network import NetworkZones, NetworkZonesArgs
 from .detective import DetectiveControls, DetectiveControlsArgs
 from .intake import IntakeEdge, IntakeEdgeArgs, store_intake
+from .distribution import Distribution, DistributionArgs
 from .evidence_delivery import EvidenceDelivery, EvidenceDeliveryArgs, evidence_organizations
 from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
 from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
@@ -247,6 +248,30 @@ class TransparencyCenter(pulumi.ComponentResource):
             if self.intake is not None:  # it appends the approved collection rule sets the publisher leaves
                 self.intake.grant_log_pending_read(self.transparency.sequencer)
 
+        # --- distribution: one TUF repository per class, the publisher (signing zone), the
+        # online keys in KMS, an optional CDN (docs/distribution.md)
+        self.distribution: Distribution | None = None
+        distribution_exports: dict[str, pulumi.Input] = {}
+        if config.distribution.enabled:
+            self.distribution = Distribution(
+                resource_name(name, "distribution"),
+                DistributionArgs(
+                    stack=stack, account_id=account, key_administrators=admins, config=config.distribution,
+                    teardown=teardown, plan=plan, network=self.network, access_log_bucket=self.audit_store.access_logs,
+                    release_bucket=self.signing.release_bucket,
+                    log_bucket=self.transparency.bucket if self.transparency else None, ami_id=config.build.ami_id),
+                opts=area("distribution"),
+            )
+            dist = self.distribution
+            self.audit_store.grant_operator_session_logging(dist.publisher)
+            distribution_exports = {
+                "distributionBuckets": {c: b.bucket_name for c, b in sorted(dist.buckets.items())},
+                "distributionPublisherRoleArn": dist.publisher.arn,
+                "distributionOnlineKeyArns": {f"{c}/{r}": k.arn for (c, r), k in sorted(dist.keys.items())},
+                "distributionUrls": {c: pulumi.Output.concat("https://", d.domain_name, "/")
+                                     for c, d in sorted(dist.cdns.items())} or None,
+            }
+
         # --- reviewer zones: one ReviewerZone per organization -------------------------------
         # Scopes map to what the zones above expose; a zone that exposes nothing for a scope
         # simply grants nothing (extension point: add its ReviewMaterial here).
@@ -311,6 +336,7 @@ class TransparencyCenter(pulumi.ComponentResource):
             self.signing.release_bucket.arn,
             *([self.intake.bucket.arn] if self.intake else []),
             *([self.transparency.bucket.arn] if self.transparency else []),
+            *([b.arn for _, b in sorted(self.distribution.buckets.items())] if self.distribution else []),
         ]
         self.audit_trail = AuditTrail(
             resource_name(name, "audit-trail"),
@@ -375,6 +401,7 @@ class TransparencyCenter(pulumi.ComponentResource):
         self.exports.update(build_exports)  # build zone
         self.exports.update(signing_exports)  # signing zone
         self.exports.update(transparency_exports)  # transparency log
+        self.exports.update(distribution_exports)  # update repositories
         self.exports.update(reviewer_exports)  # reviewer zones
         self.exports.update({  # data zone and audit trail
             "dataStoreBuckets": {region: store.bucket_name for region, store in self.data_stores.items()},

@@ -232,6 +232,10 @@ KIT_RULE_MIRRORS: tuple[ConfigRuleMirror, ...] = (
     ConfigRuleMirror("tlog-sequencer-only", why_none="no managed rule reads who may write a bucket or sign with a key; "
                                                      f"{_ATTEST}, and the key-policy alarm fires on every PutKeyPolicy"),
     ConfigRuleMirror("tlog-cosignatures-own-prefix", why_none=f"no managed rule reads bucket policy prefixes; {_ATTEST}"),
+    ConfigRuleMirror("dist-publisher-only", ("S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",),
+                     why_none=f"who writes is in the bucket policy, which no managed rule reads; {_ATTEST}"),
+    ConfigRuleMirror("dist-online-keys", why_none="no managed rule reads who may sign with a key; "
+                                                  f"{_ATTEST}, and the key-policy alarm fires on every PutKeyPolicy"),
     ConfigRuleMirror("customer-data-named-principals", why_none="no managed rule reads who a key, bucket or table "
                                                                 f"policy names; {_ATTEST}"),
     ConfigRuleMirror("regional-endpoints-only", ("API_GW_ENDPOINT_TYPE_CHECK",),

@@ -1009,6 +1009,52 @@ def cloudfront_log_key_statement(account_id: str) -> dict[str, Any]:
     )
 
 
+# --- the update repositories (Distribution) ------------------------------------------------
+
+DISTRIBUTION_DELETE_ACTIONS = ["s3:BypassGovernanceRetention", "s3:DeleteObject", "s3:DeleteObjectVersion",
+                               "s3:PutObjectLegalHold", "s3:PutObjectRetention"]
+
+
+def distribution_bucket_statements(
+    bucket_arn: Any, *, mutable_key: str, publisher_arn: Any, s3_endpoint_id: Any, administrators: Sequence[str],
+    distribution_arn: Any = None,
+) -> list[dict[str, Any]]:
+    """An update repository's bucket policy (after DenyInsecureTransport). Like the log's, every
+    write rule is a Deny naming the one principal it spares, so no other principal of the account,
+    administrators and root included, writes whatever its IAM policy says:
+
+    - objects only by the publisher role, only through the center's S3 endpoint (PutObject, and
+      what S3 replication calls on a destination: an administrator's replication rule elsewhere
+      could otherwise write into a repository);
+    - every object but `mutable_key` (metadata/timestamp.json) create-only: consistent snapshots
+      name every other file by its version or hash, so nothing is ever replaced;
+    - deletes and retention changes only by the publisher (it prunes old snapshots);
+    - bucket settings only by the named administrators;
+    - with `distribution_arn`, that one CloudFront distribution reads (Origin Access Control)."""
+    everyone = {"AWS": "*"}
+    objects = _objects(bucket_arn, "")
+    put = ["s3:PutObject"]
+    writes = LOG_WRITE_ACTIONS  # PutObject, what S3 replication calls on a destination, aborting an upload
+    statements = [
+        statement("DenyWritesExceptPublisher", writes, [objects], effect="Deny", principals=everyone,
+                  conditions={"ArnNotEquals": {"aws:PrincipalArn": publisher_arn}}),
+        statement("DenyWritesOutsideCenterEndpoint", writes, [objects], effect="Deny", principals=everyone,
+                  conditions={"StringNotEquals": {"aws:SourceVpce": s3_endpoint_id}}),
+        {"Sid": "DenyUploadsThatMayOverwrite", "Effect": "Deny", "Principal": everyone, "Action": put,
+         "NotResource": [arn_with(bucket_arn, f"/{mutable_key}")],
+         "Condition": {"Null": {"s3:if-none-match": "true"}, "Bool": {"s3:ObjectCreationOperation": "true"}}},
+        statement("DenyDeletesExceptPublisher", DISTRIBUTION_DELETE_ACTIONS, [objects], effect="Deny",
+                  principals=everyone, conditions={"ArnNotEquals": {"aws:PrincipalArn": publisher_arn}}),
+        statement("DenyBucketChangesExceptAdministrators", LOG_BUCKET_CONFIGURATION_ACTIONS, bucket_arn,
+                  effect="Deny", principals=everyone,
+                  conditions={"ArnNotEquals": {"aws:PrincipalArn": sorted(administrators)}}),
+    ]
+    if distribution_arn is not None:
+        statements.append(statement(
+            "PublishThroughTheUpdateDistribution", ["s3:GetObject"], [objects],
+            principals={"Service": service_principal("cloudfront")},
+            conditions={"StringEquals": {"aws:SourceArn": distribution_arn}}))
+    return statements
 # --- named principals only (issue 29: the owner's own administrators are not in the plan) ---
 
 NOT_A_SERVICE = {"aws:PrincipalIsAWSService": "false"}

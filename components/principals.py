@@ -55,6 +55,9 @@ class CenterPrincipals:
     stack has an intake): writes samples/ of its store, reads nothing"""
     rule_publisher: str | None = None
     """The intake's rule publisher role (the approval pipeline writes rules/ of the intake bucket)."""
+    publisher: str | None = None
+    """The update repositories' publisher host role (when distribution is enabled): the one writer
+    of the repositories and the one signer with their online keys."""
 
     # --- what the plan names, by use ----------------------------------------------------------
 
@@ -62,7 +65,7 @@ class CenterPrincipals:
         """Roles handed to EC2 as instance profiles (declared or not yet hosted): only the deployer passes them."""
         return tuple(sorted({*self.builders.values(), *self.signers.values(), *self.ingest.values(),
                              *self.analyze.values(), *self.workstations.values(),
-                             *([self.sequencer] if self.sequencer else [])}))
+                             *(r for r in (self.sequencer, self.publisher) if r)}))
 
     def function_roles(self) -> tuple[str, ...]:
         """Roles handed to Lambda as execution roles: only the deployer passes them."""
@@ -88,7 +91,7 @@ class CenterPrincipals:
     def session_hosts(self) -> tuple[str, ...]:
         """Host roles whose SSM agent writes session transcripts into the archive."""
         return tuple(sorted({*self.builders.values(), *self.signers.values(), *self.workstations.values(),
-                             *([self.sequencer] if self.sequencer else [])}))
+                             *(r for r in (self.sequencer, self.publisher) if r)}))
 
     # --- ARN patterns of what the center declares ----------------------------------------------
 
@@ -116,6 +119,7 @@ def center_principals(config: CenterConfig) -> CenterPrincipals:
     """Every principal the plan of this config names, by the components' own naming functions."""
     from .build import builder_names, builder_role_name
     from .data import intake_broker_role_name, store_role_name
+    from .distribution import publisher_role_name
     from .evidence import forwarder_role_name
     from .intake import edge_role_name, rule_publisher_role_name
     from .reviewers import role_name as reviewer_role_name
@@ -152,4 +156,5 @@ def center_principals(config: CenterConfig) -> CenterPrincipals:
         intake_brokers={r: role_arn(account, intake_broker_role_name(stack, r)) for r in config.data_stores.customer_regions
                         if config.intake is not None},
         rule_publisher=role_arn(account, rule_publisher_role_name(stack)) if config.intake is not None else None,
+        publisher=role_arn(account, publisher_role_name(stack)) if config.distribution.enabled else None,
     )

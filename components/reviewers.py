@@ -504,8 +504,9 @@ def reach_as_dict(reach: Reach) -> dict[str, Any]:
 # --- the workstation host role (templates/workstation/) ----------------------------------
 
 REVIEW_USER_UNIT = "tc-review-user.service"
-WORKSTATION_PACKAGES = ("diffoscope", "git", "python3")
-"""tc-rebuild's tools: git (the reviewed checkout), python3 (reads the provenance), diffoscope
+WORKSTATION_PACKAGES = ("diffoscope", "git", "openssl", "python3")
+"""tc-rebuild's tools: git (the reviewed checkout), python3 (reads the provenance), openssl (signs the
+rebuild attestation with the organization's key), diffoscope
 (where a rebuild differs from the release)."""
 REVIEW_SESSION_UID = 2000
 """The session user's fixed uid: the host firewall names it before the user exists (the

@@ -13,6 +13,7 @@ import os
 import sys
 
 from .analysis import commands as analysis_commands
+from .distribution import commands as distribution_commands
 from . import __version__
 from .core.errors import ExitCode, TcenterError
 from .core.output import console, escape, one_line
@@ -34,12 +35,13 @@ COMMAND_GROUPS = (
     live_commands,       # preview, up, destroy, attest
     transparency_commands,  # log
     intake_commands,     # intake, capacity
+    distribution_commands,  # tuf, update
 )
 """Every command group, in the order `tcenter --help` lists them."""
 
 EPILOG = ("exit codes: 0 ok/no changes, 1 changes, 2 dangerous changes, 3 error, 4 drift (attest), "
-          "5 quorum not met (approvals), 10-19 a release does not verify (verify), 20 a log equivocated (witness), "
-          "64 usage, 69 a tool is missing")
+          "5 quorum not met (approvals), 10-19 a release does not verify (verify, update), 20 a log equivocated (witness), "
+          "21-22 an update does not verify (update), 64 usage, 69 a tool is missing")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -22,6 +22,7 @@ from .base import PROJECT, REGION, Environment, StrictModel, is_prod
 from .build import BuildConfig
 from .data import DataStoresConfig
 from .detective import DetectiveConfig
+from .distribution import DistributionConfig
 from .intake import IntakeConfig, intake_problems
 from .localstack import LocalStackConfig
 from .network import NetworkConfig
@@ -31,8 +32,9 @@ from .transparency import TransparencyConfig
 
 __all__ = [
     "AccessConfig", "ApprovalsConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig",
-    "DetectiveConfig", "IntakeConfig", "LocalStackConfig", "NetworkConfig", "PROJECT", "REGION", "ReviewersConfig", "SigningConfig",
-    "TransparencyConfig", "approvals_section", "declared_environment", "load_config", "load_from_pulumi",
+    "DetectiveConfig", "DistributionConfig", "IntakeConfig", "LocalStackConfig", "NetworkConfig", "PROJECT", "REGION",
+    "ReviewersConfig", "SigningConfig", "TransparencyConfig", "approvals_section", "declared_environment", "load_config",
+    "load_from_pulumi",
     "load_stack_file", "section_keys",
 ]
 
@@ -72,6 +74,7 @@ class CenterConfig(StrictModel):
     intake: IntakeConfig | None = None
     """The sample intake (docs/intake.md); a stack without it declares no intake."""
     transparency: TransparencyConfig = Field(default_factory=dict)  # validated with the stack's environment
+    distribution: DistributionConfig = Field(default_factory=dict)  # validated with the stack's environment
     localstack: LocalStackConfig | None = None
     """Set only by the `local` stack: every provider talks to a LocalStack emulator."""
 
@@ -133,6 +136,7 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
             problems.append((f"{PROJECT}:transparency.witnesses[{witness.organization}]",
                              f"{witness.organization!r} is not a reviewer organization ({sorted(reviewer_names)}): "
                              "only a reviewer organization has a cosignature prefix and a role to write it"))
+    problems.extend(distribution_problems(config, reviewer_names))
     if config.localstack is not None and config.detective.enabled:
         problems.append((f"{PROJECT}:detective.enabled",
                          "LocalStack emulates neither Security Hub, GuardDuty, Access Analyzer nor AWS Config: "
@@ -163,6 +167,31 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
         if org.client_vpn is not None and ipaddress.IPv4Network(org.client_vpn.client_cidr).overlaps(supernet):
             problems.append((f"{PROJECT}:reviewers.organizations[{org.name}].clientVpn.clientCidr",
                              f"{org.client_vpn.client_cidr} overlaps the VPC {supernet}"))
+    return problems
+
+
+def distribution_problems(config: CenterConfig, reviewer_names: set[str]) -> list[tuple[str, str]]:
+    """The distribution's keyholders and rebuilders are reviewer organizations; it needs the log."""
+    problems: list[tuple[str, str]] = []
+    distribution = config.distribution
+    if not distribution.enabled:
+        return problems
+    if not config.transparency.enabled:
+        problems.append((f"{PROJECT}:distribution.enabled", "the clients install only logged releases: enable the "
+                                                            "transparency log (transparency.enabled) first"))
+    for key in distribution.root.keys if distribution.root else []:
+        if key.holder != "vendor" and key.holder not in reviewer_names:
+            problems.append((f"{PROJECT}:distribution.root.keys[{key.holder}]",
+                             f"{key.holder!r} is neither 'vendor' nor a reviewer organization ({sorted(reviewer_names)})"))
+    scopes = {org.name: set(org.scopes) for org in config.reviewers.organizations}
+    for rebuilder in distribution.rebuilders:
+        if rebuilder.organization not in reviewer_names:
+            problems.append((f"{PROJECT}:distribution.rebuilders[{rebuilder.organization}]",
+                             f"{rebuilder.organization!r} is not a reviewer organization ({sorted(reviewer_names)})"))
+        elif not {"sources", "builds"} <= scopes[rebuilder.organization]:
+            problems.append((f"{PROJECT}:distribution.rebuilders[{rebuilder.organization}]",
+                             f"{rebuilder.organization} rebuilds releases from the reviewed source: it needs the "
+                             "'sources' and 'builds' scopes"))
     return problems
 
 

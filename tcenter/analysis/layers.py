@@ -97,7 +97,7 @@ class AssetClass:
     customer_data: bool | None = None
     """Only assets access marks as customer data (True), only others (False), or any (None)."""
     name_marks: tuple[str, ...] = ()
-    """Or: assets whose name holds one of these (the audit stores)."""
+    """Or: assets whose name holds one of these (the audit stores, the update repositories)."""
 
 
 ASSET_CLASSES: tuple[AssetClass, ...] = (
@@ -108,6 +108,8 @@ ASSET_CLASSES: tuple[AssetClass, ...] = (
     AssetClass("audit-evidence", "audit evidence", {"log-group": ("write", "delete", "administer"),
                                                     "bucket": ("write", "delete", "administer"),
                                                     "key": ("delete", "administer")}, name_marks=("-audit-",)),
+    AssetClass("update-repositories", "update repositories", {"bucket": ("write", "delete")},
+               name_marks=("-distribution-",)),
     AssetClass("key-administration", "key administration", {"key": ("administer", "delete")}),
     AssetClass("zone-paths", "a new path between zones", {}, zones=("*",)),
 )
@@ -120,7 +122,12 @@ NOT_GUARDED: dict[tuple[str, str], str] = {
        for cls in ("zone-paths",) for layer in LAYER_KINDS if layer.family == "iam"},
     **{(cls, layer.name): "it lives outside the VPC's zones (S3, CloudWatch Logs, KMS), reached only through AWS "
                           "APIs, which the IAM layers guard"
-       for cls in ("audit-evidence", "key-administration") for layer in LAYER_KINDS if layer.family == "network"},
+       for cls in ("audit-evidence", "update-repositories", "key-administration")
+       for layer in LAYER_KINDS if layer.family == "network"},
+    **{("update-repositories", layer): "the repositories' files are public by design and their key only encrypts them "
+                                       "at rest: TUF signatures protect them, so who writes is the bucket policy's to "
+                                       "decide, and the online keys count as signing"
+       for layer in ("key-policy", "grant")},
     ("signing", "resource-policy"): "signing keys are KMS keys (their resource policy is the key policy) or "
                                     "CloudHSM, which has no resource policy",
     ("key-administration", "resource-policy"): "a key's resource policy is its key policy (layer key-policy)",

@@ -46,6 +46,10 @@ class ExitCode(enum.IntEnum):
     """verify: the release is older than --not-older-than or than the last version seen (--state)"""
     EQUIVOCATION = 20
     """witness: the log showed two views that cannot both be honest (fork or rollback)"""
+    TUF_METADATA = 21
+    """update, tuf: the TUF metadata does not verify (rollback, freeze, mix-and-match, threshold, hashes)"""
+    NOT_REBUILT = 22
+    """update: a product without the vendor's and a reviewer organization's signatures and rebuild attestation"""
     USAGE = 64
     """wrong usage of a command (argparse, conflicting options)"""
     UNAVAILABLE = 69

@@ -9,7 +9,7 @@ dependencies) so that both entry points feed the same code:
 - `tcenter check PLAN.json` (guardrails/check.py) maps the resources of a plan file into it.
 
 One module per domain (network, encryption, storage, keys, identity, audit, platform,
-limits, transparency, owner, edge, intake); `RULES` below is the one explicit list, in the order reports use. This package
+limits, transparency, owner, edge, intake, distribution); `RULES` below is the one explicit list, in the order reports use. This package
 imports only the standard library, `components.awsfacts` and `tcenter.core.iamdoc` (the
 policy pack runs it in its own virtualenv; tests/review/test_layers.py holds that).
 """
@@ -17,6 +17,7 @@ policy pack runs it in its own virtualenv; tests/review/test_layers.py holds tha
 from __future__ import annotations
 
 from .audit import ACCOUNT_BASELINE, CLOUDTRAIL_VALIDATION, DETECTIVE_CONTROLS
+from .distribution import DIST_ONLINE_KEYS, DIST_PUBLISHER_ONLY
 from .edge import MUTUAL_TLS_NOT_BYPASSABLE, REGIONAL_ENDPOINTS_ONLY
 from .encryption import CLOUDTRAIL_CMK, DYNAMODB_CMK, EBS_CMK, LOG_GROUP_CMK, S3_SSE_CMK, SECRET_CMK
 from .identity import REVIEWER_DENIES
@@ -59,6 +60,7 @@ RULES: tuple[Rule, ...] = (
     SSM_SESSION_LOGGING, DETECTIVE_CONTROLS, ACCOUNT_BASELINE,
     TLOG_CREATE_ONLY, TLOG_SEQUENCER_ONLY, TLOG_COSIGNATURES_OWN_PREFIX, CUSTOMER_DATA_NAMED_PRINCIPALS,
     REGIONAL_ENDPOINTS_ONLY, MUTUAL_TLS_NOT_BYPASSABLE, INTAKE_BROKER_WRITE_ONLY,
+    DIST_PUBLISHER_ONLY, DIST_ONLINE_KEYS,
 )
 
 

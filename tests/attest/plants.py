@@ -189,7 +189,9 @@ PLANTS: dict[tuple[str, str], Plant] = {
     (T + "cfg/deliveryChannel:DeliveryChannel", "snapshotDeliveryProperties"): lambda d, r: channel(
         d, r, configSnapshotDeliveryProperties={"deliveryFrequency": "TwentyFour_Hours" if (i(r).get("snapshotDeliveryProperties") or {})
                                                 .get("deliveryFrequency") != "TwentyFour_Hours" else "One_Hour"}),
-    (T + "cfg/rule:Rule", "source"): lambda d, r: config_rule(d, r, Source={"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_VERSIONING_ENABLED"}),
+    # Another managed rule takes none of this rule's parameters (AWS Config refuses unknown ones).
+    (T + "cfg/rule:Rule", "source"): lambda d, r: config_rule(d, r, Source={"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_VERSIONING_ENABLED"},
+                                                              InputParameters="{}"),
     (T + "cfg/rule:Rule", "inputParameters"): lambda d, r: config_rule(d, r, InputParameters=json.dumps(
         {k: "REJECT" if v == "ALL" else f"{v}0" for k, v in json.loads(i(r)["inputParameters"]).items()})),
     (T + "cfg/rule:Rule", "scope"): lambda d, r: config_rule(d, r, Scope={"ComplianceResourceTypes": ["AWS::S3::Bucket"]}),
@@ -472,6 +474,6 @@ NOT_PLANTED: dict[tuple[str, str], str] = {
 # the first key loses no alias, the first bucket's versioning is suspended).
 LAST = {(T + "kms/alias:Alias", "targetKeyId"), (T + "s3/bucket:Bucket", "replication")}
 # Plants that would undo another's on the same resource: applied in a second round.
-SECOND_ROUND = {(T + "cloudtrail/trail:Trail", "cloudWatchLogsRoleArn")}
+SECOND_ROUND = {(T + "cloudtrail/trail:Trail", "cloudWatchLogsRoleArn"), (T + "cfg/rule:Rule", "source")}
 # Where a change is seen on another resource than the one changed: (type, field) -> the type named.
 SEEN_ON = {(T + "kms/alias:Alias", "targetKeyId"): ("aws:kms/key:Key", "key policy")}

@@ -120,12 +120,25 @@ def render_sequencer(stack: str = DEFAULT_STACK, s3_cidrs: Sequence[str] = S3_PR
     return hosts.render_host(sequencer_profile(values))
 
 
+def render_publisher(stack: str = "zurich-prod", s3_cidrs: Sequence[str] = S3_PREFIX_LIST_STAND_IN) -> hosts.RenderedHost:
+    """The update repositories' publisher host, rendered exactly as Distribution renders its user data."""
+    from components.distribution import publisher_profile, publisher_values
+    from components.transparency import log_bucket_name
+
+    config = stack_config(stack)
+    account = config.access.account_id
+    values = publisher_values(stack, account, config.distribution, config.network_plan(),
+                              bucket_name(account, stack, "releases"), log_bucket_name(account, stack), list(s3_cidrs))
+    return hosts.render_host(publisher_profile(values))
+
+
 ROLES: dict[str, Callable[..., hosts.RenderedHost]] = {
     "build": render_build,
     "signer": render_signer,
     "signer-cloudhsm": render_signer_cloudhsm,
     "workstation": render_workstation,
     "sequencer": render_sequencer,
+    "publisher": render_publisher,
 }
 
 

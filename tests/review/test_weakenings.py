@@ -65,7 +65,8 @@ def audit_log_retention_365(plan):
 def ssh_build_to_signing(plan):
     (build,) = find(plan, "aws:ec2/securityGroup:SecurityGroup", lambda r: r["inputs"]["tags"].get("zone") == "build")
     (signing,) = find(plan, "aws:ec2/securityGroup:SecurityGroup",
-                      lambda r: r["inputs"]["tags"].get("zone") == "signing" and "sequencer" not in r["name"])
+                      lambda r: r["inputs"]["tags"].get("zone") == "signing"
+                      and "sequencer" not in r["name"] and "publisher" not in r["name"])
     build["inputs"]["egress"].append({"protocol": "tcp", "fromPort": 22, "toPort": 22, "securityGroups": [signing["outputs"]["id"]]})
     signing["inputs"]["ingress"].append({"protocol": "tcp", "fromPort": 22, "toPort": 22, "securityGroups": [build["outputs"]["id"]]})
     for zone, direction, rule_no in (("build", "egress", 901), ("signing", "ingress", 901)):

@@ -77,3 +77,51 @@ def test_another_checkout_than_the_provenance_names_is_refused(setup):
     git(setup.repo, "commit", "-q", "-m", "later")
     result = rebuild(setup, release)
     assert result.returncode == 3 and "was built from" in result.stderr
+
+
+def _org_key(folder: Path, curve: str) -> tuple[Path, Path]:
+    private, public = folder / f"org-{curve}.pem", folder / f"org-{curve}.pub.pem"
+    algorithm = ["-algorithm", "ED25519"] if curve == "ed25519" else ["-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{curve}"]
+    subprocess.run(["openssl", "genpkey", *algorithm, "-out", str(private)], check=True, capture_output=True)
+    subprocess.run(["openssl", "pkey", "-in", str(private), "-pubout", "-out", str(public)], check=True, capture_output=True)
+    return private, public
+
+
+@pytest.mark.parametrize("curve", ["P-256", "P-384", "ed25519"])
+def test_an_identical_rebuild_is_attested_with_the_reviewers_own_key(setup, curve):
+    """What bash and openssl write on the workstation, read by the client's verifier
+    (tcenter.distribution.attestation, securesystemslib): the organization's key, this very
+    file, this very provenance envelope."""
+    import hashlib
+
+    from tcenter.distribution import attestation
+    from tcenter.distribution.keys import read_public_key
+
+    built = f"product built at {BUILD_INFO['sourceDateEpoch']}\n".encode()
+    release = release_of(setup, built)
+    private, public = _org_key(setup.root, curve)
+    result = subprocess.run(["bash", str(setup.script), "--sign", str(private), "--organization", "org-a",
+                             str(setup.repo), str(release)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    envelope = (release.parent / "product.tar.rebuild.org-a.intoto.json").read_bytes()
+    facts = dict(signing_class="products", name="product.tar", sha256=hashlib.sha256(built).hexdigest(),
+                 envelope_sha256=hashlib.sha256((release.parent / "product.tar.intoto.json").read_bytes()).hexdigest())
+    key = read_public_key(public, "org-a")
+    assert attestation.verify(envelope, organization="org-a", keys=[key], **facts) is not None
+    assert attestation.verify(envelope, organization="org-b", keys=[key], **facts) is None  # another verifier id
+    (setup.root / "other").mkdir()
+    _, other = _org_key(setup.root / "other", curve)  # a key org-a does not hold
+    assert attestation.verify(envelope, organization="org-a", keys=[read_public_key(other, "org-a")], **facts) is None
+    assert attestation.verify(envelope, organization="org-a", keys=[key], **{**facts, "sha256": "0" * 64}) is None
+    again = subprocess.run(["bash", str(setup.script), "--sign", str(private), "--organization", "org-a",
+                            str(setup.repo), str(release)], capture_output=True, text=True)
+    assert again.returncode == 4 and "never overwritten" in again.stderr
+
+
+def test_a_different_rebuild_is_never_attested(setup):
+    release = release_of(setup, b"product built with a backdoor\n")
+    private, _ = _org_key(setup.root, "P-256")
+    result = subprocess.run(["bash", str(setup.script), "--sign", str(private), "--organization", "org-a",
+                             str(setup.repo), str(release)], capture_output=True, text=True)
+    assert result.returncode == 1 and "DIFFERENT" in result.stderr
+    assert not (release.parent / "product.tar.rebuild.org-a.intoto.json").exists()

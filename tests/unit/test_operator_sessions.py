@@ -30,6 +30,8 @@ def test_default_session_document_logs_everything_encrypted(each_stack):
 def test_every_host_role_may_log_operator_sessions_and_nothing_more(each_stack):
     host_roles = set(each_stack.outputs["builderRoleArns"].values()) | set(each_stack.outputs["signerRoleArns"].values())
     host_roles |= {each_stack.outputs["transparencySequencerRoleArn"]}  # the log's sequencer host
+    if "distributionPublisherRoleArn" in each_stack.outputs:  # the update repositories' publisher host
+        host_roles.add(each_stack.outputs["distributionPublisherRoleArn"])
     role_names = {arn.rsplit("/", 1)[1] for arn in host_roles}
     granted = {}
     for policy in each_stack.by_type("aws:iam/rolePolicy:RolePolicy"):

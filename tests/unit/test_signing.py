@@ -75,9 +75,11 @@ def allowed(policy: dict, principal: str, action: str, account: str, context: di
 
 def signing_keys(run) -> dict[str, Any]:
     """Signing class -> declared KMS key (SIGN_VERIFY) of the release signers, found through the
-    key's alias (the transparency log's checkpoint key is not a release signing key)."""
+    key's alias (the transparency log's checkpoint key and the update repositories' online TUF
+    keys are not release signing keys)."""
+    online = set(run.outputs.get("distributionOnlineKeyArns", {}).values())  # the update repositories' TUF keys
     keys = {r.urn.rsplit("::", 1)[1]: r for r in run.by_type("aws:kms/key:Key") if r.inputs["keyUsage"] == "SIGN_VERIFY"
-            and r.outputs["arn"] != run.outputs.get("transparencyCheckpointKeyArn")}
+            and r.outputs["arn"] != run.outputs.get("transparencyCheckpointKeyArn") and r.outputs["arn"] not in online}
     by_class = {}
     for alias in run.by_type("aws:kms/alias:Alias"):
         for _name, key in keys.items():
