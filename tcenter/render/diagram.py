@@ -212,7 +212,7 @@ def _draw(layout: _Layout, target: Path, classes: dict[str, Any]) -> None:
 
     Edge = functools.partial(DiagramEdge, fontsize="15")  # noqa: N806 - diagrams' edges default to 13 pt
     plan, reachability, grouped, network_zones = layout.plan, layout.reachability, layout.grouped, layout.network_zones
-    graph_attr = {"fontsize": "24", "pad": "0.5", "splines": "spline", "nodesep": "0.75", "ranksep": "1.1",
+    graph_attr = {"fontsize": "24", "pad": "0.25", "splines": "spline", "nodesep": "0.55", "ranksep": "1.1",
                   "newrank": "true"}
     ids = _Ids()
     anchors: dict[str, Any] = {}
