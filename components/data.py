@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from . import policies
+from . import awsfacts, policies
 from .config.base import REGION
 from .config.data import DATA_CLASS, CustomerRegion, DataStoresConfig
 from .iam import Role, instance_role
@@ -80,6 +80,13 @@ class RegionalDataStoreArgs:
     """Carries out deletion requests (access.dataDeletionRole): lists and deletes, never reads."""
     observers: tuple[str, ...] = ()
     """Reviewer roles: read the table's configuration and policy, never its items."""
+    cells: tuple[pulumi.Input[str], ...] = ()
+    """Analysis cell roles serving this store (components/analysis.py): alone read `samples/`,
+    alone write `verdicts/`, and nothing else of the store. Empty: no analysis."""
+    verdict_readers: tuple[pulumi.Input[str], ...] = ()
+    """The AV-database builders: read `verdicts/` and nothing else of the store."""
+    cell_s3_endpoint_id: pulumi.Input[str] | None = None
+    """The analysis zone's own S3 gateway endpoint: the cells' only way in."""
 
 
 def residency_problems(config: DataStoresConfig) -> list[str]:
@@ -129,7 +136,7 @@ class RegionalDataStore(pulumi.ComponentResource):
 
         # Declared after its users: the key policy names them (a key policy cannot name a role
         # that does not exist yet), and nobody else, not even through the account root.
-        users = [self.ingestion_role.arn, self.analysis_role.arn]
+        users = [self.ingestion_role.arn, self.analysis_role.arn, *args.cells, *args.verdict_readers]
         if args.data_deletion:
             users.append(args.data_deletion)
         self.key = EncryptionKey(
@@ -162,14 +169,19 @@ class RegionalDataStore(pulumi.ComponentResource):
                     transition_to_infrequent_access_days=lifecycle.transition_to_infrequent_access_days,
                     abort_incomplete_multipart_upload_days=lifecycle.abort_incomplete_multipart_upload_days,
                 ),
-                vpc_endpoint_ids=(args.s3_endpoint_id,),
+                vpc_endpoint_ids=(args.s3_endpoint_id,
+                                  *((args.cell_s3_endpoint_id,) if args.cells and args.cell_s3_endpoint_id else ())),
                 named_access=policies.NamedObjectAccess(
-                    readers=(self.analysis_role.arn,),
-                    writers=(self.ingestion_role.arn,),
+                    readers=(self.analysis_role.arn, *args.cells, *args.verdict_readers),
+                    writers=(self.ingestion_role.arn, *args.cells),
                     deleters=tuple(p for p in (args.data_deletion,
                                                args.deployer if args.teardown.force_destroy("stateful") else None) if p),
                     configurers=tuple(p for p in (args.deployer, args.break_glass) if p),
                 ),
+                # samples/ -> cells -> verdicts/ -> AV-database builders, and no other way out
+                extra_statements=tuple(policies.cell_fence_statements(
+                    awsfacts.bucket_arn(bucket_name(account, stack, "data", region)), args.cells, args.verdict_readers))
+                if args.cells else (),
                 tags=tags,
             ),
             opts=child,

@@ -50,13 +50,15 @@ class CenterPrincipals:
     """The transparency log's sequencer host role (when the log is enabled)."""
     witnesses: dict[str, str] = field(default_factory=dict)
     """organization -> its witness role ARN (writes only its cosignatures)"""
+    cells: dict[str, str] = field(default_factory=dict)
+    """customer region -> its analysis cells' role ARN (when analysis is enabled): alone read samples/"""
 
     # --- what the plan names, by use ----------------------------------------------------------
 
     def instance_roles(self) -> tuple[str, ...]:
         """Roles handed to EC2 as instance profiles (declared or not yet hosted): only the deployer passes them."""
         return tuple(sorted({*self.builders.values(), *self.signers.values(), *self.ingest.values(),
-                             *self.analyze.values(), *self.workstations.values(),
+                             *self.analyze.values(), *self.workstations.values(), *self.cells.values(),
                              *([self.sequencer] if self.sequencer else [])}))
 
     def privileged(self) -> tuple[str, ...]:
@@ -101,6 +103,7 @@ class CenterPrincipals:
 
 def center_principals(config: CenterConfig) -> CenterPrincipals:
     """Every principal the plan of this config names, by the components' own naming functions."""
+    from .analysis import cell_role_name
     from .build import builder_names, builder_role_name
     from .data import store_role_name
     from .evidence import forwarder_role_name
@@ -134,4 +137,6 @@ def center_principals(config: CenterConfig) -> CenterPrincipals:
         sequencer=role_arn(account, sequencer_role_name(stack)) if config.transparency.enabled else None,
         witnesses={org.name: role_arn(account, witness_role_name(stack, org.name))
                    for org in orgs if config.transparency.enabled},
+        cells={r: role_arn(account, cell_role_name(stack, r)) for r in config.data_stores.customer_regions
+               if config.analysis.enabled},
     )
