@@ -231,6 +231,12 @@ KIT_RULE_MIRRORS: tuple[ConfigRuleMirror, ...] = (
     ConfigRuleMirror("tlog-cosignatures-own-prefix", why_none=f"no managed rule reads bucket policy prefixes; {_ATTEST}"),
     ConfigRuleMirror("customer-data-named-principals", why_none="no managed rule reads who a key, bucket or table "
                                                                 f"policy names; {_ATTEST}"),
+    ConfigRuleMirror("analysis-samples-cells-only", why_none="no managed rule reads who a bucket policy lets read a "
+                                                             f"prefix; {_ATTEST}"),
+    ConfigRuleMirror("analysis-cells-verdicts-only", why_none="no managed rule reads role or endpoint policy "
+                                                              f"prefixes; {_ATTEST}"),
+    ConfigRuleMirror("analysis-zone-isolated", why_none="no managed rule judges a zone's routes, endpoints and NACLs "
+                                                        f"together; {_ATTEST}"),
 )
 """Every `tcenter check` rule (tests hold this table to tcenter.guardrails.RULES) and the AWS
 Config managed rules that keep checking it on the live account."""

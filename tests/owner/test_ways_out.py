@@ -124,7 +124,7 @@ def test_way_3_a_builders_credentials_write_its_prefix_only_from_its_own_instanc
     instances = {i["inputs"]["tags"]["builder"]: i["outputs"]["id"] for i in find(prod, "aws:ec2/instance:Instance")
                  if "builder" in (i["inputs"].get("tags") or {})}
     endpoint = next(e["outputs"]["id"] for e in find(prod, "aws:ec2/vpcEndpoint:VpcEndpoint")
-                    if e["inputs"]["serviceName"].endswith(".s3"))
+                    if e["inputs"]["serviceName"].endswith(".s3") and e["inputs"]["tags"]["zone"] == "endpoints")
     assert len(instances) == 5
     for builder, instance in instances.items():
         role = next(r for name, r in roles.items() if name.endswith(builder))
