@@ -20,6 +20,7 @@ policies name the cell roles and the zone's endpoint), then `cells.serve(stores)
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -60,26 +61,66 @@ def store_bucket_arn(account_id: str, stack: str, customer_region: str) -> str:
     return bucket_arn(bucket_name(account_id, stack, "data", customer_region))
 
 
-def cell_user_data(stack: str, region: str, queue_urls: Sequence[str], served: Sequence[str]) -> str:
-    """The cell's cloud-init: its job contract (queues, served stores) for the image's runner, no
-    SSH, and power-off after one job (the launch template terminates on shutdown)."""
-    env = "\n".join([f"TC_STACK={stack}", f"TC_REGION={region}", f"TC_QUEUES={' '.join(queue_urls)}",
-                     f"TC_SERVES={' '.join(served)}", f"TC_SAMPLES_PREFIX={policies.SAMPLES_PREFIX}",
-                     f"TC_VERDICTS_PREFIX={policies.VERDICTS_PREFIX}"])
-    indented = "\n".join(f"      {line}" for line in env.splitlines())
-    return (
-        "#cloud-config\n"
-        "ssh_pwauth: false\n"
-        "disable_root: true\n"
-        "write_files:\n"
-        "  - path: /etc/tc-cell.env\n"
-        "    permissions: '0444'\n"
-        "    content: |\n"
-        f"{indented}\n"
-        "runcmd:\n"
-        "  - [systemctl, disable, --now, ssh.service]\n"
-        "  - [sh, -c, '/usr/local/sbin/tc-cell-run /etc/tc-cell.env; systemctl poweroff']\n"
+CELL_USER = "tc-cell"
+CELL_HOME = "/var/lib/tc-cell"
+CELL_CONFIG = "/etc/tc-cell/cell.json"
+CELL_UNIT = "tc-cell.service"
+CELL_RUNNER = "/usr/local/bin/tc-cell-run"
+"""The job runner comes with the cell image (analysis.amiId): it takes one message of the queues,
+reads that sample, writes its verdict, deletes the message, and exits."""
+CELL_PACKAGES = ("python3",)
+
+
+@dataclass(frozen=True)
+class CellHostValues:
+    """What a cell needs to know, all from the validated config and the network plan."""
+
+    stack: str
+    region: str
+    served: tuple[str, ...]
+    queue_urls: tuple[str, ...]
+    buckets: tuple[str, ...]
+    job_timeout_seconds: int
+    network: hosts.HostNetwork
+    """`endpoints_cidr` is the analysis zone's own CIDR: its SQS endpoint lives there."""
+
+    def config(self) -> dict:
+        return {"stack": self.stack, "region": REGION, "customer-region": self.region, "serves": list(self.served),
+                "queues": list(self.queue_urls), "buckets": list(self.buckets),
+                "samples-prefix": policies.SAMPLES_PREFIX, "verdicts-prefix": policies.VERDICTS_PREFIX,
+                "verdict-fields": ["sample-sha256", "collection-rule", "result", "analyser-version"]}
+
+
+def cell_host_values(stack: str, account_id: str, region: str, served: Sequence[str], zone_cidr: str, supernet: str,
+                     s3_cidrs: Sequence[str], job_timeout_seconds: int) -> CellHostValues:
+    return CellHostValues(
+        stack=stack, region=region, served=tuple(served),
+        queue_urls=tuple(f"https://sqs.{REGION}.amazonaws.com/{account_id}/{job_queue_name(stack, r)}" for r in served),
+        buckets=tuple(bucket_name(account_id, stack, "data", r) for r in served),
+        job_timeout_seconds=job_timeout_seconds,
+        network=hosts.HostNetwork(vpc_cidr=supernet, endpoints_cidr=zone_cidr, s3_cidrs=tuple(sorted(s3_cidrs))))
+
+
+def cell_profile(values: CellHostValues) -> hosts.HostProfile:
+    """The shared hardening (no SSH, no sudo, nftables egress to the zone's SQS endpoint and S3
+    only) plus the cell: a locked user, its job config, and the one-shot unit that runs one job
+    and powers the cell off."""
+    base = hosts.base_profile(values.network, metadata_users=("root", CELL_USER))
+    unit_values = {"user": CELL_USER, "home": CELL_HOME, "config": CELL_CONFIG, "runner": CELL_RUNNER,
+                   "region": REGION, "timeout": values.job_timeout_seconds}
+    return base.extend(
+        "analysis",
+        packages={name: "" for name in CELL_PACKAGES},
+        files=[hosts.HostFile(CELL_CONFIG, json.dumps(values.config(), indent=2, sort_keys=True) + "\n"),
+               hosts.HostFile(f"/etc/systemd/system/{CELL_UNIT}",
+                              hosts.render_template("analysis/tc-cell.service.j2", unit_values))],
+        users=[hosts.HostUser(CELL_USER, CELL_HOME, "analysis cell job runner (locked, no sudo)")],
+        enabled_units=[CELL_UNIT],
     )
+
+
+def render_cell(values: CellHostValues) -> hosts.RenderedHost:
+    return hosts.render_host(cell_profile(values))
 
 
 @dataclass(frozen=True)
@@ -208,9 +249,10 @@ class AnalysisCells(pulumi.ComponentResource):
         self.templates: dict[str, aws.ec2.LaunchTemplate] = {}
         self.groups: dict[str, aws.autoscaling.Group] = {}
         for region in args.customer_regions:
-            queue_urls = [f"https://sqs.{REGION}.amazonaws.com/{account}/{job_queue_name(stack, r)}"
-                          for r in self.served[region]]
-            user_data = hosts.user_data_base64(cell_user_data(stack, region, queue_urls, self.served[region]))
+            user_data = self.s3_endpoint.cidr_blocks.apply(
+                lambda cidrs, region=region: hosts.user_data_base64(render_cell(cell_host_values(
+                    stack, account, region, self.served[region], network.zone_cidrs[ZONE], str(network.plan.supernet),
+                    cidrs or [], config.job_timeout_seconds)).user_data))
             group_tags = {**tags, "customer-region": region, "purpose": "analysis-cell"}
             profile = self.roles[region].instance_profile
             assert profile is not None  # instance_role always makes one

@@ -99,6 +99,17 @@ def test_ci_tests_exactly_the_script_buildfleet_deploys(declared):
     assert deployed == render_build("dev").provision_script
 
 
+def test_ci_tests_exactly_the_cell_analysiscells_deploys(declared):
+    """The suite's analysis role is rendered like AnalysisCells renders the dev europe cells (issue 28)."""
+    from .roles import render_analysis
+
+    run = declared("dev")
+    (template,) = [t for t in run.by_type("aws:ec2/launchTemplate:LaunchTemplate")
+                   if "AnalysisCells" in t.urn and t.inputs["tags"]["customer-region"] == "europe"]
+    cloud_config = yaml.safe_load(gzip.decompress(base64.b64decode(template.inputs["userData"])))
+    assert cloud_config["write_files"][0]["content"] == render_analysis("dev", region="europe").provision_script
+
+
 def test_script_detects_a_chroot_and_refuses_unknown_modes(tmp_path):
     script = tmp_path / "provision.sh"
     script.write_text(render_build().provision_script)

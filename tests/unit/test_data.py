@@ -161,13 +161,27 @@ def test_store_bucket_policy_tls_only_endpoint_only_single_writer(each_stack):
         assert tls["Resource"] == [arn, f"{arn}/*"]
         outside = statements["DenyObjectAccessOutsideCenterEndpoints"]
         assert outside["Effect"] == "Deny" and outside["Resource"] == f"{arn}/*"
-        assert outside["Condition"]["StringNotEquals"] == {"aws:SourceVpce": [endpoint]}
+        # the center's endpoint, and the analysis zone's own (issue 28): the cells come in through it
+        analysis = "analysisCellRoleArns" in each_stack.outputs
+        cells_endpoint = [each_stack.outputs["analysisS3EndpointId"]] if analysis else []
+        assert sorted(outside["Condition"]["StringNotEquals"]["aws:SourceVpce"]) == sorted([endpoint, *cells_endpoint])
         assert {"s3:GetObject*", "s3:PutObject*"} <= set(outside["Action"])
+        cell = [each_stack.outputs["analysisCellRoleArns"][_region]] if analysis else []
+        av_builders = [arn for builder, arn in each_stack.outputs["builderRoleArns"].items()
+                       if builder.startswith("av-databases-") and analysis]
         writers = statements["DenyObjectWritesToAnyoneNotNamed"]
         assert writers["Effect"] == "Deny" and writers["Resource"] == [arn, f"{arn}/*"]
-        assert writers["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": [store["outputs"]["ingestionRoleArn"]]}
+        assert sorted(writers["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == sorted(
+            [store["outputs"]["ingestionRoleArn"], *cell])
         readers = statements["DenyObjectReadsToAnyoneNotNamed"]
-        assert readers["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": [store["outputs"]["analysisRoleArn"]]}
+        assert sorted(readers["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == sorted(
+            [store["outputs"]["analysisRoleArn"], *cell, *av_builders])
+        # ... and the analysis flow's fence: samples/ to the cells alone (tests/owner/test_analysis_cells.py
+        # judges what it leaves with the kit's access evaluation)
+        if analysis:
+            samples = statements["DenySampleReadsButCells"]
+            assert samples["Resource"] == [f"{arn}/samples/*"]
+            assert samples["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": cell}
         assert "s3:GetObject*" in readers["Action"]
         assert not [s for s in statements.values() if s["Effect"] == "Allow"], "the bucket policy grants nothing"
 
@@ -213,10 +227,16 @@ def test_only_the_stores_own_roles_are_allowed_on_customer_data(each_stack):
         bucket_arn = store["bucket"].outputs["arn"]
         guarded = {bucket_arn, f"{bucket_arn}/*", store["table"].outputs["arn"], store["key"].outputs["arn"]}
         owners = {f"tc-{each_stack.stack}-data-{region}-ingest", f"tc-{each_stack.stack}-data-{region}-analyze"}
+        # issue 28: the region's analysis cells (samples/ and verdicts/ only) and the AV-database builders
+        # (verdicts/ only) use the store key through S3; neither is granted the whole bucket or the table
+        flow = {f"tc-{each_stack.stack}-cell-{region}",
+                *(f"tc-{each_stack.stack}-build-{b}" for b in each_stack.outputs["builderRoleArns"] if b.startswith("av-"))}
         for policy in each_stack.by_type("aws:iam/rolePolicy:RolePolicy"):
             for statement in _policy(policy)["Statement"]:
                 if statement["Effect"] == "Allow" and guarded & set(_as_list(statement["Resource"])):
-                    assert policy.inputs["role"] in owners, f"{policy.name} grants {statement['Sid']} on {region}'s data"
+                    assert policy.inputs["role"] in owners | flow, f"{policy.name} grants {statement['Sid']} on {region}'s data"
+                    if policy.inputs["role"] in flow:
+                        assert guarded & set(_as_list(statement["Resource"])) <= {store["key"].outputs["arn"], bucket_arn}
 
 
 def test_nothing_replicates_or_leaves_zurich(each_stack):
