@@ -61,7 +61,7 @@ def test_cells_are_ephemeral_imdsv2_hop_1_and_unreachable(run, stack_values):
     templates = {t.inputs["tags"]["customer-region"]: t for t in of(run, "aws:ec2/launchTemplate:LaunchTemplate")}
     groups = {g.name: g for g in of(run, "aws:autoscaling/group:Group")}
     assert sorted(templates) == regions(run) and len(groups) == len(templates)
-    for region, template in templates.items():
+    for template in templates.values():
         inputs = template.inputs
         assert inputs["instanceInitiatedShutdownBehavior"] == "terminate"
         assert inputs["metadataOptions"]["httpTokens"] == "required"
