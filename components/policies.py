@@ -1104,9 +1104,12 @@ def cell_fence_statements(bucket_arn: Any, cells: Sequence[Any], verdict_readers
     if verdict_readers:
         statements += [
             confine("DenyVerdictReadersOutsideVerdicts", S3_READ_OBJECT_ACTIONS, verdicts, verdict_readers),
-            statement("DenyVerdictReadersListingOutsideVerdicts", S3_LIST_OBJECT_ACTIONS, [bucket_arn], effect="Deny",
+            statement("DenyVerdictReadersListingOutsideVerdicts", S3_LIST_ACTIONS, [bucket_arn], effect="Deny",
                       principals=everyone, conditions={"ArnEquals": {"aws:PrincipalArn": list(verdict_readers)},
                                                        "StringNotLike": {"s3:prefix": f"{VERDICTS_PREFIX}*"}}),
+            # s3:prefix is no key of ListBucketMultipartUploads (Service Authorization Reference): denied outright
+            statement("DenyVerdictReadersMultipartListing", ["s3:ListBucketMultipartUploads"], [bucket_arn], effect="Deny",
+                      principals=everyone, conditions={"ArnEquals": {"aws:PrincipalArn": list(verdict_readers)}}),
         ]
     return statements
 

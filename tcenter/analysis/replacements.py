@@ -126,6 +126,10 @@ REPLACEMENT_FORCING: dict[str, frozenset[str]] = {
         "aws:cloudwatch/metricAlarm:MetricAlarm": {"name"},
         "aws:cloudwatch/eventRule:EventRule": {"eventBusName", "name", "namePrefix"},
         "aws:cloudwatch/eventTarget:EventTarget": {"eventBusName", "rule", "targetId"},
+        # --- analysis cells (issue 28) -------------------------------------------------
+        "aws:autoscaling/group:Group": {"name", "namePrefix"},
+        "aws:sqs/queue:Queue": {"name", "namePrefix", "fifoQueue"},
+        "aws:sqs/queuePolicy:QueuePolicy": {"queueUrl"},
     }.items()
 }
 """Per Pulumi type, the input properties whose change replaces the resource (create a new

@@ -115,6 +115,8 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:backup/vault:Vault": "aws_backup_vault",
     "aws:backup/plan:Plan": "aws_backup_plan",
     "aws:sqs/queue:Queue": "aws_sqs_queue",
+    "aws:sqs/queuePolicy:QueuePolicy": "aws_sqs_queue_policy",
+    "aws:autoscaling/group:Group": "aws_autoscaling_group",
 }
 """Pulumi type token -> Terraform resource type, for the types the kit declares and their
 neighbours. Unlisted `aws:` types fall back to `aws_<module>_<snake kind>`."""
