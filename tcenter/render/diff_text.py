@@ -159,10 +159,33 @@ def render_markdown(d: PlanDiff, limit: int = MARKDOWN_LIMIT) -> str:
     text = markdown_body(d, with_properties=False)
     note = ("\n_Property-level details were left out to fit a pull-request comment; run "
             "`tcenter diff` (or `--format json`) for the full report._\n")
+    if len(text) + len(note) > limit:  # still too long: each action's resources as counts per type
+        text = markdown_body(d, with_properties=False, folded=ACTIONS)
+    if len(text) + len(note) > limit:  # the dangers alone are too long: whole lines of them, then the counts
+        text = _dangers_cut(d, limit - len(note))
     return text + note if len(text) + len(note) <= limit else text[: limit - len(note) - 20] + "\n...\n" + note
 
 
 ACTIONS = ("delete", "replace", "update", "create")
+
+
+def _dangers_cut(d: PlanDiff, limit: int) -> str:
+    """The report with as many whole danger lines as fit before the folded details, and how many
+    were left out (never a line cut in the middle, never the details dropped)."""
+    rest = markdown_body(d, with_properties=False, with_dangers=False, folded=ACTIONS)
+    at = rest.find("<details>") if "<details>" in rest else len(rest)
+    lines = [f"- :x: {md_escape(danger)}" for danger in d.dangers]
+    room = limit - len(rest) - 200
+    kept = []
+    for line in lines:
+        if room - len(line) - 1 < 0:
+            break
+        kept.append(line)
+        room -= len(line) + 1
+    left = (f"- ... and {len(lines) - len(kept)} more dangerous change(s), left out to fit: "
+            "run `tcenter diff` (or `--format json`) for all of them")
+    section = "\n".join(["### Dangerous: data or key loss, public exposure", "", *kept, left, "", ""])
+    return rest[:at] + section + rest[at:]
 
 
 def markdown_body(d: PlanDiff, with_properties: bool, with_dangers: bool = True,
