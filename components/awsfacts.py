@@ -442,3 +442,11 @@ TRAILS_PER_REGION_MAX = 5
 """CloudTrail: trails per region and account."""
 METRIC_FILTER_PATTERN_MAX = 1024
 """CloudWatch Logs: a metric filter pattern, characters."""
+
+
+# --- customer data prefixes of the analysis flow (issue 28) -----------------------------------
+
+CUSTOMER_DATA_FLOW_PREFIXES = ("samples/", "verdicts/")
+"""Prefixes of a customer data store that the analysis flow fences apart: `samples/` (read by
+the cells alone), `verdicts/` (written by the cells alone, read by the AV-database builders).
+The access model judges each as an asset of its own (tcenter/analysis/access.py)."""

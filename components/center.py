@@ -9,6 +9,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from .analysis import AnalysisCells, AnalysisCellsArgs
 from .audit import AuditLogStore, AuditLogStoreArgs, AuditTrail, AuditTrailArgs
 from .audit import log_group_name as audit_log_group_name
 from .build import BuildFleet, BuildFleetArgs
@@ -23,6 +24,7 @@ from .distribution import Distribution, DistributionArgs
 from .evidence_delivery import EvidenceDelivery, EvidenceDeliveryArgs, evidence_organizations
 from .reviewers import ReviewMaterial, ReviewerZone, ReviewerZoneArgs, grant_log_group_read, reach_as_dict
 from .signing import RELEASE_RECORDS_PREFIX, SigningService, SigningServiceArgs
+from . import policies
 from .policies import NamedObjectAccess
 from .principals import center_principals
 from .teardown import Teardown
@@ -167,6 +169,23 @@ class TransparencyCenter(pulumi.ComponentResource):
         for role in [*self.build.roles.values(), *self.signing.signers.values()]:
             self.audit_store.grant_operator_session_logging(role)
 
+        # --- analysis zone: cells that read samples/ and write verdicts/ (issue 28) -----------
+        # Declared before the stores: their key and bucket policies name the cell roles and the
+        # zone's own S3 gateway endpoint. The AV-database builders read verdicts/ only.
+        self.analysis: AnalysisCells | None = None
+        verdict_readers: tuple = ()
+        av_builders = [b for b in sorted(self.build.roles)
+                       if self.build.builder_pool[b] in self.build.pools_for("av-databases")]
+        if config.analysis.enabled:
+            self.analysis = AnalysisCells(
+                resource_name(name, "analysis"),
+                AnalysisCellsArgs(stack=stack, account_id=account, key_administrators=admins, config=config.analysis,
+                                  customer_regions=tuple(config.data_stores.customer_regions), network=self.network,
+                                  teardown=teardown, ami_id=config.analysis.ami_id or config.build.ami_id),
+                opts=area("analysis"),
+            )
+            verdict_readers = tuple(self.build.roles[b].arn for b in av_builders)
+
         # --- data zone: one RegionalDataStore per customer region ----------------------------
         data_area = area("data")
         self.data_stores: dict[str, RegionalDataStore] = {
@@ -181,11 +200,25 @@ class TransparencyCenter(pulumi.ComponentResource):
                     deployer=principals.deployer, break_glass=principals.break_glass,
                     data_deletion=principals.data_deletion,
                     observers=tuple(sorted({*principals.reviewers.values(), *principals.workstations.values()})),
+                    **({"cells": tuple(self.analysis.cells_serving(region)), "verdict_readers": verdict_readers,
+                        "cell_s3_endpoint_id": self.analysis.s3_endpoint.id} if self.analysis is not None else {}),
                 ),
                 opts=data_area,
             )
             for region in config.data_stores.customer_regions
         }
+        analysis_exports: dict[str, pulumi.Input] = {}
+        if self.analysis is not None:
+            self.analysis.serve(self.data_stores, tuple(p for p in (principals.deployer, principals.break_glass) if p))
+            for store in self.data_stores.values():  # the AV-database builders read verdicts/ and nothing else
+                for builder in av_builders:
+                    store.bucket.grant_read(self.build.roles[builder], policies.VERDICTS_PREFIX)
+            analysis_exports = {
+                "analysisCellRoleArns": {r: role.arn for r, role in sorted(self.analysis.roles.items())},
+                "analysisJobQueueArns": {r: q.arn for r, q in sorted(self.analysis.queues.items())},
+                "analysisS3EndpointId": self.analysis.s3_endpoint.id,
+                "analysisSqsEndpointId": self.analysis.sqs_endpoint.id,
+            }
 
         # --- sample intake: products send suspicious files to their region's store ---------
         self.intake: IntakeEdge | None = None
@@ -403,6 +436,7 @@ class TransparencyCenter(pulumi.ComponentResource):
         self.exports.update(transparency_exports)  # transparency log
         self.exports.update(distribution_exports)  # update repositories
         self.exports.update(reviewer_exports)  # reviewer zones
+        self.exports.update(analysis_exports)  # analysis zone
         self.exports.update({  # data zone and audit trail
             "dataStoreBuckets": {region: store.bucket_name for region, store in self.data_stores.items()},
             "dataStoreTables": {region: store.table_name for region, store in self.data_stores.items()},

@@ -105,6 +105,13 @@ class RegionalDataStoreArgs:
     """Carries out deletion requests (access.dataDeletionRole): lists and deletes, never reads."""
     observers: tuple[str, ...] = ()
     """Reviewer roles: read the table's configuration and policy, never its items."""
+    cells: tuple[pulumi.Input[str], ...] = ()
+    """Analysis cell roles serving this store (components/analysis.py): alone read `samples/`,
+    alone write `verdicts/`, and nothing else of the store. Empty: no analysis."""
+    verdict_readers: tuple[pulumi.Input[str], ...] = ()
+    """The AV-database builders: read `verdicts/` and nothing else of the store."""
+    cell_s3_endpoint_id: pulumi.Input[str] | None = None
+    """The analysis zone's own S3 gateway endpoint: the cells' only way in."""
 
 
 def residency_problems(config: DataStoresConfig) -> list[str]:
@@ -171,7 +178,7 @@ class RegionalDataStore(pulumi.ComponentResource):
         # Declared after its users: the key policy names them (a key policy cannot name a role
         # that does not exist yet), and nobody else, not even through the account root. The
         # intake broker only has S3 generate data keys for samples/ (it never decrypts).
-        users = [self.ingestion_role.arn, self.analysis_role.arn]
+        users = [self.ingestion_role.arn, self.analysis_role.arn, *args.cells, *args.verdict_readers]
         if args.data_deletion:
             users.append(args.data_deletion)
         self.bucket_name = bucket_name(account, stack, "data", region)
@@ -212,10 +219,11 @@ class RegionalDataStore(pulumi.ComponentResource):
                     transition_to_infrequent_access_days=lifecycle.transition_to_infrequent_access_days,
                     abort_incomplete_multipart_upload_days=lifecycle.abort_incomplete_multipart_upload_days,
                 ),
-                vpc_endpoint_ids=(args.s3_endpoint_id,),
+                vpc_endpoint_ids=(args.s3_endpoint_id,
+                                  *((args.cell_s3_endpoint_id,) if args.cells and args.cell_s3_endpoint_id else ())),
                 named_access=policies.NamedObjectAccess(
-                    readers=(self.analysis_role.arn,),
-                    writers=(self.ingestion_role.arn,),
+                    readers=(self.analysis_role.arn, *args.cells, *args.verdict_readers),
+                    writers=(self.ingestion_role.arn, *args.cells),
                     # the broker's credentials sign customers' uploads of samples/<sha256>, nothing else
                     prefix_writers=((broker, policies.INTAKE_SAMPLES_PREFIX),) if broker is not None else (),
                     deleters=tuple(p for p in (args.data_deletion,
@@ -224,7 +232,9 @@ class RegionalDataStore(pulumi.ComponentResource):
                 ),
                 # customers send the presigned uploads from the internet, not through the center's endpoint
                 remote_writers=(broker,) if broker is not None else (),
-                extra_statements=tuple(intake_statements),
+                # the intake's fence; samples/ -> cells -> verdicts/ -> AV-database builders, and no other way out
+                extra_statements=tuple(intake_statements) + (tuple(policies.cell_fence_statements(
+                    bucket_arn, args.cells, args.verdict_readers)) if args.cells else ()),
                 tags=tags,
             ),
             opts=child,

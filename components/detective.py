@@ -245,6 +245,12 @@ KIT_RULE_MIRRORS: tuple[ConfigRuleMirror, ...] = (
                                                            f"endpoint is disabled; {_ATTEST}"),
     ConfigRuleMirror("intake-broker-write-only", why_none="no managed rule reads which objects, items or keys a "
                                                           f"function's role may use; {_ATTEST}"),
+    ConfigRuleMirror("analysis-samples-cells-only", why_none="no managed rule reads who a bucket policy lets read a "
+                                                             f"prefix; {_ATTEST}"),
+    ConfigRuleMirror("analysis-cells-verdicts-only", why_none="no managed rule reads role or endpoint policy "
+                                                              f"prefixes; {_ATTEST}"),
+    ConfigRuleMirror("analysis-zone-isolated", why_none="no managed rule judges a zone's routes, endpoints and NACLs "
+                                                        f"together; {_ATTEST}"),
 )
 """Every `tcenter check` rule (tests hold this table to tcenter.guardrails.RULES) and the AWS
 Config managed rules that keep checking it on the live account."""

@@ -21,6 +21,11 @@ SUBNETS_PER_ZONE = 4
 """A zone's CIDR is cut in four: one quarter per availability zone id (az1..az3), one spare."""
 
 REVIEWER_ZONE_PREFIX = "reviewer-"
+ANALYSIS_ZONE = "analysis"
+"""The analysis cells' zone (components/analysis.py): its own S3 gateway endpoint, its own SQS
+endpoint inside it, and no flow to any other zone (`zone_flows`)."""
+OWN_S3_GATEWAY_ZONES = (ANALYSIS_ZONE,)
+"""Zones whose route table carries their own S3 gateway endpoint instead of the center's."""
 
 
 class LayoutError(ValueError):
@@ -84,11 +89,13 @@ def plan_network(
     reviewer_cidrs: Mapping[str, str | None],
     pinned_core_cidrs: Mapping[str, str] | None = None,
     zone_prefix: int | None = None,
+    analysis_cidr: str | None = None,
 ) -> NetworkPlan:
     """Lay out every zone's CIDR and its per-AZ subnets inside `supernet`.
 
     Core zones get fixed slots unless pinned; reviewer zones without a pinned CIDR take
-    the free slots after the core zones, in organization-name order.
+    the free slots after the core zones, in organization-name order. `analysis_cidr` adds the
+    analysis zone (None: no such zone; "": the last free slot of the supernet).
     """
     network = ipaddress.IPv4Network(supernet)
     prefix = zone_prefix if zone_prefix is not None else default_zone_prefix(network)
@@ -108,6 +115,8 @@ def plan_network(
         if cidr is not None:
             claimed[reviewer_zone_name(organization)] = (
                 f"reviewers.organizations[{organization}].cidr", ipaddress.IPv4Network(cidr))
+    if analysis_cidr:
+        claimed[ANALYSIS_ZONE] = ("analysis.cidr", ipaddress.IPv4Network(analysis_cidr))
     _check_pinned(network, claimed)
 
     taken = [cidr for _, cidr in claimed.values()]
@@ -127,6 +136,10 @@ def plan_network(
                 raise LayoutError(f"reviewers.organizations[{organization}].cidr", f"no free /{prefix} left in {network}; pin a CIDR or widen the supernet")
             claimed[reviewer_zone_name(organization)] = (f"reviewers.organizations[{organization}].cidr", free.pop(0))
 
+    if analysis_cidr == "":
+        if not free:
+            raise LayoutError("analysis.cidr", f"no free /{prefix} left in {network}; pin a CIDR or widen the supernet")
+        claimed[ANALYSIS_ZONE] = ("analysis.cidr", free.pop())
     ordered = [zone for zone in CORE_ZONES] + sorted(name for name in claimed if name not in CORE_ZONES)
     zones = tuple(_plan_zone(name, claimed[name][1], az_ids) for name in ordered)
     return NetworkPlan(supernet=network, zones=zones)
@@ -216,6 +229,12 @@ def zone_flows(plan: NetworkPlan) -> tuple[Flow, ...]:
     zones' NACLs; there is no route to the internet at all."""
     flows: list[Flow] = []
     for zone in plan.zones:
+        if zone.name == ANALYSIS_ZONE:
+            # Cells reach S3 through their own gateway endpoint and their job queue through the SQS
+            # endpoint inside their own zone: nothing of the center, no AWS API else.
+            flows.append(Flow(zone.name, S3_GATEWAY, (HTTPS, HTTPS), "samples and verdicts through the cells' own S3 gateway endpoint"))
+            flows.append(Flow(zone.name, zone.name, (HTTPS, HTTPS), "cells to the job queue's endpoint in their own zone"))
+            continue
         if zone.name == "endpoints":
             continue
         flows.append(Flow(zone.name, "endpoints", (HTTPS, HTTPS), "AWS APIs through the interface endpoints"))

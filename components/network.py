@@ -21,10 +21,14 @@ from .config.base import REGION
 from .kms import EncryptionKey
 from .teardown import Teardown
 from .awsfacts import HTTPS
-from .layout import DYNAMODB_ZONES, NetworkPlan, S3_GATEWAY, account_name, nacl_entries, resource_name, zone_flows
+from .layout import (ANALYSIS_ZONE, DYNAMODB_ZONES, OWN_S3_GATEWAY_ZONES, NetworkPlan, S3_GATEWAY, account_name,
+                     nacl_entries, resource_name, zone_flows)
 
 INTERFACE_ENDPOINT_SERVICES = ("ec2", "kms", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages", "sts")
 """AWS APIs the hosts need: SSM Session Manager, KMS, logs and metrics, STS, secrets."""
+
+ANALYSIS_ENDPOINT_SERVICES = ("sqs",)
+"""The analysis zone's own interface endpoints (components/analysis.py): its job queue only."""
 
 GATEWAY_ENDPOINT_SERVICES = ("dynamodb", "s3")
 """AWS APIs reached through gateway endpoints (routes, not ENIs); their names resolve publicly."""
@@ -102,7 +106,9 @@ class NetworkZones(pulumi.ComponentResource):
             self.subnet_ids[zone.name] = [subnet.id for subnet in subnets_by_zone[zone.name]]
 
         # The S3 gateway endpoint is the only route out of a zone, and it reaches S3 only.
-        s3_zones = sorted({flow.source for flow in self.flows if flow.destination == S3_GATEWAY})
+        # Zones with a gateway endpoint of their own (the analysis cells') are not on this one's routes.
+        s3_zones = sorted({flow.source for flow in self.flows
+                           if flow.destination == S3_GATEWAY and flow.source not in OWN_S3_GATEWAY_ZONES})
         self.s3_endpoint = aws.ec2.VpcEndpoint(
             resource_name(name, "s3-gateway"),
             vpc_id=self.vpc.id,
@@ -173,7 +179,9 @@ class NetworkZones(pulumi.ComponentResource):
         self.dns_firewall = DnsFirewall(
             resource_name(name, "dns-firewall"),
             DnsFirewallArgs(stack=args.stack, vpc_id=self.vpc.id,
-                            allowed_domains=center_dns_names(INTERFACE_ENDPOINT_SERVICES + GATEWAY_ENDPOINT_SERVICES),
+                            allowed_domains=center_dns_names(
+                                INTERFACE_ENDPOINT_SERVICES + GATEWAY_ENDPOINT_SERVICES
+                                + (ANALYSIS_ENDPOINT_SERVICES if ANALYSIS_ZONE in self.route_table_ids else ())),
                             log_key=args.flow_log_key, log_retention_days=args.flow_log_retention_days,
                             teardown=args.teardown),
             opts=pulumi.ResourceOptions(parent=self),

@@ -1258,3 +1258,87 @@ def secret_only_for_host_statements(secret_arn: Any, reader_arn: Any, reader_uni
         deny_unless_named("DenyPolicyChangesButDeployer",
                           ["secretsmanager:DeleteResourcePolicy", "secretsmanager:PutResourcePolicy"], "*", [deployer]),
     ]
+
+
+# --- analysis cells (components/analysis.py): samples/ in, verdicts/ out ---------------------
+
+SAMPLES_PREFIX = "samples/"
+"""Collected samples of a customer data store (`samples/<sha256>`, written by the intake)."""
+VERDICTS_PREFIX = "verdicts/"
+"""What a cell concluded about a sample (`verdicts/<sha256>.json`): the one thing derived from
+samples that anything else (the AV-database builders) may read."""
+SQS_JOB_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"]
+"""What a cell does with its job queue: take a job, extend it, finish it."""
+
+
+def cell_fence_statements(bucket_arn: Any, cells: Sequence[Any], verdict_readers: Sequence[Any]) -> list[dict[str, Any]]:
+    """A store's fence around its analysis flow: only `cells` read `samples/` and write `verdicts/`;
+    a cell reads nothing but `samples/`, writes nothing but `verdicts/` and lists nothing;
+    `verdict_readers` (the AV-database builders) read and list `verdicts/` and nothing else.
+    (That the cells and builders may read or write at all is the store's NamedObjectAccess.)"""
+    samples = arn_with(bucket_arn, f"/{SAMPLES_PREFIX}*")
+    verdicts = arn_with(bucket_arn, f"/{VERDICTS_PREFIX}*")
+    everyone = {"AWS": "*"}
+
+    def confine(sid: str, actions: Sequence[str], not_resource: Any, who: Sequence[Any]) -> dict[str, Any]:
+        return {"Sid": sid, "Effect": "Deny", "Principal": everyone, "Action": sorted(actions),
+                "NotResource": [not_resource], "Condition": {"ArnEquals": {"aws:PrincipalArn": list(who)}}}
+
+    statements = [
+        deny_unless_named("DenySampleReadsButCells", S3_READ_OBJECT_ACTIONS, [samples], cells),
+        deny_unless_named("DenyVerdictWritesButCells", S3_WRITE_OBJECT_ACTIONS, [verdicts], cells),
+    ]
+    if cells:
+        statements += [
+            confine("DenyCellsReadsOutsideSamples", S3_READ_OBJECT_ACTIONS, samples, cells),
+            confine("DenyCellsWritesOutsideVerdicts", S3_WRITE_OBJECT_ACTIONS, verdicts, cells),
+            statement("DenyCellsListing", S3_LIST_OBJECT_ACTIONS, [bucket_arn], effect="Deny", principals=everyone,
+                      conditions={"ArnEquals": {"aws:PrincipalArn": list(cells)}}),
+        ]
+    if verdict_readers:
+        statements += [
+            confine("DenyVerdictReadersOutsideVerdicts", S3_READ_OBJECT_ACTIONS, verdicts, verdict_readers),
+            statement("DenyVerdictReadersListingOutsideVerdicts", S3_LIST_ACTIONS, [bucket_arn], effect="Deny",
+                      principals=everyone, conditions={"ArnEquals": {"aws:PrincipalArn": list(verdict_readers)},
+                                                       "StringNotLike": {"s3:prefix": f"{VERDICTS_PREFIX}*"}}),
+            # s3:prefix is no key of ListBucketMultipartUploads (Service Authorization Reference): denied outright
+            statement("DenyVerdictReadersMultipartListing", ["s3:ListBucketMultipartUploads"], [bucket_arn], effect="Deny",
+                      principals=everyone, conditions={"ArnEquals": {"aws:PrincipalArn": list(verdict_readers)}}),
+        ]
+    return statements
+
+
+def cell_s3_endpoint_policy(account_id: str, sample_objects: Sequence[Any], verdict_objects: Sequence[Any]) -> dict[str, Any]:
+    """The analysis zone's S3 gateway endpoint: this account's principals read `samples/` and write
+    `verdicts/` of the stores the cells serve, and nothing else of S3 at all."""
+    account = {"StringEquals": {"aws:PrincipalAccount": account_id, "aws:ResourceAccount": account_id}}
+    return document(
+        statement("ReadSamplesOfServedStores", S3_READ_ACTIONS, list(sample_objects), principals={"AWS": "*"},
+                  conditions=account),
+        statement("WriteVerdictsOfServedStores", S3_WRITE_ACTIONS, list(verdict_objects), principals={"AWS": "*"},
+                  conditions=account),
+    )
+
+
+def cell_sqs_endpoint_policy(account_id: str, queue_arns: Sequence[Any]) -> dict[str, Any]:
+    """The analysis zone's SQS endpoint: this account's principals take and finish jobs of the
+    cells' queues, nothing else (no SendMessage: a cell cannot feed another cell)."""
+    return document(statement(
+        "TakeJobsOfTheCellsQueues", SQS_JOB_ACTIONS, list(queue_arns), principals={"AWS": "*"},
+        conditions={"StringEquals": {"aws:PrincipalAccount": account_id, "aws:ResourceAccount": account_id}}))
+
+
+def job_queue_policy(queue_arn: Any, bucket_arn: Any, account_id: str, consumers: Sequence[Any],
+                     configurers: Sequence[Any]) -> dict[str, Any]:
+    """A region's job queue: S3 sends the store's `samples/` events, only the cells serving the
+    region take jobs, only the deploy and break-glass roles change the queue, nobody else sends."""
+    return document(
+        statement("StoreSendsSampleEvents", ["sqs:SendMessage"], [queue_arn], principals={"Service": "s3.amazonaws.com"},
+                  conditions={"ArnEquals": {"aws:SourceArn": bucket_arn}, "StringEquals": {"aws:SourceAccount": account_id}}),
+        deny_unless_named("DenySendingButTheStore", ["sqs:SendMessage"], [queue_arn], ()),
+        deny_unless_named("DenyJobsButCells", SQS_JOB_ACTIONS, [queue_arn], consumers),
+        *([deny_unless_named("DenyQueueChangesButDeployer", ["sqs:SetQueueAttributes", "sqs:AddPermission",
+                                                             "sqs:RemovePermission", "sqs:DeleteQueue",
+                                                             "sqs:PurgeQueue", "sqs:TagQueue", "sqs:UntagQueue"],
+                                [queue_arn], configurers)] if configurers else []),
+    )

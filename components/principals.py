@@ -58,13 +58,15 @@ class CenterPrincipals:
     publisher: str | None = None
     """The update repositories' publisher host role (when distribution is enabled): the one writer
     of the repositories and the one signer with their online keys."""
+    cells: dict[str, str] = field(default_factory=dict)
+    """customer region -> its analysis cells' role ARN (when analysis is enabled): alone read samples/"""
 
     # --- what the plan names, by use ----------------------------------------------------------
 
     def instance_roles(self) -> tuple[str, ...]:
         """Roles handed to EC2 as instance profiles (declared or not yet hosted): only the deployer passes them."""
         return tuple(sorted({*self.builders.values(), *self.signers.values(), *self.ingest.values(),
-                             *self.analyze.values(), *self.workstations.values(),
+                             *self.analyze.values(), *self.workstations.values(), *self.cells.values(),
                              *(r for r in (self.sequencer, self.publisher) if r)}))
 
     def function_roles(self) -> tuple[str, ...]:
@@ -117,6 +119,7 @@ class CenterPrincipals:
 
 def center_principals(config: CenterConfig) -> CenterPrincipals:
     """Every principal the plan of this config names, by the components' own naming functions."""
+    from .analysis import cell_role_name
     from .build import builder_names, builder_role_name
     from .data import intake_broker_role_name, store_role_name
     from .distribution import publisher_role_name
@@ -157,4 +160,6 @@ def center_principals(config: CenterConfig) -> CenterPrincipals:
                         if config.intake is not None},
         rule_publisher=role_arn(account, rule_publisher_role_name(stack)) if config.intake is not None else None,
         publisher=role_arn(account, publisher_role_name(stack)) if config.distribution.enabled else None,
+        cells={r: role_arn(account, cell_role_name(stack, r)) for r in config.data_stores.customer_regions
+               if config.analysis.enabled},
     )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from .access import AccessConfig
+from .analysis import AnalysisConfig
 from .approvals import ApprovalsConfig
 from .audit import AuditConfig
 from .base import PROJECT, REGION, Environment, StrictModel, is_prod
@@ -31,10 +32,10 @@ from .signing import SigningConfig
 from .transparency import TransparencyConfig
 
 __all__ = [
-    "AccessConfig", "ApprovalsConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError", "DataStoresConfig",
-    "DetectiveConfig", "DistributionConfig", "IntakeConfig", "LocalStackConfig", "NetworkConfig", "PROJECT", "REGION",
-    "ReviewersConfig", "SigningConfig", "TransparencyConfig", "approvals_section", "declared_environment", "load_config",
-    "load_from_pulumi",
+    "AccessConfig", "AnalysisConfig", "ApprovalsConfig", "AuditConfig", "BuildConfig", "CenterConfig", "ConfigError",
+    "DataStoresConfig", "DetectiveConfig", "DistributionConfig", "IntakeConfig", "LocalStackConfig", "NetworkConfig",
+    "PROJECT", "REGION", "ReviewersConfig", "SigningConfig", "TransparencyConfig", "approvals_section",
+    "declared_environment", "load_config", "load_from_pulumi",
     "load_stack_file", "section_keys",
 ]
 
@@ -75,6 +76,7 @@ class CenterConfig(StrictModel):
     """The sample intake (docs/intake.md); a stack without it declares no intake."""
     transparency: TransparencyConfig = Field(default_factory=dict)  # validated with the stack's environment
     distribution: DistributionConfig = Field(default_factory=dict)  # validated with the stack's environment
+    analysis: AnalysisConfig = Field(default_factory=dict)  # validated with the stack's environment
     localstack: LocalStackConfig | None = None
     """Set only by the `local` stack: every provider talks to a LocalStack emulator."""
 
@@ -104,6 +106,7 @@ class CenterConfig(StrictModel):
             reviewer_cidrs={org.name: org.cidr for org in self.reviewers.organizations},
             pinned_core_cidrs=self.network.zone_cidrs,
             zone_prefix=self.network.zone_prefix_length,
+            analysis_cidr=(self.analysis.cidr or "") if self.analysis.enabled else None,
         )
 
     @property
@@ -130,6 +133,14 @@ def cross_section_problems(config: CenterConfig) -> list[tuple[str, str]]:
             problems.append((f"{PROJECT}:signing.cloudhsm.hsms",
                              f"prod puts an HSM in every availability zone: {hsm.hsms} HSMs for "
                              f"{len(config.network.availability_zones)} zones"))
+    if config.is_prod and config.analysis.enabled and config.analysis.cidr is None:
+        problems.append((f"{PROJECT}:analysis.cidr",
+                         "prod pins the analysis zone's CIDR, so that adding a zone never moves the cells"))
+    for region, others in config.analysis.also_serves.items():
+        for other in [region, *others]:
+            if other not in config.data_stores.customer_regions:
+                problems.append((f"{PROJECT}:analysis.alsoServes.{region}",
+                                 f"{other!r} has no store; stores: {list(config.data_stores.customer_regions)}"))
     reviewer_names = {org.name for org in config.reviewers.organizations}
     for witness in config.transparency.witnesses:
         if witness.organization not in reviewer_names:

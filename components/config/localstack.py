@@ -14,8 +14,8 @@ from pydantic import Field, field_validator
 from .base import StrictModel
 
 LOCALSTACK_SERVICES = (
-    "cloudhsmv2", "cloudtrail", "cloudwatch", "cloudwatchlogs", "dynamodb", "ec2", "iam", "kms",
-    "s3", "secretsmanager", "ssm", "sts",
+    "autoscaling", "cloudhsmv2", "cloudtrail", "cloudwatch", "cloudwatchlogs", "dynamodb", "ec2", "iam", "kms",
+    "s3", "secretsmanager", "sqs", "ssm", "sts",
 )
 """The AWS APIs the center calls; each is pointed at the emulator."""
 

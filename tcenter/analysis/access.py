@@ -24,7 +24,7 @@ from components import awsfacts
 
 from ..core import iamdoc, planview
 
-from .actions import CLASSES, SERVICES, class_actions, classify, service_actions  # noqa: F401 (re-exported)
+from .actions import CLASSES, SERVICES, class_actions, classify, fenced_prefixes, service_actions  # noqa: F401 (re-exported)
 
 # Decided conditions: the kit's clients always use TLS, so a Deny on aws:SecureTransport=false never
 # applies to them (documented in docs/review.md); every other condition stays attached.
@@ -372,6 +372,8 @@ def collect_model(plan: dict[str, Any]) -> Model:
         samples = object_samples(arn, [policy, *(p.identity for p in principals.values())])
         assets.append(Asset(b["name"], "bucket", (arn, *samples), "s3", "-data-" in b["name"],
                             policy, zone=zone_of[b["urn"]]))
+        assets += [Asset(f"{b['name']}/{x}", "bucket", (f"{arn}/{x}{OTHER_OBJECT}",), "s3", "-data-" in b["name"], policy,
+                         zone=zone_of[b["urn"]]) for x in fenced_prefixes(arn, policy)]  # samples/, verdicts/: assets of their own
     table_policies: dict[str, list[Statement]] = {}
     for tp in by_type.get("aws:dynamodb/resourcePolicy:ResourcePolicy", []):
         table_policies.setdefault(str(tp["inputs"].get("resourceArn", "")), []).extend(

@@ -9,6 +9,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+from components.awsfacts import CUSTOMER_DATA_FLOW_PREFIXES
+
 from ..core import cachedir
 
 CLASSES = ("read", "write", "delete", "decrypt", "sign", "administer")
@@ -125,3 +127,10 @@ def class_actions(service: str) -> dict[str, tuple[str, ...]]:
         if kind:
             out[kind].append(action)
     return {c: tuple(a) for c, a in out.items()}
+
+
+def fenced_prefixes(bucket_arn: str, statements: list) -> list[str]:
+    """The customer data flow prefixes (samples/, verdicts/: components.awsfacts) that a bucket
+    policy's statements fence apart; access judges each as an asset of its own (issue 28)."""
+    patterns = [p for s in statements for p in (*s.resources, *s.not_resources)]
+    return [x for x in CUSTOMER_DATA_FLOW_PREFIXES if any(p.startswith(f"{bucket_arn}/{x}") for p in patterns)]

@@ -145,6 +145,10 @@ REPLACEMENT_FORCING: dict[str, frozenset[str]] = {
                                              "sourceArn", "statementId", "statementIdPrefix"},
         "aws:s3/bucketObjectv2:BucketObjectv2": {"bucket", "key"},
         "aws:servicequotas/serviceQuota:ServiceQuota": {"quotaCode", "serviceCode"},
+        # --- analysis cells (issue 28) -------------------------------------------------
+        "aws:autoscaling/group:Group": {"name", "namePrefix"},
+        "aws:sqs/queue:Queue": {"name", "namePrefix", "fifoQueue"},
+        "aws:sqs/queuePolicy:QueuePolicy": {"queueUrl"},
     }.items()
 }
 """Per Pulumi type, the input properties whose change replaces the resource (create a new

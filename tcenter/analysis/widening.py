@@ -220,6 +220,9 @@ def _access_dangers(base, head, mb: access.Model, mh: access.Model, scope: Scope
             for cls, text in row.items():
                 asset_class = layers.asset_class_of(asset.kind, name, asset.customer_data, cls)
                 was = old.get(name, {}).get(cls)
+                bucket = name.split("/")[0]  # a prefix fenced apart (access.fenced_prefixes): said once, with its bucket,
+                if bucket != name and (entry["access"].get(bucket, {}).get(cls), old.get(bucket, {}).get(cls)) == (text, was):
+                    continue  # unless it changes otherwise
                 if asset_class and effective_access_danger(asset, cls) and was != text and (was is None or text == "yes"):
                     resource = named.get(name, {})
                     opened_by, blockers = opened.get((access.principal_name(entry["via"] or key), name, cls), (set(), []))

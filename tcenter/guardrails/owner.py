@@ -19,7 +19,7 @@ from typing import Iterator, Mapping
 
 from .model import (
     BUCKET_TYPES, Resource, Rule, Stack, actions_match, bucket_name_of, dig, holds_customer_data, is_unknown,
-    parse_document, principals_of, statements, tags_of,
+    parse_document, principals_of, resource_patterns_cover, statements, tags_of,
 )
 
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
@@ -39,11 +39,14 @@ def _covers(statement: Mapping, action: str) -> bool:
     return actions_match(statement.get("Action"), action)
 
 
-def denies_unless_named(document: Mapping | None, action: str) -> bool:
-    """A Deny of `action` that applies to every principal whose ARN is not listed, wherever the
-    request comes from (no condition but the principal's name and the AWS-service exemption)."""
+def denies_unless_named(document: Mapping | None, action: str, resource: str | None = None) -> bool:
+    """A Deny of `action` that applies to every principal whose ARN is not listed (and, given
+    `resource`, whose Resource covers it: a Deny of one prefix, such as the analysis cells'
+    `samples/`, names nobody for the rest of the bucket)."""
     for statement in statements(document):
         if statement.get("Effect") != "Deny" or not _covers(statement, action):
+            continue
+        if resource is not None and not resource_patterns_cover(statement.get("Resource"), resource):
             continue
         conditions = statement.get("Condition") or {}
         keys = {str(k).lower() for pairs in conditions.values() if isinstance(pairs, Mapping) for k in pairs}
@@ -89,7 +92,7 @@ def stack_customer_data_named_principals(stack: Stack) -> Iterator[tuple[Resourc
         document = parse_document(policy.inputs.get("policy")) if policy is not None else None
         if policy is not None and is_unknown(policy.inputs.get("policy")):
             continue
-        if not denies_unless_named(document, "s3:GetObject"):
+        if not denies_unless_named(document, "s3:GetObject", f"arn:aws:s3:::{name}/any-object" if name else None):
             yield bucket, (f"the policy of customer data bucket {name} does not deny object reads to every principal "
                            "it does not name (aws:PrincipalArn): any administrator of the account reads through IAM")
     table_policies = [p for p in stack.of_type(TABLE_POLICY)]

@@ -67,7 +67,7 @@ COMPARED: dict[str, dict[str, str]] = {
         "imageId": "AMI", "instanceType": "instance type", "iamInstanceProfile": "instance profile",
         "metadataOptions": "metadata options", "userData": "user data", "vpcSecurityGroupIds": "security groups",
         "blockDeviceMappings": "block devices", "ebsOptimized": "EBS optimized", "monitoring": "monitoring",
-        "tagSpecifications": "tag specifications"},
+        "tagSpecifications": "tag specifications", "instanceInitiatedShutdownBehavior": "shutdown behavior"},
     "aws:ec2/networkAcl:NetworkAcl": {
         "tags": "tags", "vpcId": "VPC", "ingress": "ingress entries", "egress": "egress entries", "subnetIds": "subnets"},
     "aws:ec2/routeTable:RouteTable": {"tags": "tags", "vpcId": "VPC"},
@@ -174,6 +174,12 @@ NOT_ATTESTED_TYPES: dict[str, str] = {
     "aws:organizations/delegatedAdministrator:DelegatedAdministrator": "the organization project's (management account)",
     "aws:guardduty/organizationAdminAccount:OrganizationAdminAccount": "the organization project's (management account)",
     "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount": "the organization project's (management account)",
+    # the analysis cells (issue 28): not read yet; `tcenter check`'s analysis-* rules judge the plan
+    "aws:autoscaling/group:Group": "the analysis cells' groups (issue 28) are not read yet: `tcenter attest` reports them "
+        "as not attested; their launch templates are compared",
+    "aws:sqs/queue:Queue": "the analysis job queues (issue 28) are not read yet",
+    "aws:sqs/queuePolicy:QueuePolicy": "the analysis job queues' policies (issue 28) are not read yet",
+    "aws:s3/bucketNotification:BucketNotification": "the stores' samples/ event notifications (issue 28) are not read yet",
 }
 
 INTAKE_NOT_YET_READ = ("the intake's edge (issue 27) is not read by attest yet: an out-of-band change to it is not "

@@ -75,6 +75,8 @@ def read_launch_templates(reader: Reader, live: Live) -> None:
             "ebsOptimized": data.get("EbsOptimized"), "monitoring": {"enabled": bool((data.get("Monitoring") or {}).get("Enabled"))},
             "tagSpecifications": [{"resourceType": s.get("ResourceType"), "tags": tags_of(s.get("Tags"))}
                                   for s in data.get("TagSpecifications") or []],
+            **({"instanceInitiatedShutdownBehavior": data["InstanceInitiatedShutdownBehavior"]}
+               if data.get("InstanceInitiatedShutdownBehavior") else {}),
         }
         live.put("aws:ec2/launchTemplate:LaunchTemplate", key_of("aws:ec2/launchTemplate:LaunchTemplate", inputs), inputs,
                  {"id": template["LaunchTemplateId"], "latestVersion": template.get("LatestVersionNumber")},

@@ -43,6 +43,7 @@ def _node_classes() -> dict[str, Any]:
 
     return {
         "aws:ec2/instance:Instance": ("hosts", EC2),
+        "aws:autoscaling/group:Group": ("cell groups", EC2),
         "aws:cloudhsmv2/hsm:Hsm": ("HSMs", CloudHSM),
         "aws:cloudhsmv2/cluster:Cluster": ("HSM clusters", CloudHSM),
         "aws:kms/key:Key": ("KMS keys", KMS),
@@ -62,7 +63,7 @@ INTAKE_API = "aws:apigateway/restApi:RestApi"
 CORE_ZONES = ("build", "signing", "data")
 """The middle row of the grid; reviewer zones above, endpoints and gateways below."""
 NETWORK_TYPES = ("aws:ec2/instance:Instance", "aws:cloudhsmv2/hsm:Hsm", "aws:cloudhsmv2/cluster:Cluster",
-                 "aws:ec2/vpcEndpoint:VpcEndpoint")
+                 "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:autoscaling/group:Group")
 """Drawn inside their zone; everything else (buckets, keys, tables, trails) is a regional
 service outside the VPC, drawn in its area's box."""
 LEGEND = (
@@ -71,6 +72,7 @@ LEGEND = (
     ("effective access (tcenter access)", {"color": "darkorange", "style": "dotted"}),
     ("build -> sign -> release", {"color": "purple", "style": "bold"}),
     ("sample intake: customers -> intake -> store", {"color": "brown", "style": "bold"}),
+    ("samples -> cells -> verdicts -> AV builds", {"color": "firebrick", "style": "bold"}),
     ("from the internet", {"color": "red", "style": "bold"}),
 )
 """Every line style the picture uses, explained in its legend."""
@@ -100,8 +102,12 @@ def counted(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
+ISOLATED_ZONES = ("analysis",)
+"""Drawn first in the top row, with the reviewer zones: they reach no zone of the center (issue 28's cells)."""
+
+
 def _grid_order(network_zones: list[str]) -> list[list[str]]:
-    reviewers = [z for z in network_zones if z.startswith("reviewer")]
+    reviewers = [z for z in ISOLATED_ZONES if z in network_zones] + [z for z in network_zones if z.startswith("reviewer")]
     core = [z for z in CORE_ZONES if z in network_zones]
     rest = [z for z in network_zones if z not in reviewers and z not in core]
     return [row for row in (reviewers, core, rest) if row]
@@ -273,6 +279,7 @@ def _draw(layout: _Layout, target: Path, classes: dict[str, Any]) -> None:
                                       fontcolor="darkorange") >> anchors[f"area:{area}"]
         _release_flow(named, Edge)
         _intake_flow(named, classes, ids, Edge)
+        _analysis_flow(named, Edge)
         with Cluster("legend", graph_attr=CLUSTER_ATTR):
             tops = []
             for text, style in LEGEND:
@@ -322,6 +329,19 @@ def _intake_flow(named: dict[str, Any], classes: dict[str, Any], ids: Any, Edge:
     customers >> Edge(label="1 sha256, rule id\n(mutual TLS)", color="brown", style="bold", fontcolor="brown") >> api
     api >> Edge(label="2 presigned PUT:\nsamples/<sha256> only", color="brown", style="bold", fontcolor="brown",
                 constraint="false") >> stores
+
+
+def _analysis_flow(named: dict[str, Any], Edge: Any) -> None:
+    """The one way out of customer data (issue 28): the stores' samples -> the analysis cells ->
+    the stores' verdicts -> the AV-database builders, where they are drawn."""
+    stores, cells, builders = named.get("data:buckets"), named.get("analysis:cell groups"), named.get("build:hosts")
+    if stores is None or cells is None:
+        return
+    stores >> Edge(label="a samples/", color="firebrick", style="bold", fontcolor="firebrick", constraint="false") >> cells
+    cells >> Edge(label="b verdicts/", color="firebrick", style="bold", fontcolor="firebrick", constraint="false") >> stores
+    if builders is not None:
+        stores >> Edge(label="c AV builds read verdicts/", color="firebrick", style="bold", fontcolor="firebrick",
+                       constraint="false") >> builders
 
 
 def reachability_subnets(plan: dict[str, Any], zone: str) -> list[str]:

@@ -132,6 +132,8 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:lambda/permission:Permission": "aws_lambda_permission",
     "aws:s3/bucketObjectv2:BucketObjectv2": "aws_s3_object",
     "aws:servicequotas/serviceQuota:ServiceQuota": "aws_servicequotas_service_quota",
+    "aws:sqs/queuePolicy:QueuePolicy": "aws_sqs_queue_policy",
+    "aws:autoscaling/group:Group": "aws_autoscaling_group",
 }
 """Pulumi type token -> Terraform resource type, for the types the kit declares and their
 neighbours. Unlisted `aws:` types fall back to `aws_<module>_<snake kind>`."""

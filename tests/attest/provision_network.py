@@ -178,6 +178,8 @@ def launch_template_data(p: Provisioner, i: dict[str, Any]) -> dict[str, Any]:
     }
     if i.get("userData"):
         data["UserData"] = i["userData"]
+    if i.get("instanceInitiatedShutdownBehavior"):  # the analysis cells' (issue 28): terminated on shutdown
+        data["InstanceInitiatedShutdownBehavior"] = i["instanceInitiatedShutdownBehavior"]
     return data
 
 

@@ -132,7 +132,24 @@ def render_publisher(stack: str = "zurich-prod", s3_cidrs: Sequence[str] = S3_PR
     return hosts.render_host(publisher_profile(values))
 
 
+def render_analysis(stack: str = DEFAULT_STACK, s3_cidrs: Sequence[str] = S3_PREFIX_LIST_STAND_IN,
+                    region: str = "") -> hosts.RenderedHost:
+    """An analysis cell of `region` (default: the stack's first customer region), rendered exactly
+    as AnalysisCells renders its launch template's user data (issue 28)."""
+    from components.analysis import cell_host_values, render_cell
+
+    config = stack_config(stack)
+    if not config.analysis.enabled:
+        raise SystemExit(f"stack {stack} has no analysis cells (analysis.enabled)")
+    region = region or config.data_stores.customer_regions[0]
+    plan = config.network_plan()
+    return render_cell(cell_host_values(stack, config.access.account_id, region, config.analysis.served(region),
+                                        str(plan.zone("analysis").cidr), str(plan.supernet), list(s3_cidrs),
+                                        config.analysis.job_timeout_seconds))
+
+
 ROLES: dict[str, Callable[..., hosts.RenderedHost]] = {
+    "analysis": render_analysis,
     "build": render_build,
     "signer": render_signer,
     "signer-cloudhsm": render_signer_cloudhsm,

@@ -79,6 +79,36 @@ def test_the_suite_catches_a_broken_provisioning(provisioned, tmp_path):
 
 @host
 @pytest.mark.slow
+def test_the_suite_catches_a_broken_analysis_cell(provisioned, tmp_path):
+    """Issue 28: a cell rendered with a way out (egress to anywhere), SSH left unmasked and its
+    one-job unit world-writable fails the suite where it is broken."""
+    from components.analysis import CELL_UNIT
+
+    from .roles import render_analysis
+
+    good = render_analysis()
+    anywhere = hosts.EgressRule("debugging: reach the internet", ("0.0.0.0/0",), "tcp", (443,))
+    network = hosts.HostNetwork("10.40.0.0/16", "10.40.240.0/20", ("52.95.0.0/16",))
+    files = []
+    for f in good.profile.files:
+        if f.path == "/etc/nftables.conf":
+            f = dataclasses.replace(f, content=hosts.render_template(
+                "files/nftables.conf.j2", {"egress": hosts.egress_rules(network, [anywhere])}))
+        elif f.path == f"/etc/systemd/system/{CELL_UNIT}":
+            f = dataclasses.replace(f, mode="0666")
+        files.append(f)
+    bad = hosts.render_host(dataclasses.replace(good.profile, files=tuple(files), masked_units=()))
+    root = provisioned("analysis-broken", bad)
+    result = root.run_suite(tmp_path, expectations=good.expectations())
+    failed = set(result.failed())
+    must_fail = {"test_firewall_egress_only_to_the_allow_list", "test_file_owner_mode_and_content[/etc/nftables.conf]",
+                 f"test_file_owner_mode_and_content[/etc/systemd/system/{CELL_UNIT}]",
+                 "test_no_file_of_the_center_is_world_writable", "test_unit_masked[ssh.service]"}
+    assert result.returncode != 0 and must_fail <= failed, (sorted(must_fail - failed), result.output[-3000:])
+
+
+@host
+@pytest.mark.slow
 def test_provisioning_in_a_chroot_leaves_the_machine_alone(provisioned):
     root = provisioned("build", render_build())
     assert "image mode: nothing started" in root.log
@@ -97,6 +127,17 @@ def test_ci_tests_exactly_the_script_buildfleet_deploys(declared):
     cloud_config = yaml.safe_load(gzip.decompress(base64.b64decode(instance.inputs["userDataBase64"])))
     deployed = cloud_config["write_files"][0]["content"]
     assert deployed == render_build("dev").provision_script
+
+
+def test_ci_tests_exactly_the_cell_analysiscells_deploys(declared):
+    """The suite's analysis role is rendered like AnalysisCells renders the dev europe cells (issue 28)."""
+    from .roles import render_analysis
+
+    run = declared("dev")
+    (template,) = [t for t in run.by_type("aws:ec2/launchTemplate:LaunchTemplate")
+                   if "AnalysisCells" in t.urn and t.inputs["tags"]["customer-region"] == "europe"]
+    cloud_config = yaml.safe_load(gzip.decompress(base64.b64decode(template.inputs["userData"])))
+    assert cloud_config["write_files"][0]["content"] == render_analysis("dev", region="europe").provision_script
 
 
 def test_script_detects_a_chroot_and_refuses_unknown_modes(tmp_path):

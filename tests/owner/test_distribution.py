@@ -82,7 +82,7 @@ def test_the_repository_policies_refuse_writes_and_replication_by_anyone_but_the
     own would otherwise fill a repository), from inside the center's endpoint."""
     attacker = attacker_arn(prod)
     endpoint = next(e["outputs"]["id"] for e in find(prod, "aws:ec2/vpcEndpoint:VpcEndpoint")
-                    if e["inputs"]["serviceName"].endswith(".s3"))
+                    if e["inputs"]["serviceName"].endswith(".s3") and e["inputs"]["tags"]["zone"] == "endpoints")
     for bucket in repository_buckets(prod):
         name = bucket["inputs"]["bucket"]
         (policy,) = [json.loads(p["inputs"]["policy"]) for p in find(prod, "aws:s3/bucketPolicy:BucketPolicy")

@@ -585,6 +585,7 @@ def build_cases() -> list[Case]:
 
 # The transparency log's cases live in their own module (it builds on the helpers above).
 from .transparency_cases import CASES as TRANSPARENCY_CASES  # noqa: E402
+from .analysis_cases import CASES as ANALYSIS_CASES  # noqa: E402
 from .distribution_cases import CASES as DISTRIBUTION_CASES  # noqa: E402
 
-CASES = build_cases() + list(TRANSPARENCY_CASES) + list(DISTRIBUTION_CASES)
+CASES = build_cases() + list(TRANSPARENCY_CASES) + list(DISTRIBUTION_CASES) + list(ANALYSIS_CASES)

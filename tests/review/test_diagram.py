@@ -122,6 +122,21 @@ def test_access_and_the_release_flow_are_drawn(drawn, plan_of):
     assert all(area != "data" for zone, area in access if zone.startswith("reviewer")), "reviewers reach customer data"
 
 
+@needs_dot
+def test_the_analysis_flow_is_drawn_from_the_stores_through_the_cells_to_the_av_builders(drawn):
+    """Issue 28: samples -> cells -> verdicts -> AV builds, each edge between the nodes it names."""
+    _, root = drawn
+    edges = {" ".join(t.text or "" for t in g.iter(f"{SVG}text")): g for g in root.iter(f"{SVG}g") if g.get("class") == "edge"}
+    assert {"a samples/", "b verdicts/", "c AV builds read verdicts/"} <= set(edges)
+    nodes = {g.findtext(f"{SVG}title"): " ".join(t.text or "" for t in g.iter(f"{SVG}text"))
+             for g in root.iter(f"{SVG}g") if g.get("class") == "node"}
+    ends = {label: [nodes.get(part, "") for part in (edges[label].findtext(f"{SVG}title") or "").split("->")]
+            for label in ("a samples/", "b verdicts/", "c AV builds read verdicts/")}
+    assert "buckets" in ends["a samples/"][0] and "cell groups" in ends["a samples/"][1], ends
+    assert "cell groups" in ends["b verdicts/"][0] and "buckets" in ends["b verdicts/"][1], ends
+    assert "hosts" in ends["c AV builds read verdicts/"][1], ends
+
+
 def test_label_drops_prefix_stutter_and_the_kind():
     assert diagram.label("tc-build-key-key") == "build"
     assert diagram.label("tc-audit-archive-bucket") == "audit-archive"
@@ -132,10 +147,15 @@ def test_label_drops_prefix_stutter_and_the_kind():
 def test_the_endpoint_count_is_the_interface_endpoints_reach_counts(drawn, plan_of):
     """The diagram said 10 endpoints where reach says 8/8: gateways are drawn as their own node."""
     _, root = drawn
-    interface = sum(1 for r in plan_of("zurich-prod")["resources"] if r["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint"
-                    and r["inputs"].get("vpcEndpointType") == "Interface")
+    per_zone: dict[str, int] = {}  # the endpoints zone's, and the analysis zone's own (issue 28)
+    for r in plan_of("zurich-prod")["resources"]:
+        if r["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint" and r["inputs"].get("vpcEndpointType") == "Interface":
+            per_zone[r["inputs"]["tags"]["zone"]] = per_zone.get(r["inputs"]["tags"]["zone"], 0) + 1
+    assert sorted(per_zone) == ["analysis", "endpoints"]
     texts = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
-    assert f"{interface} interface endpoints" in texts and not re.search(r"\b\d+ endpoints\b", texts)
+    for n in per_zone.values():
+        assert f"{n} interface endpoint{'s' if n > 1 else ''}" in texts
+    assert not re.search(r"\b\d+ endpoints\b", texts)
 
 
 @needs_dot

@@ -160,8 +160,9 @@ def plant_scp(base, head, asset, action):
 
 def plant_endpoint_policy(base, head, asset, action):
     """An endpoint policy is a cap: the wall is a Deny for the reviewer the base has and the head drops."""
-    (endpoint,) = find(base, "aws:ec2/vpcEndpoint:VpcEndpoint",
-                       lambda r: r["inputs"]["serviceName"].endswith("." + asset.service) and r["inputs"].get("policy"))
+    (endpoint,) = find(base, "aws:ec2/vpcEndpoint:VpcEndpoint",  # the center's (the analysis zone has its own S3 gateway)
+                       lambda r: r["inputs"]["serviceName"].endswith("." + asset.service) and r["inputs"].get("policy")
+                       and r["inputs"]["tags"]["zone"] == "endpoints")
     _edit_policy(endpoint, "policy", {"Sid": "PlantedWall", "Effect": "Deny", "Principal": {"AWS": reviewer_arn(base)},
                                       "Action": action, "Resource": list(asset.arns)})
     return next(r for r in head["resources"] if r["urn"] == endpoint["urn"])
@@ -384,6 +385,10 @@ def _full_access_dangers(base, head):
             meta = after["assets"][name]
             for cls, text in row.items():
                 sensitive = (meta["customer_data"] and cls in ("read", "decrypt", "delete")) or cls == "sign"
+                bucket = name.split("/")[0]  # a store's samples/ or verdicts/ (issue 28): said with its bucket when the same
+                if bucket != name and (row_of := entry["access"].get(bucket, {})).get(cls) == text \
+                        and old.get(bucket, {}).get(cls) == old.get(name, {}).get(cls) and row_of:
+                    continue
                 if sensitive and old.get(name, {}).get(cls) != text and (old.get(name, {}).get(cls) is None or text == "yes"):
                     out.add(f"[access] {access.principal_name(key)} can newly {cls} {name} ({text})")
     return out

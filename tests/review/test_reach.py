@@ -25,6 +25,12 @@ def test_workload_zones_reach_aws_apis_and_s3_only_on_https(each_stack, plan_of)
     for zone in zones:
         if zone == "endpoints":
             continue
+        if zone == "analysis":  # issue 28: S3 through its own gateway, its own SQS endpoint, nothing else
+            assert str(_cell(result, zone, reach.S3).ports) == "443"
+            assert {dst for (src, dst), cell in result.cells.items() if src == zone and cell.ports} == {
+                reach.S3, "analysis", reach.AWS_APIS}
+            assert result.services[zone] == ["sqs"]
+            continue
         assert str(_cell(result, zone, reach.S3).ports) == "443", zone
         # A zone whose only workload needs the gateway endpoints alone (the data zone's intake brokers:
         # DynamoDB and S3) reaches no interface endpoint; any zone that does reaches them on 443 only.

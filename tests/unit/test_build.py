@@ -133,7 +133,8 @@ def test_builder_security_group_has_no_ingress_and_reaches_only_endpoints_and_s3
     (sg,) = build_resources(each_stack, "aws:ec2/securityGroup:SecurityGroup")
     assert sg.inputs["ingress"] == []
     (gateway,) = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")
-                  if e.inputs["vpcEndpointType"] == "Gateway" and e.inputs["serviceName"].endswith(".s3")]
+                  if e.inputs["vpcEndpointType"] == "Gateway" and e.inputs["serviceName"].endswith(".s3")
+                  and e.inputs["tags"]["zone"] == "endpoints"]  # not the analysis cells' own gateway
     endpoints_cidr = each_stack.outputs["zoneCidrs"]["endpoints"]
     egress = sg.inputs["egress"]
     assert len(egress) == 2
@@ -196,7 +197,11 @@ def test_builders_write_only_under_their_own_prefix(each_stack):
         s3_actions = {a for s in statements for a in s["Action"] if a.startswith("s3:")}
         assert not any(a.startswith("s3:Delete") for a in s3_actions)
         reads = [s for s in statements if "s3:GetObject" in s["Action"]]
-        assert [r["Resource"] for r in reads] == [[f"arn:aws:s3:::{sources}/*"]]
+        # AV-database builders also read the stores' verdicts/ (issue 28), and nothing else of them
+        verdicts = [[f"arn:aws:s3:::{bucket}/verdicts/*"] for bucket in each_stack.outputs["dataStoreBuckets"].values()
+                    if "analysisCellRoleArns" in each_stack.outputs]
+        assert sorted(r["Resource"] for r in reads) == sorted(
+            [[f"arn:aws:s3:::{sources}/*"], *(verdicts if pool == "av-databases" else [])])
 
 
 # --- buckets ------------------------------------------------------------------------------------
@@ -245,7 +250,8 @@ def provisioning_of(instance) -> tuple[dict, str]:
 def test_user_data_runs_the_provisioning_rendered_from_config(each_stack, stack_values):
     config = build_config(stack_values, each_stack)
     (gateway,) = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")
-                  if e.inputs["vpcEndpointType"] == "Gateway" and e.inputs["serviceName"].endswith(".s3")]
+                  if e.inputs["vpcEndpointType"] == "Gateway" and e.inputs["serviceName"].endswith(".s3")
+                  and e.inputs["tags"]["zone"] == "endpoints"]
     supernet = stack_values(each_stack.stack)[f"{NS}:network"]["supernet"]
     dns = str(ipaddress.IPv4Network(supernet).network_address + 2)
     for instance in build_resources(each_stack, INSTANCE):

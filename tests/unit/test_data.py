@@ -165,23 +165,37 @@ def test_store_bucket_policy_tls_only_endpoint_only_single_writer(each_stack):
         assert tls["Resource"] == [arn, f"{arn}/*"]
         outside = statements["DenyObjectAccessOutsideCenterEndpoints"]
         assert outside["Effect"] == "Deny" and outside["Resource"] == f"{arn}/*"
-        assert outside["Condition"]["StringNotEquals"] == {"aws:SourceVpce": [endpoint]}
+        # the center's endpoint, and the analysis zone's own (issue 28): the cells come in through it
+        analysis = "analysisCellRoleArns" in each_stack.outputs
+        cells_endpoint = [each_stack.outputs["analysisS3EndpointId"]] if analysis else []
+        assert sorted(outside["Condition"]["StringNotEquals"]["aws:SourceVpce"]) == sorted([endpoint, *cells_endpoint])
         assert {"s3:GetObject*", "s3:PutObject*"} <= set(outside["Action"])
         # The region's intake broker (a Lambda role) signs customers' uploads of samples/: the one other
         # writer, of samples/ only, exempt from the endpoint Deny and fenced by the intake statements.
         brokers = [r.outputs["arn"] for r in each_stack.by_type("aws:iam/role:Role")
                    if (r.inputs.get("tags") or {}).get("customer-region") == _region
                    and "lambda.amazonaws.com" in r.inputs["assumeRolePolicy"]]
+        cell = [each_stack.outputs["analysisCellRoleArns"][_region]] if analysis else []
+        av_builders = [arn for builder, arn in each_stack.outputs["builderRoleArns"].items()
+                       if builder.startswith("av-databases-") and analysis]
         writers = statements["DenyObjectWritesToAnyoneNotNamed"]
         assert writers["Effect"] == "Deny" and writers["Resource"] == [arn, f"{arn}/*"]
-        assert writers["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": [store["outputs"]["ingestionRoleArn"], *brokers]}
+        assert sorted(writers["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == sorted(
+            [store["outputs"]["ingestionRoleArn"], *cell, *brokers])
         assert outside["Condition"].get("ArnNotEquals", {}).get("aws:PrincipalArn", []) == brokers
         if brokers:
             samples = statements["DenyWritesOutsideSamplesToItsWriters"]
             assert samples["NotResource"] == [f"{arn}/samples/*"] and samples["Effect"] == "Deny"
             assert samples["Condition"] == {"ArnEquals": {"aws:PrincipalArn": brokers}}
         readers = statements["DenyObjectReadsToAnyoneNotNamed"]
-        assert readers["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": [store["outputs"]["analysisRoleArn"]]}
+        assert sorted(readers["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == sorted(
+            [store["outputs"]["analysisRoleArn"], *cell, *av_builders])
+        # ... and the analysis flow's fence: samples/ to the cells alone (tests/owner/test_analysis_cells.py
+        # judges what it leaves with the kit's access evaluation)
+        if analysis:
+            samples = statements["DenySampleReadsButCells"]
+            assert samples["Resource"] == [f"{arn}/samples/*"]
+            assert samples["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": cell}
         assert "s3:GetObject*" in readers["Action"]
         assert not [s for s in statements.values() if s["Effect"] == "Allow"], "the bucket policy grants nothing"
 
@@ -228,13 +242,19 @@ def test_only_the_stores_own_roles_are_allowed_on_customer_data(each_stack):
         guarded = {bucket_arn, f"{bucket_arn}/*", store["table"].outputs["arn"], store["key"].outputs["arn"]}
         owners = {f"tc-{each_stack.stack}-data-{region}-ingest", f"tc-{each_stack.stack}-data-{region}-analyze"}
         broker = f"tc-{each_stack.stack}-intake-broker-{region}"  # writes samples/ only: tests/intake/test_access.py
+        # issue 28: the region's analysis cells (samples/ and verdicts/ only) and the AV-database builders
+        # (verdicts/ only) use the store key through S3; neither is granted the whole bucket or the table
+        flow = {f"tc-{each_stack.stack}-cell-{region}",
+                *(f"tc-{each_stack.stack}-build-{b}" for b in each_stack.outputs["builderRoleArns"] if b.startswith("av-"))}
         for policy in each_stack.by_type("aws:iam/rolePolicy:RolePolicy"):
             for statement in _policy(policy)["Statement"]:
                 if statement["Effect"] == "Allow" and guarded & set(_as_list(statement["Resource"])):
                     if policy.inputs["role"] == broker:
                         assert statement["Action"] in (["s3:PutObject"], ["kms:GenerateDataKey"]), statement
                         continue
-                    assert policy.inputs["role"] in owners, f"{policy.name} grants {statement['Sid']} on {region}'s data"
+                    assert policy.inputs["role"] in owners | flow, f"{policy.name} grants {statement['Sid']} on {region}'s data"
+                    if policy.inputs["role"] in flow:
+                        assert guarded & set(_as_list(statement["Resource"])) <= {store["key"].outputs["arn"], bucket_arn}
 
 
 def test_nothing_replicates_or_leaves_zurich(each_stack):

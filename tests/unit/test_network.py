@@ -53,8 +53,17 @@ def test_route_tables_have_no_routes_and_only_s3_and_dynamodb_gateways(each_stac
     default = each_stack.by_type("aws:ec2/defaultRouteTable:DefaultRouteTable")
     assert len(default) == 1 and default[0].inputs["routes"] == []
     gateway = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway"]
-    assert sorted(g.inputs["serviceName"] for g in gateway) == ["com.amazonaws.eu-central-2.dynamodb",
-                                                                "com.amazonaws.eu-central-2.s3"]
+    assert sorted(g.inputs["serviceName"] for g in gateway if g.inputs["tags"]["zone"] == "endpoints") == [
+        "com.amazonaws.eu-central-2.dynamodb", "com.amazonaws.eu-central-2.s3"]
+    # the analysis zone (issue 28) has an S3 gateway of its own, on its route table alone
+    own = [g for g in gateway if g.inputs["tags"]["zone"] != "endpoints"]
+    if "analysis" not in each_stack.outputs["routeTableIds"]:
+        assert own == []
+        return
+    assert [(g.inputs["tags"]["zone"], g.inputs["serviceName"]) for g in own] == [("analysis", "com.amazonaws.eu-central-2.s3")]
+    assert own[0].inputs["routeTableIds"] == [each_stack.outputs["routeTableIds"]["analysis"]]
+    assert not any(each_stack.outputs["routeTableIds"]["analysis"] in g.inputs["routeTableIds"]
+                   for g in gateway if g.inputs["tags"]["zone"] == "endpoints")
 
 
 def test_default_security_group_and_nacl_allow_nothing(each_stack):
@@ -87,9 +96,21 @@ def test_reviewer_zone_nacls_exclude_data_signing_and_other_zones(each_stack):
 
 
 def test_interface_endpoints_are_private_and_policed(each_stack):
-    endpoints = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Interface"]
+    interface = [e for e in each_stack.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Interface"]
+    endpoints = [e for e in interface if e.inputs["tags"]["zone"] == "endpoints"]
     services = sorted(e.inputs["serviceName"].rsplit(".", 1)[1] for e in endpoints)
     assert services == sorted(INTERFACE_ENDPOINT_SERVICES)
+    # the analysis zone's one interface endpoint (issue 28): SQS, in its own subnets, its job actions only
+    for queue_endpoint in [e for e in interface if e.inputs["tags"]["zone"] != "endpoints"]:
+        assert (queue_endpoint.inputs["tags"]["zone"], queue_endpoint.inputs["serviceName"]) == (
+            "analysis", "com.amazonaws.eu-central-2.sqs")
+        assert sorted(queue_endpoint.inputs["subnetIds"]) == sorted(each_stack.outputs["subnetIds"]["analysis"])
+        (statement,) = json.loads(queue_endpoint.inputs["policy"])["Statement"]
+        assert sorted(statement["Action"]) == ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"]
+        queues = each_stack.by_type("aws:sqs/queue:Queue")
+        assert queues and sorted(statement["Resource"]) == sorted(  # SQS ARNs: arn:aws:sqs:<region>:<account>:<name>
+            f"arn:aws:sqs:eu-central-2:{q.outputs['arn'].split(':')[4]}:{q.inputs['name']}" for q in queues)
+        endpoints.append(queue_endpoint)
     (sg,) = [s for s in each_stack.by_type("aws:ec2/securityGroup:SecurityGroup") if s.name.endswith("endpoints-sg")]
     supernet = each_stack.by_type("aws:ec2/vpc:Vpc")[0].inputs["cidrBlock"]
     assert sg.inputs["ingress"] == [{
@@ -128,6 +149,7 @@ FOREIGN_RESOURCE_REQUESTS = {
     "kms": "kms:Decrypt", "sts": "sts:AssumeRole", "secretsmanager": "secretsmanager:GetSecretValue",
     "logs": "logs:PutLogEvents", "ssm": "ssm:GetParameter", "ec2": "ec2:CreateTags",
     "ssmmessages": "ssmmessages:OpenDataChannel", "monitoring": "cloudwatch:PutMetricData",
+    "sqs": "sqs:ReceiveMessage",  # the analysis cells' job queue endpoint (issue 28)
 }
 
 

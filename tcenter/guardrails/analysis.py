@@ -1,0 +1,239 @@
+"""Guardrails of the analysis cells (issue 28): samples/ -> cells -> verdicts/ -> AV builds, and
+no other way out of customer data.
+
+- `analysis-samples-cells-only`: when the plan declares analysis cells, every customer data
+  bucket's policy denies reading `samples/` to every principal but the cell roles;
+- `analysis-cells-verdicts-only`: a cell role's own policies write nothing but `verdicts/` and
+  read nothing of S3 but `samples/`; the analysis zone's S3 gateway endpoint does no more;
+- `analysis-zone-isolated`: the analysis zone reaches nothing new: no route, no gateway or
+  interface endpoint but its own (S3, SQS), NACL entries on HTTPS and its replies only and to
+  no other zone, no security group ingress from addresses.
+
+The cells are found by their `zone: analysis` tag (roles, endpoints, NACLs, route tables, groups).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import re
+from typing import Any, Iterator, Mapping
+
+from components.awsfacts import EPHEMERAL_PORTS, HTTPS
+
+from .model import (
+    BUCKET_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, holds_customer_data, is_unknown,
+    parse_document, role_name_of_arn, statements, tags_of,
+)
+
+ZONE = "analysis"
+SAMPLES, VERDICTS = "samples/", "verdicts/"
+ROLE, ROLE_POLICY = "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+ENDPOINT, ROUTE_TABLE, ROUTE = "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:ec2/routeTable:RouteTable", "aws:ec2/route:Route"
+NACL, SUBNET, SECURITY_GROUP = "aws:ec2/networkAcl:NetworkAcl", "aws:ec2/subnet:Subnet", "aws:ec2/securityGroup:SecurityGroup"
+CELL_INTERFACE_SERVICES = ("sqs",)
+
+
+def in_zone(resource: Resource) -> bool:
+    return tags_of(resource).get("zone") == ZONE
+
+
+def cell_role_names(stack: Stack) -> set[str]:
+    return {str(r.inputs.get("name")) for r in stack.of_type(ROLE) if in_zone(r) and isinstance(r.inputs.get("name"), str)}
+
+
+def _lower(block: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(block, Mapping):
+        return {}
+    return {str(op).lower(): ({str(k).lower(): v for k, v in pairs.items()} if isinstance(pairs, Mapping) else {})
+            for op, pairs in block.items()}
+
+
+def _applies_to_everyone(statement: Mapping) -> bool:
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    named = as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
+    return any(p == "*" or (isinstance(p, str) and re.fullmatch(r"arn:aws:iam::\d{12}:root|\d{12}", p)) for p in named)
+
+
+def _covers(statement: Mapping, arn: str) -> bool:
+    if "NotResource" in statement:
+        return not any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement["NotResource"]))
+    return any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement.get("Resource")))
+
+
+def _spared(statement: Mapping) -> set[str] | None:
+    """The principals a Deny spares when it names them (ArnNotEquals/StringNotEquals on
+    aws:PrincipalArn, besides sparing AWS services); None when it depends on anything else."""
+    conditions = _lower(statement.get("Condition"))
+    bool_block = conditions.pop("bool", None)
+    if bool_block is not None and {k: str(v).lower() for k, v in bool_block.items()} != {"aws:principalisawsservice": "false"}:
+        return None
+    if not conditions:
+        return set()
+    if len(conditions) != 1:
+        return None
+    (operator, pairs), = conditions.items()
+    if operator not in ("arnnotequals", "stringnotequals") or set(pairs) != {"aws:principalarn"}:
+        return None
+    return {str(v) for v in as_list(pairs["aws:principalarn"])}
+
+
+def admitted(document: Mapping | None, action: str, arn: str) -> set[str] | None:
+    """Who may still `action` on `arn` after the document's naming Denies (principal ARNs), or
+    None when no Deny limits the principal."""
+    result: set[str] | None = None
+    for statement in statements(document):
+        if statement.get("Effect") != "Deny" or not _applies_to_everyone(statement):
+            continue
+        if not actions_match(statement.get("Action"), action) or not _covers(statement, arn):
+            continue
+        spared = _spared(statement)
+        if spared is not None:
+            result = spared if result is None else result & spared
+    return result
+
+
+# --- analysis-samples-cells-only ---------------------------------------------------------------
+
+def check_samples_cells_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
+    cells = cell_role_names(stack)
+    if not cells:
+        return
+    for bucket in stack.of_type(*BUCKET_TYPES):
+        if not holds_customer_data(bucket):
+            continue
+        name = bucket_name_of(bucket) or str(bucket.state.get("bucket") or "")
+        policies = [p for p in stack.of_type(BUCKET_POLICY) if bucket in stack.referenced(p, "bucket", *BUCKET_TYPES)]
+        if not policies:
+            yield bucket, f"{name}: no bucket policy, so every principal with an IAM grant reads {SAMPLES}"
+            continue
+        for policy in policies:
+            readers = admitted(parse_document(policy.inputs.get("policy")), "s3:GetObject",
+                               f"arn:aws:s3:::{name}/{SAMPLES}0000")
+            if readers is None:
+                yield policy, f"{name}: no Deny limits who reads {SAMPLES}; only the analysis cells may"
+                continue
+            others = sorted(r for r in readers if not is_unknown(r) and role_name_of_arn(r) not in cells)
+            if others:
+                yield policy, f"{name}: {others} may read {SAMPLES}; only the analysis cells {sorted(cells)} may"
+
+
+ANALYSIS_SAMPLES_CELLS_ONLY = Rule(
+    "analysis-samples-cells-only", "center:analysis-cells",
+    "When the plan declares analysis cells, every customer data bucket denies reading samples/ to every "
+    "principal but the cell roles.",
+    stack_check=check_samples_cells_only,
+)
+
+
+# --- analysis-cells-verdicts-only --------------------------------------------------------------
+
+def _s3_problems(statement: Mapping, where: str) -> Iterator[str]:
+    if statement.get("Effect") != "Allow":
+        return
+    if "NotAction" in statement or "NotResource" in statement:
+        yield f"{where}: statement {statement.get('Sid', '?')!r} uses NotAction/NotResource"
+        return
+    resources = [str(r) for r in as_list(statement.get("Resource"))]
+    if actions_match(statement.get("Action"), "s3:PutObject"):
+        bad = [r for r in resources if not r.endswith(f"/{VERDICTS}*")]
+        if bad:
+            yield f"{where}: statement {statement.get('Sid', '?')!r} writes {bad}; cells write {VERDICTS} only"
+    if actions_match(statement.get("Action"), "s3:GetObject"):
+        bad = [r for r in resources if not r.endswith(f"/{SAMPLES}*")]
+        if bad:
+            yield f"{where}: statement {statement.get('Sid', '?')!r} reads {bad}; cells read {SAMPLES} only"
+
+
+def check_cells_verdicts_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
+    cell_roles = [r for r in stack.of_type(ROLE) if in_zone(r)]
+    for policy in stack.of_type(ROLE_POLICY):
+        if not any(role in cell_roles for role in stack.referenced(policy, "role", ROLE)):
+            continue
+        for statement in statements(parse_document(policy.inputs.get("policy"))):
+            for problem in _s3_problems(statement, f"role policy {policy.inputs.get('name')}"):
+                yield policy, problem
+    for endpoint in stack.of_type(ENDPOINT):
+        if in_zone(endpoint) and str(endpoint.inputs.get("serviceName", "")).endswith(".s3"):
+            for statement in statements(parse_document(endpoint.inputs.get("policy"))):
+                for problem in _s3_problems(statement, "the analysis zone's S3 endpoint policy"):
+                    yield endpoint, problem
+
+
+ANALYSIS_CELLS_VERDICTS_ONLY = Rule(
+    "analysis-cells-verdicts-only", "center:analysis-cells",
+    "A cell role's policies and the analysis zone's S3 endpoint write nothing but verdicts/ and read "
+    "nothing of S3 but samples/.",
+    stack_check=check_cells_verdicts_only,
+)
+
+
+# --- analysis-zone-isolated --------------------------------------------------------------------
+
+def _net(value: Any) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(str(value), strict=False)
+    except ValueError:
+        return None
+
+
+def check_zone_isolated(stack: Stack) -> Iterator[tuple[Resource, str]]:
+    tables = [t for t in stack.of_type(ROUTE_TABLE) if in_zone(t)]
+    if not tables:
+        return
+    table_ids = {str(t.state.get("id")) for t in tables if t.state.get("id")}
+    for table in tables:
+        if as_list(table.inputs.get("routes")):
+            yield table, "the analysis route table has routes: the zone reaches nothing but its own endpoints"
+    for route in stack.of_type(ROUTE):
+        if any(t in tables for t in stack.referenced(route, "routeTableId", ROUTE_TABLE)):
+            yield route, "a route in the analysis zone: the zone reaches nothing but its own endpoints"
+    zone_subnets = [s for s in stack.of_type(SUBNET) if in_zone(s)]
+    subnet_ids = {str(s.state.get("id")) for s in zone_subnets if s.state.get("id")}
+    zone_nets = [n for n in (_net(s.inputs.get("cidrBlock")) for s in zone_subnets) if n]
+    other_nets = [n for n in (_net(s.inputs.get("cidrBlock")) for s in stack.of_type(SUBNET) if not in_zone(s)) if n]
+    for endpoint in stack.of_type(ENDPOINT):
+        on_tables = set(map(str, as_list(endpoint.inputs.get("routeTableIds")))) & table_ids or any(
+            t in tables for t in stack.referenced(endpoint, "routeTableIds", ROUTE_TABLE))
+        in_subnets = set(map(str, as_list(endpoint.inputs.get("subnetIds")))) & subnet_ids or any(
+            s in zone_subnets for s in stack.referenced(endpoint, "subnetIds", SUBNET))
+        service = str(endpoint.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+        if on_tables and not in_zone(endpoint):
+            yield endpoint, f"the {service} gateway endpoint of another zone serves the analysis route table"
+        if in_subnets and (service not in CELL_INTERFACE_SERVICES or not in_zone(endpoint)):
+            yield endpoint, (f"an interface endpoint for {service} in the analysis zone; the cells reach "
+                             f"{list(CELL_INTERFACE_SERVICES)} only")
+    allowed_ports = {(HTTPS, HTTPS), tuple(EPHEMERAL_PORTS)}
+    for nacl in stack.of_type(NACL):
+        if not in_zone(nacl):
+            continue
+        for direction in ("ingress", "egress"):
+            for entry in as_list(nacl.inputs.get(direction)):
+                if not isinstance(entry, Mapping) or str(entry.get("action", "")).lower() != "allow":
+                    continue
+                net = _net(entry.get("cidrBlock"))
+                ports = (entry.get("fromPort"), entry.get("toPort"))
+                if net is None or net.prefixlen == 0:
+                    yield nacl, f"{direction} entry {entry.get('ruleNo')} admits {entry.get('cidrBlock')}"
+                elif any(net.overlaps(o) for o in other_nets) and not any(net.subnet_of(z) for z in zone_nets):
+                    yield nacl, f"{direction} entry {entry.get('ruleNo')} reaches {net}, another zone's addresses"
+                elif str(entry.get("protocol")) not in ("tcp", "6") or tuple(ports) not in allowed_ports:
+                    yield nacl, (f"{direction} entry {entry.get('ruleNo')} opens {entry.get('protocol')} {ports}; "
+                                 "the zone speaks HTTPS and its replies only")
+    for group in stack.of_type(SECURITY_GROUP):
+        if not in_zone(group):
+            continue
+        for rule in as_list(group.inputs.get("ingress")):
+            if isinstance(rule, Mapping) and (as_list(rule.get("cidrBlocks")) or as_list(rule.get("ipv6CidrBlocks"))):
+                yield group, f"ingress from addresses {as_list(rule.get('cidrBlocks'))}: nothing enters the analysis zone"
+
+
+ANALYSIS_ZONE_ISOLATED = Rule(
+    "analysis-zone-isolated", "center:analysis-cells",
+    "The analysis zone reaches nothing new: no route, no endpoint but its own S3 gateway and SQS endpoint, "
+    "NACL entries on HTTPS and replies only and to no other zone, no ingress from addresses.",
+    stack_check=check_zone_isolated,
+)
