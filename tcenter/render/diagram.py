@@ -76,6 +76,7 @@ LEGEND = (
     ("from the internet", {"color": "red", "style": "bold"}),
 )
 """Every line style the picture uses, explained in its legend."""
+LEGEND_PER_ROW = 4
 ACCESS_ZONES = ("build",)
 """Zones whose roles' effective access is drawn (with every reviewer zone)."""
 
@@ -281,12 +282,19 @@ def _draw(layout: _Layout, target: Path, classes: dict[str, Any]) -> None:
         _intake_flow(named, classes, ids, Edge)
         _analysis_flow(named, Edge)
         with Cluster("legend", graph_attr=CLUSTER_ATTR):
-            tops = []
-            for text, style in LEGEND:
-                top = Blank("", nodeid=ids(), width="0.3", height="0.3")
-                top >> Edge(label=text, fontsize="15", **style) >> Blank("", nodeid=ids(), width="0.3", height="0.3")
-                tops.append(top)
-            _same_rank(tops)
+            tops, bottom = [], None
+            for start in range(0, len(LEGEND), LEGEND_PER_ROW):  # rows: one row of all would set the picture's width
+                row = []
+                for text, style in LEGEND[start:start + LEGEND_PER_ROW]:
+                    top = Blank("", nodeid=ids(), width="0.3", height="0.3")
+                    end = Blank("", nodeid=ids(), width="0.3", height="0.3")
+                    top >> Edge(label=text, fontsize="15", **style) >> end
+                    row.append((top, end))
+                _same_rank([top for top, _ in row])
+                if bottom is not None:
+                    bottom >> Edge(style="invis") >> row[0][0]
+                bottom = row[0][1]
+                tops.extend(top for top, _ in row)
         if area_rows:
             anchors[area_rows[-1][0]] >> Edge(style="invis") >> tops[0]
 

@@ -34,6 +34,32 @@ def launch_template_tags() -> None:
     launch_templates.LaunchTemplate.tags = property(lambda self: self.get_tags(), lambda self, value: None)  # type: ignore[assignment]
 
 
+def launch_template_pages() -> None:
+    """moto answers DescribeLaunchTemplates with the first MaxResults (15 by default) and no
+    NextToken, so a sixteenth template is never seen; AWS pages with NextToken."""
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+
+    def describe_launch_templates(self: Any) -> ActionResult:
+        self.error_on_dryrun()
+        start = int(self._get_param("NextToken") or 0)
+        size = self._get_int_param("MaxResults", 15)
+        found = self.ec2_backend.describe_launch_templates(
+            template_names=self._get_param("LaunchTemplateNames", []), template_ids=self._get_param("LaunchTemplateIds", []),
+            filters=self._filters_from_querystring())
+        result: dict[str, Any] = {"LaunchTemplates": [
+            {"CreateTime": t.create_time, "CreatedBy": f"arn:{self.partition}:iam::{self.current_account}:root",
+             "DefaultVersionNumber": t.default_version_number, "LatestVersionNumber": t.latest_version_number,
+             "LaunchTemplateId": t.id, "LaunchTemplateName": t.name, "Tags": t.tags}
+            for t in found[start:start + size]]}
+        if start + size < len(found):
+            result["NextToken"] = str(start + size)
+        return ActionResult(result)
+
+    LaunchTemplates.describe_launch_templates = describe_launch_templates  # type: ignore[method-assign]
+
+
 def apply() -> None:
     scope_tag_key()
     launch_template_tags()
+    launch_template_pages()
