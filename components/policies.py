@@ -1274,7 +1274,8 @@ SQS_JOB_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:Rece
 def cell_fence_statements(bucket_arn: Any, cells: Sequence[Any], verdict_readers: Sequence[Any]) -> list[dict[str, Any]]:
     """A store's fence around its analysis flow: only `cells` read `samples/` and write `verdicts/`;
     a cell reads nothing but `samples/`, writes nothing but `verdicts/` and lists nothing;
-    `verdict_readers` (the AV-database builders) read and list `verdicts/` and nothing else.
+    `verdict_readers` (the AV-database builders) read and list `verdicts/` and nothing else;
+    a verdict is create-only (no cell rewrites another's).
     (That the cells and builders may read or write at all is the store's NamedObjectAccess.)"""
     samples = arn_with(bucket_arn, f"/{SAMPLES_PREFIX}*")
     verdicts = arn_with(bucket_arn, f"/{VERDICTS_PREFIX}*")
@@ -1294,6 +1295,8 @@ def cell_fence_statements(bucket_arn: Any, cells: Sequence[Any], verdict_readers
             confine("DenyCellsWritesOutsideVerdicts", S3_WRITE_OBJECT_ACTIONS, verdicts, cells),
             statement("DenyCellsListing", S3_LIST_OBJECT_ACTIONS, [bucket_arn], effect="Deny", principals=everyone,
                       conditions={"ArnEquals": {"aws:PrincipalArn": list(cells)}}),
+            # A cell a sample took over still cannot rewrite the verdicts other cells wrote.
+            {**deny_overwrites(bucket_arn, VERDICTS_PREFIX), "Sid": "DenyVerdictOverwrites"},
         ]
     if verdict_readers:
         statements += [

@@ -150,3 +150,24 @@ def test_the_analysis_zone_given_a_route_is_a_violation(prod):
     table["inputs"]["routes"] = [{"cidrBlock": "10.42.16.0/20", "vpcPeeringConnectionId": "pcx-0123456789abcdef0"}]
     assert "analysis-zone-isolated" in {v.rule for v in check.check_plan(head)}
     assert PROD == "zurich-prod"
+
+
+def test_a_verdict_once_written_is_never_rewritten_even_by_a_cell(prod):
+    """A sample that takes over a cell may write its own verdict, never replace another's: every
+    verdict PUT without `If-None-Match: *` is denied by the store (IAM's rules: tests/intake/policy_eval.py)."""
+    from tests.intake.policy_eval import denying
+
+    endpoint = next(r for r in prod["resources"] if r["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint"
+                    and r["inputs"].get("tags", {}).get("zone") == "analysis" and r["inputs"]["serviceName"].endswith(".s3"))
+    policies = {r["inputs"]["bucket"]: json.loads(r["inputs"]["policy"]) for r in prod["resources"]
+                if r["type"] == "aws:s3/bucketPolicy:BucketPolicy" and "-data-" in r["inputs"]["bucket"]}
+    assert len(policies) == 6
+    for bucket, policy in policies.items():
+        region = bucket.split("-data-", 1)[1]
+        cell = next(p["outputs"]["arn"] for p in prod["resources"] if p["type"] == "aws:iam/role:Role"
+                    and p["inputs"].get("name") == f"tc-zurich-prod-cell-{region}")
+        verdict = f"arn:aws:s3:::{bucket}/{KEYS['verdicts']}"
+        request = {"aws:SecureTransport": "true", "aws:PrincipalIsAWSService": "false",
+                   "aws:SourceVpce": endpoint["outputs"]["id"], "s3:ObjectCreationOperation": "true"}
+        assert denying(policy, cell, "s3:PutObject", verdict, {**request, "s3:if-none-match": "*"}) == [], region
+        assert denying(policy, cell, "s3:PutObject", verdict, request) == ["DenyVerdictOverwrites"], region
