@@ -14,16 +14,15 @@ The cells are found by their `zone: analysis` tag (roles, endpoints, NACLs, rout
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
-import re
 from typing import Any, Iterator, Mapping
 
 from components.awsfacts import EPHEMERAL_PORTS, HTTPS
 
 from .model import (
-    BUCKET_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, holds_customer_data, is_unknown,
-    parse_document, role_name_of_arn, statements, tags_of,
+    BUCKET_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, covers_resource,
+    holds_customer_data, is_unknown, lowered_conditions, names_everyone, parse_document, role_name_of_arn,
+    statements, tags_of,
 )
 
 ZONE = "analysis"
@@ -43,31 +42,16 @@ def cell_role_names(stack: Stack) -> set[str]:
     return {str(r.inputs.get("name")) for r in stack.of_type(ROLE) if in_zone(r) and isinstance(r.inputs.get("name"), str)}
 
 
-def _lower(block: Any) -> dict[str, dict[str, Any]]:
-    if not isinstance(block, Mapping):
-        return {}
-    return {str(op).lower(): ({str(k).lower(): v for k, v in pairs.items()} if isinstance(pairs, Mapping) else {})
-            for op, pairs in block.items()}
 
 
-def _applies_to_everyone(statement: Mapping) -> bool:
-    principal = statement.get("Principal")
-    if principal == "*":
-        return True
-    named = as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
-    return any(p == "*" or (isinstance(p, str) and re.fullmatch(r"arn:aws:iam::\d{12}:root|\d{12}", p)) for p in named)
 
 
-def _covers(statement: Mapping, arn: str) -> bool:
-    if "NotResource" in statement:
-        return not any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement["NotResource"]))
-    return any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement.get("Resource")))
 
 
 def _spared(statement: Mapping) -> set[str] | None:
     """The principals a Deny spares when it names them (ArnNotEquals/StringNotEquals on
     aws:PrincipalArn, besides sparing AWS services); None when it depends on anything else."""
-    conditions = _lower(statement.get("Condition"))
+    conditions = lowered_conditions(statement)
     bool_block = conditions.pop("bool", None)
     if bool_block is not None and {k: str(v).lower() for k, v in bool_block.items()} != {"aws:principalisawsservice": "false"}:
         return None
@@ -86,9 +70,9 @@ def admitted(document: Mapping | None, action: str, arn: str) -> set[str] | None
     None when no Deny limits the principal."""
     result: set[str] | None = None
     for statement in statements(document):
-        if statement.get("Effect") != "Deny" or not _applies_to_everyone(statement):
+        if statement.get("Effect") != "Deny" or not names_everyone(statement):
             continue
-        if not actions_match(statement.get("Action"), action) or not _covers(statement, arn):
+        if not actions_match(statement.get("Action"), action) or not covers_resource(statement, arn):
             continue
         spared = _spared(statement)
         if spared is not None:

@@ -14,12 +14,11 @@ Found by the `distribution` tag (the component sets it). Pure, like every guardr
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Iterator, Mapping
 
 from .model import (
-    BUCKET_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, dig, is_unknown, parse_document,
-    statements, tags_of,
+    BUCKET_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, covers_resource, dig, is_unknown,
+    parse_document, statements, tags_of,
 )
 from .transparency import admitted_writers
 
@@ -51,16 +50,12 @@ def _object(bucket: Resource, key: str) -> str:
     return f"arn:aws:s3:::{bucket_name_of(bucket)}/{key}"
 
 
-def _covers(statement: Mapping, arn: str) -> bool:
-    if "NotResource" in statement:
-        return not any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement["NotResource"]))
-    return any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement.get("Resource")))
 
 
 def _create_only(document: Mapping, arn: str) -> bool:
     for statement in statements(document):
         if statement.get("Effect") != "Deny" or not actions_match(statement.get("Action"), "s3:PutObject") \
-                or not _covers(statement, arn):
+                or not covers_resource(statement, arn):
             continue
         conditions = {str(k).lower(): v for k, v in (statement.get("Condition") or {}).items()}
         null = {str(k).lower(): v for k, v in (conditions.get("null") or {}).items()}

@@ -234,6 +234,9 @@ def actions_match(statement_actions: Any, action: str) -> bool:
 
 
 principals_of = iamdoc.principal_values
+lowered_conditions = iamdoc.lowered_conditions
+names_everyone = iamdoc.names_everyone
+covers_resource = iamdoc.covers_resource
 
 
 def resource_patterns_cover(patterns: Any, arn: str) -> bool:

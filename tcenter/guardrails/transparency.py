@@ -19,13 +19,11 @@ sets it; a plan without one has no log and nothing to judge). Pure, like every g
 
 from __future__ import annotations
 
-import fnmatch
-import re
-from typing import Any, Iterator, Mapping
+from typing import Iterator, Mapping
 
 from .model import (
-    BUCKET_TYPES, LOCK_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, dig, is_unknown,
-    parse_document, statements, tags_of,
+    BUCKET_TYPES, LOCK_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, covers_resource, dig,
+    is_unknown, lowered_conditions, names_everyone, parse_document, statements, tags_of,
 )
 
 LOG_TAG = "transparency-log"
@@ -49,38 +47,22 @@ ORGANIZATION_TAG = "reviewer-organization"
 
 # --- reading a bucket policy -----------------------------------------------------------------
 
-def _lower_keys(block: Any) -> dict[str, dict[str, Any]]:
-    if not isinstance(block, Mapping):
-        return {}
-    return {str(op).lower(): {str(k).lower(): v for k, v in pairs.items()} if isinstance(pairs, Mapping) else {}
-            for op, pairs in block.items()}
 
 
-def _everyone(statement: Mapping) -> bool:
-    """Principal "*", or the account itself (in a key or bucket policy, every principal of it)."""
-    principal = statement.get("Principal")
-    if principal == "*":
-        return True
-    named = as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
-    return any(p == "*" or (isinstance(p, str) and re.fullmatch(r"arn:aws:iam::\d{12}:root|\d{12}", p)) for p in named)
 
 
-def _covers(statement: Mapping, arn: str) -> bool:
-    if "NotResource" in statement:
-        return not any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement["NotResource"]))
-    return any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement.get("Resource")))
 
 
 def _denies(document: Mapping | None, action: str, arn: str) -> list[dict]:
-    return [s for s in statements(document) if s.get("Effect") == "Deny" and _everyone(s)
-            and actions_match(s.get("Action"), action) and _covers(s, arn)]
+    return [s for s in statements(document) if s.get("Effect") == "Deny" and names_everyone(s)
+            and actions_match(s.get("Action"), action) and covers_resource(s, arn)]
 
 
 def _principal_exclusion(statement: Mapping) -> set[str] | None:
     """The principals a Deny spares when its only condition names them (`ArnNotEquals` or
     `StringNotEquals` on aws:PrincipalArn); an empty set for an unconditional Deny; None when
     the Deny depends on anything else (it does not limit who writes)."""
-    conditions = _lower_keys(statement.get("Condition"))
+    conditions = lowered_conditions(statement)
     if not conditions:
         return set()
     if len(conditions) != 1:
@@ -104,14 +86,14 @@ def admitted_writers(document: Mapping | None, arn: str, action: str = "s3:PutOb
 
 
 def _is_create_only(statement: Mapping) -> bool:
-    conditions = _lower_keys(statement.get("Condition"))
+    conditions = lowered_conditions(statement)
     return (conditions.get("null") == {"s3:if-none-match": "true"}
             and str(dig(conditions, "bool", "s3:objectcreationoperation")).lower() == "true"
             and set(conditions) == {"null", "bool"})
 
 
 def _needs_precondition(statement: Mapping) -> bool:
-    conditions = _lower_keys(statement.get("Condition"))
+    conditions = lowered_conditions(statement)
     null = conditions.get("null") or {}
     return (null in ({"s3:if-none-match": "true"}, {"s3:if-none-match": "true", "s3:if-match": "true"})
             and str(dig(conditions, "bool", "s3:objectcreationoperation")).lower() == "true"
@@ -211,7 +193,7 @@ def _sign_admitted(key: Resource) -> set[str] | None:
 
 
 def _grants_write(document: Mapping | None, arn: str) -> bool:
-    return any(s.get("Effect") == "Allow" and actions_match(s.get("Action"), "s3:PutObject") and _covers(s, arn)
+    return any(s.get("Effect") == "Allow" and actions_match(s.get("Action"), "s3:PutObject") and covers_resource(s, arn)
                for s in statements(document))
 
 

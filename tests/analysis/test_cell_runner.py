@@ -22,6 +22,7 @@ import pytest
 
 from components.analysis import CELL_RUNNER, CELL_RUNNER_SCRIPT, cell_host_values, cell_profile
 from tcenter.plan.engine import S3_PREFIX_LIST_STAND_IN
+from tests import moto_server
 from tests.hosts.roles import stack_config
 from tests.intake.conftest import broker_module  # the intake broker's Lambda handler (functions/ on the path)
 
@@ -50,25 +51,9 @@ def rendered_config(analyser: str | None = None) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    saved = os.environ.get("MOTO_ACCOUNT_ID")
-    os.environ["MOTO_ACCOUNT_ID"] = stack_config("dev").access.account_id  # the queue URLs name the stack's account
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        if saved is None:
-            os.environ.pop("MOTO_ACCOUNT_ID", None)
-        else:
-            os.environ["MOTO_ACCOUNT_ID"] = saved
-
+    # the queue URLs the kit renders name the stack's account
+    with moto_server.running({"MOTO_ACCOUNT_ID": stack_config("dev").access.account_id}) as endpoint:
+        yield endpoint
 
 class Cell:
     """One store, its queue fed by the store's samples/ notification, and a way to run the runner."""
