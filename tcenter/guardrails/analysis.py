@@ -20,8 +20,7 @@ from typing import Any, Iterator, Mapping
 from components.awsfacts import EPHEMERAL_PORTS, HTTPS
 
 from .model import (
-    BUCKET_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, covers_resource,
-    holds_customer_data, is_unknown, lowered_conditions, names_everyone, parse_document, role_name_of_arn,
+    BUCKET_TYPES, Resource, Rule, Stack, actions_match, admitted_principals, as_list, bucket_name_of, holds_customer_data, is_unknown, parse_document, role_name_of_arn,
     statements, tags_of,
 )
 
@@ -48,36 +47,8 @@ def cell_role_names(stack: Stack) -> set[str]:
 
 
 
-def _spared(statement: Mapping) -> set[str] | None:
-    """The principals a Deny spares when it names them (ArnNotEquals/StringNotEquals on
-    aws:PrincipalArn, besides sparing AWS services); None when it depends on anything else."""
-    conditions = lowered_conditions(statement)
-    bool_block = conditions.pop("bool", None)
-    if bool_block is not None and {k: str(v).lower() for k, v in bool_block.items()} != {"aws:principalisawsservice": "false"}:
-        return None
-    if not conditions:
-        return set()
-    if len(conditions) != 1:
-        return None
-    (operator, pairs), = conditions.items()
-    if operator not in ("arnnotequals", "stringnotequals") or set(pairs) != {"aws:principalarn"}:
-        return None
-    return {str(v) for v in as_list(pairs["aws:principalarn"])}
 
 
-def admitted(document: Mapping | None, action: str, arn: str) -> set[str] | None:
-    """Who may still `action` on `arn` after the document's naming Denies (principal ARNs), or
-    None when no Deny limits the principal."""
-    result: set[str] | None = None
-    for statement in statements(document):
-        if statement.get("Effect") != "Deny" or not names_everyone(statement):
-            continue
-        if not actions_match(statement.get("Action"), action) or not covers_resource(statement, arn):
-            continue
-        spared = _spared(statement)
-        if spared is not None:
-            result = spared if result is None else result & spared
-    return result
 
 
 # --- analysis-samples-cells-only ---------------------------------------------------------------
@@ -95,8 +66,8 @@ def check_samples_cells_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
             yield bucket, f"{name}: no bucket policy, so every principal with an IAM grant reads {SAMPLES}"
             continue
         for policy in policies:
-            readers = admitted(parse_document(policy.inputs.get("policy")), "s3:GetObject",
-                               f"arn:aws:s3:::{name}/{SAMPLES}0000")
+            readers = admitted_principals(parse_document(policy.inputs.get("policy")),
+                                          f"arn:aws:s3:::{name}/{SAMPLES}0000", "s3:GetObject")
             if readers is None:
                 yield policy, f"{name}: no Deny limits who reads {SAMPLES}; only the analysis cells may"
                 continue

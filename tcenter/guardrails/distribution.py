@@ -17,10 +17,10 @@ from __future__ import annotations
 from typing import Iterator, Mapping
 
 from .model import (
-    BUCKET_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, covers_resource, dig, is_unknown,
-    parse_document, statements, tags_of,
+    BUCKET_TYPES, Resource, Rule, Stack, actions_match, admitted_principals, as_list, bucket_name_of, covers_resource,
+    dig, is_unknown, parse_document, statements, tags_of,
 )
-from .transparency import admitted_writers
+
 
 TAG, BUCKET, KEY = "distribution", "repository", "online-key"
 MUTABLE = "metadata/timestamp.json"
@@ -84,7 +84,7 @@ def stack_publisher_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
             continue
         for key in (MUTABLE, *IMMUTABLE_SAMPLES):
             for action in ("s3:PutObject", "s3:ReplicateObject", "s3:DeleteObject"):
-                admitted = admitted_writers(document, _object(bucket, key), action)
+                admitted = admitted_principals(document, _object(bucket, key), action)
                 if admitted is None:
                     yield bucket, f"{action} on {key}: no Deny names who may, so any principal with an IAM grant may"
                 elif len(admitted) > 1:
@@ -123,7 +123,7 @@ def stack_online_keys(stack: Stack) -> Iterator[tuple[Resource, str]]:
     for bucket in repository_buckets(stack):
         _, document = _policy(stack, bucket)
         if document is not None:
-            admitted = admitted_writers(document, _object(bucket, MUTABLE))
+            admitted = admitted_principals(document, _object(bucket, MUTABLE))
             writers |= admitted or set()
     for key in online_keys(stack):
         spec = key.inputs.get("customerMasterKeySpec")
@@ -137,7 +137,7 @@ def stack_online_keys(stack: Stack) -> Iterator[tuple[Resource, str]]:
         policy = key.inputs.get("policy")
         if is_unknown(policy):
             continue
-        signers = admitted_writers(parse_document(policy), "*", "kms:Sign")
+        signers = admitted_principals(parse_document(policy), "*", "kms:Sign")
         if signers is None or len(signers) != 1:
             yield key, f"its policy does not deny kms:Sign to all but one principal (got {signers})"
         elif writers and signers != writers:
