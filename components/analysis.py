@@ -44,6 +44,9 @@ AUTOSCALING_ROLE = "AWSServiceRoleForAutoScaling"
 """Auto Scaling launches the cells with its service-linked role: it must use the volume key."""
 QUEUE_RETENTION_SECONDS = 1_209_600
 """SQS's longest retention (14 days): a job waits for a cell, never for a person."""
+JOB_ATTEMPTS = 3
+"""Cells that may fail one job (the runner leaves a failed job in the queue) before SQS moves it to
+the region's failed jobs: a sample that breaks every analyser does not launch cells for 14 days."""
 
 
 def cell_role_name(stack: str, customer_region: str) -> str:
@@ -52,6 +55,10 @@ def cell_role_name(stack: str, customer_region: str) -> str:
 
 def job_queue_name(stack: str, customer_region: str) -> str:
     return account_name(stack, "jobs", customer_region)
+
+
+def failed_jobs_queue_name(stack: str, customer_region: str) -> str:
+    return account_name(stack, "failed-jobs", customer_region)
 
 
 def job_queue_arn(account_id: str, stack: str, customer_region: str) -> str:
@@ -239,6 +246,19 @@ class AnalysisCells(pulumi.ComponentResource):
             tags={"Name": f"{name}-sqs", **tags},
             opts=child,
         )
+        self.failed_queues: dict[str, aws.sqs.Queue] = {
+            region: aws.sqs.Queue(
+                resource_name(name, region, "failed-jobs"),
+                name=failed_jobs_queue_name(stack, region),
+                sqs_managed_sse_enabled=True,
+                message_retention_seconds=QUEUE_RETENTION_SECONDS,
+                redrive_allow_policy=json.dumps({"redrivePermission": "byQueue",
+                                                 "sourceQueueArns": [self.queue_arns[region]]}),
+                tags={**tags, "customer-region": region},
+                opts=child,
+            )
+            for region in args.customer_regions
+        }
         self.queues: dict[str, aws.sqs.Queue] = {
             region: aws.sqs.Queue(
                 resource_name(name, region, "jobs"),
@@ -247,6 +267,8 @@ class AnalysisCells(pulumi.ComponentResource):
                 visibility_timeout_seconds=config.job_timeout_seconds,
                 message_retention_seconds=QUEUE_RETENTION_SECONDS,
                 receive_wait_time_seconds=20,
+                redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": self.failed_queues[region].arn,
+                                                         "maxReceiveCount": JOB_ATTEMPTS}),
                 tags={**tags, "customer-region": region},
                 opts=child,
             )
@@ -311,6 +333,7 @@ class AnalysisCells(pulumi.ComponentResource):
             "sqsEndpointId": self.sqs_endpoint.id,
             "cellRoleArns": {region: role.arn for region, role in sorted(self.roles.items())},
             "jobQueueArns": {region: queue.arn for region, queue in sorted(self.queues.items())},
+            "failedJobQueueArns": {region: queue.arn for region, queue in sorted(self.failed_queues.items())},
             "cellGroups": {region: group.name for region, group in sorted(self.groups.items())},
         })
 
@@ -330,6 +353,13 @@ class AnalysisCells(pulumi.ComponentResource):
                 queue_url=queue.id,
                 policy=pulumi.Output.json_dumps(policies.job_queue_policy(
                     queue.arn, store.bucket_arn, account, self.cells_serving(region), configurers)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            failed = self.failed_queues[region]
+            aws.sqs.QueuePolicy(
+                resource_name(self._name, region, "failed-jobs-policy"),
+                queue_url=failed.id,
+                policy=pulumi.Output.json_dumps(policies.failed_jobs_queue_policy(failed.arn, configurers)),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             aws.s3.BucketNotification(

@@ -1331,6 +1331,22 @@ def cell_sqs_endpoint_policy(account_id: str, queue_arns: Sequence[Any]) -> dict
         conditions={"StringEquals": {"aws:PrincipalAccount": account_id, "aws:ResourceAccount": account_id}}))
 
 
+QUEUE_CHANGE_ACTIONS = ["sqs:AddPermission", "sqs:DeleteQueue", "sqs:PurgeQueue", "sqs:RemovePermission",
+                        "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"]
+
+
+def failed_jobs_queue_policy(queue_arn: Any, configurers: Sequence[Any]) -> dict[str, Any]:
+    """A region's failed jobs (the job queue's dead-letter queue): SQS moves a job there after its
+    last attempt; nobody sends or takes jobs (operators watch its depth, not its messages, which
+    carry the uploader's address), only the deploy and break-glass roles change the queue."""
+    return document(
+        deny_unless_named("DenySendingToEveryone", ["sqs:SendMessage"], [queue_arn], ()),
+        deny_unless_named("DenyJobsToEveryone", SQS_JOB_ACTIONS, [queue_arn], ()),
+        *([deny_unless_named("DenyQueueChangesButDeployer", QUEUE_CHANGE_ACTIONS, [queue_arn], configurers)]
+          if configurers else []),
+    )
+
+
 def job_queue_policy(queue_arn: Any, bucket_arn: Any, account_id: str, consumers: Sequence[Any],
                      configurers: Sequence[Any]) -> dict[str, Any]:
     """A region's job queue: S3 sends the store's `samples/` events, only the cells serving the
@@ -1340,8 +1356,6 @@ def job_queue_policy(queue_arn: Any, bucket_arn: Any, account_id: str, consumers
                   conditions={"ArnEquals": {"aws:SourceArn": bucket_arn}, "StringEquals": {"aws:SourceAccount": account_id}}),
         deny_unless_named("DenySendingButTheStore", ["sqs:SendMessage"], [queue_arn], ()),
         deny_unless_named("DenyJobsButCells", SQS_JOB_ACTIONS, [queue_arn], consumers),
-        *([deny_unless_named("DenyQueueChangesButDeployer", ["sqs:SetQueueAttributes", "sqs:AddPermission",
-                                                             "sqs:RemovePermission", "sqs:DeleteQueue",
-                                                             "sqs:PurgeQueue", "sqs:TagQueue", "sqs:UntagQueue"],
-                                [queue_arn], configurers)] if configurers else []),
+        *([deny_unless_named("DenyQueueChangesButDeployer", QUEUE_CHANGE_ACTIONS, [queue_arn], configurers)]
+          if configurers else []),
     )

@@ -22,7 +22,8 @@ terminates it on shutdown, so no cell ever sees a second sample.
    the store's policy requires): sample digest, the collection rule the sample was uploaded
    under (the object's `collection-rule` metadata, signed into the intake's presigned PUT),
    result, analyser version. An existing verdict (412) means another cell already answered.
-6. Deletes the message.
+6. Deletes the message. A failed analysis leaves it: it reappears for a fresh cell, and after
+   the queue's last attempt SQS moves it to the region's failed jobs (the dead-letter queue).
 
 Exit codes: 0 done or no job, 2 usage, 3 config, 4 job refused, 5 analyser failed, 6 AWS failed.
 Needs python3-boto3 (Debian's package, in the cell image).
