@@ -250,6 +250,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        try:
+            import boto3  # noqa: F401 - Debian's python3-boto3, which the cell profile installs
+        except ImportError as missing:
+            raise Failed(CONFIG, f"{missing}: the cell image must install python3-boto3") from None
         return run_one_job(config, args.wait_seconds, args.workdir)
     except Failed as failure:
         print(f"tc-cell-run: {failure}", file=sys.stderr)
