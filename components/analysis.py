@@ -28,7 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import hosts, policies
-from .awsfacts import HTTPS, PARTITION, REGION, bucket_arn, service_linked_role_arn
+from .awsfacts import HTTPS, PARTITION, REGION, bucket_arn, queue_arn, queue_url, service_linked_role_arn
 from .config.analysis import ANALYSIS_ZONE, AnalysisConfig
 from .config.intake import MAX_SAMPLE_BYTES
 from .hosts import TEMPLATES_DIR
@@ -62,7 +62,7 @@ def failed_jobs_queue_name(stack: str, customer_region: str) -> str:
 
 
 def job_queue_arn(account_id: str, stack: str, customer_region: str) -> str:
-    return f"arn:{PARTITION}:sqs:{REGION}:{account_id}:{job_queue_name(stack, customer_region)}"
+    return queue_arn(account_id, job_queue_name(stack, customer_region))
 
 
 def store_bucket_arn(account_id: str, stack: str, customer_region: str) -> str:
@@ -108,7 +108,7 @@ def cell_host_values(stack: str, account_id: str, region: str, served: Sequence[
                      s3_cidrs: Sequence[str], job_timeout_seconds: int, analyser: str | None = None) -> CellHostValues:
     return CellHostValues(
         stack=stack, region=region, served=tuple(served),
-        queue_urls=tuple(f"https://sqs.{REGION}.amazonaws.com/{account_id}/{job_queue_name(stack, r)}" for r in served),
+        queue_urls=tuple(queue_url(account_id, job_queue_name(stack, r)) for r in served),
         buckets=tuple(bucket_name(account_id, stack, "data", r) for r in served),
         job_timeout_seconds=job_timeout_seconds, analyser=analyser,
         network=hosts.HostNetwork(vpc_cidr=supernet, endpoints_cidr=zone_cidr, s3_cidrs=tuple(sorted(s3_cidrs))))

@@ -20,8 +20,8 @@ from typing import Any, Iterator, Mapping
 from components.awsfacts import EPHEMERAL_PORTS, HTTPS
 
 from .model import (
-    BUCKET_TYPES, Resource, Rule, Stack, actions_match, admitted_principals, as_list, bucket_name_of, holds_customer_data, is_unknown, parse_document, role_name_of_arn,
-    statements, tags_of,
+    BUCKET_TYPES, Resource, Rule, Stack, actions_match, admitted_principals, as_list, bucket_name_of, create_only,
+    holds_customer_data, is_unknown, parse_document, role_name_of_arn, statements, tags_of,
 )
 
 ZONE = "analysis"
@@ -116,12 +116,23 @@ def check_cells_verdicts_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
             for statement in statements(parse_document(endpoint.inputs.get("policy"))):
                 for problem in _s3_problems(statement, "the analysis zone's S3 endpoint policy"):
                     yield endpoint, problem
+    if not cell_roles:
+        return
+    for bucket in stack.of_type(*BUCKET_TYPES):
+        if not holds_customer_data(bucket):
+            continue
+        name = bucket_name_of(bucket) or str(bucket.state.get("bucket") or "")
+        for policy in stack.of_type(BUCKET_POLICY):
+            if bucket in stack.referenced(policy, "bucket", *BUCKET_TYPES) and not create_only(
+                    parse_document(policy.inputs.get("policy")), f"arn:aws:s3:::{name}/{VERDICTS}0000.json"):
+                yield policy, (f"{name}: {VERDICTS} can be overwritten; a cell a sample took over could rewrite "
+                               "what other cells found (deny PutObject without If-None-Match)")
 
 
 ANALYSIS_CELLS_VERDICTS_ONLY = Rule(
     "analysis-cells-verdicts-only", "center:analysis-cells",
     "A cell role's policies and the analysis zone's S3 endpoint write nothing but verdicts/ and read "
-    "nothing of S3 but samples/.",
+    "nothing of S3 but samples/; the stores' verdicts/ are create-only.",
     stack_check=check_cells_verdicts_only,
 )
 
@@ -191,4 +202,109 @@ ANALYSIS_ZONE_ISOLATED = Rule(
     "The analysis zone reaches nothing new: no route, no endpoint but its own S3 gateway and SQS endpoint, "
     "NACL entries on HTTPS and replies only and to no other zone, no ingress from addresses.",
     stack_check=check_zone_isolated,
+)
+
+
+# --- analysis-cells-ephemeral ------------------------------------------------------------------
+
+LAUNCH_TEMPLATE, GROUP = "aws:ec2/launchTemplate:LaunchTemplate", "aws:autoscaling/group:Group"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+LIFETIME_BOUNDS = (86_400, 604_800)
+"""Auto Scaling's shortest maximum instance lifetime, and the kit's longest (a week)."""
+
+
+def _group_in_zone(group: Resource) -> bool:
+    tags = group.inputs.get("tags")
+    return any(isinstance(t, Mapping) and t.get("key") == "zone" and t.get("value") == ZONE for t in as_list(tags))
+
+
+def _template_problems(template: Resource) -> Iterator[str]:
+    i = template.inputs
+    options = i.get("metadataOptions")
+    if not is_unknown(options):  # a rule judges only what it can see (preview)
+        options = options if isinstance(options, Mapping) else {}
+        if options.get("httpTokens") != "required" and not is_unknown(options.get("httpTokens")):
+            yield f"httpTokens {options.get('httpTokens')!r}: a cell's metadata needs IMDSv2 tokens"
+        hops = options.get("httpPutResponseHopLimit")
+        if str(hops) != "1" and not is_unknown(hops):
+            yield f"hop limit {hops!r}: 1, so nothing nested in a cell reaches its credentials"
+    shutdown = i.get("instanceInitiatedShutdownBehavior")
+    if shutdown != "terminate" and not is_unknown(shutdown):
+        yield (f"shutdown behavior {shutdown!r}: a cell powers off after its job "
+               "and must be terminated, never kept")
+    if i.get("keyName"):
+        yield f"key pair {i.get('keyName')!r}: nobody logs in to a cell"
+    for interface in as_list(i.get("networkInterfaces")):
+        if isinstance(interface, Mapping) and str(interface.get("associatePublicIpAddress")).lower() == "true":
+            yield "a public address: nothing reaches a cell"
+
+
+def check_cells_ephemeral(stack: Stack) -> Iterator[tuple[Resource, str]]:
+    for template in stack.of_type(LAUNCH_TEMPLATE):
+        if in_zone(template):
+            for problem in _template_problems(template):
+                yield template, f"launch template {template.inputs.get('name')}: {problem}"
+    low, high = LIFETIME_BOUNDS
+    for group in stack.of_type(GROUP):
+        lifetime = group.inputs.get("maxInstanceLifetime")
+        if _group_in_zone(group) and not is_unknown(lifetime) and not (
+                isinstance(lifetime, int) and low <= lifetime <= high):
+            yield group, (f"group {group.inputs.get('name')}: maxInstanceLifetime {lifetime!r}; a cell is replaced "
+                          f"within {low}..{high} seconds whatever happens to its job")
+    cell_roles = [r for r in stack.of_type(ROLE) if in_zone(r)]
+    for attachment in stack.of_type(ATTACHMENT):
+        if any(role in cell_roles for role in stack.referenced(attachment, "role", ROLE)):
+            yield attachment, (f"{attachment.inputs.get('policyArn')} attached to a cell role: cells have no managed "
+                               "policy (no Session Manager, no shell)")
+
+
+ANALYSIS_CELLS_EPHEMERAL = Rule(
+    "analysis-cells-ephemeral", "center:analysis-cells",
+    "Cells are ephemeral and unreachable: IMDSv2 with hop limit 1, terminated on shutdown, no key pair or "
+    "public address, replaced within a week, no managed policy on their roles.",
+    stack_check=check_cells_ephemeral,
+)
+
+
+# --- analysis-jobs-cells-only ------------------------------------------------------------------
+
+QUEUE, QUEUE_POLICY = "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy"
+JOB_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility")
+
+
+def check_jobs_cells_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
+    cells = cell_role_names(stack)
+    queues = [q for q in stack.of_type(QUEUE) if in_zone(q)]
+    queue_arns = {str(q.state.get("arn")) for q in queues if q.state.get("arn")}
+    for policy in stack.of_type(QUEUE_POLICY):
+        targets = [q for q in stack.referenced(policy, "queueUrl", QUEUE) if q in queues]
+        document = parse_document(policy.inputs.get("policy"))
+        for queue in targets:
+            arn, name = str(queue.state.get("arn", "")), queue.inputs.get("name")
+            for action in JOB_ACTIONS:
+                admitted = admitted_principals(document, arn, action)
+                others = None if admitted is None else sorted(
+                    a for a in admitted if not is_unknown(a) and role_name_of_arn(a) not in cells)
+                if admitted is None or others:
+                    yield policy, f"queue {name}: {others or 'any principal'} may {action}; only the analysis cells may"
+            if admitted_principals(document, arn, "sqs:SendMessage") != set():
+                yield policy, f"queue {name}: a principal may send jobs; only S3 (the store's sample events) may"
+    for endpoint in stack.of_type(ENDPOINT):
+        if not (in_zone(endpoint) and str(endpoint.inputs.get("serviceName", "")).endswith(".sqs")):
+            continue
+        for statement in statements(parse_document(endpoint.inputs.get("policy"))):
+            if statement.get("Effect") != "Allow":
+                continue
+            if "NotAction" in statement or "NotResource" in statement or actions_match(statement.get("Action"), "sqs:SendMessage"):
+                yield endpoint, f"the analysis zone's SQS endpoint lets {statement.get('Sid', '?')!r} send messages or more"
+            foreign = [r for r in map(str, as_list(statement.get("Resource"))) if r not in queue_arns and not is_unknown(r)]
+            if foreign:
+                yield endpoint, f"the analysis zone's SQS endpoint reaches {foreign}; the cells' job queues only"
+
+
+ANALYSIS_JOBS_CELLS_ONLY = Rule(
+    "analysis-jobs-cells-only", "center:analysis-cells",
+    "Only the analysis cells take jobs of the job queues and nobody sends any (S3 does); the zone's SQS "
+    "endpoint reaches the cells' job queues only and sends nothing.",
+    stack_check=check_jobs_cells_only,
 )

@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Iterator, Mapping
 
 from .model import (
-    BUCKET_TYPES, Resource, Rule, Stack, actions_match, admitted_principals, as_list, bucket_name_of, covers_resource,
-    dig, is_unknown, parse_document, statements, tags_of,
+    BUCKET_TYPES, Resource, Rule, Stack, actions_match, admitted_principals, as_list, bucket_name_of,
+    create_only, dig, is_unknown, parse_document, statements, tags_of,
 )
 
 
@@ -52,18 +52,6 @@ def _object(bucket: Resource, key: str) -> str:
 
 
 
-def _create_only(document: Mapping, arn: str) -> bool:
-    for statement in statements(document):
-        if statement.get("Effect") != "Deny" or not actions_match(statement.get("Action"), "s3:PutObject") \
-                or not covers_resource(statement, arn):
-            continue
-        conditions = {str(k).lower(): v for k, v in (statement.get("Condition") or {}).items()}
-        null = {str(k).lower(): v for k, v in (conditions.get("null") or {}).items()}
-        flag = {str(k).lower(): v for k, v in (conditions.get("bool") or {}).items()}
-        if set(conditions) == {"null", "bool"} and null == {"s3:if-none-match": "true"} \
-                and str(flag.get("s3:objectcreationoperation")).lower() == "true":
-            return True
-    return False
 
 
 def _public(statement: Mapping) -> bool:
@@ -91,7 +79,7 @@ def stack_publisher_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
                     yield bucket, f"{action} on {key}: {sorted(admitted)}; exactly one principal (the publisher) may"
                 else:
                     writers |= admitted
-            if key != MUTABLE and not _create_only(document, _object(bucket, key)):
+            if key != MUTABLE and not create_only(document, _object(bucket, key)):
                 yield bucket, (f"{key} can be overwritten: consistent snapshots never replace a file, so every object "
                                "but metadata/timestamp.json must be create-only (If-None-Match)")
         for statement in statements(document):

@@ -263,6 +263,20 @@ def denies_to_everyone(document: Mapping | None, action: str, arn: str) -> list[
             and actions_match(s.get("Action"), action) and covers_resource(s, arn)]
 
 
+def is_create_only_deny(statement: Mapping) -> bool:
+    """A Deny whose only conditions are `s3:if-none-match` null and `s3:ObjectCreationOperation`
+    true: every PutObject or CompleteMultipartUpload that could replace an object is refused."""
+    conditions = lowered_conditions(statement)
+    return (conditions.get("null") == {"s3:if-none-match": "true"}
+            and str((conditions.get("bool") or {}).get("s3:objectcreationoperation")).lower() == "true"
+            and set(conditions) == {"null", "bool"})
+
+
+def create_only(document: Mapping | None, arn: str) -> bool:
+    """The policy denies everyone an upload to `arn` that could overwrite it."""
+    return any(is_create_only_deny(s) for s in denies_to_everyone(document, "s3:PutObject", arn))
+
+
 def admitted_principals(document: Mapping | None, arn: str, action: str = "s3:PutObject") -> set[str] | None:
     """Who may still `action` on `arn` after the policy's naming Denies: a set of principal ARNs,
     or None when no Deny limits the principal (any principal with an IAM grant may)."""

@@ -23,7 +23,7 @@ from typing import Iterator, Mapping
 
 from .model import (
     BUCKET_TYPES, LOCK_TYPES, Resource, Rule, Stack, actions_match, admitted_principals, as_list, bucket_name_of,
-    covers_resource, denies_to_everyone, dig, is_unknown, lowered_conditions, parse_document,
+    covers_resource, create_only, denies_to_everyone, dig, is_unknown, lowered_conditions, parse_document,
     spared_principals, statements, tags_of,
 )
 
@@ -60,11 +60,6 @@ ORGANIZATION_TAG = "reviewer-organization"
 
 
 
-def _is_create_only(statement: Mapping) -> bool:
-    conditions = lowered_conditions(statement)
-    return (conditions.get("null") == {"s3:if-none-match": "true"}
-            and str(dig(conditions, "bool", "s3:objectcreationoperation")).lower() == "true"
-            and set(conditions) == {"null", "bool"})
 
 
 def _needs_precondition(statement: Mapping) -> bool:
@@ -126,7 +121,7 @@ def stack_create_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
         organizations = sorted(_witness_roles(stack))
         immutable = [*TILE_SAMPLES, *HISTORY_SAMPLES, *(f"{COSIGNATURES}{org}/1" for org in organizations)]
         for key in immutable:
-            if not any(_is_create_only(s) for s in denies_to_everyone(document, "s3:PutObject", _object(bucket, key))):
+            if not create_only(document, _object(bucket, key)):
                 yield bucket, (f"{key} can be overwritten: no Deny of s3:PutObject without If-None-Match "
                                "(s3:if-none-match null, s3:ObjectCreationOperation true) covers it")
         if not any(_needs_precondition(s) for s in denies_to_everyone(document, "s3:PutObject", _object(bucket, CHECKPOINT))):
