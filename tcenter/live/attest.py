@@ -57,7 +57,7 @@ def read_live(session: Any, plan: dict[str, Any], report: Report) -> Live:
         lambda: read_network(reader, live),
         lambda: read_compute(reader, live),
         lambda: read_iam(reader, live),
-        lambda: read_cells(reader, live),
+        lambda: read_cells(reader, live, declared_names(plan, "aws:sqs/queue:Queue", "name")),
         lambda: read_storage(reader, live, declared_names(plan, "aws:s3/bucket:Bucket", "bucket"),
                              declared_names(plan, "aws:dynamodb/table:Table", "name")),
         lambda: read_audit(reader, live, declared_names(plan, "aws:ssm/document:Document", "name")),

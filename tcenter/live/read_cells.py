@@ -46,13 +46,17 @@ def read_groups(reader: Reader, live: Live) -> None:
                   f"{', launch configuration ' + group['LaunchConfigurationName'] if group.get('LaunchConfigurationName') else ''})")
 
 
-def read_queues(reader: Reader, live: Live) -> None:
+def read_queues(reader: Reader, live: Live, declared: set[str]) -> None:
+    """Every queue of the account; the declared ones (the reviewer's grant reads the center's) in full."""
     urls = reader.call("sqs", "list_queues", "QueueUrls")
     live.read_types.update((QUEUE, QUEUE_POLICY))
     for url in urls:
+        name = url.rstrip("/").rsplit("/", 1)[-1]
+        if name not in declared:
+            put(live, QUEUE, {"name": name}, {"id": url, "url": url}, label=f"SQS queue {name}")
+            continue
         attributes = reader.call("sqs", "get_queue_attributes", QueueUrl=url, AttributeNames=["All"]).get("Attributes") or {}
         tags = reader.call("sqs", "list_queue_tags", QueueUrl=url).get("Tags") or {}
-        name = url.rstrip("/").rsplit("/", 1)[-1]
         arn = attributes.get("QueueArn")
         put(live, QUEUE, {
             "name": name, "tags": tags_of({"Key": k, "Value": v} for k, v in tags.items()),
@@ -66,11 +70,11 @@ def read_queues(reader: Reader, live: Live) -> None:
                 label=f"policy of SQS queue {name}")
 
 
-def read_cells(reader: Reader, live: Live) -> None:
+def read_cells(reader: Reader, live: Live, queues: set[str]) -> None:
     from .read import Unread
 
-    for step in (read_groups, read_queues):
+    for step in (lambda: read_groups(reader, live), lambda: read_queues(reader, live, queues)):
         try:
-            step(reader, live)
+            step()
         except Unread:
             continue

@@ -115,9 +115,32 @@ def notification_event_bridge() -> None:
     S3Response.get_bucket_notification = get_bucket_notification  # type: ignore[method-assign]
 
 
+def launch_template_source_version() -> None:
+    """moto's CreateLaunchTemplateVersion ignores SourceVersion: the new version holds only the data
+    given. AWS's inherits the source version's parameters, except those given in LaunchTemplateData."""
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+
+    original = LaunchTemplates.create_launch_template_version
+
+    def create_launch_template_version(self: Any) -> Any:
+        source = self._get_param("SourceVersion")
+        if source:
+            template_id, name = self._get_param("LaunchTemplateId"), self._get_param("LaunchTemplateName")
+            template = (self.ec2_backend.get_launch_template(template_id) if template_id
+                        else self.ec2_backend.get_launch_template_by_name(name))
+            given = self._get_param("LaunchTemplateData", {})
+            merged = {**template.get_version(source).data, **given}
+            self._get_param = lambda key, default=None, _get=self._get_param: merged if key == "LaunchTemplateData" \
+                else _get(key, default)
+        return original(self)
+
+    LaunchTemplates.create_launch_template_version = create_launch_template_version  # type: ignore[method-assign]
+
+
 def apply() -> None:
     scope_tag_key()
     launch_template_tags()
     launch_template_pages()
     group_settings()
     notification_event_bridge()
+    launch_template_source_version()

