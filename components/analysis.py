@@ -28,8 +28,10 @@ import pulumi
 import pulumi_aws as aws
 
 from . import hosts, policies
-from .awsfacts import HTTPS, PARTITION, REGION, bucket_arn, service_linked_role_arn
+from .awsfacts import HTTPS, PARTITION, REGION, bucket_arn, queue_arn, queue_url, service_linked_role_arn
 from .config.analysis import ANALYSIS_ZONE, AnalysisConfig
+from .config.intake import MAX_SAMPLE_BYTES
+from .hosts import TEMPLATES_DIR
 from .iam import Role, instance_role
 from .instances import METADATA_OPTIONS, ROOT_DEVICE_NAME
 from .kms import EncryptionKey, EncryptionKeyArgs
@@ -42,6 +44,9 @@ AUTOSCALING_ROLE = "AWSServiceRoleForAutoScaling"
 """Auto Scaling launches the cells with its service-linked role: it must use the volume key."""
 QUEUE_RETENTION_SECONDS = 1_209_600
 """SQS's longest retention (14 days): a job waits for a cell, never for a person."""
+JOB_ATTEMPTS = 3
+"""Cells that may fail one job (the runner leaves a failed job in the queue) before SQS moves it to
+the region's failed jobs: a sample that breaks every analyser does not launch cells for 14 days."""
 
 
 def cell_role_name(stack: str, customer_region: str) -> str:
@@ -52,8 +57,12 @@ def job_queue_name(stack: str, customer_region: str) -> str:
     return account_name(stack, "jobs", customer_region)
 
 
+def failed_jobs_queue_name(stack: str, customer_region: str) -> str:
+    return account_name(stack, "failed-jobs", customer_region)
+
+
 def job_queue_arn(account_id: str, stack: str, customer_region: str) -> str:
-    return f"arn:{PARTITION}:sqs:{REGION}:{account_id}:{job_queue_name(stack, customer_region)}"
+    return queue_arn(account_id, job_queue_name(stack, customer_region))
 
 
 def store_bucket_arn(account_id: str, stack: str, customer_region: str) -> str:
@@ -66,9 +75,10 @@ CELL_HOME = "/var/lib/tc-cell"
 CELL_CONFIG = "/etc/tc-cell/cell.json"
 CELL_UNIT = "tc-cell.service"
 CELL_RUNNER = "/usr/local/bin/tc-cell-run"
-"""The job runner comes with the cell image (analysis.amiId): it takes one message of the queues,
-reads that sample, writes its verdict, deletes the message, and exits."""
-CELL_PACKAGES = ("python3",)
+CELL_RUNNER_SCRIPT = TEMPLATES_DIR / "analysis" / "tc-cell-run.py"
+"""Installed verbatim: takes one message of the queues, reads that sample, writes its verdict,
+deletes the message, and exits (tests/analysis/ runs it against moto's S3 and SQS)."""
+CELL_PACKAGES = ("python3", "python3-boto3")
 
 
 @dataclass(frozen=True)
@@ -82,22 +92,25 @@ class CellHostValues:
     buckets: tuple[str, ...]
     job_timeout_seconds: int
     network: hosts.HostNetwork
+    analyser: str | None = None
     """`endpoints_cidr` is the analysis zone's own CIDR: its SQS endpoint lives there."""
 
     def config(self) -> dict:
         return {"stack": self.stack, "region": REGION, "customer-region": self.region, "serves": list(self.served),
                 "queues": list(self.queue_urls), "buckets": list(self.buckets),
                 "samples-prefix": policies.SAMPLES_PREFIX, "verdicts-prefix": policies.VERDICTS_PREFIX,
-                "verdict-fields": ["sample-sha256", "collection-rule", "result", "analyser-version"]}
+                "verdict-fields": ["sample-sha256", "collection-rule", "result", "analyser-version"],
+                "analyser": self.analyser, "max-sample-bytes": MAX_SAMPLE_BYTES,
+                "job-timeout-seconds": self.job_timeout_seconds}
 
 
 def cell_host_values(stack: str, account_id: str, region: str, served: Sequence[str], zone_cidr: str, supernet: str,
-                     s3_cidrs: Sequence[str], job_timeout_seconds: int) -> CellHostValues:
+                     s3_cidrs: Sequence[str], job_timeout_seconds: int, analyser: str | None = None) -> CellHostValues:
     return CellHostValues(
         stack=stack, region=region, served=tuple(served),
-        queue_urls=tuple(f"https://sqs.{REGION}.amazonaws.com/{account_id}/{job_queue_name(stack, r)}" for r in served),
+        queue_urls=tuple(queue_url(account_id, job_queue_name(stack, r)) for r in served),
         buckets=tuple(bucket_name(account_id, stack, "data", r) for r in served),
-        job_timeout_seconds=job_timeout_seconds,
+        job_timeout_seconds=job_timeout_seconds, analyser=analyser,
         network=hosts.HostNetwork(vpc_cidr=supernet, endpoints_cidr=zone_cidr, s3_cidrs=tuple(sorted(s3_cidrs))))
 
 
@@ -111,7 +124,8 @@ def cell_profile(values: CellHostValues) -> hosts.HostProfile:
     return base.extend(
         "analysis",
         packages={name: "" for name in CELL_PACKAGES},
-        files=[hosts.HostFile(CELL_CONFIG, json.dumps(values.config(), indent=2, sort_keys=True) + "\n"),
+        files=[hosts.HostFile(CELL_RUNNER, CELL_RUNNER_SCRIPT.read_text(), mode="0755"),
+               hosts.HostFile(CELL_CONFIG, json.dumps(values.config(), indent=2, sort_keys=True) + "\n"),
                hosts.HostFile(f"/etc/systemd/system/{CELL_UNIT}",
                               hosts.render_template("analysis/tc-cell.service.j2", unit_values))],
         users=[hosts.HostUser(CELL_USER, CELL_HOME, "analysis cell job runner (locked, no sudo)")],
@@ -232,6 +246,19 @@ class AnalysisCells(pulumi.ComponentResource):
             tags={"Name": f"{name}-sqs", **tags},
             opts=child,
         )
+        self.failed_queues: dict[str, aws.sqs.Queue] = {
+            region: aws.sqs.Queue(
+                resource_name(name, region, "failed-jobs"),
+                name=failed_jobs_queue_name(stack, region),
+                sqs_managed_sse_enabled=True,
+                message_retention_seconds=QUEUE_RETENTION_SECONDS,
+                redrive_allow_policy=json.dumps({"redrivePermission": "byQueue",
+                                                 "sourceQueueArns": [self.queue_arns[region]]}),
+                tags={**tags, "customer-region": region},
+                opts=child,
+            )
+            for region in args.customer_regions
+        }
         self.queues: dict[str, aws.sqs.Queue] = {
             region: aws.sqs.Queue(
                 resource_name(name, region, "jobs"),
@@ -240,6 +267,8 @@ class AnalysisCells(pulumi.ComponentResource):
                 visibility_timeout_seconds=config.job_timeout_seconds,
                 message_retention_seconds=QUEUE_RETENTION_SECONDS,
                 receive_wait_time_seconds=20,
+                redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": self.failed_queues[region].arn,
+                                                         "maxReceiveCount": JOB_ATTEMPTS}),
                 tags={**tags, "customer-region": region},
                 opts=child,
             )
@@ -252,7 +281,7 @@ class AnalysisCells(pulumi.ComponentResource):
             user_data = self.s3_endpoint.cidr_blocks.apply(
                 lambda cidrs, region=region: hosts.user_data_base64(render_cell(cell_host_values(
                     stack, account, region, self.served[region], network.zone_cidrs[ZONE], str(network.plan.supernet),
-                    cidrs or [], config.job_timeout_seconds)).user_data))
+                    cidrs or [], config.job_timeout_seconds, config.analyser)).user_data))
             group_tags = {**tags, "customer-region": region, "purpose": "analysis-cell"}
             profile = self.roles[region].instance_profile
             assert profile is not None  # instance_role always makes one
@@ -304,6 +333,7 @@ class AnalysisCells(pulumi.ComponentResource):
             "sqsEndpointId": self.sqs_endpoint.id,
             "cellRoleArns": {region: role.arn for region, role in sorted(self.roles.items())},
             "jobQueueArns": {region: queue.arn for region, queue in sorted(self.queues.items())},
+            "failedJobQueueArns": {region: queue.arn for region, queue in sorted(self.failed_queues.items())},
             "cellGroups": {region: group.name for region, group in sorted(self.groups.items())},
         })
 
@@ -323,6 +353,13 @@ class AnalysisCells(pulumi.ComponentResource):
                 queue_url=queue.id,
                 policy=pulumi.Output.json_dumps(policies.job_queue_policy(
                     queue.arn, store.bucket_arn, account, self.cells_serving(region), configurers)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            failed = self.failed_queues[region]
+            aws.sqs.QueuePolicy(
+                resource_name(self._name, region, "failed-jobs-policy"),
+                queue_url=failed.id,
+                policy=pulumi.Output.json_dumps(policies.failed_jobs_queue_policy(failed.arn, configurers)),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             aws.s3.BucketNotification(

@@ -72,6 +72,16 @@ def table_arn(account_id: str, table_name: str) -> str:
     return arn("dynamodb", f"table/{table_name}", account_id, REGION)
 
 
+def queue_arn(account_id: str, queue_name: str) -> str:
+    """An SQS queue's ARN: the queue's name right after the account (no resource type)."""
+    return arn("sqs", queue_name, account_id, REGION)
+
+
+def queue_url(account_id: str, queue_name: str) -> str:
+    """An SQS queue's URL (what the provider calls the queue's id, and what SQS's APIs take)."""
+    return f"https://sqs.{REGION}.amazonaws.com/{account_id}/{queue_name}"
+
+
 def execute_api_arn(account_id: str, api_id: str, path: str = "*") -> str:
     """An API Gateway execution ARN: `<api id>/<stage>/<METHOD>/<resource path>` (what a Lambda
     permission's source ARN names)."""

@@ -251,6 +251,11 @@ KIT_RULE_MIRRORS: tuple[ConfigRuleMirror, ...] = (
                                                               f"prefixes; {_ATTEST}"),
     ConfigRuleMirror("analysis-zone-isolated", why_none="no managed rule judges a zone's routes, endpoints and NACLs "
                                                         f"together; {_ATTEST}"),
+    ConfigRuleMirror("analysis-cells-ephemeral", why_none="EC2_IMDSV2_CHECK (under `imdsv2`) checks running cells; no "
+                                                          "managed rule reads a launch template's hop limit or shutdown "
+                                                          f"behavior or a group's maximum lifetime; {_ATTEST}"),
+    ConfigRuleMirror("analysis-jobs-cells-only", why_none="no managed rule reads who a queue or endpoint policy lets "
+                                                          f"take messages; {_ATTEST}"),
 )
 """Every `tcenter check` rule (tests hold this table to tcenter.guardrails.RULES) and the AWS
 Config managed rules that keep checking it on the live account."""

@@ -1274,7 +1274,8 @@ SQS_JOB_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:Rece
 def cell_fence_statements(bucket_arn: Any, cells: Sequence[Any], verdict_readers: Sequence[Any]) -> list[dict[str, Any]]:
     """A store's fence around its analysis flow: only `cells` read `samples/` and write `verdicts/`;
     a cell reads nothing but `samples/`, writes nothing but `verdicts/` and lists nothing;
-    `verdict_readers` (the AV-database builders) read and list `verdicts/` and nothing else.
+    `verdict_readers` (the AV-database builders) read and list `verdicts/` and nothing else;
+    a verdict is create-only (no cell rewrites another's).
     (That the cells and builders may read or write at all is the store's NamedObjectAccess.)"""
     samples = arn_with(bucket_arn, f"/{SAMPLES_PREFIX}*")
     verdicts = arn_with(bucket_arn, f"/{VERDICTS_PREFIX}*")
@@ -1294,6 +1295,8 @@ def cell_fence_statements(bucket_arn: Any, cells: Sequence[Any], verdict_readers
             confine("DenyCellsWritesOutsideVerdicts", S3_WRITE_OBJECT_ACTIONS, verdicts, cells),
             statement("DenyCellsListing", S3_LIST_OBJECT_ACTIONS, [bucket_arn], effect="Deny", principals=everyone,
                       conditions={"ArnEquals": {"aws:PrincipalArn": list(cells)}}),
+            # A cell a sample took over still cannot rewrite the verdicts other cells wrote.
+            {**deny_overwrites(bucket_arn, VERDICTS_PREFIX), "Sid": "DenyVerdictOverwrites"},
         ]
     if verdict_readers:
         statements += [
@@ -1328,6 +1331,22 @@ def cell_sqs_endpoint_policy(account_id: str, queue_arns: Sequence[Any]) -> dict
         conditions={"StringEquals": {"aws:PrincipalAccount": account_id, "aws:ResourceAccount": account_id}}))
 
 
+QUEUE_CHANGE_ACTIONS = ["sqs:AddPermission", "sqs:DeleteQueue", "sqs:PurgeQueue", "sqs:RemovePermission",
+                        "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"]
+
+
+def failed_jobs_queue_policy(queue_arn: Any, configurers: Sequence[Any]) -> dict[str, Any]:
+    """A region's failed jobs (the job queue's dead-letter queue): SQS moves a job there after its
+    last attempt; nobody sends or takes jobs (operators watch its depth, not its messages, which
+    carry the uploader's address), only the deploy and break-glass roles change the queue."""
+    return document(
+        deny_unless_named("DenySendingToEveryone", ["sqs:SendMessage"], [queue_arn], ()),
+        deny_unless_named("DenyJobsToEveryone", SQS_JOB_ACTIONS, [queue_arn], ()),
+        *([deny_unless_named("DenyQueueChangesButDeployer", QUEUE_CHANGE_ACTIONS, [queue_arn], configurers)]
+          if configurers else []),
+    )
+
+
 def job_queue_policy(queue_arn: Any, bucket_arn: Any, account_id: str, consumers: Sequence[Any],
                      configurers: Sequence[Any]) -> dict[str, Any]:
     """A region's job queue: S3 sends the store's `samples/` events, only the cells serving the
@@ -1337,8 +1356,6 @@ def job_queue_policy(queue_arn: Any, bucket_arn: Any, account_id: str, consumers
                   conditions={"ArnEquals": {"aws:SourceArn": bucket_arn}, "StringEquals": {"aws:SourceAccount": account_id}}),
         deny_unless_named("DenySendingButTheStore", ["sqs:SendMessage"], [queue_arn], ()),
         deny_unless_named("DenyJobsButCells", SQS_JOB_ACTIONS, [queue_arn], consumers),
-        *([deny_unless_named("DenyQueueChangesButDeployer", ["sqs:SetQueueAttributes", "sqs:AddPermission",
-                                                             "sqs:RemovePermission", "sqs:DeleteQueue",
-                                                             "sqs:PurgeQueue", "sqs:TagQueue", "sqs:UntagQueue"],
-                                [queue_arn], configurers)] if configurers else []),
+        *([deny_unless_named("DenyQueueChangesButDeployer", QUEUE_CHANGE_ACTIONS, [queue_arn], configurers)]
+          if configurers else []),
     )

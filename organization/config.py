@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from components.config.base import StrictModel
+from components.config.base import StrictModel, validate_project_config
 
 if TYPE_CHECKING:
     from components.config import CenterConfig
@@ -91,28 +91,10 @@ def center_config(config: OrganizationConfig, stack: str = "") -> "CenterConfig"
 
 
 def load_config(raw: Mapping[str, Any], stack: str) -> OrganizationConfig:
-    import json
-
-    data: dict[str, Any] = {}
-    problems: list[tuple[str, str]] = []
-    for key in sorted(raw):
-        namespace, _, name = key.partition(":")
-        if namespace == PROJECT:
-            value = raw[key]
-            try:
-                data[name] = json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
-            except ValueError:
-                data[name] = value
-        elif namespace != "aws":
-            problems.append((key, f"unknown key; this project reads only {PROJECT}:* keys"))
-    if not problems:
-        try:
-            return OrganizationConfig.model_validate(data)
-        except ValidationError as error:
-            for detail in error.errors(include_url=False):
-                loc = ".".join(str(p) for p in detail["loc"])
-                problems.append((f"{PROJECT}:{loc}", detail["msg"].removeprefix("Value error, ")))
-    raise OrganizationConfigError(stack, problems)
+    config, problems = validate_project_config(raw, PROJECT, OrganizationConfig)
+    if config is None:
+        raise OrganizationConfigError(stack, problems)
+    return config
 
 
 def load_from_pulumi() -> OrganizationConfig:

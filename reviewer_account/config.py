@@ -7,14 +7,13 @@ read from the center's and the organization's stack files, never typed here.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from components.config.base import Slug, StrictModel
+from components.config.base import Slug, StrictModel, validate_project_config
 
 if TYPE_CHECKING:
     from components.config import CenterConfig
@@ -109,29 +108,10 @@ def management_account_of(config: ReviewerAccountConfig, stack: str = "") -> str
 
 
 def load_config(raw: Mapping[str, Any], stack: str) -> ReviewerAccountConfig:
-    data: dict[str, Any] = {}
-    problems: list[tuple[str, str]] = []
-    for key in sorted(raw):
-        namespace, _, name = key.partition(":")
-        if namespace == PROJECT:
-            value = raw[key]
-            try:
-                data[name] = json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
-            except ValueError:
-                data[name] = value
-        elif namespace != "aws":
-            problems.append((key, f"unknown key; this project reads only {PROJECT}:* keys"))
-    if not problems:
-        try:
-            return ReviewerAccountConfig.model_validate(data)
-        except ValidationError as error:
-            for detail in error.errors(include_url=False):
-                loc = ".".join(str(p) for p in detail["loc"])
-                message = detail["msg"].removeprefix("Value error, ")
-                if detail["type"] == "extra_forbidden":
-                    message = "unknown key; remove it or check its spelling"
-                problems.append((f"{PROJECT}:{loc}", message))
-    raise ReviewerAccountConfigError(stack, problems)
+    config, problems = validate_project_config(raw, PROJECT, ReviewerAccountConfig)
+    if config is None:
+        raise ReviewerAccountConfigError(stack, problems)
+    return config
 
 
 def load_from_pulumi() -> ReviewerAccountConfig:

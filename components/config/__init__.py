@@ -9,7 +9,6 @@ the bad value and what is allowed, before any resource is declared.
 from __future__ import annotations
 
 import ipaddress
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -19,7 +18,7 @@ from .access import AccessConfig
 from .analysis import AnalysisConfig
 from .approvals import ApprovalsConfig
 from .audit import AuditConfig
-from .base import PROJECT, REGION, Environment, StrictModel, is_prod
+from .base import PROJECT, REGION, Environment, StrictModel, decode_value, is_prod, problem_message
 from .build import BuildConfig
 from .data import DataStoresConfig
 from .detective import DetectiveConfig
@@ -216,16 +215,6 @@ def section_keys() -> list[str]:
     return sorted(["aws:region", *(f"{PROJECT}:{alias}" for alias in SECTION_FIELDS.values())])
 
 
-def _decode(value: Any) -> Any:
-    """Pulumi hands structured config to programs as JSON text; plain values as strings."""
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
 def _key_path(loc: tuple, data: Mapping[str, Any]) -> str:
     """Turn a pydantic error location into the key as a stack file spells it."""
     if not loc:
@@ -254,9 +243,9 @@ def load_config(raw: Mapping[str, Any], stack: str) -> CenterConfig:
     for key in sorted(raw):
         namespace, _, name = key.partition(":")
         if key in OTHER_NAMESPACE_KEYS:
-            data["region"] = _decode(raw[key])
+            data["region"] = decode_value(raw[key])
         elif namespace == PROJECT and name in allowed:
-            data[name] = _decode(raw[key])
+            data[name] = decode_value(raw[key])
         else:
             problems.append((key, f"unknown key; the kit reads only {section_keys()}"))
     if problems:
@@ -270,10 +259,8 @@ def load_config(raw: Mapping[str, Any], stack: str) -> CenterConfig:
         config = CenterConfig.model_validate(data, context={"environment": environment})
     except ValidationError as error:
         for detail in error.errors(include_url=False):
-            message = detail["msg"].removeprefix("Value error, ")
-            if detail["type"] == "extra_forbidden":
-                message = "unknown key; remove it or check its spelling"
-            elif "input" in detail and detail["type"] not in ("missing",) and not isinstance(detail["input"], (dict, list)) \
+            message = problem_message(detail)
+            if detail["type"] != "extra_forbidden" and "input" in detail and detail["type"] not in ("missing",) and not isinstance(detail["input"], (dict, list)) \
                     and repr(detail["input"]) not in message:
                 message = f"{message} (got {detail['input']!r})"
             problems.append((_key_path(tuple(detail["loc"]), data), message))
@@ -286,7 +273,7 @@ def load_config(raw: Mapping[str, Any], stack: str) -> CenterConfig:
 
 def declared_environment(values: Mapping[str, Any]) -> str | None:
     """The environment a stack file's config values (as written) declare, or None."""
-    environment = _decode(values.get(f"{PROJECT}:environment"))
+    environment = decode_value(values.get(f"{PROJECT}:environment"))
     return environment if environment in ENVIRONMENTS else None
 
 
@@ -296,7 +283,7 @@ def approvals_section(values: Mapping[str, Any], where: str) -> ApprovalsConfig:
     looser). WHERE names the file or revision in the one-line error."""
     environment = declared_environment(values) or "prod"
     try:
-        return ApprovalsConfig.model_validate(_decode(values.get(f"{PROJECT}:approvals")) or {},
+        return ApprovalsConfig.model_validate(decode_value(values.get(f"{PROJECT}:approvals")) or {},
                                               context={"environment": environment})
     except ValidationError as error:
         first = str(error).splitlines()

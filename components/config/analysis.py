@@ -9,6 +9,7 @@ names other regions explicitly.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from pydantic import Field, field_validator
 
@@ -18,6 +19,8 @@ from .data import CustomerRegion
 
 ANALYSIS_ZONE = "analysis"
 """The cells' zone: a zone of the center's VPC with its own S3 gateway endpoint and nothing else."""
+ANALYSER_PATH = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
+"""The analyser is run without a shell: one absolute path, no arguments."""
 MIN_LIFETIME_SECONDS = 86_400
 """Auto Scaling's shortest maximum instance lifetime (one day); 0 would mean 'forever'."""
 MAX_LIFETIME_SECONDS = 604_800
@@ -33,6 +36,9 @@ class AnalysisConfig(StrictModel):
     max_lifetime_seconds: int = Field(default=MIN_LIFETIME_SECONDS, ge=MIN_LIFETIME_SECONDS, le=MAX_LIFETIME_SECONDS)
     job_timeout_seconds: int = Field(default=900, ge=60, le=43_200,
                                      description="SQS visibility timeout: how long one job may take.")
+    analyser: str | None = Field(
+        default=None, description="The image's analyser executable (absolute path): run with the sample's path, it "
+                                  "prints {result, version}. Absent: the cell runner's static triage (result unknown).")
     also_serves: dict[CustomerRegion, list[CustomerRegion]] = Field(
         default_factory=dict,
         description="Explicit cross-region service: region -> other regions whose samples its cells read.")
@@ -46,6 +52,13 @@ class AnalysisConfig(StrictModel):
             return str(ipaddress.IPv4Network(value, strict=True))
         except ValueError as error:
             raise ValueError(f"{value!r} is not an IPv4 CIDR with its host bits zero ({error})") from None
+
+    @field_validator("analyser")
+    @classmethod
+    def _analyser(cls, value: str | None) -> str | None:
+        if value is not None and not ANALYSER_PATH.match(value):
+            raise ValueError(f"{value!r} is not an absolute path of letters, digits, '.', '_', '-' and '/'")
+        return value
 
     @field_validator("also_serves")
     @classmethod

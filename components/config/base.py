@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Mapping, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo
 from pydantic.alias_generators import to_camel
 
 from ..awsfacts import AVAILABILITY_ZONE_IDS, REGION  # noqa: F401 - re-exported for the config sections
@@ -14,6 +15,47 @@ PROJECT = "transparency-center"
 """The Pulumi project name, and the namespace of every config key the kit reads."""
 
 Environment = Literal["dev", "staging", "prod"]
+Problem = tuple[str, str]
+"""(the config key, what is wrong and what is allowed): one line of a config error."""
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def decode_value(value: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON text; plain values as strings."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def problem_message(detail: Mapping[str, Any]) -> str:
+    """One pydantic error as a reader wants it: no "Value error," prefix, an unknown key named as such."""
+    if detail["type"] == "extra_forbidden":
+        return "unknown key; remove it or check its spelling"
+    return str(detail["msg"]).removeprefix("Value error, ")
+
+
+def validate_project_config(raw: Mapping[str, Any], project: str, model: type[Model]) -> tuple[Model | None, list[Problem]]:
+    """A Pulumi project's raw config map (`namespace:key` -> value) as MODEL: every key of
+    PROJECT's namespace, `aws:*` left to the provider, any other namespace a problem. Returns the
+    model, or None with every problem found (keys as `project:camelCase.path`)."""
+    data: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key in sorted(raw):
+        namespace, _, name = key.partition(":")
+        if namespace == project:
+            data[name] = decode_value(raw[key])
+        elif namespace != "aws":
+            problems.append((key, f"unknown key; this project reads only {project}:* keys"))
+    if problems:
+        return None, problems
+    try:
+        return model.model_validate(data), []
+    except ValidationError as error:
+        return None, [(f"{project}:{'.'.join(str(p) for p in detail['loc'])}", problem_message(detail))
+                      for detail in error.errors(include_url=False)]
 
 
 class StrictModel(BaseModel):

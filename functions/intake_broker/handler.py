@@ -34,6 +34,8 @@ from typing import Any, Callable
 
 SAMPLES_PREFIX = "samples/"
 RULES_KEY = "rules/approved.json"
+COLLECTION_RULE_METADATA = "collection-rule"
+"""The sample's object metadata naming the rule it was collected under (read by the analysis cells)."""
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -238,7 +240,7 @@ class Broker:
         if not self.claim(request, now):
             return 200, {"status": "known", "sha256": request["sha256"]}
         return 201, {"status": "upload", "sha256": request["sha256"], "key": SAMPLES_PREFIX + request["sha256"],
-                     "upload": self.presign(request["sha256"], size, now)}
+                     "upload": self.presign(request["sha256"], size, now, request["ruleId"])}
 
     def approved_rules(self, now: float) -> ApprovedRules | None:
         s = self.settings
@@ -299,9 +301,11 @@ class Broker:
                 return False
             raise _unavailable(error) from None
 
-    def presign(self, sha256: str, size: int, now: float) -> dict[str, Any]:
+    def presign(self, sha256: str, size: int, now: float, rule_id: str) -> dict[str, Any]:
         """A presigned PUT of exactly samples/<sha256>: every header below is signed, so the upload
-        must carry these values (a changed size, checksum, key or precondition breaks the signature)."""
+        must carry these values (a changed size, checksum, key, rule or precondition breaks the
+        signature). The collection rule travels with the sample as its metadata: the analysis cell
+        that reads the sample writes it into the verdict (the cells reach no table)."""
         from botocore.auth import S3SigV4QueryAuth
         from botocore.awsrequest import AWSRequest
 
@@ -311,6 +315,7 @@ class Broker:
             "Content-Length": str(size),
             "If-None-Match": "*",
             "x-amz-checksum-sha256": base64.b64encode(bytes.fromhex(sha256)).decode("ascii"),
+            f"x-amz-meta-{COLLECTION_RULE_METADATA}": rule_id,
             "x-amz-sdk-checksum-algorithm": "SHA256",
             "x-amz-server-side-encryption": "aws:kms",
             "x-amz-server-side-encryption-aws-kms-key-id": s.key_arn,

@@ -218,7 +218,7 @@ class Principal:
 
 @dataclass
 class Asset:
-    name: str                     # plan resource name
+    name: str                     # plan resource name; `<name>/<prefix>` for a fenced prefix of a bucket
     kind: str                     # bucket | table | key | signing-cluster | log-group
     arns: tuple[str, ...]         # resources the actions are checked against
     service: str
@@ -228,6 +228,11 @@ class Asset:
     grants: list[Statement] = field(default_factory=list)
     """KMS grants on the key (one Allow each, naming its grantee)."""
     ids: tuple[str, ...] = ()     # other names of it in the plan (a key's id), for grants and key policies
+
+    @property
+    def resource(self) -> str:
+        """The plan resource this asset is, or is a prefix of: what a change to that resource reaches."""
+        return self.name.split("/", 1)[0]
 
 
 @dataclass

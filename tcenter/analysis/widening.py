@@ -75,7 +75,7 @@ class Scope:
     def covers(self, principal: access.Principal, asset: access.Asset) -> bool:
         if self.roles is None or self.assets is None:
             return True
-        return access.principal_name(principal.key) in self.roles or asset.name in self.assets
+        return access.principal_name(principal.key) in self.roles or asset.resource in self.assets
 
 
 def _index(*plans: dict[str, Any]) -> dict[str, dict[str, set[str]]]:

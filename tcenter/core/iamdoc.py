@@ -6,7 +6,9 @@ Standard library only: the guardrails (and so the policy pack's own virtualenv) 
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,3 +92,31 @@ def conditions(statement: Mapping) -> dict[str, dict[str, Any]]:
 def condition_keys(statement: Mapping) -> set[str]:
     """Every condition key a statement tests, lower-cased (IAM compares keys case-insensitively)."""
     return {key.lower() for pairs in conditions(statement).values() for key in pairs}
+
+
+def lowered_conditions(statement: Mapping) -> dict[str, dict[str, Any]]:
+    """The Condition block with operators and keys lower-cased (IAM matches both case-insensitively)."""
+    block = statement.get("Condition")
+    if not isinstance(block, Mapping):
+        return {}
+    return {str(op).lower(): ({str(k).lower(): v for k, v in pairs.items()} if isinstance(pairs, Mapping) else {})
+            for op, pairs in block.items()}
+
+
+ACCOUNT_ROOT = re.compile(r"arn:aws:iam::\d{12}:root|\d{12}")
+
+
+def names_everyone(statement: Mapping) -> bool:
+    """Principal "*", or an account itself (in a key or bucket policy, every principal of it)."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    named = as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
+    return any(p == "*" or (isinstance(p, str) and ACCOUNT_ROOT.fullmatch(p)) for p in named)
+
+
+def covers_resource(statement: Mapping, arn: str) -> bool:
+    """The statement's Resource (or NotResource) pattern takes in ARN (IAM's `*` and `?` wildcards)."""
+    if "NotResource" in statement:
+        return not any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement["NotResource"]))
+    return any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement.get("Resource")))

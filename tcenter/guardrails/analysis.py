@@ -14,16 +14,14 @@ The cells are found by their `zone: analysis` tag (roles, endpoints, NACLs, rout
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
-import re
 from typing import Any, Iterator, Mapping
 
 from components.awsfacts import EPHEMERAL_PORTS, HTTPS
 
 from .model import (
-    BUCKET_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, holds_customer_data, is_unknown,
-    parse_document, role_name_of_arn, statements, tags_of,
+    BUCKET_TYPES, Resource, Rule, Stack, actions_match, admitted_principals, as_list, bucket_name_of, create_only,
+    holds_customer_data, is_unknown, parse_document, role_name_of_arn, statements, tags_of,
 )
 
 ZONE = "analysis"
@@ -43,57 +41,14 @@ def cell_role_names(stack: Stack) -> set[str]:
     return {str(r.inputs.get("name")) for r in stack.of_type(ROLE) if in_zone(r) and isinstance(r.inputs.get("name"), str)}
 
 
-def _lower(block: Any) -> dict[str, dict[str, Any]]:
-    if not isinstance(block, Mapping):
-        return {}
-    return {str(op).lower(): ({str(k).lower(): v for k, v in pairs.items()} if isinstance(pairs, Mapping) else {})
-            for op, pairs in block.items()}
 
 
-def _applies_to_everyone(statement: Mapping) -> bool:
-    principal = statement.get("Principal")
-    if principal == "*":
-        return True
-    named = as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
-    return any(p == "*" or (isinstance(p, str) and re.fullmatch(r"arn:aws:iam::\d{12}:root|\d{12}", p)) for p in named)
 
 
-def _covers(statement: Mapping, arn: str) -> bool:
-    if "NotResource" in statement:
-        return not any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement["NotResource"]))
-    return any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement.get("Resource")))
 
 
-def _spared(statement: Mapping) -> set[str] | None:
-    """The principals a Deny spares when it names them (ArnNotEquals/StringNotEquals on
-    aws:PrincipalArn, besides sparing AWS services); None when it depends on anything else."""
-    conditions = _lower(statement.get("Condition"))
-    bool_block = conditions.pop("bool", None)
-    if bool_block is not None and {k: str(v).lower() for k, v in bool_block.items()} != {"aws:principalisawsservice": "false"}:
-        return None
-    if not conditions:
-        return set()
-    if len(conditions) != 1:
-        return None
-    (operator, pairs), = conditions.items()
-    if operator not in ("arnnotequals", "stringnotequals") or set(pairs) != {"aws:principalarn"}:
-        return None
-    return {str(v) for v in as_list(pairs["aws:principalarn"])}
 
 
-def admitted(document: Mapping | None, action: str, arn: str) -> set[str] | None:
-    """Who may still `action` on `arn` after the document's naming Denies (principal ARNs), or
-    None when no Deny limits the principal."""
-    result: set[str] | None = None
-    for statement in statements(document):
-        if statement.get("Effect") != "Deny" or not _applies_to_everyone(statement):
-            continue
-        if not actions_match(statement.get("Action"), action) or not _covers(statement, arn):
-            continue
-        spared = _spared(statement)
-        if spared is not None:
-            result = spared if result is None else result & spared
-    return result
 
 
 # --- analysis-samples-cells-only ---------------------------------------------------------------
@@ -111,8 +66,8 @@ def check_samples_cells_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
             yield bucket, f"{name}: no bucket policy, so every principal with an IAM grant reads {SAMPLES}"
             continue
         for policy in policies:
-            readers = admitted(parse_document(policy.inputs.get("policy")), "s3:GetObject",
-                               f"arn:aws:s3:::{name}/{SAMPLES}0000")
+            readers = admitted_principals(parse_document(policy.inputs.get("policy")),
+                                          f"arn:aws:s3:::{name}/{SAMPLES}0000", "s3:GetObject")
             if readers is None:
                 yield policy, f"{name}: no Deny limits who reads {SAMPLES}; only the analysis cells may"
                 continue
@@ -161,12 +116,23 @@ def check_cells_verdicts_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
             for statement in statements(parse_document(endpoint.inputs.get("policy"))):
                 for problem in _s3_problems(statement, "the analysis zone's S3 endpoint policy"):
                     yield endpoint, problem
+    if not cell_roles:
+        return
+    for bucket in stack.of_type(*BUCKET_TYPES):
+        if not holds_customer_data(bucket):
+            continue
+        name = bucket_name_of(bucket) or str(bucket.state.get("bucket") or "")
+        for policy in stack.of_type(BUCKET_POLICY):
+            if bucket in stack.referenced(policy, "bucket", *BUCKET_TYPES) and not create_only(
+                    parse_document(policy.inputs.get("policy")), f"arn:aws:s3:::{name}/{VERDICTS}0000.json"):
+                yield policy, (f"{name}: {VERDICTS} can be overwritten; a cell a sample took over could rewrite "
+                               "what other cells found (deny PutObject without If-None-Match)")
 
 
 ANALYSIS_CELLS_VERDICTS_ONLY = Rule(
     "analysis-cells-verdicts-only", "center:analysis-cells",
     "A cell role's policies and the analysis zone's S3 endpoint write nothing but verdicts/ and read "
-    "nothing of S3 but samples/.",
+    "nothing of S3 but samples/; the stores' verdicts/ are create-only.",
     stack_check=check_cells_verdicts_only,
 )
 
@@ -236,4 +202,109 @@ ANALYSIS_ZONE_ISOLATED = Rule(
     "The analysis zone reaches nothing new: no route, no endpoint but its own S3 gateway and SQS endpoint, "
     "NACL entries on HTTPS and replies only and to no other zone, no ingress from addresses.",
     stack_check=check_zone_isolated,
+)
+
+
+# --- analysis-cells-ephemeral ------------------------------------------------------------------
+
+LAUNCH_TEMPLATE, GROUP = "aws:ec2/launchTemplate:LaunchTemplate", "aws:autoscaling/group:Group"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+LIFETIME_BOUNDS = (86_400, 604_800)
+"""Auto Scaling's shortest maximum instance lifetime, and the kit's longest (a week)."""
+
+
+def _group_in_zone(group: Resource) -> bool:
+    tags = group.inputs.get("tags")
+    return any(isinstance(t, Mapping) and t.get("key") == "zone" and t.get("value") == ZONE for t in as_list(tags))
+
+
+def _template_problems(template: Resource) -> Iterator[str]:
+    i = template.inputs
+    options = i.get("metadataOptions")
+    if not is_unknown(options):  # a rule judges only what it can see (preview)
+        options = options if isinstance(options, Mapping) else {}
+        if options.get("httpTokens") != "required" and not is_unknown(options.get("httpTokens")):
+            yield f"httpTokens {options.get('httpTokens')!r}: a cell's metadata needs IMDSv2 tokens"
+        hops = options.get("httpPutResponseHopLimit")
+        if str(hops) != "1" and not is_unknown(hops):
+            yield f"hop limit {hops!r}: 1, so nothing nested in a cell reaches its credentials"
+    shutdown = i.get("instanceInitiatedShutdownBehavior")
+    if shutdown != "terminate" and not is_unknown(shutdown):
+        yield (f"shutdown behavior {shutdown!r}: a cell powers off after its job "
+               "and must be terminated, never kept")
+    if i.get("keyName"):
+        yield f"key pair {i.get('keyName')!r}: nobody logs in to a cell"
+    for interface in as_list(i.get("networkInterfaces")):
+        if isinstance(interface, Mapping) and str(interface.get("associatePublicIpAddress")).lower() == "true":
+            yield "a public address: nothing reaches a cell"
+
+
+def check_cells_ephemeral(stack: Stack) -> Iterator[tuple[Resource, str]]:
+    for template in stack.of_type(LAUNCH_TEMPLATE):
+        if in_zone(template):
+            for problem in _template_problems(template):
+                yield template, f"launch template {template.inputs.get('name')}: {problem}"
+    low, high = LIFETIME_BOUNDS
+    for group in stack.of_type(GROUP):
+        lifetime = group.inputs.get("maxInstanceLifetime")
+        if _group_in_zone(group) and not is_unknown(lifetime) and not (
+                isinstance(lifetime, int) and low <= lifetime <= high):
+            yield group, (f"group {group.inputs.get('name')}: maxInstanceLifetime {lifetime!r}; a cell is replaced "
+                          f"within {low}..{high} seconds whatever happens to its job")
+    cell_roles = [r for r in stack.of_type(ROLE) if in_zone(r)]
+    for attachment in stack.of_type(ATTACHMENT):
+        if any(role in cell_roles for role in stack.referenced(attachment, "role", ROLE)):
+            yield attachment, (f"{attachment.inputs.get('policyArn')} attached to a cell role: cells have no managed "
+                               "policy (no Session Manager, no shell)")
+
+
+ANALYSIS_CELLS_EPHEMERAL = Rule(
+    "analysis-cells-ephemeral", "center:analysis-cells",
+    "Cells are ephemeral and unreachable: IMDSv2 with hop limit 1, terminated on shutdown, no key pair or "
+    "public address, replaced within a week, no managed policy on their roles.",
+    stack_check=check_cells_ephemeral,
+)
+
+
+# --- analysis-jobs-cells-only ------------------------------------------------------------------
+
+QUEUE, QUEUE_POLICY = "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy"
+JOB_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility")
+
+
+def check_jobs_cells_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
+    cells = cell_role_names(stack)
+    queues = [q for q in stack.of_type(QUEUE) if in_zone(q)]
+    queue_arns = {str(q.state.get("arn")) for q in queues if q.state.get("arn")}
+    for policy in stack.of_type(QUEUE_POLICY):
+        targets = [q for q in stack.referenced(policy, "queueUrl", QUEUE) if q in queues]
+        document = parse_document(policy.inputs.get("policy"))
+        for queue in targets:
+            arn, name = str(queue.state.get("arn", "")), queue.inputs.get("name")
+            for action in JOB_ACTIONS:
+                admitted = admitted_principals(document, arn, action)
+                others = None if admitted is None else sorted(
+                    a for a in admitted if not is_unknown(a) and role_name_of_arn(a) not in cells)
+                if admitted is None or others:
+                    yield policy, f"queue {name}: {others or 'any principal'} may {action}; only the analysis cells may"
+            if admitted_principals(document, arn, "sqs:SendMessage") != set():
+                yield policy, f"queue {name}: a principal may send jobs; only S3 (the store's sample events) may"
+    for endpoint in stack.of_type(ENDPOINT):
+        if not (in_zone(endpoint) and str(endpoint.inputs.get("serviceName", "")).endswith(".sqs")):
+            continue
+        for statement in statements(parse_document(endpoint.inputs.get("policy"))):
+            if statement.get("Effect") != "Allow":
+                continue
+            if "NotAction" in statement or "NotResource" in statement or actions_match(statement.get("Action"), "sqs:SendMessage"):
+                yield endpoint, f"the analysis zone's SQS endpoint lets {statement.get('Sid', '?')!r} send messages or more"
+            foreign = [r for r in map(str, as_list(statement.get("Resource"))) if r not in queue_arns and not is_unknown(r)]
+            if foreign:
+                yield endpoint, f"the analysis zone's SQS endpoint reaches {foreign}; the cells' job queues only"
+
+
+ANALYSIS_JOBS_CELLS_ONLY = Rule(
+    "analysis-jobs-cells-only", "center:analysis-cells",
+    "Only the analysis cells take jobs of the job queues and nobody sends any (S3 does); the zone's SQS "
+    "endpoint reaches the cells' job queues only and sends nothing.",
+    stack_check=check_jobs_cells_only,
 )

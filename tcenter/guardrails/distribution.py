@@ -14,14 +14,13 @@ Found by the `distribution` tag (the component sets it). Pure, like every guardr
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Iterator, Mapping
 
 from .model import (
-    BUCKET_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, dig, is_unknown, parse_document,
-    statements, tags_of,
+    BUCKET_TYPES, Resource, Rule, Stack, actions_match, admitted_principals, as_list, bucket_name_of,
+    create_only, dig, is_unknown, parse_document, statements, tags_of,
 )
-from .transparency import admitted_writers
+
 
 TAG, BUCKET, KEY = "distribution", "repository", "online-key"
 MUTABLE = "metadata/timestamp.json"
@@ -51,24 +50,8 @@ def _object(bucket: Resource, key: str) -> str:
     return f"arn:aws:s3:::{bucket_name_of(bucket)}/{key}"
 
 
-def _covers(statement: Mapping, arn: str) -> bool:
-    if "NotResource" in statement:
-        return not any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement["NotResource"]))
-    return any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement.get("Resource")))
 
 
-def _create_only(document: Mapping, arn: str) -> bool:
-    for statement in statements(document):
-        if statement.get("Effect") != "Deny" or not actions_match(statement.get("Action"), "s3:PutObject") \
-                or not _covers(statement, arn):
-            continue
-        conditions = {str(k).lower(): v for k, v in (statement.get("Condition") or {}).items()}
-        null = {str(k).lower(): v for k, v in (conditions.get("null") or {}).items()}
-        flag = {str(k).lower(): v for k, v in (conditions.get("bool") or {}).items()}
-        if set(conditions) == {"null", "bool"} and null == {"s3:if-none-match": "true"} \
-                and str(flag.get("s3:objectcreationoperation")).lower() == "true":
-            return True
-    return False
 
 
 def _public(statement: Mapping) -> bool:
@@ -89,14 +72,14 @@ def stack_publisher_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
             continue
         for key in (MUTABLE, *IMMUTABLE_SAMPLES):
             for action in ("s3:PutObject", "s3:ReplicateObject", "s3:DeleteObject"):
-                admitted = admitted_writers(document, _object(bucket, key), action)
+                admitted = admitted_principals(document, _object(bucket, key), action)
                 if admitted is None:
                     yield bucket, f"{action} on {key}: no Deny names who may, so any principal with an IAM grant may"
                 elif len(admitted) > 1:
                     yield bucket, f"{action} on {key}: {sorted(admitted)}; exactly one principal (the publisher) may"
                 else:
                     writers |= admitted
-            if key != MUTABLE and not _create_only(document, _object(bucket, key)):
+            if key != MUTABLE and not create_only(document, _object(bucket, key)):
                 yield bucket, (f"{key} can be overwritten: consistent snapshots never replace a file, so every object "
                                "but metadata/timestamp.json must be create-only (If-None-Match)")
         for statement in statements(document):
@@ -128,7 +111,7 @@ def stack_online_keys(stack: Stack) -> Iterator[tuple[Resource, str]]:
     for bucket in repository_buckets(stack):
         _, document = _policy(stack, bucket)
         if document is not None:
-            admitted = admitted_writers(document, _object(bucket, MUTABLE))
+            admitted = admitted_principals(document, _object(bucket, MUTABLE))
             writers |= admitted or set()
     for key in online_keys(stack):
         spec = key.inputs.get("customerMasterKeySpec")
@@ -142,7 +125,7 @@ def stack_online_keys(stack: Stack) -> Iterator[tuple[Resource, str]]:
         policy = key.inputs.get("policy")
         if is_unknown(policy):
             continue
-        signers = admitted_writers(parse_document(policy), "*", "kms:Sign")
+        signers = admitted_principals(parse_document(policy), "*", "kms:Sign")
         if signers is None or len(signers) != 1:
             yield key, f"its policy does not deny kms:Sign to all but one principal (got {signers})"
         elif writers and signers != writers:

@@ -234,6 +234,58 @@ def actions_match(statement_actions: Any, action: str) -> bool:
 
 
 principals_of = iamdoc.principal_values
+lowered_conditions = iamdoc.lowered_conditions
+names_everyone = iamdoc.names_everyone
+covers_resource = iamdoc.covers_resource
+
+
+def spared_principals(statement: Mapping) -> set[str] | None:
+    """The principals a Deny spares when it names them (`ArnNotEquals` or `StringNotEquals` on
+    aws:PrincipalArn, besides sparing AWS services); an empty set for a Deny of every principal;
+    None when the Deny depends on anything else (it does not limit who acts)."""
+    conditions = lowered_conditions(statement)
+    bool_block = conditions.pop("bool", None)
+    if bool_block is not None and {k: str(v).lower() for k, v in bool_block.items()} != {"aws:principalisawsservice": "false"}:
+        return None
+    if not conditions:
+        return set()
+    if len(conditions) != 1:
+        return None
+    (operator, pairs), = conditions.items()
+    if operator not in ("arnnotequals", "stringnotequals") or set(pairs) != {"aws:principalarn"}:
+        return None
+    return {str(v) for v in as_list(pairs["aws:principalarn"])}
+
+
+def denies_to_everyone(document: Mapping | None, action: str, arn: str) -> list[dict]:
+    """The document's Denies of `action` on `arn` whose principal is everyone."""
+    return [s for s in statements(document) if s.get("Effect") == "Deny" and names_everyone(s)
+            and actions_match(s.get("Action"), action) and covers_resource(s, arn)]
+
+
+def is_create_only_deny(statement: Mapping) -> bool:
+    """A Deny whose only conditions are `s3:if-none-match` null and `s3:ObjectCreationOperation`
+    true: every PutObject or CompleteMultipartUpload that could replace an object is refused."""
+    conditions = lowered_conditions(statement)
+    return (conditions.get("null") == {"s3:if-none-match": "true"}
+            and str((conditions.get("bool") or {}).get("s3:objectcreationoperation")).lower() == "true"
+            and set(conditions) == {"null", "bool"})
+
+
+def create_only(document: Mapping | None, arn: str) -> bool:
+    """The policy denies everyone an upload to `arn` that could overwrite it."""
+    return any(is_create_only_deny(s) for s in denies_to_everyone(document, "s3:PutObject", arn))
+
+
+def admitted_principals(document: Mapping | None, arn: str, action: str = "s3:PutObject") -> set[str] | None:
+    """Who may still `action` on `arn` after the policy's naming Denies: a set of principal ARNs,
+    or None when no Deny limits the principal (any principal with an IAM grant may)."""
+    admitted: set[str] | None = None
+    for statement in denies_to_everyone(document, action, arn):
+        spared = spared_principals(statement)
+        if spared is not None:
+            admitted = spared if admitted is None else admitted & spared
+    return admitted
 
 
 def resource_patterns_cover(patterns: Any, arn: str) -> bool:

@@ -19,13 +19,12 @@ sets it; a plan without one has no log and nothing to judge). Pure, like every g
 
 from __future__ import annotations
 
-import fnmatch
-import re
-from typing import Any, Iterator, Mapping
+from typing import Iterator, Mapping
 
 from .model import (
-    BUCKET_TYPES, LOCK_TYPES, Resource, Rule, Stack, actions_match, as_list, bucket_name_of, dig, is_unknown,
-    parse_document, statements, tags_of,
+    BUCKET_TYPES, LOCK_TYPES, Resource, Rule, Stack, actions_match, admitted_principals, as_list, bucket_name_of,
+    covers_resource, create_only, denies_to_everyone, dig, is_unknown, lowered_conditions, parse_document,
+    spared_principals, statements, tags_of,
 )
 
 LOG_TAG = "transparency-log"
@@ -49,69 +48,22 @@ ORGANIZATION_TAG = "reviewer-organization"
 
 # --- reading a bucket policy -----------------------------------------------------------------
 
-def _lower_keys(block: Any) -> dict[str, dict[str, Any]]:
-    if not isinstance(block, Mapping):
-        return {}
-    return {str(op).lower(): {str(k).lower(): v for k, v in pairs.items()} if isinstance(pairs, Mapping) else {}
-            for op, pairs in block.items()}
 
 
-def _everyone(statement: Mapping) -> bool:
-    """Principal "*", or the account itself (in a key or bucket policy, every principal of it)."""
-    principal = statement.get("Principal")
-    if principal == "*":
-        return True
-    named = as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
-    return any(p == "*" or (isinstance(p, str) and re.fullmatch(r"arn:aws:iam::\d{12}:root|\d{12}", p)) for p in named)
 
 
-def _covers(statement: Mapping, arn: str) -> bool:
-    if "NotResource" in statement:
-        return not any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement["NotResource"]))
-    return any(fnmatch.fnmatchcase(arn, str(p)) for p in as_list(statement.get("Resource")))
 
 
-def _denies(document: Mapping | None, action: str, arn: str) -> list[dict]:
-    return [s for s in statements(document) if s.get("Effect") == "Deny" and _everyone(s)
-            and actions_match(s.get("Action"), action) and _covers(s, arn)]
 
 
-def _principal_exclusion(statement: Mapping) -> set[str] | None:
-    """The principals a Deny spares when its only condition names them (`ArnNotEquals` or
-    `StringNotEquals` on aws:PrincipalArn); an empty set for an unconditional Deny; None when
-    the Deny depends on anything else (it does not limit who writes)."""
-    conditions = _lower_keys(statement.get("Condition"))
-    if not conditions:
-        return set()
-    if len(conditions) != 1:
-        return None
-    (operator, pairs), = conditions.items()
-    if operator not in ("arnnotequals", "stringnotequals") or set(pairs) != {"aws:principalarn"}:
-        return None
-    return {str(v) for v in as_list(pairs["aws:principalarn"])}
 
 
-def admitted_writers(document: Mapping | None, arn: str, action: str = "s3:PutObject") -> set[str] | None:
-    """Who may still `action` on `arn` after the policy's principal Denies: a set of principal
-    ARNs, or None when no Deny limits the principal (any principal with an IAM grant may)."""
-    admitted: set[str] | None = None
-    for statement in _denies(document, action, arn):
-        spared = _principal_exclusion(statement)
-        if spared is None:
-            continue
-        admitted = spared if admitted is None else admitted & spared
-    return admitted
 
 
-def _is_create_only(statement: Mapping) -> bool:
-    conditions = _lower_keys(statement.get("Condition"))
-    return (conditions.get("null") == {"s3:if-none-match": "true"}
-            and str(dig(conditions, "bool", "s3:objectcreationoperation")).lower() == "true"
-            and set(conditions) == {"null", "bool"})
 
 
 def _needs_precondition(statement: Mapping) -> bool:
-    conditions = _lower_keys(statement.get("Condition"))
+    conditions = lowered_conditions(statement)
     null = conditions.get("null") or {}
     return (null in ({"s3:if-none-match": "true"}, {"s3:if-none-match": "true", "s3:if-match": "true"})
             and str(dig(conditions, "bool", "s3:objectcreationoperation")).lower() == "true"
@@ -169,14 +121,14 @@ def stack_create_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
         organizations = sorted(_witness_roles(stack))
         immutable = [*TILE_SAMPLES, *HISTORY_SAMPLES, *(f"{COSIGNATURES}{org}/1" for org in organizations)]
         for key in immutable:
-            if not any(_is_create_only(s) for s in _denies(document, "s3:PutObject", _object(bucket, key))):
+            if not create_only(document, _object(bucket, key)):
                 yield bucket, (f"{key} can be overwritten: no Deny of s3:PutObject without If-None-Match "
                                "(s3:if-none-match null, s3:ObjectCreationOperation true) covers it")
-        if not any(_needs_precondition(s) for s in _denies(document, "s3:PutObject", _object(bucket, CHECKPOINT))):
+        if not any(_needs_precondition(s) for s in denies_to_everyone(document, "s3:PutObject", _object(bucket, CHECKPOINT))):
             yield bucket, ("the checkpoint can be overwritten without a precondition: deny PutObject without "
                            "If-None-Match or If-Match")
         for action in UNLOCKING_ACTIONS:
-            if not any(_principal_exclusion(s) == set() for s in _denies(document, action, _object(bucket, "tile/0/000"))):
+            if not any(spared_principals(s) == set() for s in denies_to_everyone(document, action, _object(bucket, "tile/0/000"))):
                 yield bucket, f"{action} is not denied to everyone: a log object could be removed or unlocked"
         locks = _attached(stack, bucket, *LOCK_TYPES)
         if not locks:
@@ -207,11 +159,11 @@ TLOG_CREATE_ONLY = Rule(
 
 def _sign_admitted(key: Resource) -> set[str] | None:
     document = parse_document(key.inputs.get("policy"))
-    return admitted_writers(document, "*", "kms:Sign") if document else None
+    return admitted_principals(document, "*", "kms:Sign") if document else None
 
 
 def _grants_write(document: Mapping | None, arn: str) -> bool:
-    return any(s.get("Effect") == "Allow" and actions_match(s.get("Action"), "s3:PutObject") and _covers(s, arn)
+    return any(s.get("Effect") == "Allow" and actions_match(s.get("Action"), "s3:PutObject") and covers_resource(s, arn)
                for s in statements(document))
 
 
@@ -223,7 +175,7 @@ def stack_sequencer_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
             continue  # tlog-create-only reports a missing policy
         writers: set[str] = set()
         for key in (CHECKPOINT, *TILE_SAMPLES, *HISTORY_SAMPLES):
-            admitted = admitted_writers(document, _object(bucket, key))
+            admitted = admitted_principals(document, _object(bucket, key))
             if admitted is None:
                 yield bucket, f"{key}: no Deny names who may write it, so any principal with an IAM grant may"
             elif len(admitted) != 1:
@@ -233,7 +185,7 @@ def stack_sequencer_only(stack: Stack) -> Iterator[tuple[Resource, str]]:
         if len(writers) > 1:
             yield bucket, f"tiles and the checkpoint have different writers {sorted(writers)}; one sequencer writes both"
         for key in STRAY_SAMPLES:
-            if admitted_writers(document, _object(bucket, key)) != set():
+            if admitted_principals(document, _object(bucket, key)) != set():
                 yield bucket, f"{key} is writable: nothing outside the log's layout may be written"
         for statement in statements(document):
             if statement.get("Effect") == "Allow" and actions_match(statement.get("Action"), "s3:PutObject"):
@@ -280,7 +232,7 @@ def stack_cosignatures(stack: Stack) -> Iterator[tuple[Resource, str]]:
         for organization, role in sorted(witnesses.items()):
             arn = str(role.state.get("arn", ""))
             sample = _object(bucket, f"{COSIGNATURES}{organization}/1")
-            admitted = admitted_writers(document, sample)
+            admitted = admitted_principals(document, sample)
             if admitted != {arn}:
                 yield bucket, (f"{COSIGNATURES}{organization}/ is writable by "
                                f"{'any principal with an IAM grant' if admitted is None else sorted(admitted)}; "

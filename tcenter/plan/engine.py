@@ -206,6 +206,10 @@ class StandInMocks:
             role_name = awsfacts.SERVICE_LINKED_ROLE_NAMES.get(service, f"AWSServiceRoleFor{service.split('.')[0]}")
             state["name"] = resource_id = role_name
             state["arn"] = awsfacts.service_linked_role_arn(account, service.split(".")[0], role_name)
+        elif typ == "aws:sqs/queue:Queue":
+            resource_id = awsfacts.queue_url(account, physical or name)
+            state["arn"] = awsfacts.queue_arn(account, physical or name)
+            state["url"] = resource_id
         elif typ == "aws:sns/topic:Topic":
             state["arn"] = awsfacts.arn("sns", physical or name, account, REGION)
         if "arn" not in state and module:

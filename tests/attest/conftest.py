@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests import moto_server
 from tests.attest.provision import Provisioner, plan_account, provision
 
 pytest.importorskip("moto.server", reason="moto[server] is a test dependency (pyproject.toml)")
@@ -32,31 +33,13 @@ def prod_plan() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint(dev_plan: dict[str, Any]) -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    saved = {k: os.environ.get(k) for k in ("MOTO_ACCOUNT_ID", "MOTO_IAM_LOAD_MANAGED_POLICIES")}
-    os.environ["MOTO_ACCOUNT_ID"] = plan_account(dev_plan)
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # AWS managed policies the plan attaches
-
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from tests.attest import moto_fixes
 
     moto_fixes.apply()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
+    environment = {"MOTO_ACCOUNT_ID": plan_account(dev_plan),
+                   "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}  # AWS managed policies the plan attaches
+    with moto_server.running(environment) as endpoint:
+        yield endpoint
 
 @pytest.fixture()
 def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:

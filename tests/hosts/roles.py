@@ -145,7 +145,7 @@ def render_analysis(stack: str = DEFAULT_STACK, s3_cidrs: Sequence[str] = S3_PRE
     plan = config.network_plan()
     return render_cell(cell_host_values(stack, config.access.account_id, region, config.analysis.served(region),
                                         str(plan.zone("analysis").cidr), str(plan.supernet), list(s3_cidrs),
-                                        config.analysis.job_timeout_seconds))
+                                        config.analysis.job_timeout_seconds, config.analysis.analyser))
 
 
 ROLES: dict[str, Callable[..., hosts.RenderedHost]] = {

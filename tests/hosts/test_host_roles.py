@@ -209,3 +209,22 @@ def test_host_mode_applies_firewall_sysctl_audit_and_starts_units(provisioned, t
         assert calls.index("systemctl restart nftables.service") < calls.index(f"systemctl restart {hosts.BUILD_AGENT_UNIT}")
     finally:
         remove_tree(root)
+
+
+@host
+@pytest.mark.slow
+def test_the_cells_job_runner_starts_on_the_images_python_and_boto3(provisioned):
+    """The runner a cell installs (tests/analysis runs it against moto with the test's Python)
+    runs under the image's python3 and Debian's boto3, reads the rendered config and, with no
+    credentials, stops at its first AWS call: one line, exit 6 (AWS failed), no traceback."""
+    from components.analysis import CELL_CONFIG, CELL_RUNNER
+
+    from .roles import render_analysis
+
+    root = provisioned("analysis", render_analysis())
+    done = subprocess.run(
+        ["chroot", str(root.path), "/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED=true",
+         "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
+         CELL_RUNNER, "--config", CELL_CONFIG, "--one-job", "--wait-seconds", "1", "--workdir", "/tmp"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stderr) == (6, "tc-cell-run: AWS: Unable to locate credentials\n"), (done.stdout, done.stderr)

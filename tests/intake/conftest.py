@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -36,6 +35,7 @@ from tcenter.transparency.cosignature import CosignatureSigner, WitnessPolicy  #
 from tcenter.transparency.log import LocalDirectoryStorage, TransparencyLog  # noqa: E402
 from tcenter.transparency.note import Ed25519Signer  # noqa: E402
 from tcenter.transparency.witness import Witness  # noqa: E402
+from tests import moto_server  # noqa: E402
 from tests.intake import s3_strict  # noqa: E402
 
 ACCOUNT = "111111111111"
@@ -270,23 +270,8 @@ def prod_plan() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    saved = os.environ.get("MOTO_ACCOUNT_ID")
-    os.environ["MOTO_ACCOUNT_ID"] = ACCOUNT
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        if saved is None:
-            os.environ.pop("MOTO_ACCOUNT_ID", None)
-        else:
-            os.environ["MOTO_ACCOUNT_ID"] = saved
-
+    with moto_server.running({"MOTO_ACCOUNT_ID": ACCOUNT}) as endpoint:
+        yield endpoint
 
 class Budget:
     """Counts every request the test's AWS clients and uploads send to moto."""

@@ -68,6 +68,7 @@ def test_sample_lands_in_its_regions_store_under_its_key_and_the_second_client_u
     assert world.brokers["europe"].handle(stored_notice(world, "europe", sha256, len(body))) is None  # S3's notice
     item = world.client("dynamodb").get_item(TableName=world.tables["europe"], Key={"pk": {"S": f"sample#{sha256}"}})
     assert item["Item"]["state"] == {"S": "stored"} and "claimExpiresAt" not in item["Item"]
+    assert head["Metadata"] == {"collection-rule": item["Item"]["ruleId"]["S"]}, "the cells read the rule from the sample"
 
     uploads = len(world.puts)
     second = client_for(world, trust, approved_bundle, pki.client("client-0002", "europe")[0])
@@ -91,9 +92,10 @@ def test_presigned_put_is_exactly_one_key_size_checksum_key_and_expiry(world, pk
     assert int(query["X-Amz-Expires"]) <= 300
     signed = set(query["X-Amz-SignedHeaders"].split(";"))
     assert {"content-length", "if-none-match", "x-amz-checksum-sha256", "x-amz-server-side-encryption",
-            "x-amz-server-side-encryption-aws-kms-key-id", "host"} <= signed
+            "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-meta-collection-rule", "host"} <= signed
     assert upload["headers"]["Content-Length"] == str(sample.stat().st_size)
     assert upload["headers"]["If-None-Match"] == "*"
+    assert upload["headers"]["x-amz-meta-collection-rule"] == "pe-heuristic-dropper"
     assert base64.b64decode(upload["headers"]["x-amz-checksum-sha256"]).hex() == sha256
     assert upload["headers"]["x-amz-server-side-encryption-aws-kms-key-id"] == world.keys["europe"]
 

@@ -150,3 +150,109 @@ def test_the_analysis_zone_given_a_route_is_a_violation(prod):
     table["inputs"]["routes"] = [{"cidrBlock": "10.42.16.0/20", "vpcPeeringConnectionId": "pcx-0123456789abcdef0"}]
     assert "analysis-zone-isolated" in {v.rule for v in check.check_plan(head)}
     assert PROD == "zurich-prod"
+
+
+def test_a_verdict_once_written_is_never_rewritten_even_by_a_cell(prod):
+    """A sample that takes over a cell may write its own verdict, never replace another's: every
+    verdict PUT without `If-None-Match: *` is denied by the store (IAM's rules: tests/intake/policy_eval.py)."""
+    from tests.intake.policy_eval import denying
+
+    endpoint = next(r for r in prod["resources"] if r["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint"
+                    and r["inputs"].get("tags", {}).get("zone") == "analysis" and r["inputs"]["serviceName"].endswith(".s3"))
+    policies = {r["inputs"]["bucket"]: json.loads(r["inputs"]["policy"]) for r in prod["resources"]
+                if r["type"] == "aws:s3/bucketPolicy:BucketPolicy" and "-data-" in r["inputs"]["bucket"]}
+    assert len(policies) == 6
+    for bucket, policy in policies.items():
+        region = bucket.split("-data-", 1)[1]
+        cell = next(p["outputs"]["arn"] for p in prod["resources"] if p["type"] == "aws:iam/role:Role"
+                    and p["inputs"].get("name") == f"tc-zurich-prod-cell-{region}")
+        verdict = f"arn:aws:s3:::{bucket}/{KEYS['verdicts']}"
+        request = {"aws:SecureTransport": "true", "aws:PrincipalIsAWSService": "false",
+                   "aws:SourceVpce": endpoint["outputs"]["id"], "s3:ObjectCreationOperation": "true"}
+        assert denying(policy, cell, "s3:PutObject", verdict, {**request, "s3:if-none-match": "*"}) == [], region
+        assert denying(policy, cell, "s3:PutObject", verdict, request) == ["DenyVerdictOverwrites"], region
+
+
+# --- weakenings of the real prod plan, each caught by `tcenter check` ------------------------------
+
+def _zone(plan: dict[str, Any], type_: str, service: str = "") -> list[dict[str, Any]]:
+    def tagged(r: dict[str, Any]) -> bool:
+        tags = r["inputs"].get("tags")
+        if isinstance(tags, list):  # Auto Scaling groups: [{key, value, propagateAtLaunch}]
+            return any(t.get("key") == "zone" and t.get("value") == "analysis" for t in tags)
+        return (tags or {}).get("zone") == "analysis"
+    found = [r for r in plan["resources"] if r["type"] == type_ and tagged(r)
+             and str(r["inputs"].get("serviceName", "")).endswith(service)]
+    assert found, (type_, service)
+    return found
+
+
+def _edit_statements(resource: dict[str, Any], edit: Any) -> None:
+    document = json.loads(resource["inputs"]["policy"])
+    document["Statement"] = edit(document["Statement"])
+    resource["inputs"]["policy"] = json.dumps(document)
+
+
+def _metadata(**override: Any) -> Any:
+    def weaken(plan: dict[str, Any]) -> None:
+        for template in _zone(plan, "aws:ec2/launchTemplate:LaunchTemplate"):
+            template["inputs"]["metadataOptions"] = {**template["inputs"]["metadataOptions"], **override}
+    return weaken
+
+
+def _set(type_: str, **inputs: Any) -> Any:
+    def weaken(plan: dict[str, Any]) -> None:
+        for resource in _zone(plan, type_):
+            resource["inputs"].update(inputs)
+    return weaken
+
+
+def _without_sids(type_: str, *sids: str, service: str = "") -> Any:
+    def weaken(plan: dict[str, Any]) -> None:
+        found = [r for r in plan["resources"] if r["type"] == type_ and any(
+            s.get("Sid") in sids for s in json.loads(r["inputs"].get("policy") or '{"Statement": []}')["Statement"])]
+        assert found, sids
+        for resource in found:
+            _edit_statements(resource, lambda statements: [s for s in statements if s.get("Sid") not in sids])
+    return weaken
+
+
+def _sqs_endpoint_anything(plan: dict[str, Any]) -> None:
+    for endpoint in _zone(plan, "aws:ec2/vpcEndpoint:VpcEndpoint", ".sqs"):
+        _edit_statements(endpoint, lambda statements: [{**s, "Resource": "*"} for s in statements])
+
+
+def _session_manager(plan: dict[str, Any]) -> None:
+    for role in _zone(plan, "aws:iam/role:Role"):
+        plant(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", f"planted-ssm-{role['name']}",
+              {"role": role["inputs"]["name"], "policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"})
+
+
+WEAKENINGS = {
+    "hop limit 2": (_metadata(httpPutResponseHopLimit=2), "analysis-cells-ephemeral"),
+    "IMDSv1": (_metadata(httpTokens="optional"), "analysis-cells-ephemeral"),
+    "stopped, not terminated": (_set("aws:ec2/launchTemplate:LaunchTemplate", instanceInitiatedShutdownBehavior="stop"),
+                                "analysis-cells-ephemeral"),
+    "a key pair": (_set("aws:ec2/launchTemplate:LaunchTemplate", keyName="operator"), "analysis-cells-ephemeral"),
+    "cells live for ever": (_set("aws:autoscaling/group:Group", maxInstanceLifetime=0), "analysis-cells-ephemeral"),
+    "Session Manager on the cells": (_session_manager, "analysis-cells-ephemeral"),
+    "anyone takes jobs": (_without_sids("aws:sqs/queuePolicy:QueuePolicy", "DenyJobsButCells"), "analysis-jobs-cells-only"),
+    "anyone sends jobs": (_without_sids("aws:sqs/queuePolicy:QueuePolicy", "DenySendingButTheStore"),
+                          "analysis-jobs-cells-only"),
+    "the SQS endpoint reaches any queue": (_sqs_endpoint_anything, "analysis-jobs-cells-only"),
+    "verdicts rewritable": (_without_sids("aws:s3/bucketPolicy:BucketPolicy", "DenyVerdictOverwrites"),
+                            "analysis-cells-verdicts-only"),
+    "samples readable by anyone": (_without_sids("aws:s3/bucketPolicy:BucketPolicy", "DenySampleReadsButCells"),
+                                   "analysis-samples-cells-only"),
+}
+
+
+@pytest.mark.parametrize("weakening", sorted(WEAKENINGS))
+def test_each_weakening_of_the_cells_in_the_prod_plan_is_a_violation(prod, weakening):
+    from tcenter.guardrails import check
+
+    weaken, rule = WEAKENINGS[weakening]
+    assert rule not in {v.rule for v in check.check_plan(prod)}
+    head = copy.deepcopy(prod)
+    weaken(head)
+    assert rule in {v.rule for v in check.check_plan(head)}, weakening

@@ -39,6 +39,13 @@ def build_cases() -> list[Case]:
     cases.append(Case("analysis-samples-unfenced", "analysis-samples-cells-only",
                       [store, store_policy(samples_fence(CELL))], [store, store_policy()], extra=[cell_role()]))
 
+    create_only = {"Sid": "DenyVerdictOverwrites", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": ["s3:PutObject"],
+                   "Resource": [f"{OBJECTS}/verdicts/*"],
+                   "Condition": {"Null": {"s3:if-none-match": "true"}, "Bool": {"s3:ObjectCreationOperation": "true"}}}
+    cases.append(Case("analysis-verdicts-rewritable", "analysis-cells-verdicts-only",
+                      [store, store_policy(samples_fence(CELL), create_only)], [store, store_policy(samples_fence(CELL))],
+                      extra=[cell_role()]))
+
     role = cell_role()
     verdicts = {"Sid": "WriteVerdicts", "Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"{OBJECTS}/verdicts/*"]}
     anywhere = {**verdicts, "Resource": [f"{OBJECTS}/*"]}
@@ -69,7 +76,69 @@ def build_cases() -> list[Case]:
                             outputs={"id": "subnet-build"})
     cases.append(Case("analysis-zone-reaches-another-zone", "analysis-zone-isolated",
                       [nacl("52.95.0.0/16")], [nacl("10.40.16.0/20")], extra=[table(), other_subnet]))
+    cases += ephemeral_cases() + job_cases()
     return cases
+
+
+def ephemeral_cases() -> list[Case]:
+    """analysis-cells-ephemeral: a cell's launch template, group and role."""
+    def template(**override: Any) -> dict[str, Any]:
+        inputs = {"name": "tc-dev-cell-europe", "instanceInitiatedShutdownBehavior": "terminate", "tags": {"zone": "analysis"},
+                  "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1}}
+        return resource(D, "aws:ec2/launchTemplate:LaunchTemplate", "case-cell-template", {**inputs, **override})
+
+    def group(**override: Any) -> dict[str, Any]:
+        inputs = {"name": "tc-dev-cells-europe", "maxInstanceLifetime": 86_400,
+                  "tags": [{"key": "zone", "value": "analysis", "propagateAtLaunch": True}]}
+        return resource(D, "aws:autoscaling/group:Group", "case-cell-group", {**inputs, **override})
+
+    options = {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1}
+    role = cell_role()
+    ssm = resource(D, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "case-cell-ssm",
+                   {"role": "tc-dev-cell-europe", "policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"},
+                   deps={"role": [role["urn"]]})
+    return [
+        Case("analysis-cell-hop-limit-2", "analysis-cells-ephemeral", [template()],
+             [template(metadataOptions={**options, "httpPutResponseHopLimit": 2})]),
+        Case("analysis-cell-imdsv1", "analysis-cells-ephemeral", [template()],
+             [template(metadataOptions={**options, "httpTokens": "optional"})]),
+        Case("analysis-cell-kept-on-shutdown", "analysis-cells-ephemeral", [template()],
+             [template(instanceInitiatedShutdownBehavior="stop")]),
+        Case("analysis-cell-key-pair", "analysis-cells-ephemeral", [template()], [template(keyName="operator")]),
+        Case("analysis-cell-lives-for-ever", "analysis-cells-ephemeral", [group()], [group(maxInstanceLifetime=0)]),
+        Case("analysis-cell-session-manager", "analysis-cells-ephemeral", [], [ssm], extra=[role]),
+    ]
+
+
+def job_cases() -> list[Case]:
+    """analysis-jobs-cells-only: the job queue's policy and the zone's SQS endpoint."""
+    queue_arn = f"arn:aws:sqs:eu-central-2:{ACCOUNT}:tc-dev-jobs-europe"
+    queue = resource(D, "aws:sqs/queue:Queue", "case-jobs", {"name": "tc-dev-jobs-europe", "tags": {"zone": "analysis"}},
+                     outputs={"arn": queue_arn, "id": f"https://sqs.eu-central-2.amazonaws.com/{ACCOUNT}/tc-dev-jobs-europe"})
+
+    def queue_policy(*consumers: str) -> dict[str, Any]:
+        deny = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": [queue_arn],
+                "Condition": {"Bool": {"aws:PrincipalIsAWSService": "false"}}}
+        statements = [{**deny, "Sid": "DenySendingButTheStore", "Action": ["sqs:SendMessage"]},
+                      {**deny, "Sid": "DenyJobsButCells",
+                       "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
+                       "Condition": {**deny["Condition"], "ArnNotEquals": {"aws:PrincipalArn": list(consumers)}}}]
+        return resource(D, "aws:sqs/queuePolicy:QueuePolicy", "case-jobs-policy",
+                        {"queueUrl": queue["outputs"]["id"], "policy": doc(*statements)}, deps={"queueUrl": [queue["urn"]]})
+
+    def endpoint(*resources: str) -> dict[str, Any]:
+        take = {"Sid": "TakeJobs", "Effect": "Allow", "Principal": {"AWS": "*"}, "Resource": list(resources),
+                "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"]}
+        return resource(D, "aws:ec2/vpcEndpoint:VpcEndpoint", "case-cell-sqs",
+                        {"serviceName": "com.amazonaws.eu-central-2.sqs", "vpcEndpointType": "Interface",
+                         "policy": doc(take), "tags": {"zone": "analysis"}})
+
+    return [
+        Case("analysis-jobs-another-consumer", "analysis-jobs-cells-only", [queue_policy(CELL)],
+             [queue_policy(CELL, ANALYZE)], extra=[queue, cell_role()]),
+        Case("analysis-jobs-endpoint-reaches-any-queue", "analysis-jobs-cells-only", [endpoint(queue_arn)],
+             [endpoint("*")], extra=[queue, cell_role()]),
+    ]
 
 
 CASES = build_cases()

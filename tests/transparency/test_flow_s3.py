@@ -24,6 +24,7 @@ import pytest
 from tcenter.cli import main
 from tcenter.core.errors import ExitCode
 from tcenter.transparency.errors import AlreadyExists, ChangedConcurrently
+from tests import moto_server
 from tcenter.transparency.releases import class_policy, verify_release
 from tcenter.transparency.s3 import S3Storage, client_config
 
@@ -39,19 +40,8 @@ ORIGIN = CONFIG["origin"]
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
+    with moto_server.running() as endpoint:
+        yield endpoint
 
 class Budget:
     def __init__(self) -> None:

@@ -96,7 +96,9 @@ def test_each_stores_samples_feed_its_regions_queue_and_only_its_cells_take_jobs
     for n in notifications:
         (queue,) = n.inputs["queues"]
         assert queue["filterPrefix"] == "samples/" and queue["events"] == ["s3:ObjectCreated:*"]
-    for policy in of(run, "aws:sqs/queuePolicy:QueuePolicy"):
+    job_policies = [p for p in of(run, "aws:sqs/queuePolicy:QueuePolicy") if "failed-jobs" not in p.name]
+    assert len(job_policies) == len(regions(run))
+    for policy in job_policies:
         statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
         send = statements["StoreSendsSampleEvents"]
         assert send["Principal"] == {"Service": "s3.amazonaws.com"}
@@ -106,6 +108,27 @@ def test_each_stores_samples_feed_its_regions_queue_and_only_its_cells_take_jobs
             run.outputs["analysisCellRoleArns"][region]]
         assert statements["DenySendingButTheStore"]["Effect"] == "Deny"
     assert all(q.inputs["sqsManagedSseEnabled"] for q in queues.values())
+
+
+def test_a_job_that_fails_three_cells_goes_to_its_regions_failed_jobs_which_nobody_takes(run):
+    """A sample that breaks every analyser must not launch cells for the queue's 14 days."""
+    queues = {q.inputs["name"]: q for q in of(run, "aws:sqs/queue:Queue")}
+    stack = run.stack
+    for region in regions(run):
+        jobs, failed = queues[f"tc-{stack}-jobs-{region}"], queues[f"tc-{stack}-failed-jobs-{region}"]
+        redrive = json.loads(jobs.inputs["redrivePolicy"])
+        assert redrive == {"deadLetterTargetArn": failed.outputs["arn"], "maxReceiveCount": 3}
+        allow = json.loads(failed.inputs["redriveAllowPolicy"])
+        account = run.outputs["dataStoreBuckets"][region].split("-")[1]  # tc-<account>-<stack>-data-<region>
+        assert allow == {"redrivePermission": "byQueue",  # SQS's ARN format: region, account, queue name
+                         "sourceQueueArns": [f"arn:aws:sqs:eu-central-2:{account}:{jobs.inputs['name']}"]}
+        assert failed.inputs["messageRetentionSeconds"] == 1_209_600 and failed.inputs["sqsManagedSseEnabled"]
+        (policy,) = [p for p in of(run, "aws:sqs/queuePolicy:QueuePolicy") if p.inputs["queueUrl"] == failed.outputs["id"]]
+        statements = json.loads(policy.inputs["policy"])["Statement"]
+        denied = {a for s in statements if s["Effect"] == "Deny" and "ArnNotEquals" not in s.get("Condition", {})
+                  for a in s["Action"]}
+        assert {"sqs:ReceiveMessage", "sqs:SendMessage", "sqs:DeleteMessage"} <= denied, "nobody, not even a cell"
+        assert not [s for s in statements if s["Effect"] == "Allow"]
 
 
 def test_the_zones_s3_endpoint_reads_samples_and_writes_verdicts_only(run):
