@@ -24,6 +24,7 @@ LOG_ARNS = {"cloudWatchLogsGroupArn", "logDestination", "destinationArn"}
 ID_LISTS = {"subnetIds", "securityGroupIds", "routeTableIds", "vpcSecurityGroupIds", "alarmActions", "domains",
             "vpcZoneIdentifiers"}
 NOTIFICATION_LISTS = {"queues", "lambdaFunctions", "topics"}
+REDRIVE = {"redrivePolicy", "redriveAllowPolicy"}
 BASE64 = {"userDataBase64", "userData"}
 
 # Types whose unmatched live resources are reported as extras (what the center's zones use).
@@ -173,6 +174,10 @@ def normal(kind: str, name: str, value: Any, live: Live, context: dict[str, Any]
                        for item in keys_named(value or [], live)), key=lambda i: json.dumps(i, sort_keys=True))
     if name in DOCUMENTS:
         return canonical_policy(value) if value not in (None, "", {}) else None
+    if name in REDRIVE:  # SQS's JSON attributes; SetQueueAttributes takes the receive count as a string or a number
+        document = canonical_policy(value) if value not in (None, "", {}) else None
+        return {**document, "maxReceiveCount": int(document["maxReceiveCount"])} \
+            if isinstance(document, dict) and str(document.get("maxReceiveCount", "")).isdigit() else document
     if name in ("ingress", "egress") and "securityGroup" in kind:
         return rule_texts(value, context.get("own_id", ""))
     if name in ("ingress", "egress"):

@@ -150,7 +150,8 @@ COMPARED: dict[str, dict[str, str]] = {
     "aws:sqs/queue:Queue": {
         "name": "name", "sqsManagedSseEnabled": "SQS-managed encryption", "kmsMasterKeyId": "KMS key",
         "visibilityTimeoutSeconds": "visibility timeout", "messageRetentionSeconds": "retention",
-        "receiveWaitTimeSeconds": "receive wait (long polling)", "redrivePolicy": "dead-letter queue", "tags": "tags"},
+        "receiveWaitTimeSeconds": "receive wait (long polling)", "redrivePolicy": "dead-letter queue",
+        "redriveAllowPolicy": "queues allowed to use it as dead-letter queue", "tags": "tags"},
     "aws:sqs/queuePolicy:QueuePolicy": {"queueUrl": "queue", "policy": "queue policy"},
     "aws:ssm/document:Document": {
         "name": "name", "content": "content (default version)", "documentType": "type", "documentFormat": "format",
@@ -247,6 +248,7 @@ DEFAULTS: dict[tuple[str, str], object] = {
     ("aws:s3/bucketNotification:BucketNotification", "eventbridge"): False,
     ("aws:sqs/queue:Queue", "sqsManagedSseEnabled"): False,
     ("aws:sqs/queue:Queue", "redrivePolicy"): None,
+    ("aws:sqs/queue:Queue", "redriveAllowPolicy"): None,
     ("aws:sqs/queue:Queue", "kmsMasterKeyId"): None,
     ("aws:cloudwatch/metricAlarm:MetricAlarm", "alarmDescription"): "",
     ("aws:cloudwatch/eventRule:EventRule", "description"): "",

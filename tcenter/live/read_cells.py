@@ -63,6 +63,7 @@ def read_queues(reader: Reader, live: Live, declared: set[str]) -> None:
             "sqsManagedSseEnabled": attributes.get("SqsManagedSseEnabled", "false") == "true",
             "kmsMasterKeyId": attributes.get("KmsMasterKeyId"),
             "redrivePolicy": policy_data(attributes["RedrivePolicy"]) if attributes.get("RedrivePolicy") else None,
+            "redriveAllowPolicy": policy_data(attributes["RedriveAllowPolicy"]) if attributes.get("RedriveAllowPolicy") else None,
             **{field: int(attributes[attribute]) for attribute, field in QUEUE_NUMBERS.items() if attribute in attributes},
         }, {"id": url, "url": url, "arn": arn}, label=f"SQS queue {name}")
         if attributes.get("Policy"):

@@ -137,6 +137,30 @@ def launch_template_source_version() -> None:
     LaunchTemplates.create_launch_template_version = create_launch_template_version  # type: ignore[method-assign]
 
 
+def queue_attributes() -> None:
+    """moto keeps a queue's RedriveAllowPolicy but GetQueueAttributes never returns it, and
+    SetQueueAttributes without `Policy` drops the queue's policy; AWS returns the one and keeps the other."""
+    from moto.sqs.models import Queue
+
+    attributes = Queue.attributes.fget  # type: ignore[attr-defined]
+    set_attributes = Queue._set_attributes
+
+    def with_redrive_allow(self: Any) -> dict[str, Any]:
+        result = attributes(self)
+        if getattr(self, "redrive_allow_policy", None):
+            result["RedriveAllowPolicy"] = self.redrive_allow_policy
+        return result
+
+    def keeping_policy(self: Any, given: dict[str, Any], now: float | None = None) -> None:
+        policy = getattr(self, "policy", None)
+        set_attributes(self, given, now)
+        if "Policy" not in given:
+            self.policy = policy
+
+    Queue.attributes = property(with_redrive_allow)  # type: ignore[assignment,method-assign]
+    Queue._set_attributes = keeping_policy  # type: ignore[method-assign]
+
+
 def apply() -> None:
     scope_tag_key()
     launch_template_tags()
@@ -144,3 +168,4 @@ def apply() -> None:
     group_settings()
     notification_event_bridge()
     launch_template_source_version()
+    queue_attributes()

@@ -404,6 +404,8 @@ PLANTS: dict[tuple[str, str], Plant] = {
     (T + "sqs/queue:Queue", "messageRetentionSeconds"): lambda d, r: queue_attribute(d, r, "MessageRetentionPeriod", "60"),
     (T + "sqs/queue:Queue", "receiveWaitTimeSeconds"): lambda d, r: queue_attribute(d, r, "ReceiveMessageWaitTimeSeconds", "0"),
     (T + "sqs/queue:Queue", "redrivePolicy"): dead_letters,
+    (T + "sqs/queue:Queue", "redriveAllowPolicy"): lambda d, r: queue_attribute(
+        d, r, "RedriveAllowPolicy", json.dumps({"redrivePermission": "allowAll"})),
     (T + "sqs/queue:Queue", "tags"): lambda d, r: d.c["sqs"].tag_queue(QueueUrl=queue_url(d, r), Tags={"owner": "out-of-band"}),
     (T + "sqs/queuePolicy:QueuePolicy", "policy"): lambda d, r: d.c["sqs"].set_queue_attributes(
         QueueUrl=d.live(i(r)["queueUrl"]), Attributes={"Policy": doc_plus(d.live(i(r)["policy"]), {

@@ -81,7 +81,13 @@ def run(p: Provisioner) -> None:
 
 
 def documents(p: Provisioner) -> None:
-    """The queue policies with the live ARNs, then the notifications (S3 checks that it may send)."""
+    """The dead-letter settings and the queue policies with the live ARNs (every queue exists now),
+    then the notifications (S3 checks that it may send)."""
+    for queue in of(p.plan, "aws:sqs/queue:Queue"):
+        redrive = {attribute: p.live(queue["inputs"][field]) for field, attribute in (
+            ("redrivePolicy", "RedrivePolicy"), ("redriveAllowPolicy", "RedriveAllowPolicy")) if queue["inputs"].get(field)}
+        if redrive:
+            p.c["sqs"].set_queue_attributes(QueueUrl=p.live(queue["outputs"]["url"]), Attributes=redrive)
     for policy in of(p.plan, "aws:sqs/queuePolicy:QueuePolicy"):
         p.c["sqs"].set_queue_attributes(QueueUrl=p.live(policy["inputs"]["queueUrl"]),
                                         Attributes={"Policy": p.live(policy["inputs"]["policy"])})
