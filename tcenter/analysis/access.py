@@ -24,7 +24,9 @@ from components import awsfacts
 
 from ..core import iamdoc, planview
 
-from .actions import CLASSES, SERVICES, class_actions, classify, fenced_prefixes, service_actions  # noqa: F401 (re-exported)
+from .actions import (  # noqa: F401 (re-exported)
+    CLASSES, OTHER_OBJECT, SERVICES, class_actions, classify, fenced_prefixes, object_samples, service_actions,
+)
 
 # Decided conditions: the kit's clients always use TLS, so a Deny on aws:SecureTransport=false never
 # applies to them (documented in docs/review.md); every other condition stays attached.
@@ -246,22 +248,6 @@ class Model:
     attached as well, as AWS attaches it: SCPs here only take away)."""
     endpoints: dict[str, list[list[Statement]]] = field(default_factory=dict)
     """Per service (s3, kms, ...): the policy of each VPC endpoint of that service."""
-
-
-OTHER_OBJECT = "tcenter-any-other-key"
-"""An object key no statement names: stands for every key outside the named prefixes."""
-
-
-def object_samples(bucket_arn: str, documents: Iterable[list[Statement]]) -> tuple[str, ...]:
-    """Object ARNs that stand for every object of the bucket: one per object pattern any
-    statement names (its wildcards filled in), and one no pattern names. A bucket policy may
-    deny writes prefix by prefix (tiles to one writer, cosignatures to another, nothing else
-    anywhere): only together do the Denies cover the bucket, so each part is judged apart."""
-    prefix = bucket_arn + "/"
-    patterns = {p for statements_ in documents for s in statements_ for p in (*s.resources, *s.not_resources)
-                if p.startswith(prefix) and p != prefix + "*"}
-    samples = {p.replace("*", "x").replace("?", "x") for p in patterns}
-    return tuple(sorted(samples | {prefix + OTHER_OBJECT}))
 
 
 def _account(plan: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ import functools
 import importlib.util
 import json
 from pathlib import Path
+from typing import Iterable
 
 from components.awsfacts import CUSTOMER_DATA_FLOW_PREFIXES
 
@@ -134,3 +135,19 @@ def fenced_prefixes(bucket_arn: str, statements: list) -> list[str]:
     policy's statements fence apart; access judges each as an asset of its own (issue 28)."""
     patterns = [p for s in statements for p in (*s.resources, *s.not_resources)]
     return [x for x in CUSTOMER_DATA_FLOW_PREFIXES if any(p.startswith(f"{bucket_arn}/{x}") for p in patterns)]
+
+
+OTHER_OBJECT = "tcenter-any-other-key"
+"""An object key no statement names: stands for every key outside the named prefixes."""
+
+
+def object_samples(bucket_arn: str, documents: Iterable[list]) -> tuple[str, ...]:
+    """Object ARNs that stand for every object of the bucket: one per object pattern any
+    statement names (its wildcards filled in), and one no pattern names. A bucket policy may
+    deny writes prefix by prefix (tiles to one writer, cosignatures to another, nothing else
+    anywhere): only together do the Denies cover the bucket, so each part is judged apart."""
+    prefix = bucket_arn + "/"
+    patterns = {p for statements_ in documents for s in statements_ for p in (*s.resources, *s.not_resources)
+                if p.startswith(prefix) and p != prefix + "*"}
+    samples = {p.replace("*", "x").replace("?", "x") for p in patterns}
+    return tuple(sorted(samples | {prefix + OTHER_OBJECT}))
