@@ -549,7 +549,7 @@ def workstation_profile(values: WorkstationValues) -> hosts.HostProfile:
 
 
 ATTEST_LIST_ACTIONS = (
-    "access-analyzer:ListAnalyzers", "cloudhsm:DescribeClusters", "cloudtrail:DescribeTrails",
+    "access-analyzer:ListAnalyzers", "autoscaling:DescribeAutoScalingGroups", "cloudhsm:DescribeClusters", "cloudtrail:DescribeTrails",
     "config:DescribeConfigRules", "config:DescribeDeliveryChannels", "dynamodb:ListTables",
     "ec2:DescribeAddresses", "ec2:DescribeFlowLogs", "ec2:DescribeInstances", "ec2:DescribeInternetGateways",
     "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates", "ec2:DescribeManagedPrefixLists",
@@ -561,7 +561,7 @@ ATTEST_LIST_ACTIONS = (
     "logs:DescribeLogGroups", "route53resolver:ListFirewallConfigs", "route53resolver:ListFirewallDomainLists",
     "route53resolver:ListFirewallRuleGroupAssociations", "route53resolver:ListFirewallRuleGroups",
     "route53resolver:ListResolverQueryLogConfigAssociations", "route53resolver:ListResolverQueryLogConfigs",
-    "s3:GetAccountPublicAccessBlock", "s3:ListAllMyBuckets", "sns:ListSubscriptions", "sns:ListTopics",
+    "s3:GetAccountPublicAccessBlock", "s3:ListAllMyBuckets", "sns:ListSubscriptions", "sns:ListTopics", "sqs:ListQueues",
 )
 """Calls `tcenter attest` makes that have no resource-level permissions (Resource "*"). IAM's
 account authorization details hold every role's and user's policies: attest reads them all to
@@ -569,7 +569,7 @@ find roles and users the plan does not declare (configuration, never credentials
 ATTEST_KEY_ACTIONS = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants",
                       "kms:ListResourceTags")
 ATTEST_BUCKET_ACTIONS = (
-    "s3:GetBucketAcl", "s3:GetBucketLogging", "s3:GetBucketObjectLockConfiguration", "s3:GetBucketOwnershipControls",
+    "s3:GetBucketAcl", "s3:GetBucketLogging", "s3:GetBucketNotification", "s3:GetBucketObjectLockConfiguration", "s3:GetBucketOwnershipControls",
     "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:GetBucketVersioning",
     "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration")
 ATTEST_TRAIL_ACTIONS = ("cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus")
@@ -603,6 +603,7 @@ def attest_scoped_reads(account_id: str, stack: str) -> dict[str, tuple[tuple[st
                                   [regional("route53resolver", "firewall-domain-list/*"),
                                    regional("route53resolver", "firewall-rule-group/*")]),
         "AttestReadDocuments": (("ssm:GetDocument", "ssm:ListTagsForResource"), [ssm_document_arn(account_id, "*")]),
+        "AttestReadCenterQueues": (("sqs:GetQueueAttributes", "sqs:ListQueueTags"), [regional("sqs", f"tc-{stack}-*")]),
     }
 
 

@@ -30,9 +30,10 @@ from typing import Any
 
 from ..guardrails.check import check_plan
 from . import coverage
-from .compare import Entry, Trace, compare, extras, match
+from .compare import Entry, Trace, compare, extras, match, unattested
 from .read import Live, Reader, Unread
 from .read_audit import read_audit
+from .read_cells import read_cells
 from .read_compute import read_compute
 from .read_iam import read_iam
 from .read_keys import read_keys
@@ -56,6 +57,7 @@ def read_live(session: Any, plan: dict[str, Any], report: Report) -> Live:
         lambda: read_network(reader, live),
         lambda: read_compute(reader, live),
         lambda: read_iam(reader, live),
+        lambda: read_cells(reader, live, declared_names(plan, "aws:sqs/queue:Queue", "name")),
         lambda: read_storage(reader, live, declared_names(plan, "aws:s3/bucket:Bucket", "bucket"),
                              declared_names(plan, "aws:dynamodb/table:Table", "name")),
         lambda: read_audit(reader, live, declared_names(plan, "aws:ssm/document:Document", "name")),
@@ -127,7 +129,7 @@ def run(plan: dict[str, Any], session: Any, trace: Trace | None = None) -> tuple
     entries = match(plan, live, resolver)
     report.unattested_types = sorted({r["type"] for r in plan.get("resources") or [] if r.get("custom")
                                       and (r["type"] not in coverage.COMPARED or r["type"] not in live.read_types)})
-    compare(entries, live, report, trace)
+    compare(entries, live, report, trace, unattested(plan))
     extras(entries, live, report)
     planned = {(v.rule, v.urn, v.message) for v in check_plan(plan)}
     for violation in check_plan(live_plan(plan, entries)):

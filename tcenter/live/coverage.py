@@ -13,6 +13,12 @@ from __future__ import annotations
 # type -> the inputs compared with the live value (label used in findings). Identity inputs
 # (names, tags) are compared too: a renamed resource is missing, its new self extra.
 COMPARED: dict[str, dict[str, str]] = {
+    "aws:autoscaling/group:Group": {
+        "name": "name", "minSize": "minimum size", "maxSize": "maximum size", "desiredCapacity": "desired capacity",
+        "maxInstanceLifetime": "maximum instance lifetime", "launchTemplate": "launch template (id and version)",
+        "vpcZoneIdentifiers": "subnets", "healthCheckType": "health check type",
+        "healthCheckGracePeriod": "health check grace period", "serviceLinkedRoleArn": "service-linked role",
+        "tags": "tags (and whether instances get them)"},
     "aws:accessanalyzer/analyzer:Analyzer": {"analyzerName": "name", "type": "type", "configuration": "configuration"},
     "aws:cfg/deliveryChannel:DeliveryChannel": {
         "name": "name", "s3BucketName": "bucket", "s3KeyPrefix": "key prefix", "s3KmsKeyArn": "KMS key",
@@ -122,6 +128,9 @@ COMPARED: dict[str, dict[str, str]] = {
                              "replication": "replication", "acl": "ACL grants"},
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": {"bucket": "bucket", "rules": "lifecycle rules"},
     "aws:s3/bucketLogging:BucketLogging": {"bucket": "bucket", "targetBucket": "log bucket", "targetPrefix": "log prefix"},
+    "aws:s3/bucketNotification:BucketNotification": {
+        "bucket": "bucket", "queues": "queue notifications", "lambdaFunctions": "Lambda notifications",
+        "topics": "SNS notifications", "eventbridge": "EventBridge notifications"},
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": {
         "bucket": "bucket", "objectLockEnabled": "Object Lock", "rule": "Object Lock retention"},
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": {"bucket": "bucket", "rule": "object ownership"},
@@ -138,6 +147,12 @@ COMPARED: dict[str, dict[str, str]] = {
     "aws:sns/topic:Topic": {"name": "name", "kmsMasterKeyId": "KMS key"},
     "aws:sns/topicPolicy:TopicPolicy": {"arn": "topic", "policy": "topic policy"},
     "aws:sns/topicSubscription:TopicSubscription": {"topic": "topic", "protocol": "protocol", "endpoint": "endpoint"},
+    "aws:sqs/queue:Queue": {
+        "name": "name", "sqsManagedSseEnabled": "SQS-managed encryption", "kmsMasterKeyId": "KMS key",
+        "visibilityTimeoutSeconds": "visibility timeout", "messageRetentionSeconds": "retention",
+        "receiveWaitTimeSeconds": "receive wait (long polling)", "redrivePolicy": "dead-letter queue",
+        "redriveAllowPolicy": "queues allowed to use it as dead-letter queue", "tags": "tags"},
+    "aws:sqs/queuePolicy:QueuePolicy": {"queueUrl": "queue", "policy": "queue policy"},
     "aws:ssm/document:Document": {
         "name": "name", "content": "content (default version)", "documentType": "type", "documentFormat": "format",
         "tags": "tags"},
@@ -174,12 +189,6 @@ NOT_ATTESTED_TYPES: dict[str, str] = {
     "aws:organizations/delegatedAdministrator:DelegatedAdministrator": "the organization project's (management account)",
     "aws:guardduty/organizationAdminAccount:OrganizationAdminAccount": "the organization project's (management account)",
     "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount": "the organization project's (management account)",
-    # the analysis cells (issue 28): not read yet; `tcenter check`'s analysis-* rules judge the plan
-    "aws:autoscaling/group:Group": "the analysis cells' groups (issue 28) are not read yet: `tcenter attest` reports them "
-        "as not attested; their launch templates are compared",
-    "aws:sqs/queue:Queue": "the analysis job queues (issue 28) are not read yet",
-    "aws:sqs/queuePolicy:QueuePolicy": "the analysis job queues' policies (issue 28) are not read yet",
-    "aws:s3/bucketNotification:BucketNotification": "the stores' samples/ event notifications (issue 28) are not read yet",
 }
 
 INTAKE_NOT_YET_READ = ("the intake's edge (issue 27) is not read by attest yet: an out-of-band change to it is not "
@@ -192,7 +201,7 @@ NOT_YET_READ: dict[str, str] = {
         "aws:apigateway/methodSettings:MethodSettings", "aws:apigateway/model:Model",
         "aws:apigateway/requestValidator:RequestValidator", "aws:apigateway/resource:Resource",
         "aws:apigateway/restApi:RestApi", "aws:apigateway/stage:Stage", "aws:lambda/function:Function",
-        "aws:lambda/permission:Permission", "aws:s3/bucketNotification:BucketNotification",
+        "aws:lambda/permission:Permission",
         "aws:s3/bucketObjectv2:BucketObjectv2", "aws:servicequotas/serviceQuota:ServiceQuota")},
     "aws:cloudwatch/logGroup:LogGroup.tags": "tags of log groups are not read yet (logs:ListTagsForResource)",
     "aws:dynamodb/table:Table.onDemandThroughput": "the intake tables' on-demand throughput is not compared yet",
@@ -232,6 +241,15 @@ DEFAULTS: dict[tuple[str, str], object] = {
     ("aws:s3/bucket:Bucket", "replication"): None,
     ("aws:s3/bucket:Bucket", "acl"): [],
     ("aws:cloudwatch/metricAlarm:MetricAlarm", "treatMissingData"): "missing",
+    # a bucket's one notification configuration: a destination no declaration on the bucket names is extra
+    ("aws:s3/bucketNotification:BucketNotification", "queues"): [],
+    ("aws:s3/bucketNotification:BucketNotification", "lambdaFunctions"): [],
+    ("aws:s3/bucketNotification:BucketNotification", "topics"): [],
+    ("aws:s3/bucketNotification:BucketNotification", "eventbridge"): False,
+    ("aws:sqs/queue:Queue", "sqsManagedSseEnabled"): False,
+    ("aws:sqs/queue:Queue", "redrivePolicy"): None,
+    ("aws:sqs/queue:Queue", "redriveAllowPolicy"): None,
+    ("aws:sqs/queue:Queue", "kmsMasterKeyId"): None,
     ("aws:cloudwatch/metricAlarm:MetricAlarm", "alarmDescription"): "",
     ("aws:cloudwatch/eventRule:EventRule", "description"): "",
     ("aws:cfg/rule:Rule", "scope"): None,
@@ -268,6 +286,9 @@ AWS_CREATED: dict[str, str] = {
     "EventBridge rules managed by an AWS service (ManagedBy set)": "created and deleted by that service",
     "AWS managed policies (arn:aws:iam::aws:policy/...)": "AWS's own policies; attaching one to anything is still "
         "reported",
+    "instances an Auto Scaling group launches (tag aws:autoscaling:groupName)": "launched and terminated by the group "
+        "from its launch template (both compared; a group the plan does not declare is extra); only Auto Scaling can "
+        "set an `aws:` tag",
 }
 
 # APIs attest calls that moto's server (the test emulator) does not implement; attest reports

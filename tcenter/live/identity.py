@@ -17,6 +17,7 @@ AUTONAMED = "-*"  # a role policy declared without a name: Pulumi's name + 7 ran
 
 IDENTITY: dict[str, tuple[str, ...]] = {
     "aws:accessanalyzer/analyzer:Analyzer": ("analyzerName",),
+    "aws:autoscaling/group:Group": ("name",),
     "aws:cfg/deliveryChannel:DeliveryChannel": ("name",),
     "aws:cfg/recorder:Recorder": ("name",),
     "aws:cfg/recorderStatus:RecorderStatus": ("name",),
@@ -69,6 +70,7 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "aws:s3/bucket:Bucket": ("bucket",),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ("bucket",),
     "aws:s3/bucketLogging:BucketLogging": ("bucket",),
+    "aws:s3/bucketNotification:BucketNotification": ("bucket",),
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": ("bucket",),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("bucket",),
     "aws:s3/bucketPolicy:BucketPolicy": ("bucket",),
@@ -80,6 +82,8 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "aws:sns/topic:Topic": ("name",),
     "aws:sns/topicPolicy:TopicPolicy": ("arn",),
     "aws:sns/topicSubscription:TopicSubscription": ("topic", "protocol", "endpoint"),
+    "aws:sqs/queue:Queue": ("name",),
+    "aws:sqs/queuePolicy:QueuePolicy": ("queueUrl",),
     "aws:ssm/document:Document": ("name",),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (
         "securityGroupId", "ipProtocol", "fromPort", "toPort", "referencedSecurityGroupId", "cidrIpv4"),

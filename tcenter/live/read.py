@@ -3,7 +3,7 @@ paginated, standard retries), AccessDenied and not-implemented answers turned in
 and the live resources put into the plan's own shape (`Live`).
 
 The readers per service group (`read_network`, `read_compute`, `read_iam`, `read_keys`,
-`read_storage`, `read_audit`) each put what they read with `Live.put(type, key, inputs, ids)`:
+`read_storage`, `read_audit`, `read_cells`) each put what they read with `Live.put(type, key, inputs, ids)`:
 KEY is the identity the declared resource is found by (tcenter/live/identity.py), INPUTS the
 live values under the plan's input names, IDS the live ids and ARNs under the plan's output
 names (what the plan's stand-ins resolve to), and report what the plan cannot hold as extras.

@@ -8,6 +8,8 @@ from __future__ import annotations
 from .identity import ACCOUNT, key_of
 from .read import Live, Reader, Unread, tags_of
 
+GROUP_INSTANCES = "instances an Auto Scaling group launches (tag aws:autoscaling:groupName)"
+
 
 def read_instances(reader: Reader, live: Live) -> None:
     reservations = reader.call("ec2", "describe_instances", "Reservations")
@@ -17,6 +19,11 @@ def read_instances(reader: Reader, live: Live) -> None:
     volumes = {v["VolumeId"]: v for v in reader.call("ec2", "describe_volumes", "Volumes")} if instances else {}
     for instance in instances:
         all_tags = {t["Key"]: t["Value"] for t in instance.get("Tags") or []}
+        if "aws:autoscaling:groupName" in all_tags:  # the group and its launch template are compared
+            live.put("aws:ec2/instance:Instance", None, {"tags": tags_of(instance.get("Tags"))}, {"id": instance["InstanceId"]},
+                     vpc=instance.get("VpcId"), exempt=GROUP_INSTANCES,
+                     label=f"instance {instance['InstanceId']} of Auto Scaling group {all_tags['aws:autoscaling:groupName']}")
+            continue
         options = instance.get("MetadataOptions") or {}
         profile = (instance.get("IamInstanceProfile") or {}).get("Arn", "")
         root = next((m for m in instance.get("BlockDeviceMappings") or [] if m.get("DeviceName") == instance.get("RootDeviceName")),

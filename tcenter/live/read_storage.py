@@ -5,10 +5,18 @@ tags and resource policies."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .identity import ACCOUNT, key_of
 from .read import Live, Reader, Unread, policy_data, tags_of
+
+
+NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
+# S3's destination lists -> the plan's input and the destination's ARN field in it.
+DESTINATIONS = {"QueueConfigurations": ("queues", "QueueArn", "queueArn"),
+                "LambdaFunctionConfigurations": ("lambdaFunctions", "LambdaFunctionArn", "lambdaFunctionArn"),
+                "TopicConfigurations": ("topics", "TopicArn", "topicArn")}
 
 
 def camel(value: Any) -> Any:
@@ -31,7 +39,8 @@ def read_buckets(reader: Reader, live: Live, declared: set[str]) -> None:
         "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-        "aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"))
+        "aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        NOTIFICATION))
     for bucket in buckets:
         name = bucket["Name"]
         if name not in declared:
@@ -90,10 +99,33 @@ def read_bucket(reader: Reader, live: Live, name: str) -> None:
     if logging:
         put(live, "aws:s3/bucketLogging:BucketLogging", {"bucket": name, "targetBucket": logging.get("TargetBucket"),
                                                          "targetPrefix": logging.get("TargetPrefix", "")})
+    notification = notification_inputs(name, reader.call(s3, "get_bucket_notification_configuration", Bucket=name))
+    if notification:
+        put(live, NOTIFICATION, notification, label=f"event notifications of bucket {name}")
     lifecycle = reader.optional(s3, "get_bucket_lifecycle_configuration", ("NoSuchLifecycleConfiguration",), Bucket=name)
     if lifecycle:
         put(live, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
             {"bucket": name, "rules": camel(lifecycle.get("Rules", []))})
+
+
+def notification_inputs(name: str, config: dict[str, Any]) -> dict[str, Any] | None:
+    """A bucket's notification configuration in the plan's shape (None when it sends nothing):
+    per destination its ARN, events and key filter; S3's configuration ids (generated when not
+    given) left out."""
+    inputs: dict[str, Any] = {"bucket": name}
+    for field, (plan_field, arn_field, plan_arn) in DESTINATIONS.items():
+        items = []
+        for item in config.get(field) or []:
+            rules = {r.get("Name", "").lower(): r.get("Value") for r in
+                     ((item.get("Filter") or {}).get("Key") or {}).get("FilterRules") or []}
+            items.append({plan_arn: item.get(arn_field), "events": sorted(item.get("Events") or []),
+                          **({"filterPrefix": rules["prefix"]} if rules.get("prefix") else {}),
+                          **({"filterSuffix": rules["suffix"]} if rules.get("suffix") else {})})
+        inputs[plan_field] = sorted(items, key=lambda i: json.dumps(i, sort_keys=True))
+    inputs["eventbridge"] = "EventBridgeConfiguration" in config
+    if not any(inputs[f] for f, _, _ in DESTINATIONS.values()) and not inputs["eventbridge"]:
+        return None
+    return inputs
 
 
 def read_account_block(reader: Reader, live: Live) -> None:

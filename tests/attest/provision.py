@@ -24,7 +24,7 @@ MOTO_KEY_SPEC_STAND_INS = {"ECC_NIST_EDWARDS25519": "ECC_NIST_P256"}
 then moto's model is told the declared spec, so DescribeKey answers as AWS would (attest compares it)."""
 
 SERVICES = ("ec2", "iam", "kms", "s3", "s3control", "cloudtrail", "logs", "cloudwatch", "sns", "events", "config",
-            "guardduty", "securityhub", "dynamodb", "ssm", "cloudhsmv2", "route53resolver")
+            "guardduty", "securityhub", "dynamodb", "ssm", "cloudhsmv2", "route53resolver", "autoscaling", "sqs")
 
 
 def tag_list(tags: dict[str, str] | None) -> list[dict[str, str]]:
@@ -80,7 +80,7 @@ class Provisioner:
 
     # --- the run ----------------------------------------------------------------------------------
     def run(self) -> None:
-        from tests.attest import provision_controls
+        from tests.attest import provision_cells, provision_controls
 
         self.kms()
         self.iam()
@@ -89,6 +89,7 @@ class Provisioner:
         self.logs()
         self.trail()
         provision_controls.run(self)
+        provision_cells.run(self)
         self.documents()
 
     def kms(self) -> None:
@@ -235,9 +236,10 @@ class Provisioner:
             if endpoint["inputs"].get("policy"):
                 ec2.modify_vpc_endpoint(VpcEndpointId=self.live(endpoint["outputs"]["id"]),
                                         PolicyDocument=self.live(endpoint["inputs"]["policy"]))
-        from tests.attest import provision_controls
+        from tests.attest import provision_cells, provision_controls
 
         provision_controls.documents(self)
+        provision_cells.documents(self)
 
 
 def moto_key(key_id: str) -> Any:

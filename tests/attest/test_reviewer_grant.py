@@ -20,6 +20,7 @@ IAM_ACTION_OF_OPERATION = {
     "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
     "s3:GetBucketReplication": "s3:GetReplicationConfiguration",
     "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "s3:GetBucketNotificationConfiguration": "s3:GetBucketNotification",
 }
 SERVICE_PREFIX = {"logs": "logs", "cloudhsmv2": "cloudhsm", "accessanalyzer": "access-analyzer"}
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}  # IAM: "No permissions are required to perform this operation"
