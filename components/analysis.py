@@ -28,7 +28,10 @@ import pulumi
 import pulumi_aws as aws
 
 from . import hosts, policies
-from .awsfacts import HTTPS, PARTITION, REGION, bucket_arn, queue_arn, queue_url, service_linked_role_arn
+from .awsfacts import (
+    HTTPS, PARTITION, REGION, S3_OBJECT_CREATED_DETAIL_TYPE, bucket_arn, event_rule_arn, queue_arn, queue_url,
+    service_linked_role_arn,
+)
 from .config.analysis import ANALYSIS_ZONE, AnalysisConfig
 from .config.intake import MAX_SAMPLE_BYTES
 from .hosts import TEMPLATES_DIR
@@ -55,6 +58,10 @@ def cell_role_name(stack: str, customer_region: str) -> str:
 
 def job_queue_name(stack: str, customer_region: str) -> str:
     return account_name(stack, "jobs", customer_region)
+
+
+def sample_events_rule_name(stack: str, customer_region: str) -> str:
+    return account_name(stack, "sample-events", customer_region)
 
 
 def failed_jobs_queue_name(stack: str, customer_region: str) -> str:
@@ -341,34 +348,51 @@ class AnalysisCells(pulumi.ComponentResource):
         """The cell roles that read `region`'s samples: its own, and those that also serve it."""
         return [self.roles[r].arn for r in sorted(self.served) if region in self.served[r]]
 
-    def serve(self, stores: Mapping[str, "StoreView"], configurers: Sequence[str]) -> None:
-        """Wire the stores to the cells: each store's `samples/` events feed its region's queue
-        (pinned: only that bucket sends, only its cells take jobs), and each cell role may read
-        `samples/` and write `verdicts/` of the stores it serves, and take those stores' jobs."""
-        account = self._args.account_id
+    def serve(self, stores: Mapping[str, "StoreView"], configurers: Sequence[str], bucket_events_enabled: bool) -> None:
+        """Wire the stores to the cells: each store's `samples/` events reach its region's queue
+        through an EventBridge rule (pinned: only that rule sends, only the region's cells take
+        jobs), and each cell role may read `samples/` and write `verdicts/` of the stores it
+        serves, and take those stores' jobs. S3 keeps one notification configuration per bucket:
+        when the intake's (its broker's `stored` notice) also sends the store's events to
+        EventBridge (`bucket_events_enabled`), the cells declare none; otherwise they declare it."""
+        account, stack = self._args.account_id, self._args.stack
         for region, store in sorted(stores.items()):
-            queue = self.queues[region]
+            queue, child = self.queues[region], pulumi.ResourceOptions(parent=self)
+            rule_name = sample_events_rule_name(stack, region)
+            rule = aws.cloudwatch.EventRule(
+                resource_name(self._name, region, "sample-events"),
+                name=rule_name,
+                description=f"New samples of the {region} store become jobs of its analysis cells",
+                event_pattern=pulumi.Output.json_dumps({
+                    "source": ["aws.s3"], "detail-type": [S3_OBJECT_CREATED_DETAIL_TYPE],
+                    "detail": {"bucket": {"name": [store.bucket_name]},
+                               "object": {"key": [{"prefix": policies.SAMPLES_PREFIX}]}}}),
+                opts=child,
+            )
             policy = aws.sqs.QueuePolicy(
                 resource_name(self._name, region, "jobs-policy"),
                 queue_url=queue.id,
                 policy=pulumi.Output.json_dumps(policies.job_queue_policy(
-                    queue.arn, store.bucket_arn, account, self.cells_serving(region), configurers)),
-                opts=pulumi.ResourceOptions(parent=self),
+                    queue.arn, event_rule_arn(account, rule_name), self.cells_serving(region), configurers)),
+                opts=child,
+            )
+            aws.cloudwatch.EventTarget(
+                resource_name(self._name, region, "sample-events-jobs"),
+                rule=rule.name, arn=queue.arn,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
             )
             failed = self.failed_queues[region]
             aws.sqs.QueuePolicy(
                 resource_name(self._name, region, "failed-jobs-policy"),
                 queue_url=failed.id,
                 policy=pulumi.Output.json_dumps(policies.failed_jobs_queue_policy(failed.arn, configurers)),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=child,
             )
-            aws.s3.BucketNotification(
-                resource_name(self._name, region, "sample-events"),
-                bucket=store.bucket.id,
-                queues=[{"queue_arn": queue.arn, "events": ["s3:ObjectCreated:*"],
-                         "filter_prefix": policies.SAMPLES_PREFIX}],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
-            )
+            if not bucket_events_enabled:
+                aws.s3.BucketNotification(
+                    resource_name(self._name, region, "bucket-events"), bucket=store.bucket.id, eventbridge=True,
+                    opts=child,
+                )
         for region, role in sorted(self.roles.items()):
             served = [stores[r] for r in self.served[region]]
             role.add_policy("analyze-samples", [
@@ -386,6 +410,7 @@ class AnalysisCells(pulumi.ComponentResource):
 
 class StoreView:  # pragma: no cover - a typing protocol for serve(): RegionalDataStore has these
     bucket: object
+    bucket_name: str
     bucket_arn: pulumi.Output[str]
     key_arn: pulumi.Output[str]
 

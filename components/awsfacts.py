@@ -77,6 +77,15 @@ def queue_arn(account_id: str, queue_name: str) -> str:
     return arn("sqs", queue_name, account_id, REGION)
 
 
+def event_rule_arn(account_id: str, rule_name: str) -> str:
+    """A rule of the account's default EventBridge bus."""
+    return arn("events", f"rule/{rule_name}", account_id, REGION)
+
+
+S3_OBJECT_CREATED_DETAIL_TYPE = "Object Created"
+"""What S3 calls a new object in the events it sends EventBridge (the bucket's EventBridge setting)."""
+
+
 def queue_url(account_id: str, queue_name: str) -> str:
     """An SQS queue's URL (what the provider calls the queue's id, and what SQS's APIs take)."""
     return f"https://sqs.{REGION}.amazonaws.com/{account_id}/{queue_name}"

@@ -209,7 +209,8 @@ class TransparencyCenter(pulumi.ComponentResource):
         }
         analysis_exports: dict[str, pulumi.Input] = {}
         if self.analysis is not None:
-            self.analysis.serve(self.data_stores, tuple(p for p in (principals.deployer, principals.break_glass) if p))
+            self.analysis.serve(self.data_stores, tuple(p for p in (principals.deployer, principals.break_glass) if p),
+                                bucket_events_enabled=config.intake is not None)  # the intake's notification sends them
             for store in self.data_stores.values():  # the AV-database builders read verdicts/ and nothing else
                 for builder in av_builders:
                     store.bucket.grant_read(self.build.roles[builder], policies.VERDICTS_PREFIX)
@@ -232,6 +233,7 @@ class TransparencyCenter(pulumi.ComponentResource):
                     s3_prefix_list_id=self.network.s3_endpoint.prefix_list_id,
                     dynamodb_prefix_list_id=self.network.dynamodb_endpoint.prefix_list_id,
                     access_log_bucket=self.audit_store.access_logs, log_retention_days=config.audit.log_retention_days,
+                    store_events_to_eventbridge=self.analysis is not None,
                 ),
                 # The data zone's front door: its brokers run in the data zone, and reviewers are denied
                 # whatever carries zone=data (the access log names clients; rule sets reach them signed).

@@ -133,6 +133,9 @@ class IntakeEdgeArgs:
     dynamodb_prefix_list_id: pulumi.Input[str]
     access_log_bucket: SecureBucket
     log_retention_days: int
+    store_events_to_eventbridge: bool = False
+    """The stores' one notification configuration (S3 keeps one per bucket) also sends their events
+    to EventBridge: the analysis cells' job queues are fed from there."""
 
 
 class IntakeEdge(pulumi.ComponentResource):
@@ -429,6 +432,7 @@ class IntakeEdge(pulumi.ComponentResource):
             resource_name(name, "stored-notice", region), bucket=store.bucket.id,
             lambda_functions=[{"lambda_function_arn": function.arn, "events": ["s3:ObjectCreated:*"],
                                "filter_prefix": policies.INTAKE_SAMPLES_PREFIX}],
+            eventbridge=args.store_events_to_eventbridge or None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[from_s3]),
         )
         return function, role, [method, integration]

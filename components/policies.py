@@ -1347,14 +1347,15 @@ def failed_jobs_queue_policy(queue_arn: Any, configurers: Sequence[Any]) -> dict
     )
 
 
-def job_queue_policy(queue_arn: Any, bucket_arn: Any, account_id: str, consumers: Sequence[Any],
-                     configurers: Sequence[Any]) -> dict[str, Any]:
-    """A region's job queue: S3 sends the store's `samples/` events, only the cells serving the
-    region take jobs, only the deploy and break-glass roles change the queue, nobody else sends."""
+def job_queue_policy(queue_arn: Any, rule_arn: Any, consumers: Sequence[Any], configurers: Sequence[Any]) -> dict[str, Any]:
+    """A region's job queue: the store's `samples/` events arrive through the region's EventBridge
+    rule (S3 keeps one notification configuration per bucket, and the intake's broker has it), only
+    the cells serving the region take jobs, only the deploy and break-glass roles change the queue,
+    nobody else sends."""
     return document(
-        statement("StoreSendsSampleEvents", ["sqs:SendMessage"], [queue_arn], principals={"Service": "s3.amazonaws.com"},
-                  conditions={"ArnEquals": {"aws:SourceArn": bucket_arn}, "StringEquals": {"aws:SourceAccount": account_id}}),
-        deny_unless_named("DenySendingButTheStore", ["sqs:SendMessage"], [queue_arn], ()),
+        statement("SampleEventsRuleSends", ["sqs:SendMessage"], [queue_arn], principals={"Service": "events.amazonaws.com"},
+                  conditions={"ArnEquals": {"aws:SourceArn": rule_arn}}),
+        deny_unless_named("DenySendingButSampleEvents", ["sqs:SendMessage"], [queue_arn], ()),
         deny_unless_named("DenyJobsButCells", SQS_JOB_ACTIONS, [queue_arn], consumers),
         *([deny_unless_named("DenyQueueChangesButDeployer", QUEUE_CHANGE_ACTIONS, [queue_arn], configurers)]
           if configurers else []),

@@ -68,9 +68,13 @@ def check_aws_limits(resource: Resource, context: Context) -> Iterator[str]:
                 yield f"tag {key!r} has a value longer than {awsfacts.TAG_VALUE_MAX} characters"
 
 
+NOTIFICATION_TYPE = "aws:s3/bucketNotification:BucketNotification"
+
+
 def stack_aws_limits(stack: Stack) -> Iterator[tuple[Resource, str]]:
     """Object Lock needs versioning: a locked bucket whose versioning is declared anything but
-    Enabled is refused by S3."""
+    Enabled is refused by S3. S3 keeps one notification configuration per bucket: a second
+    declaration replaces the first at every deploy."""
     versioning = {}
     for each in stack.of_type("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"):
         for bucket in stack.referenced(each, "bucket", *BUCKET_TYPES):
@@ -80,12 +84,21 @@ def stack_aws_limits(stack: Stack) -> Iterator[tuple[Resource, str]]:
             status = versioning.get(bucket.urn)
             if status != "Enabled" and not is_unknown(status):
                 yield bucket, f"Object Lock needs versioning Enabled (declared: {status or 'no versioning resource'})"
+    notified: dict[str, list[Resource]] = {}
+    for notification in stack.of_type(NOTIFICATION_TYPE):
+        for bucket in stack.referenced(notification, "bucket", *BUCKET_TYPES):
+            notified.setdefault(bucket.urn, []).append(notification)
+    for urn, notifications in notified.items():
+        if len(notifications) > 1:
+            yield notifications[-1], (f"{len(notifications)} notification configurations on one bucket "
+                                      f"({', '.join(n.name for n in notifications)}): S3 keeps one, each replaces the "
+                                      "last; declare one (EventBridge can fan its events out)")
 
 
 AWS_LIMITS = Rule(
     "aws-limits", "AWS service quotas and validation (IAM, KMS, S3, tagging)",
     "What AWS would refuse at deploy time: policy sizes, bucket names, KMS key spec/usage pairs, rotation and "
-    "deletion windows, tag limits, Object Lock without versioning.",
+    "deletion windows, tag limits, Object Lock without versioning, two notification configurations on one bucket.",
     resource_check=check_aws_limits, stack_check=stack_aws_limits,
 )
 

@@ -10,8 +10,8 @@ terminates it on shutdown, so no cell ever sees a second sample.
 
 1. Long-polls the cell's queues for one message, at most --wait-seconds (default: for ever;
    no job, exit 0: the cell is replaced anyway).
-2. The job is one S3 event: `ObjectCreated` of a bucket the cell serves, key
-   `samples/<sha256>`. S3's test event is deleted; anything else is refused (exit 4) and
+2. The job is one S3 `Object Created` event, as the store's EventBridge rule delivers it, of a
+   bucket the cell serves, key `samples/<sha256>`. Anything else is refused (exit 4) and
    deleted, so no message can make a cell read or write another object.
 3. Reads that sample (at most `max-sample-bytes`) into the cell's private directory and checks
    its SHA-256 against its name.
@@ -39,11 +39,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 
 USAGE, CONFIG, REFUSED, ANALYSER, AWS = 2, 3, 4, 5, 6
 CHUNK = 1 << 20
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+OBJECT_CREATED = "Object Created"
 RESULTS = ("malicious", "suspicious", "clean", "unknown")
 TRIAGE_VERSION = "tc-cell-run static-triage 1"
 MAGIC = (  # (prefix, type): enough to route a sample, not to judge it
@@ -83,25 +83,18 @@ def load_config(path):
 
 
 def job_of(message, config):
-    """(bucket, key, sha256) of a sample event this cell serves; None for S3's test event."""
+    """(bucket, key, sha256) of the one sample a job names: an S3 `Object Created` event, as the
+    store's EventBridge rule delivers it, of a bucket this cell serves, key samples/<sha256>."""
     try:
-        body = json.loads(message["Body"])
+        event = json.loads(message["Body"])
     except ValueError:
         raise Refused("the message is not JSON") from None
-    if not isinstance(body, dict):
-        raise Refused("the message is not an S3 event")
-    if body.get("Event") == "s3:TestEvent":
-        return None
-    records = body.get("Records")
-    if not isinstance(records, list) or len(records) != 1:
-        raise Refused("a job is exactly one S3 record")
-    record = records[0] if isinstance(records[0], dict) else {}
-    if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith("ObjectCreated:"):
-        raise Refused(f"not an S3 ObjectCreated event: {record.get('eventSource')} {record.get('eventName')}")
-    s3 = record.get("s3") if isinstance(record.get("s3"), dict) else {}
-    bucket = (s3.get("bucket") or {}).get("name")
-    key = (s3.get("object") or {}).get("key")
-    key = urllib.parse.unquote_plus(key) if isinstance(key, str) else key  # S3 events carry keys URL-encoded
+    if not isinstance(event, dict) or event.get("source") != "aws.s3" or event.get("detail-type") != OBJECT_CREATED:
+        kind = (event.get("source"), event.get("detail-type")) if isinstance(event, dict) else type(event).__name__
+        raise Refused(f"not an S3 {OBJECT_CREATED!r} event: {kind}")
+    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    bucket = (detail.get("bucket") or {}).get("name")
+    key = (detail.get("object") or {}).get("key")
     if bucket not in config["buckets"]:
         raise Refused(f"bucket {bucket!r} is not a store this cell serves")
     prefix = config["samples-prefix"]
@@ -206,11 +199,7 @@ def receive_one(sqs, config, wait_seconds):
 
 def do_job(s3, config, message, workdir):
     """The job of MESSAGE: its verdict written (or already there). Raises Refused or Failed."""
-    job = job_of(message, config)
-    if job is None:
-        log("test-event")
-        return
-    bucket, key, sha256 = job
+    bucket, key, sha256 = job_of(message, config)
     limit = int(config.get("max-sample-bytes", 512 << 20))
     with tempfile.TemporaryDirectory(dir=workdir) as private:
         sample = os.path.join(private, sha256)

@@ -1,10 +1,11 @@
 """The cell's job runner (templates/analysis/tc-cell-run.py), run as the cell runs it, against
-moto's S3 and SQS on 127.0.0.1 (a free port, started and stopped here), with the configuration
+moto's S3, EventBridge and SQS on 127.0.0.1 (a free port, started and stopped here), with the configuration
 the kit writes into the dev stack's europe cell (components/analysis.py), byte for byte.
 
 The world is built the way the center's is: the sample arrives through a presigned PUT carrying
 the intake broker's signed headers (its collection rule as object metadata), and the job is the
-S3 event the store's notification sends to the region's queue."""
+S3 event the store sends EventBridge and the region's rule (as the plan declares it) delivers to
+the region's queue."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
@@ -33,6 +33,16 @@ REQUEST_BUDGET = 60
 RUN_SECONDS = 60
 EXE = b"MZ\x90\x00" + bytes(range(256)) * 8  # a PE header, then every byte value: entropy 8 bits past the header
 RULE = "pe-droppers-2026"
+
+
+def rendered_rule(bucket: str) -> dict[str, Any]:
+    """The europe store's EventBridge rule as the dev plan declares it."""
+    from tcenter.plan.format import plan_stack
+
+    (rule,) = [r for r in plan_stack("dev")["resources"] if r["type"] == "aws:cloudwatch/eventRule:EventRule"
+               and r["inputs"]["name"].endswith("-sample-events-europe")]
+    assert bucket in rule["inputs"]["eventPattern"]
+    return rule["inputs"]
 
 
 def rendered_config(analyser: str | None = None) -> dict[str, Any]:
@@ -77,19 +87,18 @@ class Cell:
                                                Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.s3.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-2"})
+        # As declared: the store sends its events to EventBridge; the region's rule feeds the job queue.
         self.s3.put_bucket_notification_configuration(Bucket=self.bucket, NotificationConfiguration={
-            "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"],
-                                     "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "samples/"}]}}}]})
-        self.drain()  # S3's test event
+            "EventBridgeConfiguration": {}})
+        self.events = session.client("events", endpoint_url=endpoint, config=settings)
+        rule = rendered_rule(self.bucket)
+        self.events.put_rule(Name=rule["name"], EventPattern=rule["eventPattern"])
+        self.events.put_targets(Rule=rule["name"], Targets=[{"Id": "jobs", "Arn": queue_arn}])  # the provider names it
         self.tmp = tmp
 
     def _count(self, **_: Any) -> None:
         self.calls += 1
         assert self.calls <= REQUEST_BUDGET, "request budget exceeded"
-
-    def drain(self) -> None:
-        for message in self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", []):
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def collect(self, content: bytes, rule: str = RULE, key: str | None = None) -> str:
         """A sample uploaded as the intake's presigned PUT uploads it (its collection rule as metadata)."""
@@ -183,22 +192,25 @@ def test_a_verdict_is_never_rewritten(cell: Cell) -> None:
     assert cell.waiting() == 0
 
 
-@pytest.mark.parametrize("record, reason", [
+@pytest.mark.parametrize("change, reason", [
     ({"bucket": "another-customers-store"}, "not a store this cell serves"),
     ({"key": "verdicts/" + "a" * 64}, "is not samples/<sha256>"),
     ({"key": "samples/../verdicts/" + "a" * 64}, "is not samples/<sha256>"),
-    ({"eventName": "ObjectRemoved:Delete"}, "not an S3 ObjectCreated event"),
+    ({"detail-type": "Object Deleted"}, "not an S3 'Object Created' event"),
+    ({"source": "tc.forged"}, "not an S3 'Object Created' event"),
 ])
-def test_a_message_that_is_not_a_served_sample_is_refused_and_read_nothing(cell: Cell, record: dict[str, str],
+def test_a_message_that_is_not_a_served_sample_is_refused_and_read_nothing(cell: Cell, change: dict[str, str],
                                                                             reason: str) -> None:
     sha256 = cell.collect(EXE)
     (message,) = cell.sqs.receive_message(QueueUrl=cell.queue_url, MaxNumberOfMessages=1)["Messages"]
     cell.sqs.delete_message(QueueUrl=cell.queue_url, ReceiptHandle=message["ReceiptHandle"])
     event = json.loads(message["Body"])
-    assert urllib.parse.unquote_plus(event["Records"][0]["s3"]["object"]["key"]) == f"samples/{sha256}"  # the store's event
-    event["Records"][0]["eventName"] = record.get("eventName", event["Records"][0]["eventName"])
-    event["Records"][0]["s3"]["bucket"]["name"] = record.get("bucket", cell.bucket)
-    event["Records"][0]["s3"]["object"]["key"] = record.get("key", f"samples/{sha256}")
+    assert (event["source"], event["detail-type"], event["detail"]["object"]["key"]) == (
+        "aws.s3", "Object Created", f"samples/{sha256}"), "the store's event, through its rule"
+    event["source"] = change.get("source", event["source"])
+    event["detail-type"] = change.get("detail-type", event["detail-type"])
+    event["detail"]["bucket"]["name"] = change.get("bucket", cell.bucket)
+    event["detail"]["object"]["key"] = change.get("key", f"samples/{sha256}")
     cell.sqs.send_message(QueueUrl=cell.queue_url, MessageBody=json.dumps(event))
     result = cell.run()
     assert result.returncode == 4, (result.stdout, result.stderr)
@@ -206,6 +218,11 @@ def test_a_message_that_is_not_a_served_sample_is_refused_and_read_nothing(cell:
     assert refused["event"] == "refused" and reason in refused["reason"]
     assert cell.keys() == [f"samples/{sha256}"], "no verdict, no other object"
     assert cell.waiting() == 0, "a refused message is deleted, never retried"
+
+
+def test_an_object_outside_samples_makes_no_job(cell: Cell) -> None:
+    cell.s3.put_object(Bucket=cell.bucket, Key="ingest/record.json", Body=b"{}")
+    assert cell.waiting() == 0, "the rule passes samples/ only"
 
 
 def test_content_that_does_not_match_its_name_gets_no_verdict(cell: Cell) -> None:

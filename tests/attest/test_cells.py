@@ -18,7 +18,9 @@ NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
 
 
 def queue_notification(plan: dict[str, Any]) -> dict[str, Any]:
-    return _of(plan, NOTIFICATION, lambda r: bool(r["inputs"].get("queues")))[0]
+    """A store's one notification configuration: its samples/ events to the intake's broker, and all
+    its events to EventBridge, whose rule feeds the cells' job queue."""
+    return _of(plan, NOTIFICATION, lambda r: r["inputs"].get("eventbridge") is True)[0]
 
 
 def test_queue_policy_widened_to_another_account(deployed: Provisioner, dev_plan: dict[str, Any]) -> None:
@@ -43,6 +45,20 @@ def test_sample_notifications_removed(deployed: Provisioner, dev_plan: dict[str,
     assert report.exit_code == ExitCode.DRIFT
 
 
+def test_sample_events_kept_from_eventbridge_is_drift(deployed: Provisioner, dev_plan: dict[str, Any]) -> None:
+    """Without the bucket's EventBridge setting no sample becomes a job: the cells starve quietly."""
+    notification = queue_notification(dev_plan)
+    bucket = notification["inputs"]["bucket"]
+    config = deployed.c["s3"].get_bucket_notification_configuration(Bucket=bucket)
+    config.pop("ResponseMetadata")
+    assert config.pop("EventBridgeConfiguration", None) == {}
+    deployed.c["s3"].put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+    report, _ = run_attest(dev_plan)
+    found = [f for f in report.of("drifted") if f.type == NOTIFICATION]
+    assert [f.name for f in found] == [notification["name"]] and "EventBridge" in found[0].message, found
+    assert report.exit_code == ExitCode.DRIFT
+
+
 def test_sample_notifications_sent_to_another_queue(deployed: Provisioner, dev_plan: dict[str, Any]) -> None:
     notification = queue_notification(dev_plan)
     bucket = notification["inputs"]["bucket"]
@@ -50,7 +66,7 @@ def test_sample_notifications_sent_to_another_queue(deployed: Provisioner, dev_p
     other_arn = deployed.c["sqs"].get_queue_attributes(QueueUrl=other, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     config = deployed.c["s3"].get_bucket_notification_configuration(Bucket=bucket)
     config.pop("ResponseMetadata")
-    config["QueueConfigurations"] = [{**q, "QueueArn": other_arn} for q in config["QueueConfigurations"]]
+    config["QueueConfigurations"] = [{"QueueArn": other_arn, "Events": ["s3:ObjectCreated:*"]}]
     deployed.c["s3"].put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
     report, _ = run_attest(dev_plan)
     found = only(report, "drifted", "queue notifications:")
@@ -112,10 +128,8 @@ def test_each_store_declares_one_notification_configuration(dev_plan: dict[str, 
     """S3 keeps one notification configuration per bucket (each PutBucketNotificationConfiguration
     replaces it; the provider warns of a perpetual difference for two BucketNotification resources on
     one bucket) and refuses overlapping prefixes for one event type in it ("Configuration is ambiguously
-    defined"). The intake (issue 27) and the cells (issue 28) each declare one on the stores' samples/."""
+    defined"). The intake's broker (issue 27) and the cells' job queues (issue 28) both need the stores'
+    samples/ events: the one configuration sends them to the broker and to EventBridge."""
     for plan in (dev_plan, prod_plan):
         buckets = [r["inputs"]["bucket"] for r in plan["resources"] if r["type"] == NOTIFICATION]
-        doubled = sorted({b for b in buckets if buckets.count(b) > 1})
-        if doubled:
-            pytest.xfail(f"{plan['stack']}: two notification configurations on {', '.join(doubled)}: undeployable as declared "
-                         "(issue 27 x 28: the lead decides how samples/ events reach both the intake and the cells)")
+        assert buckets and len(buckets) == len(set(buckets)), f"{plan['stack']}: {sorted(buckets)}"

@@ -237,7 +237,7 @@ WEAKENINGS = {
     "cells live for ever": (_set("aws:autoscaling/group:Group", maxInstanceLifetime=0), "analysis-cells-ephemeral"),
     "Session Manager on the cells": (_session_manager, "analysis-cells-ephemeral"),
     "anyone takes jobs": (_without_sids("aws:sqs/queuePolicy:QueuePolicy", "DenyJobsButCells"), "analysis-jobs-cells-only"),
-    "anyone sends jobs": (_without_sids("aws:sqs/queuePolicy:QueuePolicy", "DenySendingButTheStore"),
+    "anyone sends jobs": (_without_sids("aws:sqs/queuePolicy:QueuePolicy", "DenySendingButSampleEvents"),
                           "analysis-jobs-cells-only"),
     "the SQS endpoint reaches any queue": (_sqs_endpoint_anything, "analysis-jobs-cells-only"),
     "verdicts rewritable": (_without_sids("aws:s3/bucketPolicy:BucketPolicy", "DenyVerdictOverwrites"),

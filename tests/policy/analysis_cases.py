@@ -119,7 +119,7 @@ def job_cases() -> list[Case]:
     def queue_policy(*consumers: str) -> dict[str, Any]:
         deny = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": [queue_arn],
                 "Condition": {"Bool": {"aws:PrincipalIsAWSService": "false"}}}
-        statements = [{**deny, "Sid": "DenySendingButTheStore", "Action": ["sqs:SendMessage"]},
+        statements = [{**deny, "Sid": "DenySendingButSampleEvents", "Action": ["sqs:SendMessage"]},
                       {**deny, "Sid": "DenyJobsButCells",
                        "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
                        "Condition": {**deny["Condition"], "ArnNotEquals": {"aws:PrincipalArn": list(consumers)}}}]

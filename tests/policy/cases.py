@@ -496,6 +496,18 @@ def build_cases() -> list[Case]:
     add(Case("aws-tag-limit", "aws-limits", [_vpc(d)],
              [resource(d, "aws:ec2/vpc:Vpc", "case-vpc", {"cidrBlock": "10.40.0.0/16",
                                                          "tags": {f"k{n}": "v" for n in range(51)}})]))
+    notified = _bucket(d, "tc-1-dev-notified")
+
+    def notification(name: str, **inputs: Any) -> dict[str, Any]:
+        return resource(d, "aws:s3/bucketNotification:BucketNotification", name, {"bucket": "tc-1-dev-notified", **inputs},
+                        deps={"bucket": [notified["urn"]]})
+
+    to_broker = {"lambdaFunctions": [{"lambdaFunctionArn": "arn:aws:lambda:eu-central-2:1:function:f",
+                                      "events": ["s3:ObjectCreated:*"], "filterPrefix": "samples/"}]}
+    add(Case("aws-two-notification-configurations", "aws-limits",
+             [notification("case-notice", eventbridge=True, **to_broker)],
+             [notification("case-notice", **to_broker), notification("case-other-notice", eventbridge=True)],
+             extra=[notified]))
     locked_bucket = _bucket(d, "tc-1-dev-releases")
     versioning = resource(d, "aws:s3/bucketVersioning:BucketVersioning", "case-versioning",
                           {"bucket": locked_bucket["name"], "versioningConfiguration": {"status": "Enabled"}},

@@ -90,23 +90,38 @@ def test_cell_roles_have_no_session_manager_and_no_managed_policy(run):
 # --- the job flow -----------------------------------------------------------------------------
 
 def test_each_stores_samples_feed_its_regions_queue_and_only_its_cells_take_jobs(run):
+    """S3 keeps one notification configuration per bucket: each store has exactly one, sending its
+    events to EventBridge, where the region's rule passes `Object Created` under `samples/` to the
+    region's job queue, which only that rule may send to and only the region's cells take from."""
+    notifications = [r for r in run.by_type("aws:s3/bucketNotification:BucketNotification")]
+    buckets = [n.inputs["bucket"] for n in notifications]
+    stores = {region: bucket for region, bucket in run.outputs["dataStoreBuckets"].items()}
+    for region, bucket in stores.items():
+        (notification,) = [n for n in notifications if n.inputs["bucket"] == bucket]
+        assert notification.inputs.get("eventbridge") is True, region
+    assert len(buckets) == len(set(buckets)), "one notification configuration per bucket"
+    rules = {r.inputs["name"].rsplit("-sample-events-", 1)[1]: r for r in of(run, "aws:cloudwatch/eventRule:EventRule")}
+    targets = of(run, "aws:cloudwatch/eventTarget:EventTarget")
     queues = {q.inputs["name"]: q for q in of(run, "aws:sqs/queue:Queue")}
-    notifications = of(run, "aws:s3/bucketNotification:BucketNotification")
-    assert len(notifications) == len(regions(run))
-    for n in notifications:
-        (queue,) = n.inputs["queues"]
-        assert queue["filterPrefix"] == "samples/" and queue["events"] == ["s3:ObjectCreated:*"]
     job_policies = [p for p in of(run, "aws:sqs/queuePolicy:QueuePolicy") if "failed-jobs" not in p.name]
-    assert len(job_policies) == len(regions(run))
-    for policy in job_policies:
+    assert sorted(rules) == regions(run) and len(targets) == len(job_policies) == len(regions(run))
+    for region, rule in rules.items():
+        assert json.loads(rule.inputs["eventPattern"]) == {
+            "source": ["aws.s3"], "detail-type": ["Object Created"],  # S3's EventBridge events (S3 user guide)
+            "detail": {"bucket": {"name": [stores[region]]}, "object": {"key": [{"prefix": "samples/"}]}}}
+        queue = queues[f"tc-{run.stack}-jobs-{region}"]
+        (target,) = [t for t in targets if t.inputs["rule"] == rule.inputs["name"]]
+        assert target.inputs["arn"] == queue.outputs["arn"]
+        (policy,) = [p for p in job_policies if p.inputs["queueUrl"] == queue.outputs["id"]]
         statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
-        send = statements["StoreSendsSampleEvents"]
-        assert send["Principal"] == {"Service": "s3.amazonaws.com"}
-        bucket = send["Condition"]["ArnEquals"]["aws:SourceArn"]
-        region = next(r for r in regions(run) if bucket.endswith(f"-data-{r}"))
+        send = statements["SampleEventsRuleSends"]
+        assert send["Principal"] == {"Service": "events.amazonaws.com"}
+        account = stores[region].split("-")[1]
+        assert send["Condition"] == {"ArnEquals": {"aws:SourceArn": f"arn:aws:events:eu-central-2:{account}:rule/"
+                                                                      f"{rule.inputs['name']}"}}
         assert statements["DenyJobsButCells"]["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == [
             run.outputs["analysisCellRoleArns"][region]]
-        assert statements["DenySendingButTheStore"]["Effect"] == "Deny"
+        assert statements["DenySendingButSampleEvents"]["Effect"] == "Deny"
     assert all(q.inputs["sqsManagedSseEnabled"] for q in queues.values())
 
 
