@@ -184,7 +184,8 @@ def notification(d: Provisioner, r: dict[str, Any], change: Callable[[dict[str, 
 def repoint_queue(d: Provisioner, r: dict[str, Any]) -> None:
     url = d.c["sqs"].create_queue(QueueName="samples-elsewhere")["QueueUrl"]
     arn = d.c["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    notification(d, r, lambda c: c.update(QueueConfigurations=[{**q, "QueueArn": arn} for q in c["QueueConfigurations"]]))
+    notification(d, r, lambda c: c.update(QueueConfigurations=[{**q, "QueueArn": arn} for q in c.get("QueueConfigurations", [])]
+                                          or [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]))  # none declared: one added
 
 
 def add_topic(d: Provisioner, r: dict[str, Any]) -> None:
@@ -414,7 +415,7 @@ PLANTS: dict[tuple[str, str], Plant] = {
     (T + "s3/bucketNotification:BucketNotification", "queues"): repoint_queue,
     (T + "s3/bucketNotification:BucketNotification", "topics"): add_topic,
     (T + "s3/bucketNotification:BucketNotification", "eventbridge"): lambda d, r: notification(
-        d, r, lambda c: c.update(EventBridgeConfiguration={})),
+        d, r, lambda c: c.pop("EventBridgeConfiguration") if i(r).get("eventbridge") else c.update(EventBridgeConfiguration={})),
     # --- hosts -----------------------------------------------------------------------------------
     (T + "ec2/instance:Instance", "vpcSecurityGroupIds"): lambda d, r: d.c["ec2"].modify_instance_attribute(
         InstanceId=instance_id(d, r), Groups=d.live(i(r)["vpcSecurityGroupIds"]) + [d.c["ec2"].create_security_group(
