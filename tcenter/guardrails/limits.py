@@ -88,7 +88,7 @@ def stack_aws_limits(stack: Stack) -> Iterator[tuple[Resource, str]]:
     for notification in stack.of_type(NOTIFICATION_TYPE):
         for bucket in stack.referenced(notification, "bucket", *BUCKET_TYPES):
             notified.setdefault(bucket.urn, []).append(notification)
-    for urn, notifications in notified.items():
+    for notifications in notified.values():
         if len(notifications) > 1:
             yield notifications[-1], (f"{len(notifications)} notification configurations on one bucket "
                                       f"({', '.join(n.name for n in notifications)}): S3 keeps one, each replaces the "
